@@ -1,0 +1,70 @@
+/**
+ * A clock with timers whose time is advanced explicitly. The machine drives
+ * one from the host's monotonic clock; tests drive one by hand.
+ *
+ * @module
+ */
+
+import type { Clock, Timer, TimerFactory } from "./types.ts";
+
+interface Armed {
+  deadline: number;
+  callback: () => void;
+}
+
+/** A {@link Clock} plus {@link TimerFactory} whose time moves only through {@link advanceTo}. */
+export class SteppedClock implements Clock {
+  #now = 0;
+  #armed = new Set<Armed>();
+
+  /** Current time in nanoseconds. */
+  nowNs(): number {
+    return this.#now;
+  }
+
+  /** Creates a timer; its callback runs inside {@link advanceTo}. */
+  readonly timer: TimerFactory = (callback) => {
+    const entry: Armed = { deadline: Infinity, callback };
+    const armed = this.#armed;
+    const t: Timer = {
+      arm(deadlineNs) {
+        entry.deadline = deadlineNs;
+        armed.add(entry);
+      },
+      cancel() {
+        armed.delete(entry);
+      },
+    };
+    return t;
+  };
+
+  /** The earliest armed deadline, or Infinity. */
+  nextDeadline(): number {
+    let next = Infinity;
+    for (const a of this.#armed) next = Math.min(next, a.deadline);
+    return next;
+  }
+
+  /**
+   * Moves time forward to `ns`, firing due timers in deadline order with the
+   * clock set to each deadline (so periodic timers re-arm from the right time).
+   */
+  advanceTo(ns: number): void {
+    for (;;) {
+      let due: Armed | undefined;
+      for (const a of this.#armed) {
+        if (a.deadline <= ns && (!due || a.deadline < due.deadline)) due = a;
+      }
+      if (!due) break;
+      this.#armed.delete(due);
+      this.#now = Math.max(this.#now, due.deadline);
+      due.callback();
+    }
+    this.#now = Math.max(this.#now, ns);
+  }
+
+  /** Moves time forward by `ns`. */
+  advance(ns: number): void {
+    this.advanceTo(this.#now + ns);
+  }
+}
