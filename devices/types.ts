@@ -19,6 +19,13 @@ export interface BusDevice {
   read(offset: number, size: AccessSize): number;
   /** Writes the low `size` bytes of `value` at `offset`. */
   write(offset: number, size: AccessSize, value: number): void;
+  /**
+   * Optional fast path for string I/O (`rep insw` arrives as one exit with
+   * many elements): fills `dst` with `dst.length / size` reads of `offset`.
+   */
+  readBlock?(offset: number, size: AccessSize, dst: Uint8Array): void;
+  /** Optional fast path for string I/O: `src.length / size` writes to `offset`. */
+  writeBlock?(offset: number, size: AccessSize, src: Uint8Array): void;
 }
 
 /** Plain JSON, as returned by every `state()`. */
