@@ -1,0 +1,117 @@
+/**
+ * The two chipset registers that reset the machine or gate A20:
+ *
+ * - System Control Port A at 0x92 (PS/2 "fast A20 and reset"): bit 1 gates
+ *   A20, a 0→1 transition of bit 0 pulses the CPU reset line.
+ * - The PIIX3 Reset Control register at 0xCF9: a 0→1 transition of bit 2
+ *   (RCPU) resets the system, hard when bit 1 (SRST) is set, soft otherwise.
+ *
+ * @module
+ */
+
+import type { AccessSize, BusDevice, Json } from "./types.ts";
+
+const ALT_RESET = 0x01;
+const ALT_A20 = 0x02;
+
+/** Callbacks for {@link Port92}. */
+export interface Port92Options {
+  /** The A20 gate this port drives changed (the board ORs it with the keyboard controller's). */
+  readonly onA20?: (enabled: boolean) => void;
+  /** A fast reset was requested. */
+  readonly onReset?: () => void;
+}
+
+/** System Control Port A (0x92), a one-byte region. */
+export class Port92 implements BusDevice {
+  #value = 0;
+  readonly #onA20: Port92Options["onA20"];
+  readonly #onReset: Port92Options["onReset"];
+
+  /** @param options where A20 changes and reset requests go */
+  constructor(options: Port92Options = {}) {
+    this.#onA20 = options.onA20;
+    this.#onReset = options.onReset;
+  }
+
+  /** True while bit 1 opens the A20 gate. */
+  get a20(): boolean {
+    return (this.#value & ALT_A20) !== 0;
+  }
+
+  /** @inheritdoc */
+  read(offset: number, size: AccessSize): number {
+    if (offset !== 0) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    // Bytes past this one-byte register float high.
+    return size === 1
+      ? this.#value
+      : (((size === 4 ? 0xffffffff : 0xffff) & ~0xff) | this.#value) >>> 0;
+  }
+
+  /** @inheritdoc */
+  write(offset: number, _size: AccessSize, value: number): void {
+    if (offset !== 0) return;
+    const old = this.#value;
+    this.#value = value & 0xff;
+    if ((old ^ this.#value) & ALT_A20) this.#onA20?.(this.a20);
+    if (this.#value & ALT_RESET && !(old & ALT_RESET)) this.#onReset?.();
+  }
+
+  /** Back to 0; reports A20 closing if this port had opened it. */
+  reset(): void {
+    const wasOpen = this.a20;
+    this.#value = 0;
+    if (wasOpen) this.#onA20?.(false);
+  }
+
+  /** The register value and the A20 gate it drives. */
+  state(): Json {
+    return { value: this.#value, a20: this.a20 };
+  }
+}
+
+const SRST = 0x02;
+const RCPU = 0x04;
+// PIIX3 datasheet: bits 7:3 and 0 are reserved; only SRST and RCPU are kept.
+const RC_MASK = SRST | RCPU;
+
+/** Callbacks for {@link ResetControl}. */
+export interface ResetControlOptions {
+  /** A reset was requested; `hard` is true for a full system reset (SRST set). */
+  readonly onReset?: (hard: boolean) => void;
+}
+
+/** The PIIX3 Reset Control register (0xCF9), one byte; reached through the PCI host's range. */
+export class ResetControl implements BusDevice {
+  #value = 0;
+  readonly #onReset: ResetControlOptions["onReset"];
+
+  /** @param options where reset requests go */
+  constructor(options: ResetControlOptions = {}) {
+    this.#onReset = options.onReset;
+  }
+
+  /** @inheritdoc */
+  read(offset: number, size: AccessSize): number {
+    if (offset !== 0 || size !== 1) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    return this.#value;
+  }
+
+  /** @inheritdoc */
+  write(offset: number, size: AccessSize, value: number): void {
+    if (offset !== 0 || size !== 1) return;
+    const old = this.#value;
+    this.#value = value & RC_MASK;
+    if (this.#value & RCPU && !(old & RCPU)) this.#onReset?.((this.#value & SRST) !== 0);
+  }
+
+  /** Back to 0 (the reset the register requested clears it). */
+  reset(): void {
+    this.#value = 0;
+  }
+
+  /** The register value. */
+  state(): Json {
+    return { value: this.#value };
+  }
+}
