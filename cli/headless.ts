@@ -1,0 +1,110 @@
+/**
+ * Headless runs: COM1 on stdin/stdout, vmrun's own words on stderr, and an
+ * exit status that says how the guest ended.
+ *
+ * @module
+ */
+
+import type { GuestExit } from "../machine/board.ts";
+import { Machine } from "../machine/machine.ts";
+import { ESCAPE_HELP, EscapeFilter } from "./escape.ts";
+import { EXIT_TIMEOUT } from "./errors.ts";
+import { describeExit } from "./fault_report.ts";
+import type { RunRequest } from "./program.ts";
+
+const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
+const SIGNAL_STATUS: Record<(typeof STOP_SIGNALS)[number], number> = {
+  SIGHUP: 129,
+  SIGINT: 130,
+  SIGTERM: 143,
+};
+
+/** An ordered, non-blocking writer to a Deno output stream. */
+class StreamWriter {
+  #chain: Promise<void> = Promise.resolve();
+  constructor(readonly file: { write(p: Uint8Array): Promise<number> }) {}
+  write(bytes: Uint8Array): void {
+    const copy = bytes.slice();
+    this.#chain = this.#chain.then(async () => {
+      let off = 0;
+      while (off < copy.length) off += await this.file.write(copy.subarray(off));
+    }).catch(() => {});
+  }
+  flushed(): Promise<void> {
+    return this.#chain;
+  }
+}
+
+/** Runs a machine headless; resolves with vmrun's exit status. */
+export async function runHeadless(req: RunRequest): Promise<number> {
+  const stdout = new StreamWriter(Deno.stdout);
+  const stderr = new StreamWriter(Deno.stderr);
+  const say = (s: string) => stderr.write(new TextEncoder().encode(s));
+  const machine = new Machine(req.config, { serial: (b) => stdout.write(b) });
+
+  let forced: GuestExit | null = null;
+  let signalStatus: number | null = null;
+  const stopWith = (exit: GuestExit) => {
+    forced ??= exit;
+    machine.stop();
+  };
+
+  const timer = req.timeout === null ? undefined : setTimeout(() => {
+    stopWith({ reason: "timeout", code: EXIT_TIMEOUT, detail: `no exit within ${req.timeout} s` });
+  }, req.timeout * 1000);
+
+  const onSignal: Partial<Record<(typeof STOP_SIGNALS)[number], () => void>> = {};
+  for (const sig of STOP_SIGNALS) {
+    onSignal[sig] = () => {
+      signalStatus ??= SIGNAL_STATUS[sig];
+      stopWith({ reason: "stopped", code: SIGNAL_STATUS[sig], detail: sig });
+    };
+    Deno.addSignalListener(sig, onSignal[sig]!);
+  }
+
+  const raw = Deno.stdin.isTerminal();
+  if (raw) Deno.stdin.setRaw(true);
+  const input = pumpInput(machine, raw, () => stopWith({ reason: "stopped", code: 0 }), say);
+
+  try {
+    const exit = await machine.exited;
+    const final = exit.reason === "stopped" && forced ? forced : exit;
+    say(describeExit(final));
+    return final.code;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    for (const sig of STOP_SIGNALS) Deno.removeSignalListener(sig, onSignal[sig]!);
+    input.cancel();
+    if (raw) Deno.stdin.setRaw(false);
+    await stdout.flushed();
+    await stderr.flushed();
+  }
+}
+
+/** Copies stdin to COM1, handling the Ctrl-a prefix when stdin is a terminal. */
+function pumpInput(
+  machine: Machine,
+  escapes: boolean,
+  quit: () => void,
+  say: (s: string) => void,
+): { cancel(): void } {
+  const reader = Deno.stdin.readable.getReader();
+  const filter = new EscapeFilter();
+  (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || !value) return;
+      if (!escapes) {
+        machine.sendSerial(value);
+        continue;
+      }
+      const r = filter.feed(value);
+      machine.sendSerial(r.toGuest);
+      for (const c of r.commands) {
+        if (c === "quit") quit();
+        else say(ESCAPE_HELP);
+      }
+    }
+  })().catch(() => {});
+  return { cancel: () => reader.cancel().catch(() => {}) };
+}

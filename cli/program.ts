@@ -1,0 +1,96 @@
+/**
+ * vmrun's command line: the commander program and its translation into a
+ * validated machine configuration.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import type { MachineConfig } from "../machine/config.ts";
+import { UsageError } from "./errors.ts";
+import {
+  checkBootSector,
+  checkReadableFile,
+  parseCpus,
+  parseMemory,
+  parseTimeout,
+} from "./inputs.ts";
+
+/** vmrun's version, from package.json. */
+export const VERSION = "0.1.0";
+
+/** What a parsed command line asks for. */
+export interface RunRequest {
+  readonly config: MachineConfig;
+  readonly headless: boolean;
+  /** Seconds, or null for no limit. */
+  readonly timeout: number | null;
+  readonly image: string;
+}
+
+/** Builds the commander program; `out`/`err` receive help and error text. */
+export function buildProgram(out: (s: string) => void, err: (s: string) => void) {
+  return new Command()
+    .name("vmrun")
+    .description("Run a PC virtual machine on KVM from the terminal.")
+    .version(VERSION, "-V, --version")
+    .argument("<image>", "disk image to boot")
+    .option("-m, --memory <size>", "guest RAM (e.g. 64M, 2G)", "256M")
+    .option("--cpus <n>", "number of vCPUs", "1")
+    .option(
+      "--firmware <none|path>",
+      "firmware: 'none' boots the image's first sector directly",
+      "none",
+    )
+    .option("--headless", "no console UI: COM1 on stdin/stdout")
+    .addOption(
+      new Option("--timeout <seconds>", "stop the guest after this long (exit status 124)"),
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
+    .showHelpAfterError(false);
+}
+
+/**
+ * Parses and validates `argv` (without the program name).
+ * @throws {UsageError} for any bad option or input
+ * @throws {CommanderError} for --help and --version (exit code 0)
+ */
+export function parseCommandLine(
+  argv: string[],
+  io: { out: (s: string) => void; err: (s: string) => void; hostMemory: number },
+): RunRequest {
+  const program = buildProgram(io.out, io.err);
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError && e.exitCode !== 0) {
+      throw new UsageError(e.message.replace(/^error: /, ""));
+    }
+    throw e;
+  }
+  const opts = program.opts();
+  const image = program.args[0];
+  const memoryBytes = parseMemory(opts.memory, io.hostMemory);
+  const cpus = parseCpus(opts.cpus);
+  const timeout = opts.timeout === undefined ? null : parseTimeout(opts.timeout);
+  checkReadableFile(image, "image");
+  if (opts.firmware !== "none") {
+    throw new UsageError(`--firmware '${opts.firmware}': only 'none' is supported in this build`);
+  }
+  checkBootSector(image);
+  return {
+    image,
+    headless: opts.headless ?? false,
+    timeout,
+    config: {
+      memoryBytes,
+      cpus,
+      firmware: { kind: "none" },
+      disks: [{ path: image, interface: "ide", media: "disk", readonly: false }],
+      snapshot: false,
+      bootMenu: false,
+      startTimeMs: Date.now(),
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * KVM ioctl request numbers, computed as <asm-generic/ioctl.h> does from the
+ * structure sizes in {@link LAYOUTS} (so a wrong layout shows up here too).
+ *
+ * @module
+ */
+
+import { LAYOUTS } from "./structs.ts";
+
+const KVMIO = 0xae;
+const NONE = 0;
+const WRITE = 1;
+const READ = 2;
+
+function ioc(dir: number, nr: number, size: number): number {
+  return ((dir << 30) | (size << 16) | (KVMIO << 8) | nr) >>> 0;
+}
+const io = (nr: number) => ioc(NONE, nr, 0);
+const ior = (nr: number, size: number) => ioc(READ, nr, size);
+const iow = (nr: number, size: number) => ioc(WRITE, nr, size);
+const iowr = (nr: number, size: number) => ioc(READ | WRITE, nr, size);
+
+/** Every ioctl vmrun issues, by its <linux/kvm.h> name. */
+export const IOCTLS = {
+  KVM_GET_API_VERSION: io(0x00),
+  KVM_CREATE_VM: io(0x01),
+  KVM_CHECK_EXTENSION: io(0x03),
+  KVM_GET_VCPU_MMAP_SIZE: io(0x04),
+  KVM_GET_SUPPORTED_CPUID: iowr(0x05, LAYOUTS.kvm_cpuid2.size),
+  KVM_CREATE_VCPU: io(0x41),
+  KVM_GET_DIRTY_LOG: iow(0x42, LAYOUTS.kvm_dirty_log.size),
+  KVM_SET_USER_MEMORY_REGION: iow(0x46, LAYOUTS.kvm_userspace_memory_region.size),
+  KVM_SET_TSS_ADDR: io(0x47),
+  KVM_SET_IDENTITY_MAP_ADDR: iow(0x48, 8),
+  KVM_CREATE_IRQCHIP: io(0x60),
+  KVM_IRQ_LINE: iow(0x61, LAYOUTS.kvm_irq_level.size),
+  KVM_CREATE_PIT2: iow(0x77, LAYOUTS.kvm_pit_config.size),
+  KVM_RUN: io(0x80),
+  KVM_GET_REGS: ior(0x81, LAYOUTS.kvm_regs.size),
+  KVM_SET_REGS: iow(0x82, LAYOUTS.kvm_regs.size),
+  KVM_GET_SREGS: ior(0x83, LAYOUTS.kvm_sregs.size),
+  KVM_SET_SREGS: iow(0x84, LAYOUTS.kvm_sregs.size),
+  KVM_SET_CPUID2: iow(0x90, LAYOUTS.kvm_cpuid2.size),
+  KVM_GET_MP_STATE: ior(0x98, LAYOUTS.kvm_mp_state.size),
+  KVM_SET_MP_STATE: iow(0x99, LAYOUTS.kvm_mp_state.size),
+} as const;
+
+/** An ioctl name. */
+export type IoctlName = keyof typeof IOCTLS;
+
+/** KVM_CHECK_EXTENSION capability numbers vmrun asks about. */
+export const KVM_CAP = {
+  KVM_CAP_IRQCHIP: 0,
+  KVM_CAP_USER_MEMORY: 3,
+  KVM_CAP_SET_TSS_ADDR: 4,
+  KVM_CAP_EXT_CPUID: 7,
+  KVM_CAP_PIT2: 33,
+  KVM_CAP_SET_IDENTITY_MAP_ADDR: 37,
+  KVM_CAP_IMMEDIATE_EXIT: 136,
+} as const;

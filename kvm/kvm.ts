@@ -1,0 +1,244 @@
+/**
+ * A thin `Kvm → Vm → Vcpu` layer over /dev/kvm ioctls.
+ *
+ * @module
+ */
+
+import { KvmError, KvmUnavailableError } from "./errors.ts";
+import { decodeExit, type VcpuExit } from "./exits.ts";
+import { type IoctlName, IOCTLS, KVM_CAP } from "./ioctls.ts";
+import {
+  cString,
+  errno,
+  libc,
+  MAP_SHARED,
+  O_CLOEXEC,
+  O_RDWR,
+  PROT_READ,
+  PROT_WRITE,
+} from "./libc.ts";
+import {
+  cpuid2Buffer,
+  type CpuidEntry,
+  decodeCpuid2,
+  encodeCpuid2,
+  irqLevel,
+  KvmRegs,
+  KvmSregs,
+  LAYOUTS,
+  memoryRegion,
+  pitConfig,
+} from "./structs.ts";
+
+const EINTR = 4;
+const EAGAIN = 11;
+
+function check(call: IoctlName | string, result: number, detail?: string): number {
+  if (result < 0) throw new KvmError(call, errno(), detail);
+  return result;
+}
+
+function ioctlPtr(fd: number, name: IoctlName, buf: Uint8Array<ArrayBuffer>): number {
+  return check(name, libc().ioctl_ptr(fd, BigInt(IOCTLS[name]), buf));
+}
+
+function ioctlVal(fd: number, name: IoctlName, arg: number | bigint = 0): number {
+  return check(name, libc().ioctl_val(fd, BigInt(IOCTLS[name]), BigInt(arg)));
+}
+
+/** The KVM API version this code speaks. */
+export const KVM_API_VERSION = 12;
+
+/** An open /dev/kvm. */
+export class Kvm {
+  private constructor(readonly fd: number) {}
+
+  /**
+   * Opens /dev/kvm and checks the API version and the capabilities vmrun needs.
+   * @throws {KvmUnavailableError} when the device cannot be opened
+   * @throws {KvmError} when the kernel's KVM is too old
+   */
+  static open(path = "/dev/kvm"): Kvm {
+    const fd = libc().open(cString(path), O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) throw new KvmUnavailableError(errno(), path);
+    const kvm = new Kvm(fd);
+    const version = ioctlVal(fd, "KVM_GET_API_VERSION");
+    if (version !== KVM_API_VERSION) {
+      kvm.close();
+      throw new KvmError("KVM_GET_API_VERSION", 0, `version ${version}, need ${KVM_API_VERSION}`);
+    }
+    for (
+      const cap of ["KVM_CAP_IRQCHIP", "KVM_CAP_USER_MEMORY", "KVM_CAP_IMMEDIATE_EXIT"] as const
+    ) {
+      if (!kvm.checkExtension(KVM_CAP[cap])) {
+        kvm.close();
+        throw new KvmError("KVM_CHECK_EXTENSION", 0, `${cap} missing`);
+      }
+    }
+    return kvm;
+  }
+
+  /** KVM_CHECK_EXTENSION: 0 when unsupported. */
+  checkExtension(cap: number): number {
+    return ioctlVal(this.fd, "KVM_CHECK_EXTENSION", cap);
+  }
+
+  /** Size of the shared `kvm_run` area of a vCPU. */
+  vcpuMmapSize(): number {
+    return ioctlVal(this.fd, "KVM_GET_VCPU_MMAP_SIZE");
+  }
+
+  /** The CPUID leaves KVM can offer a guest. */
+  supportedCpuid(): CpuidEntry[] {
+    const buf = cpuid2Buffer(256);
+    ioctlPtr(this.fd, "KVM_GET_SUPPORTED_CPUID", buf);
+    return decodeCpuid2(buf);
+  }
+
+  /** KVM_CREATE_VM. */
+  createVm(): Vm {
+    return new Vm(this, ioctlVal(this.fd, "KVM_CREATE_VM"));
+  }
+
+  /** Closes the descriptor. */
+  close(): void {
+    libc().close(this.fd);
+  }
+}
+
+/** A virtual machine: memory slots, the in-kernel irqchip and PIT, vCPUs. */
+export class Vm {
+  /** @internal created by {@link Kvm.createVm} */
+  constructor(readonly kvm: Kvm, readonly fd: number) {}
+
+  /** Maps host memory at `hostAddr` as guest-physical `[gpa, gpa + size)`; size 0 deletes the slot. */
+  setUserMemoryRegion(slot: number, gpa: number, size: number, hostAddr: bigint, flags = 0): void {
+    ioctlPtr(this.fd, "KVM_SET_USER_MEMORY_REGION", memoryRegion(slot, gpa, size, hostAddr, flags));
+  }
+
+  /** Where KVM keeps the real-mode TSS (three pages, outside RAM). */
+  setTssAddr(addr: number): void {
+    ioctlVal(this.fd, "KVM_SET_TSS_ADDR", addr);
+  }
+
+  /** Where KVM keeps the identity-map page table (one page, outside RAM). */
+  setIdentityMapAddr(addr: number): void {
+    const buf = new Uint8Array(8);
+    new DataView(buf.buffer).setBigUint64(0, BigInt(addr), true);
+    ioctlPtr(this.fd, "KVM_SET_IDENTITY_MAP_ADDR", buf);
+  }
+
+  /** The in-kernel PIC pair and IOAPIC (and a LAPIC per vCPU). */
+  createIrqchip(): void {
+    ioctlVal(this.fd, "KVM_CREATE_IRQCHIP");
+  }
+
+  /** The in-kernel PIT (i8254) with its speaker port stub. */
+  createPit2(flags = 0): void {
+    ioctlPtr(this.fd, "KVM_CREATE_PIT2", pitConfig(flags));
+  }
+
+  /** Sets the level of an interrupt line (GSI) of the in-kernel irqchip. */
+  irqLine(gsi: number, level: boolean): void {
+    ioctlPtr(this.fd, "KVM_IRQ_LINE", irqLevel(gsi, level));
+  }
+
+  /** KVM_CREATE_VCPU, with its `kvm_run` area mapped. */
+  createVcpu(id: number): Vcpu {
+    const fd = ioctlVal(this.fd, "KVM_CREATE_VCPU", id);
+    return new Vcpu(id, fd, this.kvm.vcpuMmapSize());
+  }
+
+  /** Closes the descriptor (the kernel frees the VM once its vCPUs are closed too). */
+  close(): void {
+    libc().close(this.fd);
+  }
+}
+
+/** A virtual CPU and its shared `kvm_run` area. */
+export class Vcpu {
+  /** The `kvm_run` area as bytes and as a DataView. */
+  readonly runBytes: Uint8Array<ArrayBuffer>;
+  readonly runView: DataView;
+  /** Host address of the `kvm_run` area, for kicking from another thread. */
+  readonly runAddress: bigint;
+  readonly #runSize: number;
+  #runPtr: Deno.PointerObject;
+  readonly #request: bigint;
+
+  /** @internal created by {@link Vm.createVcpu} */
+  constructor(readonly id: number, readonly fd: number, runSize: number) {
+    const ptr = libc().mmap(null, BigInt(runSize), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
+    if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
+      throw new KvmError("mmap(kvm_run)", errno());
+    }
+    this.#runPtr = ptr;
+    this.#runSize = runSize;
+    this.runAddress = BigInt(Deno.UnsafePointer.value(ptr));
+    const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, runSize);
+    this.runBytes = new Uint8Array(ab);
+    this.runView = new DataView(ab);
+    this.#request = BigInt(IOCTLS.KVM_RUN);
+  }
+
+  /**
+   * Runs the vCPU until the next exit. A kick (signal or `immediate_exit`)
+   * returns `{ kind: "interrupted" }`.
+   */
+  run(): VcpuExit {
+    const r = libc().ioctl_val(this.fd, this.#request, 0n);
+    if (r < 0) {
+      const e = errno();
+      if (e === EINTR || e === EAGAIN) return { kind: "interrupted" };
+      throw new KvmError("KVM_RUN", e);
+    }
+    return decodeExit(this.runView);
+  }
+
+  /** Sets or clears `immediate_exit` so the next KVM_RUN returns at once. */
+  set immediateExit(on: boolean) {
+    this.runBytes[LAYOUTS.kvm_run.fields.immediate_exit] = on ? 1 : 0;
+  }
+
+  /** KVM_GET_REGS. */
+  getRegs(): KvmRegs {
+    const regs = new KvmRegs();
+    ioctlPtr(this.fd, "KVM_GET_REGS", regs.bytes);
+    return regs;
+  }
+
+  /** KVM_SET_REGS. */
+  setRegs(regs: KvmRegs): void {
+    ioctlPtr(this.fd, "KVM_SET_REGS", regs.bytes);
+  }
+
+  /** KVM_GET_SREGS. */
+  getSregs(): KvmSregs {
+    const sregs = new KvmSregs();
+    ioctlPtr(this.fd, "KVM_GET_SREGS", sregs.bytes);
+    return sregs;
+  }
+
+  /** KVM_SET_SREGS. */
+  setSregs(sregs: KvmSregs): void {
+    ioctlPtr(this.fd, "KVM_SET_SREGS", sregs.bytes);
+  }
+
+  /** KVM_SET_CPUID2. */
+  setCpuid(entries: readonly CpuidEntry[]): void {
+    ioctlPtr(this.fd, "KVM_SET_CPUID2", encodeCpuid2(entries));
+  }
+
+  /** KVM_GET_MP_STATE (0 runnable, 1 uninitialized, 2 init received, 3 halted, 4 SIPI received). */
+  mpState(): number {
+    const buf = new Uint8Array(LAYOUTS.kvm_mp_state.size);
+    ioctlPtr(this.fd, "KVM_GET_MP_STATE", buf);
+    return new DataView(buf.buffer).getUint32(0, true);
+  }
+
+  /** Unmaps `kvm_run` and closes the descriptor. */
+  close(): void {
+    libc().munmap(this.#runPtr, BigInt(this.#runSize));
+    libc().close(this.fd);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What a machine is built from: plain data, validated on the main thread and
+ * sent to the vCPU worker as is.
+ *
+ * @module
+ */
+
+/** A disk attached to the machine. */
+export interface DiskConfig {
+  readonly path: string;
+  readonly interface: "ide" | "virtio";
+  /** CD-ROM media (ATAPI) instead of a hard disk. */
+  readonly media: "disk" | "cdrom";
+  readonly readonly: boolean;
+}
+
+/** Firmware choice. */
+export type FirmwareConfig =
+  /** No BIOS: the first disk's boot sector runs at 0000:7c00 in real mode. */
+  | { readonly kind: "none" }
+  /** A BIOS image mapped below 4 GiB; the vCPU starts at the reset vector. */
+  | { readonly kind: "bios"; readonly path: string; readonly vgaBiosPath: string | null };
+
+/** Everything needed to build a machine. */
+export interface MachineConfig {
+  readonly memoryBytes: number;
+  readonly cpus: number;
+  readonly firmware: FirmwareConfig;
+  readonly disks: readonly DiskConfig[];
+  /** Keep all disk writes in memory. */
+  readonly snapshot: boolean;
+  readonly bootMenu: boolean;
+  /** Guest wall-clock time at start, epoch ms (the RTC's base). */
+  readonly startTimeMs: number;
+}
+
+/** The largest guest vmrun will build. */
+export const MAX_CPUS = 16;

@@ -1,0 +1,188 @@
+/**
+ * A running machine, seen from the main thread: starts the vCPU and timer
+ * workers, forwards requests through the control buffer with a kick, and
+ * turns worker messages into events. Nothing here blocks.
+ *
+ * @module
+ */
+
+import { acquireKickHandler, releaseKickHandler } from "../kvm/host.ts";
+import type { GuestExit } from "./board.ts";
+import type { MachineConfig } from "./config.ts";
+import {
+  ControlViews,
+  createControlBuffers,
+  CTRL,
+  CTRL_F64,
+  type MailMessage,
+  postMail,
+  REQ,
+  type RunState,
+} from "./control.ts";
+import { ControlKicker } from "./kick.ts";
+import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
+
+/** A snapshot of a machine: devices and vCPU figures, as plain data. */
+export interface MachineSnapshot {
+  readonly runState: RunState;
+  readonly devices: unknown;
+  readonly vcpu: VcpuStats;
+}
+
+/** Listeners a machine calls. */
+export interface MachineEvents {
+  /** Bytes COM1 transmitted, in order. */
+  serial?: (bytes: Uint8Array) => void;
+  /** The run state changed. */
+  state?: (state: RunState) => void;
+  /** The guest reset (by request or by itself). */
+  reset?: () => void;
+}
+
+const MAIL_RETRY_MS = 2;
+
+/** A machine running in its own worker threads. */
+export class Machine {
+  readonly #ctl: ControlViews;
+  readonly #kicker: ControlKicker;
+  readonly #worker: Worker;
+  readonly #timer: Worker;
+  readonly #events: MachineEvents;
+  readonly #snapshots = new Map<number, (s: MachineSnapshot) => void>();
+  readonly #outbox: MailMessage[] = [];
+  #nextSnapshot = 1;
+  #state: RunState = "starting";
+  #ended = false;
+  #resolveExit!: (e: GuestExit) => void;
+  /** Settles once when the guest run ends, however it ends. */
+  readonly exited: Promise<GuestExit>;
+
+  /** Starts a machine from a validated config. */
+  constructor(readonly config: MachineConfig, events: MachineEvents = {}) {
+    this.#events = events;
+    this.exited = new Promise((resolve) => this.#resolveExit = resolve);
+    const buffers = createControlBuffers();
+    this.#ctl = new ControlViews(buffers);
+    this.#ctl.floats[CTRL_F64.DEADLINE] = Infinity;
+    this.#kicker = new ControlKicker(this.#ctl);
+    acquireKickHandler();
+    this.#worker = new Worker(new URL("./vcpu_worker.ts", import.meta.url), { type: "module" });
+    this.#worker.onmessage = (ev: MessageEvent<WorkerEvent>) => this.#onEvent(ev.data);
+    this.#worker.onerror = (ev) => {
+      ev.preventDefault();
+      this.#finish({ reason: "vmm-error", code: 1, detail: ev.message });
+    };
+    this.#timer = new Worker(new URL("./timer_worker.ts", import.meta.url), { type: "module" });
+    this.#timer.postMessage(buffers);
+    const init: WorkerInit = { config, buffers };
+    this.#worker.postMessage(init);
+  }
+
+  /** The last run state the worker reported. */
+  get runState(): RunState {
+    return this.#state;
+  }
+
+  /** Stops running guest code until {@link resume}. */
+  pause(): void {
+    this.#request(REQ.PAUSE);
+  }
+
+  /** Continues after {@link pause}. */
+  resume(): void {
+    Atomics.and(this.#ctl.ints, CTRL.REQUEST, ~REQ.PAUSE);
+    Atomics.notify(this.#ctl.ints, CTRL.REQUEST);
+  }
+
+  /** A system reset: firmware reloaded, devices and vCPUs back to power-on state. */
+  reset(): void {
+    this.#mail({ type: "reset" });
+  }
+
+  /** Ends the run; resolves with how it ended (a stop, unless it had already ended otherwise). */
+  stop(): Promise<GuestExit> {
+    if (!this.#ended) this.#request(REQ.STOP);
+    return this.exited;
+  }
+
+  /** Sends bytes to COM1's receiver. */
+  sendSerial(bytes: Uint8Array): void {
+    if (bytes.length) this.#mail({ type: "serial-in", bytes: [...bytes] });
+  }
+
+  /** Device states and vCPU figures, taken between two guest instructions. */
+  snapshot(): Promise<MachineSnapshot> {
+    if (this.#ended) return Promise.reject(new Error("the machine has stopped"));
+    const id = this.#nextSnapshot++;
+    const p = new Promise<MachineSnapshot>((resolve) => this.#snapshots.set(id, resolve));
+    this.#mail({ type: "snapshot", id });
+    return p;
+  }
+
+  #request(bits: number): void {
+    if (this.#ended) return;
+    this.#ctl.request(bits);
+    this.#kicker.kick();
+  }
+
+  #mail(msg: MailMessage): void {
+    if (this.#ended) return;
+    this.#outbox.push(msg);
+    if (this.#outbox.length === 1) this.#drainOutbox();
+  }
+
+  #drainOutbox(): void {
+    while (this.#outbox.length && !this.#ended) {
+      if (!postMail(this.#ctl, this.#outbox[0])) {
+        setTimeout(() => this.#drainOutbox(), MAIL_RETRY_MS);
+        break;
+      }
+      this.#outbox.shift();
+    }
+    this.#request(0);
+  }
+
+  #onEvent(e: WorkerEvent): void {
+    switch (e.type) {
+      case "serial":
+        this.#events.serial?.(e.bytes);
+        break;
+      case "state":
+        this.#state = e.state;
+        this.#events.state?.(e.state);
+        break;
+      case "reset":
+        this.#events.reset?.();
+        break;
+      case "snapshot": {
+        const resolve = this.#snapshots.get(e.id);
+        this.#snapshots.delete(e.id);
+        resolve?.({ runState: this.#state, devices: e.devices, vcpu: e.vcpu });
+        break;
+      }
+      case "exit":
+        this.#finish(e.exit);
+        break;
+    }
+  }
+
+  #finish(exit: GuestExit): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#state = "stopped";
+    Atomics.store(this.#ctl.ints, CTRL.TIMER_STOP, 1);
+    Atomics.notify(this.#ctl.ints, CTRL.DEADLINE_GEN);
+    this.#timer.terminate();
+    this.#worker.terminate();
+    releaseKickHandler();
+    for (const resolve of this.#snapshots.values()) {
+      resolve({ runState: "stopped", devices: null, vcpu: emptyStats() });
+    }
+    this.#snapshots.clear();
+    this.#resolveExit(exit);
+  }
+}
+
+function emptyStats(): VcpuStats {
+  return { exits: 0, byKind: {}, guestMs: 0, uptimeMs: 0, busiestPorts: [] };
+}

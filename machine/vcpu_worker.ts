@@ -1,0 +1,326 @@
+/**
+ * The vCPU worker: builds the board and runs vCPU 0's blocking KVM_RUN loop.
+ * Requests arrive through the control buffer (see control.ts); events go
+ * back to the main thread as messages ({@link WorkerEvent}).
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { SteppedClock } from "../devices/clock.ts";
+import { currentThreadId, mapAnonymous } from "../kvm/host.ts";
+import { Kvm } from "../kvm/kvm.ts";
+import { Board, type GuestExit } from "./board.ts";
+import { bootSectorStart } from "./boot.ts";
+import type { MachineConfig } from "./config.ts";
+import {
+  type ControlBuffers,
+  ControlViews,
+  CTRL,
+  CTRL_F64,
+  type MailMessage,
+  REQ,
+  RUN_STATE,
+  type RunState,
+  takeMail,
+} from "./control.ts";
+import { ExitStats, handleIo, handleMmio } from "./exit_handler.ts";
+import { GuestRam } from "./guest_ram.ts";
+import { publishRunAddress, retractRunAddress } from "./kick.ts";
+import { ramLayout } from "./memory_map.ts";
+
+/** The first message a worker receives. */
+export interface WorkerInit {
+  readonly config: MachineConfig;
+  readonly buffers: ControlBuffers;
+}
+
+/** Per-vCPU figures for the stats pane. */
+export interface VcpuStats {
+  readonly exits: number;
+  readonly byKind: Record<string, number>;
+  readonly guestMs: number;
+  readonly uptimeMs: number;
+  readonly busiestPorts: { port: number; exits: number }[];
+}
+
+/** What a worker tells the main thread. */
+export type WorkerEvent =
+  | { type: "state"; state: RunState }
+  | { type: "serial"; bytes: Uint8Array }
+  | { type: "snapshot"; id: number; devices: unknown; vcpu: VcpuStats }
+  | { type: "reset" }
+  | { type: "exit"; exit: GuestExit };
+
+const SERIAL_FLUSH_NS = 2_000_000;
+const SERIAL_FLUSH_BYTES = 4096;
+
+function post(e: WorkerEvent): void {
+  self.postMessage(e);
+}
+
+self.onmessage = (ev: MessageEvent<WorkerInit>) => {
+  self.onmessage = null;
+  let exit: GuestExit;
+  try {
+    exit = new MachineLoop(ev.data).run();
+  } catch (e) {
+    exit = { reason: "vmm-error", code: 1, detail: e instanceof Error ? e.message : String(e) };
+  }
+  post({ type: "exit", exit });
+};
+
+class MachineLoop {
+  readonly ctl: ControlViews;
+  readonly config: MachineConfig;
+  readonly kvm: Kvm;
+  readonly ram: GuestRam;
+  readonly ramHost;
+  readonly clock = new SteppedClock();
+  readonly originMs = ControlViews.wallMs();
+  readonly stats = new ExitStats();
+  board!: Board;
+  exit: GuestExit | null = null;
+  resetPending = false;
+  serialOut: number[] = [];
+  serialTimer;
+  serialIn: number[] = [];
+  publishedDeadline = Infinity;
+
+  constructor(init: WorkerInit) {
+    this.ctl = new ControlViews(init.buffers);
+    this.config = init.config;
+    this.kvm = Kvm.open();
+    const layout = ramLayout(this.config.memoryBytes);
+    this.ramHost = mapAnonymous(layout.total);
+    this.ram = new GuestRam(layout, this.ramHost.buffer);
+    this.serialTimer = this.clock.timer(() => this.flushSerial());
+  }
+
+  run(): GuestExit {
+    this.build();
+    this.setState("running");
+    const ints = this.ctl.ints;
+    for (;;) {
+      if (Atomics.load(ints, CTRL.REQUEST) !== 0) this.serviceRequests();
+      if (this.exit) break;
+      if (this.resetPending) {
+        this.resetPending = false;
+        this.rebuild();
+        continue;
+      }
+      this.step();
+      if (this.exit) break;
+    }
+    this.flushSerial();
+    this.setState("stopped");
+    retractRunAddress(this.ctl);
+    this.board.dispose();
+    return this.exit;
+  }
+
+  /** One KVM_RUN and the handling of its exit. */
+  step(): void {
+    const board = this.board;
+    const vcpu = board.vcpus[0];
+    const t0 = performance.now();
+    const exit = vcpu.run();
+    const t1 = performance.now();
+    this.stats.guestMs += t1 - t0;
+    vcpu.immediateExit = false;
+    this.stats.count(exit.kind);
+    switch (exit.kind) {
+      case "io":
+        this.stats.portCounts[exit.port]++;
+        handleIo(board.pio, vcpu.runBytes, vcpu.runView, exit);
+        break;
+      case "mmio":
+        handleMmio(board.mmio, vcpu.runView, exit);
+        break;
+      case "interrupted":
+      case "intr":
+      case "hlt":
+      case "irq-window-open":
+        break;
+      case "shutdown":
+        this.fault("triple-fault", "the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
+        return;
+      case "internal-error":
+        this.fault(
+          "internal-error",
+          `KVM could not emulate an instruction (KVM_EXIT_INTERNAL_ERROR: ${exit.description}${
+            exit.data.length
+              ? `, data ${exit.data.map((d) => "0x" + d.toString(16)).join(" ")}`
+              : ""
+          })`,
+        );
+        return;
+      case "fail-entry":
+        this.fault(
+          "fail-entry",
+          `KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, hardware reason 0x${
+            exit.hardwareReason.toString(16)
+          })`,
+        );
+        return;
+      case "system-event":
+        if (exit.type === 2) this.resetPending = true;
+        else this.exit = { reason: "shutdown", code: 0, detail: `system event ${exit.type}` };
+        return;
+      case "unknown":
+        this.fault("vmm-error", `unexpected KVM exit reason ${exit.reason}`);
+        return;
+    }
+    this.clock.advanceTo((t1 + performance.timeOrigin - this.originMs) * 1e6);
+    this.publishDeadline();
+  }
+
+  fault(reason: GuestExit["reason"], detail: string): void {
+    const vcpu = this.board.vcpus[0];
+    const registers = { ...vcpu.getRegs().toJSON(), ...vcpu.getSregs().toJSON() };
+    this.exit = { reason, code: 1, detail, registers };
+  }
+
+  build(): void {
+    const vm = this.kvm.createVm();
+    this.board = new Board(this.config, {
+      kvm: this.kvm,
+      ramHost: this.ramHost,
+      ram: this.ram,
+      clock: this.clock,
+      onSerial: (bytes) => this.queueSerial(bytes),
+      onExit: (exit) => this.exit ??= exit,
+      onReset: () => this.resetPending = true,
+    }, vm);
+    const uart = this.board.devices.uart;
+    uart.onRxSpace = () => this.feedSerial();
+    const vcpu = this.board.vcpus[0];
+    if (this.config.firmware.kind === "none") {
+      const disk = this.config.disks[0];
+      const sector = new Uint8Array(512);
+      const f = Deno.openSync(disk.path, { read: true });
+      try {
+        f.readSync(sector);
+      } finally {
+        f.close();
+      }
+      bootSectorStart(this.ram, vcpu, sector);
+    }
+    publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());
+  }
+
+  rebuild(): void {
+    this.flushSerial();
+    retractRunAddress(this.ctl);
+    this.board.dispose();
+    this.build();
+    post({ type: "reset" });
+  }
+
+  serviceRequests(): void {
+    const ints = this.ctl.ints;
+    const req = Atomics.and(ints, CTRL.REQUEST, REQ.PAUSE);
+    if (req & REQ.MAIL) { for (const m of takeMail(this.ctl)) this.handleMail(m); }
+    if (req & REQ.STOP) {
+      this.exit ??= { reason: "stopped", code: 0 };
+      return;
+    }
+    if (req & REQ.PAUSE) this.pause();
+  }
+
+  pause(): void {
+    const ints = this.ctl.ints;
+    this.flushSerial();
+    this.setState("paused");
+    for (;;) {
+      const req = Atomics.load(ints, CTRL.REQUEST);
+      if (req & REQ.STOP) {
+        this.exit ??= { reason: "stopped", code: 0 };
+        return;
+      }
+      if (req & REQ.MAIL) {
+        Atomics.and(ints, CTRL.REQUEST, ~REQ.MAIL);
+        for (const m of takeMail(this.ctl)) this.handleMail(m);
+        continue;
+      }
+      if (!(req & REQ.PAUSE)) break;
+      Atomics.wait(ints, CTRL.REQUEST, req);
+    }
+    // Guest time does not jump over the pause for devices that were waiting.
+    this.setState("running");
+  }
+
+  handleMail(m: MailMessage): void {
+    switch (m.type) {
+      case "serial-in":
+        this.serialIn.push(...m.bytes);
+        this.feedSerial();
+        break;
+      case "reset":
+        this.resetPending = true;
+        break;
+      case "snapshot":
+        post({
+          type: "snapshot",
+          id: m.id,
+          devices: this.board.state(),
+          vcpu: this.vcpuStats(),
+        });
+        break;
+      case "key":
+      case "keys":
+        // The PS/2 keyboard arrives with the PC platform.
+        break;
+    }
+  }
+
+  vcpuStats(): VcpuStats {
+    return {
+      exits: this.stats.total,
+      byKind: { ...this.stats.byKind },
+      guestMs: this.stats.guestMs,
+      uptimeMs: ControlViews.wallMs() - this.originMs,
+      busiestPorts: this.stats.busiestPorts(5),
+    };
+  }
+
+  feedSerial(): void {
+    if (this.serialIn.length === 0) return;
+    const uart = this.board.devices.uart;
+    const space = uart.rxSpace();
+    if (space === 0) return;
+    const chunk = this.serialIn.splice(0, space);
+    const taken = uart.receive(Uint8Array.from(chunk));
+    if (taken < chunk.length) this.serialIn.unshift(...chunk.slice(taken));
+  }
+
+  queueSerial(bytes: Uint8Array): void {
+    for (const b of bytes) this.serialOut.push(b);
+    if (this.serialOut.length >= SERIAL_FLUSH_BYTES) this.flushSerial();
+    else if (this.serialOut.length === bytes.length) {
+      this.serialTimer.arm(this.clock.nowNs() + SERIAL_FLUSH_NS);
+    }
+  }
+
+  flushSerial(): void {
+    this.serialTimer.cancel();
+    if (this.serialOut.length === 0) return;
+    post({ type: "serial", bytes: Uint8Array.from(this.serialOut) });
+    this.serialOut = [];
+  }
+
+  publishDeadline(): void {
+    const next = this.clock.nextDeadline();
+    if (next === this.publishedDeadline) return;
+    this.publishedDeadline = next;
+    this.ctl.floats[CTRL_F64.DEADLINE] = next === Infinity ? Infinity : this.originMs + next / 1e6;
+    Atomics.add(this.ctl.ints, CTRL.DEADLINE_GEN, 1);
+    Atomics.notify(this.ctl.ints, CTRL.DEADLINE_GEN);
+  }
+
+  setState(state: RunState): void {
+    Atomics.store(this.ctl.ints, CTRL.STATE, RUN_STATE.indexOf(state));
+    post({ type: "state", state });
+  }
+}
