@@ -124,11 +124,15 @@ class MachineLoop {
   step(): void {
     const board = this.board;
     const vcpu = board.vcpus[0];
+    // Devices may have armed timers since the last exit (mail, serial input):
+    // the timer thread must know before the vCPU possibly halts for good.
+    this.publishDeadline();
     const t0 = performance.now();
     const exit = vcpu.run();
     const t1 = performance.now();
     this.stats.guestMs += t1 - t0;
     vcpu.immediateExit = false;
+    this.clock.advanceTo((t1 + performance.timeOrigin - this.originMs) * 1e6);
     this.stats.count(exit.kind);
     switch (exit.kind) {
       case "io":
@@ -172,8 +176,6 @@ class MachineLoop {
         this.fault("vmm-error", `unexpected KVM exit reason ${exit.reason}`);
         return;
     }
-    this.clock.advanceTo((t1 + performance.timeOrigin - this.originMs) * 1e6);
-    this.publishDeadline();
   }
 
   fault(reason: GuestExit["reason"], detail: string): void {
