@@ -1,0 +1,279 @@
+/**
+ * The standard VGA: its register groups on ports 0x3B0-0x3DF, planar video
+ * memory behind the 0xA0000 window, and accessors for the font and palettes
+ * that screen rendering needs.
+ *
+ * The board registers the VGA itself at {@link VGA_PORT_BASE} (length
+ * {@link VGA_PORT_COUNT}) and {@link Vga.memory} at {@link VGA_WINDOW_BASE}
+ * (length {@link VGA_WINDOW_SIZE}).
+ *
+ * @module
+ */
+
+import type { AccessSize, BusDevice, Json, Stateful } from "../types.ts";
+import { AttributeController } from "./attribute_controller.ts";
+import { Crtc } from "./crtc.ts";
+import { Dac } from "./dac.ts";
+import { displayGeometry, textCursor } from "./display_geometry.ts";
+import { GraphicsController } from "./graphics_controller.ts";
+import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
+import { Sequencer } from "./sequencer.ts";
+import { PLANAR_SIZE, VideoMemory } from "./video_memory.ts";
+
+export { VGA_WINDOW_SIZE } from "./video_memory.ts";
+
+/** First port of the VGA's I/O region. */
+export const VGA_PORT_BASE = 0x3b0;
+/** Ports 0x3B0-0x3DF. */
+export const VGA_PORT_COUNT = 0x30;
+/** Guest-physical base of the legacy memory window. */
+export const VGA_WINDOW_BASE = 0xa0000;
+
+const MEMORY_MAPS = ["a0000-128k", "a0000-64k", "b0000-32k", "b8000-32k"];
+
+/** Construction options. */
+export interface VgaOptions {
+  /** Bytes of video RAM, at least 256 KiB (the planes are its first 256 KiB). Default 256 KiB. */
+  vramSize?: number;
+  /**
+   * Power on (and reset) into 80×25 colour text mode with the EGA colours in
+   * the DAC, as a VGA BIOS leaves it; for boots without a VGA option ROM.
+   */
+  startInTextMode?: boolean;
+}
+
+/** The VGA's registers and memory. */
+export class Vga implements BusDevice, Stateful {
+  /** Video RAM; the four planes are interleaved in its first 256 KiB. */
+  readonly vram: Uint8Array;
+  /** Sequencer (0x3C4/0x3C5). */
+  readonly seq = new Sequencer();
+  /** Graphics controller (0x3CE/0x3CF). */
+  readonly gc = new GraphicsController();
+  /** Attribute controller (0x3C0/0x3C1). */
+  readonly attr = new AttributeController();
+  /** CRT controller (0x3D4/0x3D5 or 0x3B4/0x3B5). */
+  readonly crtc = new Crtc();
+  /** DAC (0x3C6-0x3C9). */
+  readonly dac = new Dac();
+  /** The 0xA0000-0xBFFFF window (offset 0 = 0xA0000). */
+  readonly memory: VideoMemory;
+  /** Miscellaneous output register: bit 0 selects colour (0x3Dx) or mono (0x3Bx) addressing. */
+  misc = 0;
+  /** Feature control register (written at 0x3BA/0x3DA, read at 0x3CA). */
+  featureControl = 0;
+  /** VGA subsystem enable register (0x3C3). */
+  subsystemEnable = 0;
+  readonly #startInTextMode: boolean;
+  #statusReads = 0;
+
+  /** @param options VRAM size and power-on mode */
+  constructor(options: VgaOptions = {}) {
+    const size = options.vramSize ?? PLANAR_SIZE;
+    if (!Number.isInteger(size) || size < PLANAR_SIZE) {
+      throw new RangeError(`VGA memory must be at least ${PLANAR_SIZE} bytes, got ${size}`);
+    }
+    this.vram = new Uint8Array(size);
+    this.memory = new VideoMemory(this.vram, this.seq, this.gc);
+    this.#startInTextMode = options.startInTextMode ?? false;
+    this.reset();
+  }
+
+  /** Base of the active CRTC/input-status ports: 0x3D0 (colour) or 0x3B0 (mono). */
+  get #ioBase(): number {
+    return this.misc & 1 ? 0x3d0 : 0x3b0;
+  }
+
+  /** Port read at `offset` from 0x3B0; wider accesses are consecutive byte reads. */
+  read(offset: number, size: AccessSize): number {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.#readByte(VGA_PORT_BASE + offset + i);
+    return v;
+  }
+
+  /** Port write at `offset` from 0x3B0; `out dx, ax` writes index then data. */
+  write(offset: number, size: AccessSize, value: number): void {
+    for (let i = 0; i < size; i++) {
+      this.#writeByte(VGA_PORT_BASE + offset + i, Math.floor(value / 2 ** (8 * i)) & 0xff);
+    }
+  }
+
+  /** `rep ins` from one port (e.g. reading the DAC). */
+  readBlock(offset: number, size: AccessSize, dst: Uint8Array): void {
+    for (let i = 0; i + size <= dst.length; i += size) {
+      let v = this.read(offset, size);
+      for (let b = 0; b < size; b++, v = Math.floor(v / 256)) dst[i + b] = v & 0xff;
+    }
+  }
+
+  /** `rep outs` to one port (e.g. loading the DAC). */
+  writeBlock(offset: number, size: AccessSize, src: Uint8Array): void {
+    for (let i = 0; i + size <= src.length; i += size) {
+      for (let b = 0; b < size; b++) this.#writeByte(VGA_PORT_BASE + offset + b, src[i + b]);
+    }
+  }
+
+  #readByte(port: number): number {
+    if (port < 0x3c0 || port >= 0x3d0) {
+      // CRTC and input status 1 answer only at the address misc bit 0 selects.
+      const base = this.#ioBase;
+      if (port === base + 4) return this.crtc.index;
+      if (port === base + 5) return this.crtc.readData();
+      if (port === base + 0xa) return this.#inputStatus1();
+      return 0xff;
+    }
+    switch (port) {
+      case 0x3c0:
+        return this.attr.readIndex();
+      case 0x3c1:
+        return this.attr.readData();
+      case 0x3c2:
+        return 0x00; // input status 0: no retrace interrupt pending
+      case 0x3c3:
+        return this.subsystemEnable;
+      case 0x3c4:
+        return this.seq.index;
+      case 0x3c5:
+        return this.seq.readData();
+      case 0x3c6:
+        return this.dac.mask;
+      case 0x3c7:
+        return this.dac.readState();
+      case 0x3c8:
+        return this.dac.writeIndex;
+      case 0x3c9:
+        return this.dac.readData();
+      case 0x3ca:
+        return this.featureControl;
+      case 0x3cc:
+        return this.misc;
+      case 0x3ce:
+        return this.gc.index;
+      case 0x3cf:
+        return this.gc.readData();
+      default:
+        return 0xff;
+    }
+  }
+
+  #writeByte(port: number, value: number): void {
+    if (port < 0x3c0 || port >= 0x3d0) {
+      const base = this.#ioBase;
+      if (port === base + 4) this.crtc.writeIndex(value);
+      else if (port === base + 5) this.crtc.writeData(value);
+      else if (port === base + 0xa) this.featureControl = value;
+      return;
+    }
+    switch (port) {
+      case 0x3c0:
+        this.attr.write(value);
+        break;
+      case 0x3c2:
+        this.misc = value;
+        break;
+      case 0x3c3:
+        this.subsystemEnable = value & 1;
+        break;
+      case 0x3c4:
+        this.seq.writeIndex(value);
+        break;
+      case 0x3c5:
+        this.seq.writeData(value);
+        break;
+      case 0x3c6:
+        this.dac.mask = value;
+        break;
+      case 0x3c7:
+        this.dac.setReadIndex(value);
+        break;
+      case 0x3c8:
+        this.dac.setWriteIndex(value);
+        break;
+      case 0x3c9:
+        this.dac.writeData(value);
+        break;
+      case 0x3ce:
+        this.gc.writeIndex(value);
+        break;
+      case 0x3cf:
+        this.gc.writeData(value);
+        break;
+    }
+  }
+
+  /**
+   * Input status 1. There is no beam to follow, so successive reads walk
+   * through a frame: display-enable toggles every read, and vertical retrace
+   * (which also reads as display disabled) shows on two reads out of eight,
+   * so BIOS loops waiting for either edge terminate.
+   */
+  #inputStatus1(): number {
+    this.attr.resetFlipFlop();
+    const phase = this.#statusReads++ & 7;
+    const vretrace = phase >= 6;
+    return (vretrace || phase & 1 ? 0x01 : 0) | (vretrace ? 0x08 : 0);
+  }
+
+  /**
+   * The font bitmap of `code`: `charHeight` rows from plane 2, 32 bytes per
+   * character, in the map the sequencer selects for attribute bit 3 of `attr`.
+   */
+  glyph(code: number, charHeight: number, attr = 0): Uint8Array {
+    const base = (attr & 0x08 ? this.seq.charMapA : this.seq.charMapB) + (code & 0xff) * 32;
+    const rows = new Uint8Array(Math.min(Math.max(charHeight, 0), 32));
+    for (let r = 0; r < rows.length; r++) rows[r] = this.memory.planeByte(2, base + r);
+    return rows;
+  }
+
+  /** A copy of the DAC: 256 × (red, green, blue), 6 bits each. */
+  dacPalette(): Uint8Array {
+    return this.dac.palette.slice();
+  }
+
+  /** A copy of the 16 attribute controller palette registers (6-bit DAC indices). */
+  attributePalette(): Uint8Array {
+    return this.attr.regs.slice(0, 16);
+  }
+
+  /** Back to power-on register state; video memory is cleared. */
+  reset(): void {
+    this.seq.reset();
+    this.gc.reset();
+    this.attr.reset();
+    this.crtc.reset();
+    this.dac.reset();
+    this.memory.reset();
+    this.vram.fill(0);
+    this.misc = 0;
+    this.featureControl = 0;
+    this.subsystemEnable = 0;
+    this.#statusReads = 0;
+    if (this.#startInTextMode) programRegisters(this, TEXT_80X25);
+  }
+
+  /** Registers summary: misc, mode, size, cursor, start address, DAC index, memory map. */
+  state(): Json {
+    const g = displayGeometry(this);
+    const cursor = textCursor(this, g);
+    return {
+      misc: this.misc,
+      addressing: this.misc & 1 ? "colour" : "mono",
+      mode: g.mode,
+      cols: g.cols,
+      rows: g.rows,
+      width: g.width,
+      height: g.height,
+      charHeight: g.charHeight,
+      cursor: { row: cursor.row, col: cursor.col, visible: cursor.visible },
+      startAddress: g.startAddress,
+      offset: this.crtc.offset,
+      dacWriteIndex: this.dac.writeIndex,
+      memoryMap: MEMORY_MAPS[this.gc.memoryMap],
+      sequencer: [...this.seq.regs],
+      graphics: [...this.gc.regs],
+      attribute: [...this.attr.regs],
+      attributeIndex: this.attr.indexRegister,
+      crtc: [...this.crtc.regs],
+    };
+  }
+}

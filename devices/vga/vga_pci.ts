@@ -1,0 +1,154 @@
+/**
+ * QEMU's "standard VGA" PCI function (1234:1111): a {@link Vga} plus a
+ * linear framebuffer BAR, a 4 KiB MMIO BAR and an expansion ROM for the VGA
+ * BIOS.
+ *
+ * BAR2 layout follows QEMU's: 0x400-0x41F mirror VGA ports 0x3C0-0x3DF
+ * (byte order as for `out dx, ax`). The Bochs DISPI (0x500) and QEMU
+ * extension (0x600) blocks are not implemented and read as all ones.
+ *
+ * @module
+ */
+
+import type { AccessSize, BusDevice, Json } from "../types.ts";
+import { PciConfigSpace, type PciFunction } from "../pci/config_space.ts";
+import { Vga, VGA_PORT_BASE } from "./vga.ts";
+
+/** Size of BAR2. */
+export const VGA_MMIO_SIZE = 0x1000;
+const MMIO_VGA_PORTS = 0x400;
+const ROM_MIN_SIZE = 0x800;
+
+/** Construction options. */
+export interface VgaPciOptions {
+  /** The VGA BIOS option ROM image; none when absent or empty. */
+  romData?: Uint8Array;
+  /** Video RAM and BAR0 size, a power of two of at least 256 KiB. Default 16 MiB. */
+  vramSize?: number;
+  /** Passed to {@link Vga}: power on in 80×25 text mode (no VGA BIOS). */
+  startInTextMode?: boolean;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+/** The expansion ROM size for `length` bytes: a power of two, at least 2 KiB; 0 for none. */
+export function romSizeFor(length: number): number {
+  if (length === 0) return 0;
+  let size = ROM_MIN_SIZE;
+  while (size < length) size *= 2;
+  return size;
+}
+
+/** Little-endian reads from a byte array; bytes past its end read as `fill`. */
+function readBytes(bytes: Uint8Array, offset: number, size: AccessSize, fill: number): number {
+  let v = 0;
+  for (let i = size - 1; i >= 0; i--) {
+    const at = offset + i;
+    v = v * 256 + (at >= 0 && at < bytes.length ? bytes[at] : fill);
+  }
+  return v;
+}
+
+/** QEMU's standard VGA as a PCI function. */
+export class VgaPci implements PciFunction {
+  /** Short name for the devices pane. */
+  readonly name = "vga";
+  /** Configuration space: BAR0 framebuffer, BAR2 MMIO, expansion ROM. */
+  readonly config: PciConfigSpace;
+  /** The VGA core (ports and legacy window). */
+  readonly vga: Vga;
+  /** BAR0: video RAM, linear. */
+  readonly framebuffer: BusDevice;
+  /** BAR2: the 4 KiB MMIO block. */
+  readonly mmio: BusDevice;
+  /** The expansion ROM contents for the board to map at the ROM BAR; writes are ignored. */
+  readonly rom: BusDevice;
+  /** Expansion ROM size in bytes (0 when there is no ROM). */
+  readonly romSize: number;
+
+  /** @param options ROM image, VRAM size, power-on mode */
+  constructor(options: VgaPciOptions = {}) {
+    const vramSize = options.vramSize ?? 16 * 1024 * 1024;
+    if (!isPowerOfTwo(vramSize)) {
+      throw new RangeError(`VGA memory size must be a power of two, got ${vramSize}`);
+    }
+    this.vga = new Vga({ vramSize, startInTextMode: options.startInTextMode });
+    const romData = options.romData ?? new Uint8Array(0);
+    this.romSize = romSizeFor(romData.length);
+    this.config = new PciConfigSpace({
+      vendorId: 0x1234,
+      deviceId: 0x1111,
+      classCode: 0x030000,
+      revision: 2,
+      subsystemVendorId: 0x1af4,
+      subsystemId: 0x1100,
+      bars: [
+        { kind: "mem32", size: vramSize, prefetchable: true },
+        undefined,
+        { kind: "mem32", size: VGA_MMIO_SIZE },
+      ],
+      romSize: this.romSize,
+    });
+    this.framebuffer = linearMemory(this.vga.vram);
+    this.mmio = mmioBlock(this.vga);
+    const image = new Uint8Array(this.romSize);
+    image.set(romData);
+    this.rom = {
+      read: (offset, size) => readBytes(image, offset, size, 0xff),
+      write: () => {},
+    };
+  }
+
+  /** Back to power-on: configuration space and VGA. */
+  reset(): void {
+    this.config.reset();
+    this.vga.reset();
+  }
+
+  /** Configuration space and VGA summary. */
+  state(): Json {
+    return { config: this.config.state(), vga: this.vga.state(), romSize: this.romSize };
+  }
+}
+
+function linearMemory(vram: Uint8Array): BusDevice {
+  const write = (offset: number, size: AccessSize, value: number) => {
+    for (let i = 0; i < size; i++) {
+      const at = offset + i;
+      if (at >= 0 && at < vram.length) vram[at] = Math.floor(value / 2 ** (8 * i)) & 0xff;
+    }
+  };
+  return {
+    read: (offset, size) => readBytes(vram, offset, size, 0xff),
+    write,
+    readBlock(offset, size, dst) {
+      for (let i = 0; i + size <= dst.length; i += size) {
+        dst.set(vram.subarray(offset, offset + size), i);
+      }
+    },
+    writeBlock(offset, size, src) {
+      for (let i = 0; i + size <= src.length; i += size) {
+        let v = 0;
+        for (let b = size - 1; b >= 0; b--) v = v * 256 + src[i + b];
+        write(offset, size, v);
+      }
+    },
+  };
+}
+
+function mmioBlock(vga: Vga): BusDevice {
+  const toPort = (offset: number) => offset - MMIO_VGA_PORTS + 0x3c0 - VGA_PORT_BASE;
+  const inPorts = (offset: number, size: number) =>
+    offset >= MMIO_VGA_PORTS && offset + size <= MMIO_VGA_PORTS + 0x20;
+  return {
+    read(offset, size) {
+      if (inPorts(offset, size)) return vga.read(toPort(offset), size);
+      return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    },
+    write(offset, size, value) {
+      if (inPorts(offset, size)) vga.write(toPort(offset), size, value);
+    },
+  };
+}
