@@ -1,0 +1,125 @@
+/**
+ * Bad input: each case ends with one line on stderr that names the problem,
+ * the documented exit status, and no stack trace.
+ */
+
+import { match, ok, strictEqual } from "node:assert";
+import { fixture } from "../fixtures/build.ts";
+import { runVmrun } from "./vmrun_process.ts";
+
+const NONE = ["--firmware", "none", "--headless"];
+
+async function expectOneLine(args: string[], status: number, pattern: RegExp, opts = {}) {
+  const r = await runVmrun(args, { killAfterMs: 15_000, ...opts });
+  strictEqual(r.code, status, `exit status for ${args.join(" ")}: ${r.stderr}`);
+  strictEqual(r.stdout, "");
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  strictEqual(lines.length, 1, `one line expected, got: ${r.stderr}`);
+  match(lines[0], /^vmrun: /);
+  match(lines[0], pattern);
+  ok(!/\bat .*\.ts:\d+/.test(r.stderr), "no stack trace");
+}
+
+function tempFile(bytes: Uint8Array, mode = 0o644): string {
+  const path = Deno.makeTempFileSync({ suffix: ".img" });
+  Deno.writeFileSync(path, bytes);
+  Deno.chmodSync(path, mode);
+  return path;
+}
+
+/** A directory and its files that an unprivileged user can reach. */
+function worldReadableTemp(): string {
+  const dir = Deno.makeTempDirSync();
+  Deno.chmodSync(dir, 0o755);
+  return dir;
+}
+
+Deno.test("a missing image", async () => {
+  await expectOneLine(
+    [...NONE, "/nonexistent/disk.img"],
+    2,
+    /'\/nonexistent\/disk.img': no such file/,
+  );
+});
+
+Deno.test("a directory instead of an image", async () => {
+  const dir = Deno.makeTempDirSync();
+  await expectOneLine([...NONE, dir], 2, /is a directory/);
+});
+
+Deno.test("an empty image", async () => {
+  await expectOneLine([...NONE, tempFile(new Uint8Array())], 2, /is empty/);
+});
+
+Deno.test("an image too short for a boot sector, and one without a boot signature", async () => {
+  await expectOneLine([...NONE, tempFile(new Uint8Array(100))], 2, /not bootable: 100 bytes/);
+  await expectOneLine(
+    [...NONE, tempFile(new Uint8Array(1024))],
+    2,
+    /not bootable: no boot signature/,
+  );
+});
+
+Deno.test("an unreadable image (as an unprivileged user)", async () => {
+  const dir = worldReadableTemp();
+  const path = `${dir}/secret.img`;
+  Deno.copyFileSync(fixture("hello"), path);
+  Deno.chmodSync(path, 0o000);
+  await expectOneLine([...NONE, path], 2, /cannot read image .*permission denied/, {
+    uid: 65534,
+    env: { DENO_DIR: unprivilegedDenoDir() },
+  });
+});
+
+Deno.test("nonsense memory sizes", async () => {
+  await expectOneLine([...NONE, "--memory", "0", fixture("hello")], 2, /--memory 0 is too small/);
+  await expectOneLine([...NONE, "--memory", "99T", fixture("hello")], 2, /more than this host's/);
+  await expectOneLine([...NONE, "--memory", "abc", fixture("hello")], 2, /'abc' is not a size/);
+});
+
+Deno.test("nonsense vCPU counts and options", async () => {
+  await expectOneLine([...NONE, "--cpus", "0", fixture("hello")], 2, /--cpus '0' must be/);
+  await expectOneLine([...NONE, "--cpus", "many", fixture("hello")], 2, /--cpus 'many' must be/);
+  await expectOneLine(
+    [...NONE, "--frobnicate", fixture("hello")],
+    2,
+    /unknown option '--frobnicate'/,
+  );
+  await expectOneLine(["--headless"], 2, /missing required argument 'image'/);
+  await expectOneLine([...NONE, "--timeout", "-3", fixture("hello")], 2, /--timeout/);
+});
+
+Deno.test("no /dev/kvm on this host", async () => {
+  await expectOneLine(
+    [...NONE, fixture("hello")],
+    1,
+    /\/nonexistent\/kvm does not exist: this host has no KVM/,
+    {
+      env: { VMRUN_KVM_DEVICE: "/nonexistent/kvm" },
+    },
+  );
+});
+
+Deno.test("/dev/kvm without permission names the kvm group", async () => {
+  const dir = worldReadableTemp();
+  const path = `${dir}/hello.img`;
+  Deno.copyFileSync(fixture("hello"), path);
+  Deno.chmodSync(path, 0o644);
+  const kvm = `${dir}/kvm`;
+  Deno.writeFileSync(kvm, new Uint8Array());
+  Deno.chmodSync(kvm, 0o600);
+  await expectOneLine([...NONE, path], 1, /no permission to open .*kvm.*kvm group/, {
+    uid: 65534,
+    env: { DENO_DIR: unprivilegedDenoDir(), VMRUN_KVM_DEVICE: kvm },
+  });
+});
+
+let denoDir: string | undefined;
+/** A Deno cache directory the unprivileged user can write. */
+function unprivilegedDenoDir(): string {
+  if (!denoDir) {
+    denoDir = Deno.makeTempDirSync();
+    Deno.chmodSync(denoDir, 0o777);
+  }
+  return denoDir;
+}

@@ -1,0 +1,70 @@
+/**
+ * Makes sure the tools vmrun's tests, demo and benchmarks need are there,
+ * installing Debian packages when apt-get is available and we are root,
+ * then builds the fixture guests.
+ *
+ *   deno run -A tests/setup.ts            # demo: nasm
+ *   deno run -A tests/setup.ts --test     # tests: nasm, seabios, qemu-system-x86
+ *
+ * @module
+ */
+
+import { buildFixtures } from "../fixtures/build.ts";
+
+interface Need {
+  /** Debian package. */
+  readonly pkg: string;
+  /** A file whose presence means the package is installed. */
+  readonly file: string;
+}
+
+const NASM: Need = { pkg: "nasm", file: "/usr/bin/nasm" };
+const SEABIOS: Need = { pkg: "seabios", file: "/usr/share/seabios/bios.bin" };
+const QEMU: Need = { pkg: "qemu-system-x86", file: "/usr/bin/qemu-system-x86_64" };
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(cmd: string, args: string[]): Promise<boolean> {
+  const r = await new Deno.Command(cmd, {
+    args,
+    stdout: "null",
+    stderr: "inherit",
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+  }).output();
+  return r.success;
+}
+
+/** Installs what is missing; returns the packages still missing. */
+async function ensure(needs: Need[]): Promise<string[]> {
+  const missing = needs.filter((n) => !exists(n.file)).map((n) => n.pkg);
+  if (missing.length === 0) return [];
+  const canApt = exists("/usr/bin/apt-get") && Deno.uid() === 0;
+  if (canApt) {
+    console.error(`setup: installing ${missing.join(" ")} with apt-get`);
+    if (!await run("apt-get", ["install", "-y", "-q", ...missing])) {
+      await run("apt-get", ["update", "-q"]);
+      await run("apt-get", ["install", "-y", "-q", ...missing]);
+    }
+  }
+  return needs.filter((n) => !exists(n.file)).map((n) => n.pkg);
+}
+
+const forTests = Deno.args.includes("--test");
+const needs = forTests ? [NASM, SEABIOS, QEMU] : [NASM];
+const missing = await ensure(needs);
+if (missing.length) {
+  console.error(
+    `setup: vmrun needs ${missing.join(", ")}: install with 'sudo apt-get install ${
+      missing.join(" ")
+    }'`,
+  );
+  Deno.exit(1);
+}
+await buildFixtures();
