@@ -40,7 +40,11 @@ export async function runHeadless(req: RunRequest): Promise<number> {
   const stdout = new StreamWriter(Deno.stdout);
   const stderr = new StreamWriter(Deno.stderr);
   const say = (s: string) => stderr.write(new TextEncoder().encode(s));
-  const machine = new Machine(req.config, { serial: (b) => stdout.write(b) });
+  const machine = new Machine(req.config, {
+    serial: (b) => stdout.write(b),
+    bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
+    warning: (message) => say(`vmrun: warning: ${message}\n`),
+  });
 
   let forced: GuestExit | null = null;
   let signalStatus: number | null = null;

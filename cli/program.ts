@@ -6,7 +6,8 @@
  */
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import type { MachineConfig } from "../machine/config.ts";
+import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
+import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
 import {
   checkBootSector,
@@ -39,8 +40,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("--cpus <n>", "number of vCPUs", "1")
     .option(
       "--firmware <none|path>",
-      "firmware: 'none' boots the image's first sector directly",
-      "none",
+      "BIOS image, or 'none' to run the image's first sector directly",
+      DEFAULT_BIOS,
     )
     .option("--headless", "no console UI: COM1 on stdin/stdout")
     .addOption(
@@ -75,9 +76,9 @@ export function parseCommandLine(
   const cpus = parseCpus(opts.cpus);
   const timeout = opts.timeout === undefined ? null : parseTimeout(opts.timeout);
   checkReadableFile(image, "image");
-  if (opts.firmware !== "none") {
-    throw new UsageError(`--firmware '${opts.firmware}': only 'none' is supported in this build`);
-  }
+  const firmware = opts.firmware === "none"
+    ? { kind: "none" as const }
+    : checkFirmware(opts.firmware);
   checkBootSector(image);
   return {
     image,
@@ -86,11 +87,36 @@ export function parseCommandLine(
     config: {
       memoryBytes,
       cpus,
-      firmware: { kind: "none" },
+      firmware,
       disks: [{ path: image, interface: "ide", media: "disk", readonly: false }],
       snapshot: false,
       bootMenu: false,
       startTimeMs: Date.now(),
     },
   };
+}
+
+/** Checks a BIOS image and finds SeaVGABIOS beside the default one. */
+function checkFirmware(path: string): FirmwareConfig {
+  let size: number;
+  try {
+    size = checkReadableFile(path, "firmware").size;
+  } catch (e) {
+    if (e instanceof UsageError && path === DEFAULT_BIOS && /no such file/.test(e.message)) {
+      throw new UsageError(
+        `firmware '${path}' not found: install Debian's seabios package ` +
+          `(sudo apt-get install seabios) or pass --firmware <path>`,
+      );
+    }
+    throw e;
+  }
+  const problem = biosImageProblem(size);
+  if (problem) throw new UsageError(`firmware '${path}' is not a BIOS image: ${problem}`);
+  let vgaBiosPath: string | null = DEFAULT_VGA_BIOS;
+  try {
+    Deno.statSync(DEFAULT_VGA_BIOS);
+  } catch {
+    vgaBiosPath = null;
+  }
+  return { kind: "bios", path, vgaBiosPath };
 }

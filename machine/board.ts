@@ -1,22 +1,37 @@
 /**
- * The PC board: a KVM VM with the in-kernel irqchip and PIT, guest RAM, the
- * port-I/O and MMIO buses and every device on them. Built inside the vCPU
+ * The PC board: a KVM VM with the in-kernel irqchip and PIT, guest RAM,
+ * firmware, the port-I/O and MMIO buses and every device on them (i440FX,
+ * PIIX3, CMOS/RTC, i8042, COM1, VGA, fw_cfg, disks). Built inside the vCPU
  * worker, rebuilt on reset.
  *
  * @module
  */
 
-import { Bus } from "../devices/bus.ts";
+import { Bus, BusError, type BusRange } from "../devices/bus.ts";
 import type { SteppedClock } from "../devices/clock.ts";
+import { CmosRtc, pcCmosBytes } from "../devices/cmos_rtc.ts";
 import { DebugExit } from "../devices/debug_exit.ts";
+import { FwCfg } from "../devices/fw_cfg.ts";
+import { buildPcFwCfg } from "../devices/fw_cfg_pc.ts";
+import { I8042 } from "../devices/i8042.ts";
+import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
+import { I440fx } from "../devices/pci/i440fx.ts";
+import { PciHost } from "../devices/pci/pci_host.ts";
+import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
+import { Piix3 } from "../devices/pci/piix3.ts";
 import { PostCode } from "../devices/post_code.ts";
-import type { IrqLine, Json } from "../devices/types.ts";
+import { Port92, ResetControl } from "../devices/system_control.ts";
+import type { BusDevice, IrqLine, Json } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
+import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { screenSnapshot, screenText } from "../devices/vga/screen.ts";
 import type { HostMemory } from "../kvm/host.ts";
+import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
+import { mapBios } from "./firmware.ts";
 import type { GuestRam } from "./guest_ram.ts";
-import { IRQ, PIO } from "./io_map.ts";
+import { IRQ, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Why a guest run ended, with the exit status vmrun reports. */
@@ -36,25 +51,44 @@ export interface GuestExit {
   readonly registers?: Record<string, unknown>;
 }
 
+/** Firmware images, read once by the worker and kept across resets. */
+export interface FirmwareImages {
+  readonly bios: Uint8Array | null;
+  readonly biosRom: HostMemory | null;
+  readonly vgaBios: Uint8Array | null;
+}
+
 /** What outlives a board across resets, provided by the worker. */
 export interface BoardEnv {
   readonly kvm: Kvm;
   readonly ramHost: HostMemory;
   readonly ram: GuestRam;
   readonly clock: SteppedClock;
+  readonly firmware: FirmwareImages;
   /** Bytes COM1 transmitted. */
   readonly onSerial: (bytes: Uint8Array) => void;
   /** The guest asked to end the run (debug exit, power off). */
   readonly onExit: (exit: GuestExit) => void;
   /** The guest asked for a system reset. */
   readonly onReset: () => void;
+  /** Something worth telling the user that is not fatal (a misprogrammed BAR). */
+  readonly onWarning: (message: string) => void;
 }
 
 /** The devices of a board, by name. */
 export interface BoardDevices {
   readonly uart: Uart16550a;
+  readonly rtc: CmosRtc;
+  readonly i8042: I8042;
   readonly postCode: PostCode;
   readonly debugExit: DebugExit;
+  readonly pciHost: PciHost;
+  readonly i440fx: I440fx;
+  readonly piix3: Piix3;
+  readonly vga: VgaPci;
+  readonly fwCfg: FwCfg;
+  readonly port92: Port92;
+  readonly resetControl: ResetControl;
 }
 
 /** A built board. */
@@ -63,9 +97,10 @@ export class Board {
   readonly mmio = new Bus("mmio");
   readonly vcpus: Vcpu[] = [];
   readonly devices: BoardDevices;
+  readonly pciIrq: PciIrqRouter;
   readonly #irqLevels = new Map<number, boolean>();
 
-  /** Creates the VM, maps RAM, creates vCPU 0 and wires every device. */
+  /** Creates the VM, maps RAM and firmware, creates vCPU 0 and wires every device. */
   constructor(readonly config: MachineConfig, readonly env: BoardEnv, readonly vm: Vm) {
     vm.setTssAddr(KVM_TSS_ADDR);
     vm.setIdentityMapAddr(KVM_IDENTITY_MAP_ADDR);
@@ -74,12 +109,19 @@ export class Board {
     for (const s of env.ram.layout.slots) {
       vm.setUserMemoryRegion(s.slot, s.gpa, s.size, env.ramHost.address + BigInt(s.hostOffset));
     }
-    const cpuid = env.kvm.supportedCpuid();
+    const fw = env.firmware;
+    if (fw.bios && fw.biosRom) {
+      const readonlyMem = env.kvm.checkExtension(KVM_CAP.KVM_CAP_READONLY_MEM) > 0;
+      mapBios(vm, env.ram, fw.biosRom, fw.bios, readonlyMem);
+    }
     const vcpu = vm.createVcpu(0);
-    vcpu.setCpuid(cpuid);
+    vcpu.setCpuid(env.kvm.supportedCpuid());
     this.vcpus.push(vcpu);
 
     const clock = env.clock;
+    const layout = env.ram.layout;
+    const piix3 = new Piix3();
+    const resetControl = new ResetControl({ onReset: () => env.onReset() });
     this.devices = {
       uart: new Uart16550a({
         irq: this.irqLine(IRQ.COM1),
@@ -87,49 +129,150 @@ export class Board {
         clock,
         timer: clock.timer,
       }),
+      rtc: new CmosRtc({
+        irq: this.irqLine(IRQ.RTC),
+        clock,
+        timer: clock.timer,
+        startTimeMs: config.startTimeMs,
+      }),
+      i8042: new I8042({
+        kbdIrq: this.irqLine(IRQ.KEYBOARD),
+        mouseIrq: this.irqLine(IRQ.MOUSE),
+        onSystemReset: () => env.onReset(),
+      }),
       postCode: new PostCode(),
       debugExit: new DebugExit((code) => env.onExit({ reason: "debug-exit", code })),
+      pciHost: new PciHost({ resetControl }),
+      i440fx: new I440fx(),
+      piix3,
+      vga: new VgaPci({
+        romData: fw.vgaBios ?? undefined,
+        startInTextMode: fw.vgaBios === null,
+      }),
+      fwCfg: new FwCfg({ memory: env.ram }),
+      port92: new Port92({ onReset: () => env.onReset() }),
+      resetControl,
     };
+    this.pciIrq = new PciIrqRouter({ piix3, setGsi: (gsi, level) => this.#setGsi(gsi, level) });
     const d = this.devices;
+
+    for (
+      const [index, value] of pcCmosBytes({
+        ramBytes: layout.total,
+        lowRamBytes: layout.below4g,
+        cpus: config.cpus,
+        timeMs: config.startTimeMs,
+      })
+    ) {
+      d.rtc.setByte(index, value);
+    }
+    buildPcFwCfg(d.fwCfg, {
+      ramBelow4g: layout.below4g,
+      ramAbove4g: layout.above4g,
+      cpus: config.cpus,
+      bootMenu: config.bootMenu,
+      bootMenuWaitMs: config.bootMenu ? 5000 : undefined,
+    });
+
     // The one table of fixed registrations.
-    const fixed: [
-      string,
-      { base: number; length: number },
-      Bus,
-      import("../devices/types.ts").BusDevice,
-    ][] = [
+    const fixed: [string, { base: number; length: number }, Bus, BusDevice][] = [
+      ["i8042-data", PIO.I8042_DATA, this.pio, d.i8042.dataPort],
+      ["i8042-command", PIO.I8042_COMMAND, this.pio, d.i8042.commandPort],
+      ["rtc", PIO.RTC, this.pio, d.rtc],
       ["post-code", PIO.POST_CODE, this.pio, d.postCode],
+      ["port92", PIO.PORT_92, this.pio, d.port92],
       ["debug-exit", PIO.DEBUG_EXIT, this.pio, d.debugExit],
+      ["vga", PIO.VGA, this.pio, d.vga.vga],
       ["com1", PIO.COM1, this.pio, d.uart],
+      ["fw-cfg", PIO.FW_CFG, this.pio, d.fwCfg],
+      ["pci-config", PIO.PCI_CONFIG, this.pio, d.pciHost],
+      ["vga-window", MMIO.VGA_WINDOW, this.mmio, d.vga.vga.memory],
     ];
     for (const [name, range, bus, dev] of fixed) bus.register(name, range.base, range.length, dev);
+
+    this.attachPci(PCI_SLOT.HOST_BRIDGE, 0, d.i440fx, {});
+    this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.ISA, d.piix3, {});
+    this.attachPci(PCI_SLOT.VGA, 0, d.vga, { 0: d.vga.framebuffer, 2: d.vga.mmio, 6: d.vga.rom });
   }
 
-  /** An interrupt line into the in-kernel irqchip; only level changes reach KVM. */
-  irqLine(gsi: number): IrqLine {
-    return {
-      set: (level) => {
-        if ((this.#irqLevels.get(gsi) ?? false) === level) return;
-        this.#irqLevels.set(gsi, level);
-        this.vm.irqLine(gsi, level);
-      },
+  /**
+   * Puts a PCI function in a slot and keeps its BARs' bus registrations in
+   * step with what the guest programs. `bars` maps BAR index (6 = ROM) to
+   * the device that decodes it.
+   */
+  attachPci(
+    device: number,
+    fn: number,
+    f: PciFunction,
+    bars: Partial<Record<number, BusDevice>>,
+  ): void {
+    this.devices.pciHost.attach(device, fn, f);
+    const mapped = new Map<number, BusRange>();
+    f.config.onBarChange = (c: BarChange) => {
+      const old = mapped.get(c.index);
+      if (old) {
+        (c.kind === "io" ? this.pio : this.mmio).unregister(old);
+        mapped.delete(c.index);
+      }
+      const dev = bars[c.index];
+      if (c.base === null || !dev) return;
+      const bus = c.kind === "io" ? this.pio : this.mmio;
+      try {
+        mapped.set(c.index, bus.register(`${f.name}-bar${c.index}`, c.base, c.size, dev));
+      } catch (e) {
+        // A guest may program clashing BARs; that BAR then decodes nothing.
+        if (!(e instanceof BusError)) throw e;
+        this.env.onWarning(e.message);
+      }
     };
+  }
+
+  /** An ISA interrupt line into the in-kernel irqchip. */
+  irqLine(gsi: number): IrqLine {
+    return { set: (level) => this.#setGsi(gsi, level) };
+  }
+
+  #setGsi(gsi: number, level: boolean): void {
+    // Only level changes reach KVM.
+    if ((this.#irqLevels.get(gsi) ?? false) === level) return;
+    this.#irqLevels.set(gsi, level);
+    this.vm.irqLine(gsi, level);
+  }
+
+  /** The VGA text screen as plain text (empty in graphics modes). */
+  screenText(): string {
+    return screenText(screenSnapshot(this.devices.vga.vga));
   }
 
   /** Every device's state, plus the buses' registrations. */
   state(): Json {
     const d = this.devices;
+    const ranges = (bus: Bus) =>
+      bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
+    const screen = screenSnapshot(d.vga.vga);
     return {
       uart: d.uart.state(),
+      rtc: d.rtc.state(),
+      i8042: d.i8042.state(),
       postCode: d.postCode.state(),
       debugExit: d.debugExit.state(),
-      pio: this.pio.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length })),
-      mmio: this.mmio.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length })),
-      unclaimed: { ...this.pio.misses },
+      pci: d.pciHost.state(),
+      vga: d.vga.state(),
+      screen: {
+        mode: screen.mode,
+        cols: screen.cols,
+        rows: screen.rows,
+        cursor: { ...screen.cursor },
+        text: screenText(screen),
+      },
+      fwCfg: d.fwCfg.state(),
+      pio: ranges(this.pio),
+      mmio: ranges(this.mmio),
+      unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
     };
   }
 
-  /** Closes the vCPUs and the VM. RAM stays with the environment. */
+  /** Closes the vCPUs and the VM. RAM and firmware stay with the environment. */
   dispose(): void {
     for (const v of this.vcpus) v.close();
     this.vm.close();

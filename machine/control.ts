@@ -108,7 +108,6 @@ export type MailMessage =
   | { type: "serial-in"; bytes: number[] }
   | { type: "reset" }
   | { type: "snapshot"; id: number }
-  | { type: "key"; key: string; down: boolean }
   | { type: "keys"; events: { key: string; down: boolean }[] };
 
 const encoder = new TextEncoder();

@@ -1,7 +1,8 @@
 /**
- * Every fixed port-I/O and MMIO registration of the PC board, in one table.
- * Ports the in-kernel irqchip and PIT own (PIC 0x20/0xa0, PIT 0x40-0x43,
- * speaker 0x61, ELCR 0x4d0) never reach userspace and are absent here.
+ * Every fixed port-I/O and MMIO registration of the PC board, its PCI slots
+ * and its ISA interrupt lines, in one place. Ports the in-kernel irqchip and
+ * PIT own (PIC 0x20/0xa0, PIT 0x40-0x43, speaker 0x61, ELCR 0x4d0) never
+ * reach userspace and are absent here.
  *
  * @module
  */
@@ -14,12 +15,46 @@ export interface FixedRange {
 
 /** Port-I/O ranges. */
 export const PIO = {
+  I8042_DATA: { base: 0x60, length: 1 },
+  I8042_COMMAND: { base: 0x64, length: 1 },
+  RTC: { base: 0x70, length: 2 },
   POST_CODE: { base: 0x80, length: 1 },
+  PORT_92: { base: 0x92, length: 1 },
   DEBUG_EXIT: { base: 0xf4, length: 1 },
+  IDE_SECONDARY: { base: 0x170, length: 8 },
+  IDE_PRIMARY: { base: 0x1f0, length: 8 },
+  IDE_SECONDARY_CONTROL: { base: 0x376, length: 1 },
+  VGA: { base: 0x3b0, length: 0x30 },
+  IDE_PRIMARY_CONTROL: { base: 0x3f6, length: 1 },
   COM1: { base: 0x3f8, length: 8 },
+  FW_CFG: { base: 0x510, length: 12 },
+  /** PCI configuration mechanism #1, with the reset control register at 0xcf9. */
+  PCI_CONFIG: { base: 0xcf8, length: 8 },
+} as const satisfies Record<string, FixedRange>;
+
+/** MMIO ranges. */
+export const MMIO = {
+  VGA_WINDOW: { base: 0xa0000, length: 0x20000 },
 } as const satisfies Record<string, FixedRange>;
 
 /** ISA interrupt lines (GSIs on the in-kernel irqchip). */
 export const IRQ = {
+  KEYBOARD: 1,
   COM1: 4,
+  RTC: 8,
+  MOUSE: 12,
+  IDE_PRIMARY: 14,
+  IDE_SECONDARY: 15,
 } as const;
+
+/** PCI device numbers on bus 0 (functions are given where used). */
+export const PCI_SLOT = {
+  HOST_BRIDGE: 0,
+  PIIX3: 1,
+  VGA: 2,
+  /** virtio disks take this slot and the ones after it. */
+  FIRST_VIRTIO: 3,
+} as const;
+
+/** PIIX3 functions. */
+export const PIIX3_FN = { ISA: 0, IDE: 1 } as const;

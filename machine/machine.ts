@@ -6,6 +6,7 @@
  * @module
  */
 
+import { comboToKeyStrokes, type KeyStroke, textToKeyStrokes } from "../devices/keymap.ts";
 import { acquireKickHandler, releaseKickHandler } from "../kvm/host.ts";
 import type { GuestExit } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
@@ -37,6 +38,10 @@ export interface MachineEvents {
   state?: (state: RunState) => void;
   /** The guest reset (by request or by itself). */
   reset?: () => void;
+  /** The firmware says it found nothing to boot (the guest keeps running). */
+  bootFailed?: (message: string) => void;
+  /** Something odd but not fatal happened (a misprogrammed BAR). */
+  warning?: (message: string) => void;
 }
 
 const MAIL_RETRY_MS = 2;
@@ -110,6 +115,27 @@ export class Machine {
     if (bytes.length) this.#mail({ type: "serial-in", bytes: [...bytes] });
   }
 
+  /** Presses and releases keys on the PS/2 keyboard, in order. */
+  sendKeys(events: readonly KeyStroke[]): void {
+    if (events.length) this.#mail({ type: "keys", events: events.map((e) => ({ ...e })) });
+  }
+
+  /**
+   * Types `text` on the PS/2 keyboard (US layout, Shift where needed).
+   * @throws {KeyNameError} naming the first character that cannot be typed
+   */
+  typeText(text: string): void {
+    this.sendKeys(textToKeyStrokes(text));
+  }
+
+  /**
+   * Presses a key combination such as "Ctrl+Alt+Delete" and releases it.
+   * @throws {KeyNameError} for an unknown key name
+   */
+  pressKeys(combo: string): void {
+    this.sendKeys(comboToKeyStrokes(combo));
+  }
+
   /** Device states and vCPU figures, taken between two guest instructions. */
   snapshot(): Promise<MachineSnapshot> {
     if (this.#ended) return Promise.reject(new Error("the machine has stopped"));
@@ -153,6 +179,12 @@ export class Machine {
         break;
       case "reset":
         this.#events.reset?.();
+        break;
+      case "boot-failed":
+        this.#events.bootFailed?.(e.message);
+        break;
+      case "warning":
+        this.#events.warning?.(e.message);
         break;
       case "snapshot": {
         const resolve = this.#snapshots.get(e.id);

@@ -11,7 +11,10 @@
 import { SteppedClock } from "../devices/clock.ts";
 import { currentThreadId, mapAnonymous } from "../kvm/host.ts";
 import { Kvm } from "../kvm/kvm.ts";
-import { Board, type GuestExit } from "./board.ts";
+import type { Timer } from "../devices/types.ts";
+import { isKeyName } from "../devices/keymap.ts";
+import { Board, type FirmwareImages, type GuestExit } from "./board.ts";
+import { loadFirmware } from "./firmware.ts";
 import { bootSectorStart } from "./boot.ts";
 import type { MachineConfig } from "./config.ts";
 import {
@@ -51,9 +54,14 @@ export type WorkerEvent =
   | { type: "serial"; bytes: Uint8Array }
   | { type: "snapshot"; id: number; devices: unknown; vcpu: VcpuStats }
   | { type: "reset" }
+  | { type: "warning"; message: string }
+  /** The firmware's screen says it found nothing to boot. */
+  | { type: "boot-failed"; message: string }
   | { type: "exit"; exit: GuestExit };
 
 const SERIAL_FLUSH_NS = 2_000_000;
+const BOOT_FAILURE_POLL_NS = 500_000_000;
+const BOOT_FAILURE = /No bootable device|Boot failed/;
 const SERIAL_FLUSH_BYTES = 4096;
 
 function post(e: WorkerEvent): void {
@@ -77,14 +85,16 @@ class MachineLoop {
   readonly kvm: Kvm;
   readonly ram: GuestRam;
   readonly ramHost;
-  readonly clock = new SteppedClock();
+  clock = new SteppedClock();
   readonly originMs = ControlViews.wallMs();
   readonly stats = new ExitStats();
   board!: Board;
   exit: GuestExit | null = null;
   resetPending = false;
   serialOut: number[] = [];
-  serialTimer;
+  serialTimer!: Timer;
+  firmware: FirmwareImages;
+  bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
 
@@ -95,7 +105,7 @@ class MachineLoop {
     const layout = ramLayout(this.config.memoryBytes);
     this.ramHost = mapAnonymous(layout.total);
     this.ram = new GuestRam(layout, this.ramHost.buffer);
-    this.serialTimer = this.clock.timer(() => this.flushSerial());
+    this.firmware = loadFirmware(this.config);
   }
 
   run(): GuestExit {
@@ -185,16 +195,25 @@ class MachineLoop {
   }
 
   build(): void {
+    // A fresh clock per board: timers of the old devices must never fire.
+    const now = this.clock.nowNs();
+    this.clock = new SteppedClock();
+    this.clock.advanceTo(now);
+    this.publishedDeadline = NaN;
+    this.serialTimer = this.clock.timer(() => this.flushSerial());
     const vm = this.kvm.createVm();
     this.board = new Board(this.config, {
       kvm: this.kvm,
       ramHost: this.ramHost,
       ram: this.ram,
       clock: this.clock,
+      firmware: this.firmware,
       onSerial: (bytes) => this.queueSerial(bytes),
       onExit: (exit) => this.exit ??= exit,
       onReset: () => this.resetPending = true,
+      onWarning: (message) => post({ type: "warning", message }),
     }, vm);
+    if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     const vcpu = this.board.vcpus[0];
@@ -218,6 +237,20 @@ class MachineLoop {
     this.board.dispose();
     this.build();
     post({ type: "reset" });
+  }
+
+  /** Looks at the screen twice a second for the firmware's "no bootable device". */
+  watchForBootFailure(): void {
+    this.bootFailureSeen = false;
+    const timer = this.clock.timer(() => {
+      const line = this.board.screenText().split("\n").find((l) => BOOT_FAILURE.test(l));
+      if (line && !this.bootFailureSeen) {
+        this.bootFailureSeen = true;
+        post({ type: "boot-failed", message: line.trim() });
+      }
+      timer.arm(this.clock.nowNs() + BOOT_FAILURE_POLL_NS);
+    });
+    timer.arm(this.clock.nowNs() + BOOT_FAILURE_POLL_NS);
   }
 
   serviceRequests(): void {
@@ -270,10 +303,15 @@ class MachineLoop {
           vcpu: this.vcpuStats(),
         });
         break;
-      case "key":
-      case "keys":
-        // The PS/2 keyboard arrives with the PC platform.
+      case "keys": {
+        const kbd = this.board.devices.i8042.keyboard;
+        for (const k of m.events) {
+          if (!isKeyName(k.key)) continue;
+          if (k.down) kbd.keyDown(k.key);
+          else kbd.keyUp(k.key);
+        }
         break;
+      }
     }
   }
 
