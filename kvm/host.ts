@@ -12,6 +12,7 @@ import {
   libc,
   LOCK_EX,
   LOCK_NB,
+  LOCK_SH,
   MAP_ANONYMOUS,
   MAP_NORESERVE,
   MAP_SHARED,
@@ -102,20 +103,20 @@ export class VcpuKicker {
   }
 }
 
-/** An exclusive advisory lock on a file, held until {@link release}. */
+/** An advisory flock(2) lock on a file (exclusive for a writer, shared for readers), held until {@link release}. */
 export class FileLock {
   private constructor(readonly path: string, readonly fd: number) {}
 
   /**
-   * Takes an exclusive flock(2) lock without waiting.
+   * Takes a flock(2) lock without waiting: exclusive, or shared when `shared`.
    * @returns the lock, or null when another process holds it
    * @throws {KvmError} when the file cannot be opened
    */
-  static tryAcquire(path: string): FileLock | null {
+  static tryAcquire(path: string, shared = false): FileLock | null {
     // flock needs no write access; read-only opening works for read-only images too.
     const fd = libc().open(cString(path), O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) throw new KvmError(`open(${path})`, errno());
-    if (libc().flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (libc().flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
       libc().close(fd);
       return null;
     }

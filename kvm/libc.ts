@@ -64,5 +64,7 @@ export const MAP_NORESERVE = 0x4000;
 export const LOCK_EX = 2;
 /** @see LOCK_EX */
 export const LOCK_NB = 4;
+/** @see LOCK_EX */
+export const LOCK_SH = 1;
 /** The signal that kicks a vCPU thread out of KVM_RUN. */
 export const SIGUSR2 = 12;
