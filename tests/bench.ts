@@ -1,0 +1,22 @@
+/**
+ * `deno task bench`: runs every benchmark module in turn and prints a
+ * summary table. Exits non-zero only when a benchmark fails to run; a
+ * figure below its goal is reported, not failed.
+ *
+ *   deno run -A tests/bench.ts [--only exit-loop] [--exits 1000000]
+ *
+ * Adding a benchmark: a module under tests/bench_*.ts exporting a
+ * {@link Benchmark}, one import and one entry in {@link BENCHMARKS}.
+ *
+ * @module
+ */
+
+import { type Benchmark, runBenchmarks } from "./bench_common.ts";
+import { exitLoopBenchmark } from "./bench_exit_loop.ts";
+
+/** Every benchmark, in the order they run. */
+export const BENCHMARKS: readonly Benchmark[] = [
+  exitLoopBenchmark,
+];
+
+if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));
