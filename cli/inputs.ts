@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MAX_CPUS } from "../machine/config.ts";
+import { type DiskConfig, MAX_CPUS } from "../machine/config.ts";
 import { UsageError } from "./errors.ts";
 import { formatSize, parseSize } from "./sizes.ts";
 
@@ -76,8 +76,21 @@ export function checkReadableFile(path: string, what: string): ImageInfo {
   return { path, size: info.size };
 }
 
-/** Checks that an image holds a boot sector (for --firmware none). */
-export function checkBootSector(path: string): void {
+/**
+ * Checks the disk vmrun boots from: whole 512-byte sectors, and for a hard
+ * disk a boot sector with its 55 AA signature (a BIOS would refuse it too;
+ * without firmware nothing else could run).
+ */
+export function checkBootDisk(disk: DiskConfig, noFirmware: boolean): void {
+  const path = disk.path;
+  const size = Deno.statSync(path).size;
+  const blockSize = disk.media === "cdrom" ? 2048 : 512;
+  if (size % blockSize !== 0) {
+    throw new UsageError(
+      `image '${path}' is truncated: ${size} bytes is not a whole number of ${blockSize}-byte sectors`,
+    );
+  }
+  if (disk.media === "cdrom" && !noFirmware) return;
   const sector = new Uint8Array(512);
   const f = Deno.openSync(path, { read: true });
   let n = 0;

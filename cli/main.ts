@@ -8,7 +8,8 @@
 import { CommanderError } from "@commander-js/extra-typings";
 import { KvmError, KvmUnavailableError } from "../kvm/errors.ts";
 import { Kvm } from "../kvm/kvm.ts";
-import { EXIT_FAILURE, UsageError } from "./errors.ts";
+import { ImageLockedError } from "../machine/disk_locks.ts";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
 import { runHeadless } from "./headless.ts";
 import { parseCommandLine } from "./program.ts";
 
@@ -28,6 +29,10 @@ export async function main(argv: string[]): Promise<number> {
     return await runHeadless(req);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof ImageLockedError) {
+      err(`vmrun: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
     if (e instanceof UsageError) {
       err(`vmrun: ${e.message}\n`);
       return e.exitCode;

@@ -9,8 +9,9 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
+import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
 import {
-  checkBootSector,
+  checkBootDisk,
   checkReadableFile,
   parseCpus,
   parseMemory,
@@ -35,7 +36,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .name("vmrun")
     .description("Run a PC virtual machine on KVM from the terminal.")
     .version(VERSION, "-V, --version")
-    .argument("<image>", "disk image to boot")
+    .argument("[image]", "disk image to boot (the first disk; IDE, or an IDE CD-ROM for .iso)")
     .option("-m, --memory <size>", "guest RAM (e.g. 64M, 2G)", "256M")
     .option("--cpus <n>", "number of vCPUs", "1")
     .option(
@@ -44,6 +45,14 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       DEFAULT_BIOS,
     )
     .option("--headless", "no console UI: COM1 on stdin/stdout")
+    .option(
+      "--disk <path[,if=ide|virtio][,media=disk|cdrom][,readonly]>",
+      "another disk (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--snapshot", "keep all disk writes in memory; never write the images")
+    .option("--boot-menu", "let the BIOS offer its boot menu (Esc)")
     .addOption(
       new Option("--timeout <seconds>", "stop the guest after this long (exit status 124)"),
     )
@@ -71,26 +80,33 @@ export function parseCommandLine(
     throw e;
   }
   const opts = program.opts();
-  const image = program.args[0];
   const memoryBytes = parseMemory(opts.memory, io.hostMemory);
   const cpus = parseCpus(opts.cpus);
   const timeout = opts.timeout === undefined ? null : parseTimeout(opts.timeout);
-  checkReadableFile(image, "image");
+  const disks = [
+    ...(program.args[0] === undefined ? [] : [parseDiskSpec(program.args[0], true)]),
+    ...opts.disk.map((spec) => parseDiskSpec(spec)),
+  ];
+  if (disks.length === 0) throw new UsageError("missing required argument 'image'");
+  if (disks.filter((d) => d.interface === "ide").length > MAX_IDE_DEVICES) {
+    throw new UsageError(`at most ${MAX_IDE_DEVICES} IDE disks and CD-ROMs fit on the PIIX3`);
+  }
+  for (const d of disks) checkReadableFile(d.path, "image");
   const firmware = opts.firmware === "none"
     ? { kind: "none" as const }
     : checkFirmware(opts.firmware);
-  checkBootSector(image);
+  checkBootDisk(disks[0], firmware.kind === "none");
   return {
-    image,
+    image: disks[0].path,
     headless: opts.headless ?? false,
     timeout,
     config: {
       memoryBytes,
       cpus,
       firmware,
-      disks: [{ path: image, interface: "ide", media: "disk", readonly: false }],
-      snapshot: false,
-      bootMenu: false,
+      disks,
+      snapshot: opts.snapshot ?? false,
+      bootMenu: opts.bootMenu ?? false,
       startTimeMs: Date.now(),
     },
   };

@@ -21,7 +21,8 @@ import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
 import { Piix3 } from "../devices/pci/piix3.ts";
 import { PostCode } from "../devices/post_code.ts";
 import { Port92, ResetControl } from "../devices/system_control.ts";
-import type { BusDevice, IrqLine, Json } from "../devices/types.ts";
+import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
+import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { screenSnapshot, screenText } from "../devices/vga/screen.ts";
@@ -65,6 +66,8 @@ export interface BoardEnv {
   readonly ram: GuestRam;
   readonly clock: SteppedClock;
   readonly firmware: FirmwareImages;
+  /** One backend per entry of `config.disks`, opened by the worker. */
+  readonly disks: readonly BlockBackend[];
   /** Bytes COM1 transmitted. */
   readonly onSerial: (bytes: Uint8Array) => void;
   /** The guest asked to end the run (debug exit, power off). */
@@ -89,6 +92,7 @@ export interface BoardDevices {
   readonly fwCfg: FwCfg;
   readonly port92: Port92;
   readonly resetControl: ResetControl;
+  readonly virtioBlk: VirtioBlk[];
 }
 
 /** A built board. */
@@ -152,6 +156,7 @@ export class Board {
       fwCfg: new FwCfg({ memory: env.ram }),
       port92: new Port92({ onReset: () => env.onReset() }),
       resetControl,
+      virtioBlk: [],
     };
     this.pciIrq = new PciIrqRouter({ piix3, setGsi: (gsi, level) => this.#setGsi(gsi, level) });
     const d = this.devices;
@@ -193,6 +198,22 @@ export class Board {
     this.attachPci(PCI_SLOT.HOST_BRIDGE, 0, d.i440fx, {});
     this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.ISA, d.piix3, {});
     this.attachPci(PCI_SLOT.VGA, 0, d.vga, { 0: d.vga.framebuffer, 2: d.vga.mmio, 6: d.vga.rom });
+    this.#attachDisks();
+  }
+
+  #attachDisks(): void {
+    let slot = PCI_SLOT.FIRST_VIRTIO;
+    this.config.disks.forEach((disk, i) => {
+      if (disk.interface !== "virtio") return;
+      const blk = new VirtioBlk({
+        backend: this.env.disks[i],
+        memory: this.env.ram,
+        irq: this.pciIrq.lineFor(slot, 1),
+        serial: `vmrun-disk${i}`,
+      });
+      this.attachPci(slot++, 0, blk, { 0: blk.legacyIo, 4: blk.modernMmio });
+      this.devices.virtioBlk.push(blk);
+    });
   }
 
   /**
@@ -266,6 +287,7 @@ export class Board {
         text: screenText(screen),
       },
       fwCfg: d.fwCfg.state(),
+      virtioBlk: d.virtioBlk.map((b) => b.state()),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },

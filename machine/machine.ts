@@ -7,7 +7,8 @@
  */
 
 import { comboToKeyStrokes, type KeyStroke, textToKeyStrokes } from "../devices/keymap.ts";
-import { acquireKickHandler, releaseKickHandler } from "../kvm/host.ts";
+import { acquireKickHandler, type FileLock, releaseKickHandler } from "../kvm/host.ts";
+import { lockImages } from "./disk_locks.ts";
 import type { GuestExit } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
 import {
@@ -56,13 +57,17 @@ export class Machine {
   readonly #snapshots = new Map<number, (s: MachineSnapshot) => void>();
   readonly #outbox: MailMessage[] = [];
   #nextSnapshot = 1;
+  readonly #locks: FileLock[];
   #state: RunState = "starting";
   #ended = false;
   #resolveExit!: (e: GuestExit) => void;
   /** Settles once when the guest run ends, however it ends. */
   readonly exited: Promise<GuestExit>;
 
-  /** Starts a machine from a validated config. */
+  /**
+   * Starts a machine from a validated config.
+   * @throws {ImageLockedError} when another process uses one of its images
+   */
   constructor(readonly config: MachineConfig, events: MachineEvents = {}) {
     this.#events = events;
     this.exited = new Promise((resolve) => this.#resolveExit = resolve);
@@ -70,6 +75,7 @@ export class Machine {
     this.#ctl = new ControlViews(buffers);
     this.#ctl.floats[CTRL_F64.DEADLINE] = Infinity;
     this.#kicker = new ControlKicker(this.#ctl);
+    this.#locks = lockImages(config.disks, config.snapshot);
     acquireKickHandler();
     this.#worker = new Worker(new URL("./vcpu_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (ev: MessageEvent<WorkerEvent>) => this.#onEvent(ev.data);
@@ -207,6 +213,7 @@ export class Machine {
     this.#timer.terminate();
     this.#worker.terminate();
     releaseKickHandler();
+    for (const lock of this.#locks) lock.release();
     for (const resolve of this.#snapshots.values()) {
       resolve({ runState: "stopped", devices: null, vcpu: emptyStats() });
     }

@@ -15,6 +15,7 @@ import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
 import { Board, type FirmwareImages, type GuestExit } from "./board.ts";
 import { loadFirmware } from "./firmware.ts";
+import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
 import { bootSectorStart } from "./boot.ts";
 import type { MachineConfig } from "./config.ts";
 import {
@@ -94,6 +95,7 @@ class MachineLoop {
   serialOut: number[] = [];
   serialTimer!: Timer;
   firmware: FirmwareImages;
+  disks: OpenDisk[];
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
@@ -106,9 +108,19 @@ class MachineLoop {
     this.ramHost = mapAnonymous(layout.total);
     this.ram = new GuestRam(layout, this.ramHost.buffer);
     this.firmware = loadFirmware(this.config);
+    this.disks = openDisks(this.config);
   }
 
   run(): GuestExit {
+    try {
+      return this.#run();
+    } finally {
+      // Every exit path, faults and VMM errors included, makes writes durable.
+      closeDisks(this.disks);
+    }
+  }
+
+  #run(): GuestExit {
     this.build();
     this.setState("running");
     const ints = this.ctl.ints;
@@ -208,6 +220,7 @@ class MachineLoop {
       ram: this.ram,
       clock: this.clock,
       firmware: this.firmware,
+      disks: this.disks.map((d) => d.backend),
       onSerial: (bytes) => this.queueSerial(bytes),
       onExit: (exit) => this.exit ??= exit,
       onReset: () => this.resetPending = true,
