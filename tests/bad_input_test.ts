@@ -51,8 +51,10 @@ Deno.test("an empty image", async () => {
   await expectOneLine([...NONE, tempFile(new Uint8Array())], 2, /is empty/);
 });
 
-Deno.test("an image too short for a boot sector, and one without a boot signature", async () => {
-  await expectOneLine([...NONE, tempFile(new Uint8Array(100))], 2, /not bootable: 100 bytes/);
+Deno.test("a truncated image, and one without a boot signature, with and without firmware", async () => {
+  await expectOneLine([...NONE, tempFile(new Uint8Array(1000))], 2, /is truncated: 1000 bytes/);
+  await expectOneLine(["--headless", tempFile(new Uint8Array(1000))], 2, /is truncated/);
+  await expectOneLine(["--headless", tempFile(new Uint8Array(1024))], 2, /not bootable: no boot signature/);
   await expectOneLine(
     [...NONE, tempFile(new Uint8Array(1024))],
     2,
