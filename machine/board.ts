@@ -25,7 +25,7 @@ import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
-import { screenSnapshot, screenText } from "../devices/vga/screen.ts";
+import { screenSnapshot, screenState, screenText } from "../devices/vga/screen.ts";
 import type { HostMemory } from "../kvm/host.ts";
 import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
@@ -270,7 +270,6 @@ export class Board {
     const d = this.devices;
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
-    const screen = screenSnapshot(d.vga.vga);
     return {
       uart: d.uart.state(),
       rtc: d.rtc.state(),
@@ -279,13 +278,7 @@ export class Board {
       debugExit: d.debugExit.state(),
       pci: d.pciHost.state(),
       vga: d.vga.state(),
-      screen: {
-        mode: screen.mode,
-        cols: screen.cols,
-        rows: screen.rows,
-        cursor: { ...screen.cursor },
-        text: screenText(screen),
-      },
+      screen: screenState(d.vga.vga) as unknown as Json,
       fwCfg: d.fwCfg.state(),
       virtioBlk: d.virtioBlk.map((b) => b.state()),
       pio: ranges(this.pio),

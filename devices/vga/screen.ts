@@ -75,3 +75,63 @@ export function screenText(snapshot: ScreenSnapshot): string {
   }
   return lines.join("\n");
 }
+
+/**
+ * The 16 text colours as 0xRRGGBB: each attribute palette register picks a
+ * DAC entry (with the colour-select bits of attribute registers 0x10/0x14),
+ * whose 6-bit components are scaled to 8 bits.
+ */
+export function textPalette(vga: Vga): number[] {
+  const attrPal = vga.attributePalette();
+  const dac = vga.dacPalette();
+  const modeControl = vga.attr.regs[0x10];
+  const colorSelect = vga.attr.regs[0x14];
+  const out: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    let index = attrPal[i] & 0x3f;
+    // P5/P4 come from the colour-select register when mode control bit 7 says so.
+    if (modeControl & 0x80) index = (index & 0x0f) | ((colorSelect & 0x03) << 4);
+    index |= (colorSelect & 0x0c) << 4;
+    const scale = (v: number) => Math.round(((v & 0x3f) * 255) / 63);
+    out.push(
+      (scale(dac[index * 3]) << 16) | (scale(dac[index * 3 + 1]) << 8) | scale(dac[index * 3 + 2]),
+    );
+  }
+  return out;
+}
+
+/** The screen as plain JSON for snapshots: cells packed as `code | attr << 8`. */
+export interface ScreenState {
+  mode: DisplayMode;
+  cols: number;
+  rows: number;
+  /** Row-major, `code | attr << 8` per cell; empty outside text mode. */
+  cells: number[];
+  cursor: { row: number; col: number; visible: boolean; startLine: number; endLine: number };
+  /** The 16 text colours as 0xRRGGBB. */
+  palette: number[];
+  blinkEnabled: boolean;
+  charHeight: number;
+  width: number;
+  height: number;
+  /** The screen's text (CP437 mapped to Unicode), rows joined by "\n". */
+  text: string;
+}
+
+/** A {@link ScreenState} of `vga` now. */
+export function screenState(vga: Vga): ScreenState {
+  const s = screenSnapshot(vga);
+  return {
+    mode: s.mode,
+    cols: s.cols,
+    rows: s.rows,
+    cells: s.cells.map((c) => c.code | (c.attr << 8)),
+    cursor: { ...s.cursor },
+    palette: textPalette(vga),
+    blinkEnabled: s.blinkEnabled,
+    charHeight: s.charHeight,
+    width: s.width,
+    height: s.height,
+    text: screenText(s),
+  };
+}

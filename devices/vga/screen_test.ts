@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
 import { programRegisters, TEXT_40X25, TEXT_80X25, TEXT_80X50 } from "./mode_tables.ts";
-import { screenSnapshot, screenText } from "./screen.ts";
+import { screenSnapshot, screenState, screenText, textPalette } from "./screen.ts";
 import { Vga, VGA_PORT_BASE } from "./vga.ts";
 
 const B8000 = 0x18000;
@@ -138,4 +138,27 @@ Deno.test("screen: blink bit reported from attribute mode control", () => {
   const vga = new Vga();
   programRegisters(vga, { ...TEXT_80X25, attribute: TEXT_80X25.attribute.with(0x10, 0x04) });
   strictEqual(screenSnapshot(vga).blinkEnabled, false);
+});
+
+Deno.test("textPalette maps attribute registers through the DAC to 24-bit colours", () => {
+  const vga = new Vga({ startInTextMode: true });
+  const pal = textPalette(vga);
+  strictEqual(pal.length, 16);
+  strictEqual(pal[0], 0x000000);
+  strictEqual(pal[1], 0x0000aa);
+  strictEqual(pal[6], 0xaa5500);
+  strictEqual(pal[7], 0xaaaaaa);
+  strictEqual(pal[15], 0xffffff);
+});
+
+Deno.test("screenState packs cells and carries the text", () => {
+  const vga = new Vga({ startInTextMode: true });
+  // 'A' with attribute 0x1f at row 0, column 0 (odd/even: char in plane 0, attr in plane 1).
+  vga.memory.write(0x18000, 1, 0x41);
+  vga.memory.write(0x18001, 1, 0x1f);
+  const s = screenState(vga);
+  strictEqual(s.mode, "text");
+  strictEqual(s.cells.length, s.cols * s.rows);
+  strictEqual(s.cells[0], 0x41 | (0x1f << 8));
+  strictEqual(s.text.split("\n")[0], "A");
 });
