@@ -25,7 +25,12 @@ import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
-import { screenSnapshot, screenState, screenText } from "../devices/vga/screen.ts";
+import {
+  screenSnapshot,
+  type ScreenState,
+  screenState,
+  screenText,
+} from "../devices/vga/screen.ts";
 import type { HostMemory } from "../kvm/host.ts";
 import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
@@ -93,6 +98,26 @@ export interface BoardDevices {
   readonly port92: Port92;
   readonly resetControl: ResetControl;
   readonly virtioBlk: VirtioBlk[];
+}
+
+/** A snapshot of every device on the board, as plain JSON. */
+export interface BoardState {
+  readonly uart: Json;
+  readonly rtc: Json;
+  readonly i8042: Json;
+  readonly postCode: Json;
+  readonly debugExit: Json;
+  readonly pci: Json;
+  readonly vga: Json;
+  readonly screen: ScreenState;
+  readonly fwCfg: Json;
+  readonly virtioBlk: Json[];
+  readonly pio: { name: string; base: number; length: number }[];
+  readonly mmio: { name: string; base: number; length: number }[];
+  readonly unclaimed: {
+    pio: { reads: number; writes: number };
+    mmio: { reads: number; writes: number };
+  };
 }
 
 /** A built board. */
@@ -266,7 +291,7 @@ export class Board {
   }
 
   /** Every device's state, plus the buses' registrations. */
-  state(): Json {
+  state(): BoardState {
     const d = this.devices;
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
@@ -278,7 +303,7 @@ export class Board {
       debugExit: d.debugExit.state(),
       pci: d.pciHost.state(),
       vga: d.vga.state(),
-      screen: screenState(d.vga.vga) as unknown as Json,
+      screen: screenState(d.vga.vga),
       fwCfg: d.fwCfg.state(),
       virtioBlk: d.virtioBlk.map((b) => b.state()),
       pio: ranges(this.pio),

@@ -9,7 +9,7 @@
 import { comboToKeyStrokes, type KeyStroke, textToKeyStrokes } from "../devices/keymap.ts";
 import { acquireKickHandler, type FileLock, releaseKickHandler } from "../kvm/host.ts";
 import { lockImages } from "./disk_locks.ts";
-import type { GuestExit } from "./board.ts";
+import type { BoardState, GuestExit } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
 import {
   ControlViews,
@@ -27,7 +27,8 @@ import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
 export interface MachineSnapshot {
   readonly runState: RunState;
-  readonly devices: unknown;
+  /** Device states; null once the machine has stopped. */
+  readonly devices: BoardState | null;
   readonly vcpu: VcpuStats;
 }
 
@@ -195,7 +196,7 @@ export class Machine {
       case "snapshot": {
         const resolve = this.#snapshots.get(e.id);
         this.#snapshots.delete(e.id);
-        resolve?.({ runState: this.#state, devices: e.devices, vcpu: e.vcpu });
+        resolve?.({ runState: this.#state, devices: e.devices as BoardState, vcpu: e.vcpu });
         break;
       }
       case "exit":

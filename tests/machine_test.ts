@@ -68,7 +68,7 @@ for (const image of ["spin", "halt"]) {
       await until(() => machine.runState === "paused", "paused");
       const snap = await machine.snapshot();
       strictEqual(snap.runState, "paused");
-      const uart = (snap.devices as { uart: { lcr: number; baud: number } }).uart;
+      const uart = snap.devices!.uart as { lcr: number; baud: number };
       strictEqual(uart.lcr, 0x03);
       strictEqual(uart.baud, 115200);
       ok(snap.vcpu.exits > 0);
