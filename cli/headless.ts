@@ -8,7 +8,7 @@
 import type { GuestExit } from "../machine/board.ts";
 import { Machine } from "../machine/machine.ts";
 import { ESCAPE_HELP, EscapeFilter } from "./escape.ts";
-import { EXIT_TIMEOUT } from "./errors.ts";
+import { EXIT_TIMEOUT, UsageError } from "./errors.ts";
 import { describeExit } from "./fault_report.ts";
 import type { RunRequest } from "./program.ts";
 
@@ -19,8 +19,22 @@ const SIGNAL_STATUS: Record<(typeof STOP_SIGNALS)[number], number> = {
   SIGTERM: 143,
 };
 
+/**
+ * Opens (truncating) the --serial-log file.
+ * @throws {UsageError} when it cannot be created
+ */
+export function openSerialLog(path: string): StreamWriter {
+  try {
+    return new StreamWriter(Deno.openSync(path, { write: true, create: true, truncate: true }));
+  } catch (e) {
+    throw new UsageError(
+      `cannot write --serial-log '${path}': ${e instanceof Error ? e.message : e}`,
+    );
+  }
+}
+
 /** An ordered, non-blocking writer to a Deno output stream. */
-class StreamWriter {
+export class StreamWriter {
   #chain: Promise<void> = Promise.resolve();
   constructor(readonly file: { write(p: Uint8Array): Promise<number> }) {}
   write(bytes: Uint8Array): void {
@@ -40,8 +54,12 @@ export async function runHeadless(req: RunRequest): Promise<number> {
   const stdout = new StreamWriter(Deno.stdout);
   const stderr = new StreamWriter(Deno.stderr);
   const say = (s: string) => stderr.write(new TextEncoder().encode(s));
+  const log = req.serialLog === null ? null : openSerialLog(req.serialLog);
   const machine = new Machine(req.config, {
-    serial: (b) => stdout.write(b),
+    serial: (b) => {
+      stdout.write(b);
+      log?.write(b);
+    },
     bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
     warning: (message) => say(`vmrun: warning: ${message}\n`),
   });
@@ -81,6 +99,7 @@ export async function runHeadless(req: RunRequest): Promise<number> {
     input.cancel();
     if (raw) Deno.stdin.setRaw(false);
     await stdout.flushed();
+    await log?.flushed();
     await stderr.flushed();
   }
 }

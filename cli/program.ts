@@ -27,6 +27,8 @@ export interface RunRequest {
   readonly headless: boolean;
   /** Seconds, or null for no limit. */
   readonly timeout: number | null;
+  /** A file that receives COM1's raw output too, or null. */
+  readonly serialLog: string | null;
   readonly image: string;
 }
 
@@ -52,6 +54,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       [] as string[],
     )
     .option("--snapshot", "keep all disk writes in memory; never write the images")
+    .option("--serial-log <file>", "also write COM1's raw output to this file")
     .option("--boot-menu", "let the BIOS offer its boot menu (Esc)")
     .addOption(
       new Option("--timeout <seconds>", "stop the guest after this long (exit status 124)"),
@@ -100,6 +103,7 @@ export function parseCommandLine(
     image: disks[0].path,
     headless: opts.headless ?? false,
     timeout,
+    serialLog: opts.serialLog ?? null,
     config: {
       memoryBytes,
       cpus,

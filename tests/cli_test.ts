@@ -59,3 +59,11 @@ kvmTest("SIGHUP (a dropped SSH session) stops a spinning guest", async () => {
   p.child.kill("SIGHUP");
   strictEqual((await p.finished()).code, 129);
 });
+
+kvmTest("--serial-log writes COM1's raw output to a file as well", async () => {
+  const log = Deno.makeTempFileSync();
+  const r = await runVmrun([...NONE, "--serial-log", log, fixture("hello")]);
+  strictEqual(r.code, 0);
+  strictEqual(Deno.readTextFileSync(log), "Hello from vmrun!\r\n");
+  strictEqual(r.stdout, "Hello from vmrun!\r\n");
+});
