@@ -85,6 +85,12 @@ export function parseCommandLine(
   const opts = program.opts();
   const memoryBytes = parseMemory(opts.memory, io.hostMemory);
   const cpus = parseCpus(opts.cpus);
+  if (cpus > 1) {
+    // The worker boundary is per vCPU, but application processors are not started yet.
+    throw new UsageError(
+      `--cpus ${cpus}: this build runs one vCPU; SMP guests are not supported yet`,
+    );
+  }
   const timeout = opts.timeout === undefined ? null : parseTimeout(opts.timeout);
   const disks = [
     ...(program.args[0] === undefined ? [] : [parseDiskSpec(program.args[0], true)]),
