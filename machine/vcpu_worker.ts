@@ -10,7 +10,7 @@
 
 import { SteppedClock } from "../devices/clock.ts";
 import { currentThreadId, mapAnonymous } from "../kvm/host.ts";
-import { Kvm } from "../kvm/kvm.ts";
+import { hostNowMs, Kvm } from "../kvm/kvm.ts";
 import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
 import { Board, type FirmwareImages, type GuestExit } from "./board.ts";
@@ -88,6 +88,8 @@ class MachineLoop {
   readonly ramHost;
   clock = new SteppedClock();
   readonly originMs = ControlViews.wallMs();
+  /** From `performance.now()` to ms since {@link originMs}. */
+  readonly timeOriginOffsetMs = performance.timeOrigin - this.originMs;
   readonly stats = new ExitStats();
   board!: Board;
   exit: GuestExit | null = null;
@@ -149,12 +151,12 @@ class MachineLoop {
     // Devices may have armed timers since the last exit (mail, serial input):
     // the timer thread must know before the vCPU possibly halts for good.
     this.publishDeadline();
-    const t0 = performance.now();
+    const t0 = hostNowMs();
     const exit = vcpu.run();
-    const t1 = performance.now();
+    const t1 = hostNowMs();
     this.stats.guestMs += t1 - t0;
     vcpu.immediateExit = false;
-    this.clock.advanceTo((t1 + performance.timeOrigin - this.originMs) * 1e6);
+    this.clock.advanceTo((t1 + this.timeOriginOffsetMs) * 1e6);
     this.stats.count(exit.kind);
     switch (exit.kind) {
       case "io":
