@@ -23,6 +23,8 @@ import { PostCode } from "../devices/post_code.ts";
 import { Port92, ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import type { DriveSpec } from "../devices/ide/ata_channel.ts";
+import { IdeController } from "../devices/ide/ide_controller.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import {
@@ -98,6 +100,7 @@ export interface BoardDevices {
   readonly port92: Port92;
   readonly resetControl: ResetControl;
   readonly virtioBlk: VirtioBlk[];
+  readonly ide: IdeController;
 }
 
 /** A snapshot of every device on the board, as plain JSON. */
@@ -112,6 +115,7 @@ export interface BoardState {
   readonly screen: ScreenState;
   readonly fwCfg: Json;
   readonly virtioBlk: Json[];
+  readonly ide: Json;
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -182,6 +186,12 @@ export class Board {
       port92: new Port92({ onReset: () => env.onReset() }),
       resetControl,
       virtioBlk: [],
+      ide: new IdeController({
+        primaryIrq: this.irqLine(IRQ.IDE_PRIMARY),
+        secondaryIrq: this.irqLine(IRQ.IDE_SECONDARY),
+        memory: env.ram,
+        drives: ideDrives(config, env.disks),
+      }),
     };
     this.pciIrq = new PciIrqRouter({ piix3, setGsi: (gsi, level) => this.#setGsi(gsi, level) });
     const d = this.devices;
@@ -215,6 +225,10 @@ export class Board {
       ["vga", PIO.VGA, this.pio, d.vga.vga],
       ["com1", PIO.COM1, this.pio, d.uart],
       ["fw-cfg", PIO.FW_CFG, this.pio, d.fwCfg],
+      ["ide-primary", PIO.IDE_PRIMARY, this.pio, d.ide.primaryCommand],
+      ["ide-primary-control", PIO.IDE_PRIMARY_CONTROL, this.pio, d.ide.primaryControl],
+      ["ide-secondary", PIO.IDE_SECONDARY, this.pio, d.ide.secondaryCommand],
+      ["ide-secondary-control", PIO.IDE_SECONDARY_CONTROL, this.pio, d.ide.secondaryControl],
       ["pci-config", PIO.PCI_CONFIG, this.pio, d.pciHost],
       ["vga-window", MMIO.VGA_WINDOW, this.mmio, d.vga.vga.memory],
     ];
@@ -222,6 +236,7 @@ export class Board {
 
     this.attachPci(PCI_SLOT.HOST_BRIDGE, 0, d.i440fx, {});
     this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.ISA, d.piix3, {});
+    this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.IDE, d.ide, { 4: d.ide.busMaster });
     this.attachPci(PCI_SLOT.VGA, 0, d.vga, { 0: d.vga.framebuffer, 2: d.vga.mmio, 6: d.vga.rom });
     this.#attachDisks();
   }
@@ -306,6 +321,7 @@ export class Board {
       screen: screenState(d.vga.vga),
       fwCfg: d.fwCfg.state(),
       virtioBlk: d.virtioBlk.map((b) => b.state()),
+      ide: d.ide.state(),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
@@ -317,4 +333,29 @@ export class Board {
     for (const v of this.vcpus) v.close();
     this.vm.close();
   }
+}
+
+const IDE_POSITIONS = [
+  "primaryMaster",
+  "primarySlave",
+  "secondaryMaster",
+  "secondarySlave",
+] as const;
+
+/** IDE disks and CD-ROMs in command-line order: primary master first. */
+function ideDrives(
+  config: MachineConfig,
+  backends: readonly BlockBackend[],
+): Partial<Record<(typeof IDE_POSITIONS)[number], DriveSpec>> {
+  const drives: Partial<Record<(typeof IDE_POSITIONS)[number], DriveSpec>> = {};
+  let next = 0;
+  config.disks.forEach((disk, i) => {
+    if (disk.interface !== "ide" || next >= IDE_POSITIONS.length) return;
+    drives[IDE_POSITIONS[next++]] = {
+      kind: disk.media,
+      backend: backends[i],
+      serial: `VMRUN${String(i).padStart(4, "0")}`,
+    };
+  });
+  return drives;
 }
