@@ -146,3 +146,12 @@ kvmTest(
     strictEqual(run.serial().split("keys?\r\n")[1], "61:1e 42:30 21:02 00:48 03:2e 1b:01 ");
   },
 );
+
+kvmTest("SeaBIOS boots an El Torito CD-ROM (.iso) through the IDE ATAPI drive", async () => {
+  const iso = fixture("cdboot_cd").replace(/\.img$/, ".iso");
+  const before = Deno.readFileSync(iso);
+  const r = await runVmrun(["--headless", "--timeout", "60", iso]);
+  strictEqual(r.stdout, "vmrun booted from the CD\r\n", r.stderr);
+  strictEqual(r.code, 9);
+  deepStrictEqual(Deno.readFileSync(iso), before);
+});

@@ -3,8 +3,8 @@
  * installing Debian packages when apt-get is available and we are root,
  * then builds the fixture guests.
  *
- *   deno run -A tests/setup.ts            # demo: nasm
- *   deno run -A tests/setup.ts --test     # tests: nasm, seabios, qemu-system-x86
+ *   deno run -A tests/setup.ts            # demo: nasm, xorriso (fixture CDs)
+ *   deno run -A tests/setup.ts --test     # tests: and seabios, qemu-system-x86
  *
  * @module
  */
@@ -21,6 +21,7 @@ interface Need {
 const NASM: Need = { pkg: "nasm", file: "/usr/bin/nasm" };
 const SEABIOS: Need = { pkg: "seabios", file: "/usr/share/seabios/bios.bin" };
 const QEMU: Need = { pkg: "qemu-system-x86", file: "/usr/bin/qemu-system-x86_64" };
+const XORRISO: Need = { pkg: "xorriso", file: "/usr/bin/xorriso" };
 
 function exists(path: string): boolean {
   try {
@@ -57,7 +58,7 @@ async function ensure(needs: Need[]): Promise<string[]> {
 }
 
 const forTests = Deno.args.includes("--test");
-const needs = forTests ? [NASM, SEABIOS, QEMU] : [NASM];
+const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO] : [NASM, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {
   console.error(
