@@ -122,7 +122,8 @@ export function postMail(v: ControlViews, msg: MailMessage): boolean {
   const need = 4 + body.length;
   const head = Atomics.load(v.ints, CTRL.MAIL_HEAD);
   const tail = Atomics.load(v.ints, CTRL.MAIL_TAIL);
-  if (need > MAILBOX_SIZE - (head - tail)) return false;
+  // Positions are int32 and wrap at 2^31; their difference must wrap the same way.
+  if (need > MAILBOX_SIZE - ((head - tail) | 0)) return false;
   const frame = new Uint8Array(need);
   new DataView(frame.buffer).setUint32(0, body.length, true);
   frame.set(body, 4);
