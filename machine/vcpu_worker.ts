@@ -10,6 +10,7 @@
 
 import { SteppedClock } from "../devices/clock.ts";
 import { currentThreadId, mapAnonymous } from "../kvm/host.ts";
+import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { hostNowMs, Kvm } from "../kvm/kvm.ts";
 import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
@@ -29,7 +30,7 @@ import {
   type RunState,
   takeMail,
 } from "./control.ts";
-import { ExitStats, handleIo, handleMmio } from "./exit_handler.ts";
+import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { publishRunAddress, retractRunAddress } from "./kick.ts";
 import { ramLayout } from "./memory_map.ts";
@@ -61,6 +62,8 @@ export type WorkerEvent =
   | { type: "exit"; exit: GuestExit };
 
 const SERIAL_FLUSH_NS = 2_000_000;
+/** CMOS bytes from here up are battery-backed RAM (below: the clock's registers). */
+const CMOS_RAM_START = 0x0e;
 const BOOT_FAILURE_POLL_NS = 500_000_000;
 const BOOT_FAILURE = /No bootable device|Boot failed/;
 const SERIAL_FLUSH_BYTES = 4096;
@@ -152,19 +155,34 @@ class MachineLoop {
     // the timer thread must know before the vCPU possibly halts for good.
     this.publishDeadline();
     const t0 = hostNowMs();
-    const exit = vcpu.run();
+    const reason = vcpu.runRaw();
     const t1 = hostNowMs();
-    this.stats.guestMs += t1 - t0;
+    const stats = this.stats;
+    stats.guestMs += t1 - t0;
     vcpu.immediateExit = false;
     this.clock.advanceTo((t1 + this.timeOriginOffsetMs) * 1e6);
+    // The frequent exits are handled straight from the kvm_run page.
+    if (reason === EXIT_REASON.IO) {
+      stats.count("io");
+      stats.portCounts[ioExitPort(vcpu.runView)]++;
+      handleIoExit(board.pio, vcpu.runBytes, vcpu.runView);
+      return;
+    }
+    if (reason === EXIT_REASON.MMIO) {
+      stats.count("mmio");
+      handleMmioExit(board.mmio, vcpu.runView);
+      return;
+    }
+    this.rareExit(reason === EXIT_INTERRUPTED ? { kind: "interrupted" } : decodeExit(vcpu.runView));
+  }
+
+  /** Exits other than port I/O and MMIO, kept out of {@link step} so it stays small. */
+  rareExit(exit: VcpuExit): void {
     this.stats.count(exit.kind);
     switch (exit.kind) {
       case "io":
-        this.stats.portCounts[exit.port]++;
-        handleIo(board.pio, vcpu.runBytes, vcpu.runView, exit);
-        break;
       case "mmio":
-        handleMmio(board.mmio, vcpu.runView, exit);
+        // Handled above.
         break;
       case "interrupted":
       case "intr":
@@ -249,8 +267,15 @@ class MachineLoop {
   rebuild(): void {
     this.flushSerial();
     retractRunAddress(this.ctl);
+    // CMOS RAM is battery-backed: what the guest stored there survives a reset.
+    const cmos = this.board.devices.rtc;
+    const kept = Array.from(
+      { length: 128 - CMOS_RAM_START },
+      (_, i) => cmos.getByte(CMOS_RAM_START + i),
+    );
     this.board.dispose();
     this.build();
+    kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
     post({ type: "reset" });
   }
 

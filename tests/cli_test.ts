@@ -67,3 +67,9 @@ kvmTest("--serial-log writes COM1's raw output to a file as well", async () => {
   strictEqual(Deno.readTextFileSync(log), "Hello from vmrun!\r\n");
   strictEqual(r.stdout, "Hello from vmrun!\r\n");
 });
+
+kvmTest("resets through 0xCF9, the i8042 and port 0x92 restart the guest; CMOS RAM survives", async () => {
+  const r = await runVmrun([...NONE, fixture("resets")]);
+  strictEqual(r.stdout, "boots: 1\r\nboots: 2\r\nboots: 3\r\nboots: 4\r\n", r.stderr);
+  strictEqual(r.code, 4);
+});
