@@ -5,6 +5,7 @@ import { mapAnonymous, unmap } from "./host.ts";
 import { KVM_CAP } from "./ioctls.ts";
 import { Kvm, type Vcpu, type Vm } from "./kvm.ts";
 import { LAYOUTS } from "./structs.ts";
+import { kvmTest } from "../tests/kvm_available.ts";
 
 const RAM_SIZE = 1 << 20;
 const CODE_ADDR = 0x1000;
@@ -79,7 +80,7 @@ function expectIo(exit: VcpuExit): IoExit {
   return exit;
 }
 
-Deno.test("Kvm.open opens /dev/kvm and answers basic queries", () => {
+kvmTest("Kvm.open opens /dev/kvm and answers basic queries", () => {
   const kvm = Kvm.open();
   try {
     strictEqual(kvm.fd >= 0, true);
@@ -108,7 +109,7 @@ Deno.test("Kvm.open of a missing path throws KvmUnavailableError saying it does 
   );
 });
 
-Deno.test("KvmError carries the ioctl and errno names: duplicate vCPU id is EEXIST", () => {
+kvmTest("KvmError carries the ioctl and errno names: duplicate vCPU id is EEXIST", () => {
   const kvm = Kvm.open();
   const vm = kvm.createVm();
   const vcpu = vm.createVcpu(0);
@@ -132,7 +133,7 @@ Deno.test("KvmError carries the ioctl and errno names: duplicate vCPU id is EEXI
   }
 });
 
-Deno.test("KvmError for a misaligned memory slot is EINVAL from KVM_SET_USER_MEMORY_REGION", () => {
+kvmTest("KvmError for a misaligned memory slot is EINVAL from KVM_SET_USER_MEMORY_REGION", () => {
   const kvm = Kvm.open();
   const vm = kvm.createVm();
   const mem = mapAnonymous(0x2000);
@@ -150,7 +151,7 @@ Deno.test("KvmError for a misaligned memory slot is EINVAL from KVM_SET_USER_MEM
   }
 });
 
-Deno.test("a real-mode guest does port I/O and halts; IN data reaches the guest", () => {
+kvmTest("a real-mode guest does port I/O and halts; IN data reaches the guest", () => {
   const g = guest(PROGRAM);
   try {
     const { vcpu } = g;
@@ -202,18 +203,21 @@ Deno.test("a real-mode guest does port I/O and halts; IN data reaches the guest"
   }
 });
 
-Deno.test("immediateExit makes run() return interrupted at once, and clearing it runs the guest", () => {
-  const g = guest([0xf4]); // hlt
-  try {
-    g.vcpu.immediateExit = true;
-    strictEqual(g.vcpu.runBytes[LAYOUTS.kvm_run.fields.immediate_exit], 1);
-    deepStrictEqual(g.vcpu.run(), { kind: "interrupted" });
-    deepStrictEqual(g.vcpu.run(), { kind: "interrupted" });
-    strictEqual(g.vcpu.getRegs().get("rip"), CODE_ADDR, "the guest did not execute");
-    g.vcpu.immediateExit = false;
-    deepStrictEqual(g.vcpu.run(), { kind: "hlt" });
-    strictEqual(g.vcpu.getRegs().get("rip"), CODE_ADDR + 1);
-  } finally {
-    g.close();
-  }
-});
+kvmTest(
+  "immediateExit makes run() return interrupted at once, and clearing it runs the guest",
+  () => {
+    const g = guest([0xf4]); // hlt
+    try {
+      g.vcpu.immediateExit = true;
+      strictEqual(g.vcpu.runBytes[LAYOUTS.kvm_run.fields.immediate_exit], 1);
+      deepStrictEqual(g.vcpu.run(), { kind: "interrupted" });
+      deepStrictEqual(g.vcpu.run(), { kind: "interrupted" });
+      strictEqual(g.vcpu.getRegs().get("rip"), CODE_ADDR, "the guest did not execute");
+      g.vcpu.immediateExit = false;
+      deepStrictEqual(g.vcpu.run(), { kind: "hlt" });
+      strictEqual(g.vcpu.getRegs().get("rip"), CODE_ADDR + 1);
+    } finally {
+      g.close();
+    }
+  },
+);
