@@ -32,6 +32,8 @@ export interface MachineConfig {
   readonly bootMenu: boolean;
   /** Guest wall-clock time at start, epoch ms (the RTC's base). */
   readonly startTimeMs: number;
+  /** A reset ends the run (reason "reset") instead of rebooting. */
+  readonly noReboot?: boolean;
 }
 
 /** The largest guest vmrun will build. */

@@ -134,6 +134,11 @@ class MachineLoop {
       if (this.exit) break;
       if (this.resetPending) {
         this.resetPending = false;
+        // --no-reboot: a reset ends the run, as QEMU's -no-reboot.
+        if (this.config.noReboot) {
+          this.exit = { reason: "reset", code: 0, detail: "the guest reset (--no-reboot)" };
+          break;
+        }
         this.rebuild();
         continue;
       }
