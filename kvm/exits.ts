@@ -29,6 +29,9 @@ export const EXIT_REASON = {
 /** KVM_SYSTEM_EVENT types. */
 export const SYSTEM_EVENT = { SHUTDOWN: 1, RESET: 2, CRASH: 3 } as const;
 
+/** What {@link Vcpu.runRaw} returns when KVM_RUN was interrupted by a kick (EINTR/EAGAIN). */
+export const EXIT_INTERRUPTED = -1;
+
 /** Suberrors of KVM_EXIT_INTERNAL_ERROR. */
 export const INTERNAL_SUBERROR: Record<number, string> = {
   1: "emulation failure",

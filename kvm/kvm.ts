@@ -5,7 +5,7 @@
  */
 
 import { KvmError, KvmUnavailableError } from "./errors.ts";
-import { decodeExit, type VcpuExit } from "./exits.ts";
+import { decodeExit, EXIT_INTERRUPTED, type VcpuExit } from "./exits.ts";
 import { type IoctlName, IOCTLS, KVM_CAP } from "./ioctls.ts";
 import {
   cString,
@@ -31,6 +31,7 @@ import {
 } from "./structs.ts";
 
 const EINTR = 4;
+const EXIT_REASON_OFFSET = LAYOUTS.kvm_run.fields.exit_reason;
 const EAGAIN = 11;
 
 function check(call: IoctlName | string, result: number, detail?: string): number {
@@ -47,19 +48,11 @@ function ioctlVal(fd: number, name: IoctlName, arg: number | bigint = 0): number
 }
 
 const CLOCK_MONOTONIC = 1;
-let clockLib: Deno.DynamicLibrary<typeof CLOCK_SYMBOLS> | undefined;
-const CLOCK_SYMBOLS = {
-  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
-} as const;
 /** struct timespec: tv_sec and tv_nsec as little-endian 64-bit words. */
 const timespec = new Int32Array(4);
 const timespecBytes = new Uint8Array(timespec.buffer);
-let clockOffsetMs = NaN;
-
-function monotonicMs(): number {
-  clockLib!.symbols.clock_gettime(CLOCK_MONOTONIC, timespecBytes);
-  return (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e3 + timespec[2] / 1e6;
-}
+let clockGettime: ((clock: number, ts: Uint8Array) => number) | undefined;
+let clockOffsetMs = 0;
 
 /**
  * `performance.now()` for hot loops: the same CLOCK_MONOTONIC timeline, read
@@ -67,21 +60,34 @@ function monotonicMs(): number {
  * kind of host against about 115 ns for `performance.now()`).
  */
 export function hostNowMs(): number {
-  if (clockLib === undefined) {
-    clockLib = Deno.dlopen("libc.so.6", CLOCK_SYMBOLS);
-    // Both clocks are CLOCK_MONOTONIC: one offset, taken from the tightest of a few pairs.
-    let tightest = Infinity;
-    for (let i = 0; i < 16; i++) {
-      const a = performance.now();
-      const m = monotonicMs();
-      const b = performance.now();
-      if (b - a < tightest) {
-        tightest = b - a;
-        clockOffsetMs = (a + b) / 2 - m;
-      }
+  const gettime = clockGettime ?? openClock();
+  gettime(CLOCK_MONOTONIC, timespecBytes);
+  return (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e3 + timespec[2] / 1e6 + clockOffsetMs;
+}
+
+function openClock(): (clock: number, ts: Uint8Array) => number {
+  const lib = Deno.dlopen(
+    "libc.so.6",
+    {
+      clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+    } as const,
+  );
+  const gettime = clockGettime = lib.symbols.clock_gettime;
+  // Both clocks are CLOCK_MONOTONIC: one offset, from the tightest of a few pairs.
+  let tightest = Infinity;
+  let offset = 0;
+  for (let i = 0; i < 16; i++) {
+    const a = performance.now();
+    gettime(CLOCK_MONOTONIC, timespecBytes);
+    const b = performance.now();
+    const m = (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e3 + timespec[2] / 1e6;
+    if (b - a < tightest) {
+      tightest = b - a;
+      offset = (a + b) / 2 - m;
     }
   }
-  return monotonicMs() + clockOffsetMs;
+  clockOffsetMs = offset;
+  return gettime;
 }
 
 /** The KVM API version this code speaks. */
@@ -224,13 +230,23 @@ export class Vcpu {
    * returns `{ kind: "interrupted" }`.
    */
   run(): VcpuExit {
+    return this.runRaw() === EXIT_INTERRUPTED ? { kind: "interrupted" } : decodeExit(this.runView);
+  }
+
+  /**
+   * Runs the vCPU until the next exit without decoding it, for the hot loop:
+   * returns the raw exit reason (`EXIT_REASON` in exits.ts; the details stay
+   * in {@link runView}) or `EXIT_INTERRUPTED` after a kick.
+   * @throws {KvmError} when KVM_RUN fails
+   */
+  runRaw(): number {
     const r = libc().ioctl_val(this.fd, this.#request, 0n);
     if (r < 0) {
       const e = errno();
-      if (e === EINTR || e === EAGAIN) return { kind: "interrupted" };
+      if (e === EINTR || e === EAGAIN) return EXIT_INTERRUPTED;
       throw new KvmError("KVM_RUN", e);
     }
-    return decodeExit(this.runView);
+    return this.runView.getUint32(EXIT_REASON_OFFSET, true);
   }
 
   /** Sets or clears `immediate_exit` so the next KVM_RUN returns at once. */

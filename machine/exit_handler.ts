@@ -10,7 +10,17 @@ import type { AccessSize } from "../devices/types.ts";
 import type { IoExit, MmioExit } from "../kvm/exits.ts";
 import { LAYOUTS } from "../kvm/structs.ts";
 
-const MMIO_DATA = LAYOUTS.kvm_run.fields["mmio.data"];
+const R = LAYOUTS.kvm_run.fields;
+const MMIO_DATA = R["mmio.data"];
+const MMIO_ADDR = R["mmio.phys_addr"];
+const MMIO_LEN = R["mmio.len"];
+const MMIO_IS_WRITE = R["mmio.is_write"];
+const IO_DIRECTION = R["io.direction"];
+const IO_SIZE = R["io.size"];
+const IO_PORT = R["io.port"];
+const IO_COUNT = R["io.count"];
+const IO_DATA_OFFSET = R["io.data_offset"];
+const TWO_32 = 0x1_0000_0000;
 
 /** Exit counters by kind, and per port. */
 export class ExitStats {
@@ -39,35 +49,97 @@ export class ExitStats {
 
 /** Performs a port-I/O exit against `bus`. */
 export function handleIo(bus: Bus, run: Uint8Array, view: DataView, exit: IoExit): void {
-  const { port, size, count, dataOffset } = exit;
+  portIo(
+    bus,
+    run,
+    view,
+    exit.direction === "out",
+    exit.size,
+    exit.port,
+    exit.count,
+    exit.dataOffset,
+  );
+}
+
+/** The port of the port-I/O exit in a `kvm_run` page. */
+export function ioExitPort(view: DataView): number {
+  return view.getUint16(IO_PORT, true);
+}
+
+/**
+ * Performs the port-I/O exit described in a `kvm_run` page, read straight
+ * from the page: the same as {@link handleIo} on `decodeExit(view)`, without
+ * allocating the decoded exit.
+ */
+export function handleIoExit(bus: Bus, run: Uint8Array, view: DataView): void {
+  portIo(
+    bus,
+    run,
+    view,
+    view.getUint8(IO_DIRECTION) === 1,
+    view.getUint8(IO_SIZE) as AccessSize,
+    view.getUint16(IO_PORT, true),
+    view.getUint32(IO_COUNT, true),
+    view.getUint32(IO_DATA_OFFSET, true) + view.getUint32(IO_DATA_OFFSET + 4, true) * TWO_32,
+  );
+}
+
+function portIo(
+  bus: Bus,
+  run: Uint8Array,
+  view: DataView,
+  out: boolean,
+  size: AccessSize,
+  port: number,
+  count: number,
+  dataOffset: number,
+): void {
   if (count === 1) {
-    if (exit.direction === "out") bus.write(port, size, readData(view, dataOffset, size));
+    if (out) bus.write(port, size, readData(view, dataOffset, size));
     else writeData(view, dataOffset, size, bus.read(port, size));
     return;
   }
   // String I/O: `count` elements packed at dataOffset.
   const range = bus.find(port);
   const data = run.subarray(dataOffset, dataOffset + count * size);
-  if (range && exit.direction === "in" && range.device.readBlock) {
+  if (range && !out && range.device.readBlock) {
     range.device.readBlock(port - range.base, size, data);
     return;
   }
-  if (range && exit.direction === "out" && range.device.writeBlock) {
+  if (range && out && range.device.writeBlock) {
     range.device.writeBlock(port - range.base, size, data);
     return;
   }
   for (let i = 0; i < count; i++) {
     const off = dataOffset + i * size;
-    if (exit.direction === "out") bus.write(port, size, readData(view, off, size));
+    if (out) bus.write(port, size, readData(view, off, size));
     else writeData(view, off, size, bus.read(port, size));
   }
 }
 
 /** Performs an MMIO exit against `bus`; 8-byte accesses become two 4-byte ones. */
 export function handleMmio(bus: Bus, view: DataView, exit: MmioExit): void {
-  const { addr, len } = exit;
+  mmio(bus, view, exit.addr, exit.len, exit.isWrite);
+}
+
+/**
+ * Performs the MMIO exit described in a `kvm_run` page, read straight from
+ * the page: the same as {@link handleMmio} on `decodeExit(view)`, without
+ * allocating the decoded exit.
+ */
+export function handleMmioExit(bus: Bus, view: DataView): void {
+  mmio(
+    bus,
+    view,
+    view.getUint32(MMIO_ADDR, true) + view.getUint32(MMIO_ADDR + 4, true) * TWO_32,
+    view.getUint32(MMIO_LEN, true),
+    view.getUint8(MMIO_IS_WRITE) !== 0,
+  );
+}
+
+function mmio(bus: Bus, view: DataView, addr: number, len: number, isWrite: boolean): void {
   if (len === 8) {
-    if (exit.isWrite) {
+    if (isWrite) {
       bus.write(addr, 4, view.getUint32(MMIO_DATA, true));
       bus.write(addr + 4, 4, view.getUint32(MMIO_DATA + 4, true));
     } else {
@@ -77,7 +149,7 @@ export function handleMmio(bus: Bus, view: DataView, exit: MmioExit): void {
     return;
   }
   const size = (len === 1 || len === 2 || len === 4 ? len : 1) as AccessSize;
-  if (exit.isWrite) bus.write(addr, size, readData(view, MMIO_DATA, size));
+  if (isWrite) bus.write(addr, size, readData(view, MMIO_DATA, size));
   else writeData(view, MMIO_DATA, size, bus.read(addr, size));
 }
 
