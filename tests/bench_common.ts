@@ -69,6 +69,17 @@ export function formatTable(
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
+/** The host's 1/5/15-minute load averages, from /proc/loadavg. */
+export function loadAverage(): string {
+  try {
+    return `load average ${
+      Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ")
+    }`;
+  } catch {
+    return "load average unknown";
+  }
+}
+
 /**
  * Runs `benchmarks` in order (or only those named by `--only a,b`), prints
  * a summary table and returns the process exit status: 1 when any
@@ -86,6 +97,7 @@ export async function runBenchmarks(
   }
   const rows: string[][] = [];
   let failed = 0;
+  console.log(`host: ${navigator.hardwareConcurrency} CPUs, ${loadAverage()}`);
   for (const b of chosen) {
     console.log(`== ${b.name}: ${b.description}`);
     try {
@@ -100,7 +112,7 @@ export async function runBenchmarks(
     }
     console.log();
   }
-  console.log("== summary");
+  console.log(`== summary (host ${loadAverage()}; other load skews every figure)`);
   console.log(formatTable(["benchmark", "metric", "value", "goal", ""], rows));
   return failed ? 1 : 0;
 }
