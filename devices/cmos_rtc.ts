@@ -629,6 +629,7 @@ export function pcCmosBytes(options: PcCmosOptions): Map<number, number> {
   out.set(0x5f, cpus - 1);
   const year = options.timeMs === undefined ? 2000 : new Date(options.timeMs).getUTCFullYear();
   out.set(CENTURY, encode(Math.floor(year / 100), false));
+  out.set(0x37, out.get(CENTURY)!); // IBM PS/2 century byte, which QEMU fills in too
 
   const disks = options.disks ?? [];
   let types = 0;

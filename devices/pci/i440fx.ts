@@ -83,6 +83,8 @@ export class I440fx implements PciFunction {
     deviceId: 0x1237,
     revision: 0x02,
     classCode: 0x060000,
+    subsystemVendorId: 0x1af4, // QEMU's default subsystem IDs for every PCI function
+    subsystemId: 0x1100,
   });
   readonly #onPamChange: I440fxOptions["onPamChange"];
   #pam = new Uint8Array(7);

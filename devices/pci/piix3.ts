@@ -52,6 +52,8 @@ export class Piix3 implements PciFunction {
     deviceId: 0x7000,
     classCode: 0x060100,
     headerType: 0x80,
+    subsystemVendorId: 0x1af4, // QEMU's default subsystem IDs for every PCI function
+    subsystemId: 0x1100,
   });
   readonly #listeners: (() => void)[] = [];
   #routes = new Uint8Array(PIRQ_COUNT);

@@ -1,0 +1,273 @@
+/**
+ * Runs qemu-system-x86_64 with KVM on a copy of a disk image, as the
+ * reference machine for differential tests: COM1 on stdin/stdout,
+ * isa-debug-exit at 0xf4, an optional QMP socket for monitor commands (guest
+ * memory reads through HMP `xp`), and a kill timer so no test hangs.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { DEFAULT_BIOS } from "../machine/firmware.ts";
+
+/** The QEMU binary. */
+export const QEMU_BINARY = "qemu-system-x86_64";
+
+/**
+ * Options that give QEMU's `pc` machine the devices vmrun's board has, and no
+ * others, so a guest sees the same PC in both:
+ * - `-bios`: the SeaBIOS build vmrun boots (QEMU would pick bios-256k.bin);
+ * - `-nodefaults -vga std`: no NIC (its iPXE ROM prints on the screen), no
+ *   floppy drive, CD-ROM or parallel port; the std VGA at 00:02.0 as in vmrun;
+ * - `-boot order=cd`: vmrun's CMOS boot order, disk then CD-ROM (QEMU's
+ *   default "cad" starts with the floppy).
+ */
+export const VMRUN_BOARD_ARGS: readonly string[] = [
+  "-bios",
+  DEFAULT_BIOS,
+  "-nodefaults",
+  "-vga",
+  "std",
+  "-boot",
+  "order=cd",
+];
+
+/** Options for {@link QemuProcess}. */
+export interface QemuOptions {
+  /** Guest RAM in MiB (default 128). */
+  readonly memoryMiB?: number;
+  /** Open a QMP socket so {@link QemuProcess.hmp} works (default false). */
+  readonly monitor?: boolean;
+  /** Kill QEMU after this long (a hang guard; default 60 s). */
+  readonly killAfterMs?: number;
+  /** More arguments, after {@link VMRUN_BOARD_ARGS}. */
+  readonly extraArgs?: readonly string[];
+}
+
+/** A finished QEMU run. */
+export interface QemuFinished {
+  /** QEMU's exit status (128 + signal when killed). */
+  readonly code: number;
+  /** The signal that killed QEMU, or null. */
+  readonly signal: Deno.Signal | null;
+  /**
+   * The byte the guest wrote to isa-debug-exit, decoded from the exit status
+   * `(value << 1) | 1`; null when QEMU exited otherwise. QEMU's own failure
+   * status 1 reads as 0, so guests should exit with nonzero values.
+   */
+  readonly debugExit: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The isa-debug-exit value encoded in QEMU's exit status, or null. */
+export function decodeDebugExit(code: number, signal: Deno.Signal | null = null): number | null {
+  return signal === null && (code & 1) === 1 ? code >> 1 : null;
+}
+
+/**
+ * Parses the output of HMP `xp /<n>xb <addr>` ("<addr>: 0x12 0x34 ...") into
+ * bytes.
+ * @throws {Error} when a line does not look like `xp` output
+ */
+export function parseXpBytes(text: string): Uint8Array {
+  const out: number[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "") continue;
+    const m = /^[0-9a-f]+:((?:\s+0x[0-9a-f]{2})+)\s*$/i.exec(line);
+    if (!m) throw new Error(`not xp output: ${JSON.stringify(line)}`);
+    for (const b of m[1].trim().split(/\s+/)) out.push(parseInt(b, 16));
+  }
+  return Uint8Array.from(out);
+}
+
+/** A running QEMU on a private copy of an image. */
+export class QemuProcess {
+  readonly child: Deno.ChildProcess;
+  stdout = "";
+  stderr = "";
+  readonly #dir: string;
+  readonly #qmpPath: string | null;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #done: Promise<QemuFinished>;
+  #waiters: (() => void)[] = [];
+
+  /**
+   * Starts QEMU on a copy of `image` (the original is never written or locked).
+   * @param image a raw disk image, attached as the primary IDE master
+   */
+  constructor(image: string, opts: QemuOptions = {}) {
+    const dir = Deno.makeTempDirSync({ prefix: "vmrun-qemu-" });
+    this.#dir = dir;
+    const copy = join(dir, "disk.img");
+    Deno.copyFileSync(image, copy);
+    this.#qmpPath = opts.monitor ? join(this.#dir, "qmp.sock") : null;
+    const args = [
+      "-enable-kvm",
+      "-m",
+      String(opts.memoryMiB ?? 128),
+      "-display",
+      "none",
+      "-serial",
+      "stdio",
+      "-device",
+      "isa-debug-exit,iobase=0xf4,iosize=1",
+      "-drive",
+      `file=${copy},format=raw,if=ide`,
+      ...VMRUN_BOARD_ARGS,
+      ...(this.#qmpPath ? ["-qmp", `unix:${this.#qmpPath},server=on,wait=off`] : []),
+      ...(opts.extraArgs ?? []),
+    ];
+    const child = new Deno.Command(QEMU_BINARY, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.child = child;
+    const writer = child.stdin.getWriter();
+    this.#writer = writer;
+    const collect = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
+      const dec = new TextDecoder();
+      for await (const chunk of stream) {
+        this[key] += dec.decode(chunk, { stream: true });
+        for (const w of this.#waiters.splice(0)) w();
+      }
+    };
+    const out = collect(child.stdout, "stdout");
+    const err = collect(child.stderr, "stderr");
+    const guard = setTimeout(() => this.kill(), opts.killAfterMs ?? 60_000);
+    this.#done = (async () => {
+      const status = await child.status;
+      clearTimeout(guard);
+      await Promise.all([out, err]);
+      await writer.close().catch(() => {});
+      Deno.removeSync(dir, { recursive: true });
+      return {
+        code: status.code,
+        signal: status.signal,
+        debugExit: decodeDebugExit(status.code, status.signal),
+        stdout: this.stdout,
+        stderr: this.stderr,
+      };
+    })();
+  }
+
+  /** Writes to the guest's COM1 (QEMU's stdin). */
+  async write(text: string): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(text));
+  }
+
+  /** Kills QEMU (SIGKILL); harmless once it has exited. */
+  kill(): void {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+
+  /** Resolves once stdout contains `text`; rejects after `ms` with what was seen. */
+  async waitForStdout(text: string, ms = 30_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.stdout.includes(text)) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `'${text}' not seen on QEMU's stdout; got: ${JSON.stringify(this.stdout)}` +
+            ` stderr: ${JSON.stringify(this.stderr)}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /**
+   * Runs an HMP command through QMP's human-monitor-command and returns its
+   * output. Each call uses its own QMP connection, closed before returning.
+   * @throws {Error} without `monitor: true`, or when QMP reports an error
+   */
+  async hmp(command: string): Promise<string> {
+    if (this.#qmpPath === null) throw new Error("QEMU was started without monitor: true");
+    const conn = await connectUnix(this.#qmpPath);
+    try {
+      const qmp = new QmpLines(conn);
+      const greeting = await qmp.next();
+      if (!("QMP" in greeting)) throw new Error(`no QMP greeting: ${JSON.stringify(greeting)}`);
+      await qmp.execute("qmp_capabilities");
+      const out = await qmp.execute("human-monitor-command", { "command-line": command });
+      if (typeof out !== "string") throw new Error(`HMP gave ${JSON.stringify(out)}`);
+      return out;
+    } finally {
+      conn.close();
+    }
+  }
+
+  /** Reads `length` bytes of guest physical memory at `address` (HMP `xp`). */
+  async readPhysical(address: number, length: number): Promise<Uint8Array> {
+    const bytes = parseXpBytes(await this.hmp(`xp /${length}xb 0x${address.toString(16)}`));
+    if (bytes.length !== length) {
+      throw new Error(`xp returned ${bytes.length} bytes, wanted ${length}`);
+    }
+    return bytes;
+  }
+
+  /** The run's result, once QEMU has exited. */
+  finished(): Promise<QemuFinished> {
+    return this.#done;
+  }
+}
+
+/** Connects to a unix socket, retrying for a while until QEMU has created it. */
+async function connectUnix(path: string, ms = 10_000): Promise<Deno.UnixConn> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Newline-delimited JSON over a QMP connection. */
+class QmpLines {
+  readonly #conn: Deno.UnixConn;
+  readonly #dec = new TextDecoder();
+  #buffer = "";
+
+  constructor(conn: Deno.UnixConn) {
+    this.#conn = conn;
+  }
+
+  /** The next JSON object QEMU sends. */
+  async next(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const nl = this.#buffer.indexOf("\n");
+      if (nl >= 0) {
+        const line = this.#buffer.slice(0, nl).trim();
+        this.#buffer = this.#buffer.slice(nl + 1);
+        if (line) return JSON.parse(line);
+        continue;
+      }
+      const chunk = new Uint8Array(65536);
+      const n = await this.#conn.read(chunk);
+      if (n === null) throw new Error("QMP connection closed");
+      this.#buffer += this.#dec.decode(chunk.subarray(0, n), { stream: true });
+    }
+  }
+
+  /** Sends a command and returns its "return" value, skipping events. */
+  async execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
+    const msg = JSON.stringify(args ? { execute: command, arguments: args } : { execute: command });
+    const bytes = new TextEncoder().encode(msg + "\n");
+    for (let done = 0; done < bytes.length;) done += await this.#conn.write(bytes.subarray(done));
+    for (;;) {
+      const reply = await this.next();
+      if ("event" in reply) continue;
+      if ("error" in reply) throw new Error(`QMP ${command}: ${JSON.stringify(reply.error)}`);
+      if ("return" in reply) return reply.return;
+    }
+  }
+}
