@@ -60,23 +60,19 @@ export function currentThreadId(): bigint {
   return BigInt(libc().pthread_self());
 }
 
-let kickUsers = 0;
-const ignoreKick = () => {};
+let kickHandlerInstalled = false;
 
 /**
  * Installs a do-nothing SIGUSR2 handler in this process, so the signal that
- * kicks a vCPU interrupts KVM_RUN instead of killing the process. Counted:
- * call once per running machine on the main thread, and
- * {@link releaseKickHandler} when it stops, so an idle process can exit.
- * (SIGUSR1 would open Deno's inspector.)
+ * kicks a vCPU interrupts KVM_RUN instead of killing the process. Call on
+ * the main thread before any vCPU starts. It is never removed: a kick that
+ * races with a machine's teardown must still find it (a listener does not
+ * keep Deno's event loop alive). SIGUSR1 would open Deno's inspector.
  */
-export function acquireKickHandler(): void {
-  if (kickUsers++ === 0) Deno.addSignalListener("SIGUSR2", ignoreKick);
-}
-
-/** Undoes one {@link acquireKickHandler}. */
-export function releaseKickHandler(): void {
-  if (kickUsers > 0 && --kickUsers === 0) Deno.removeSignalListener("SIGUSR2", ignoreKick);
+export function installKickHandler(): void {
+  if (kickHandlerInstalled) return;
+  Deno.addSignalListener("SIGUSR2", () => {});
+  kickHandlerInstalled = true;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { comboToKeyStrokes, type KeyStroke, textToKeyStrokes } from "../devices/keymap.ts";
-import { acquireKickHandler, type FileLock, releaseKickHandler } from "../kvm/host.ts";
+import { type FileLock, installKickHandler } from "../kvm/host.ts";
 import { lockImages } from "./disk_locks.ts";
 import type { BoardState, GuestExit } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
@@ -77,7 +77,7 @@ export class Machine {
     this.#ctl.floats[CTRL_F64.DEADLINE] = Infinity;
     this.#kicker = new ControlKicker(this.#ctl);
     this.#locks = lockImages(config.disks, config.snapshot);
-    acquireKickHandler();
+    installKickHandler();
     this.#worker = new Worker(new URL("./vcpu_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (ev: MessageEvent<WorkerEvent>) => this.#onEvent(ev.data);
     this.#worker.onerror = (ev) => {
@@ -213,7 +213,6 @@ export class Machine {
     Atomics.notify(this.#ctl.ints, CTRL.DEADLINE_GEN);
     this.#timer.terminate();
     this.#worker.terminate();
-    releaseKickHandler();
     for (const lock of this.#locks) lock.release();
     for (const resolve of this.#snapshots.values()) {
       resolve({ runState: "stopped", devices: null, vcpu: emptyStats() });
