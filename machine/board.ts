@@ -27,6 +27,7 @@ import type { DriveSpec } from "../devices/ide/ata_channel.ts";
 import { IdeController } from "../devices/ide/ide_controller.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
 import {
   screenSnapshot,
   type ScreenState,
@@ -303,6 +304,14 @@ export class Board {
   /** The VGA text screen as plain text (empty in graphics modes). */
   screenText(): string {
     return screenText(screenSnapshot(this.devices.vga.vga));
+  }
+
+  /**
+   * What the monitor shows, as RGBA: the rendered text screen; for now a
+   * black image of the mode's size in graphics modes.
+   */
+  screenshot(): ScreenImage {
+    return renderScreen(this.devices.vga.vga);
   }
 
   /** Every device's state, plus the buses' registrations. */

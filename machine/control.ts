@@ -108,6 +108,8 @@ export type MailMessage =
   | { type: "serial-in"; bytes: number[] }
   | { type: "reset" }
   | { type: "snapshot"; id: number }
+  /** Answered by a "screenshot" event with the same id. */
+  | { type: "screenshot"; id: number }
   | { type: "keys"; events: { key: string; down: boolean }[] };
 
 const encoder = new TextEncoder();

@@ -10,6 +10,7 @@ import { comboToKeyStrokes, type KeyStroke, textToKeyStrokes } from "../devices/
 import { type FileLock, installKickHandler } from "../kvm/host.ts";
 import { lockImages } from "./disk_locks.ts";
 import type { BoardState, GuestExit } from "./board.ts";
+import type { ScreenImage } from "../devices/vga/render_text.ts";
 import type { MachineConfig } from "./config.ts";
 import {
   ControlViews,
@@ -56,6 +57,10 @@ export class Machine {
   readonly #timer: Worker;
   readonly #events: MachineEvents;
   readonly #snapshots = new Map<number, (s: MachineSnapshot) => void>();
+  readonly #screenshots = new Map<
+    number,
+    { resolve: (image: ScreenImage) => void; reject: (e: Error) => void }
+  >();
   readonly #outbox: MailMessage[] = [];
   #nextSnapshot = 1;
   readonly #locks: FileLock[];
@@ -152,6 +157,22 @@ export class Machine {
     return p;
   }
 
+  /**
+   * What the monitor shows, as RGBA pixels (4 bytes a pixel, row-major):
+   * the text screen as the VGA draws it (720×400 in mode 3). In graphics
+   * modes the image is black, at the mode's width × height, until the
+   * framebuffer is rendered. Rejects once the machine has stopped.
+   */
+  screenshot(): Promise<ScreenImage> {
+    if (this.#ended) return Promise.reject(new Error("the machine has stopped"));
+    const id = this.#nextSnapshot++;
+    const p = new Promise<ScreenImage>((resolve, reject) =>
+      this.#screenshots.set(id, { resolve, reject })
+    );
+    this.#mail({ type: "screenshot", id });
+    return p;
+  }
+
   #request(bits: number): void {
     if (this.#ended) return;
     this.#ctl.request(bits);
@@ -193,6 +214,12 @@ export class Machine {
       case "warning":
         this.#events.warning?.(e.message);
         break;
+      case "screenshot": {
+        const waiter = this.#screenshots.get(e.id);
+        this.#screenshots.delete(e.id);
+        waiter?.resolve({ width: e.width, height: e.height, rgba: e.rgba });
+        break;
+      }
       case "snapshot": {
         const resolve = this.#snapshots.get(e.id);
         this.#snapshots.delete(e.id);
@@ -218,6 +245,10 @@ export class Machine {
       resolve({ runState: "stopped", devices: null, vcpu: emptyStats() });
     }
     this.#snapshots.clear();
+    for (const { reject } of this.#screenshots.values()) {
+      reject(new Error("the machine stopped before the screenshot"));
+    }
+    this.#screenshots.clear();
     this.#resolveExit(exit);
   }
 }

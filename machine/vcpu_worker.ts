@@ -55,6 +55,8 @@ export type WorkerEvent =
   | { type: "state"; state: RunState }
   | { type: "serial"; bytes: Uint8Array }
   | { type: "snapshot"; id: number; devices: unknown; vcpu: VcpuStats }
+  /** What the monitor shows, as RGBA (the buffer is transferred). */
+  | { type: "screenshot"; id: number; width: number; height: number; rgba: Uint8Array }
   | { type: "reset" }
   | { type: "warning"; message: string }
   /** The firmware's screen says it found nothing to boot. */
@@ -348,6 +350,12 @@ class MachineLoop {
           vcpu: this.vcpuStats(),
         });
         break;
+      case "screenshot": {
+        const { width, height, rgba } = this.board.screenshot();
+        const e: WorkerEvent = { type: "screenshot", id: m.id, width, height, rgba };
+        self.postMessage(e, [rgba.buffer as ArrayBuffer]);
+        break;
+      }
       case "keys": {
         const kbd = this.board.devices.i8042.keyboard;
         for (const k of m.events) {
