@@ -9,7 +9,8 @@
 
 import { Bus, BusError, type BusRange } from "../devices/bus.ts";
 import type { SteppedClock } from "../devices/clock.ts";
-import { CmosRtc, pcCmosBytes } from "../devices/cmos_rtc.ts";
+import { type CmosDiskGeometry, CmosRtc, pcCmosBytes } from "../devices/cmos_rtc.ts";
+import { defaultGeometry } from "../devices/ide/identify.ts";
 import { DebugExit } from "../devices/debug_exit.ts";
 import { FwCfg } from "../devices/fw_cfg.ts";
 import { buildPcFwCfg } from "../devices/fw_cfg_pc.ts";
@@ -203,6 +204,7 @@ export class Board {
         lowRamBytes: layout.below4g,
         cpus: config.cpus,
         timeMs: config.startTimeMs,
+        disks: cmosDisks(config, env.disks),
       })
     ) {
       d.rtc.setByte(index, value);
@@ -342,6 +344,25 @@ export class Board {
     for (const v of this.vcpus) v.close();
     this.vm.close();
   }
+}
+
+/**
+ * CMOS geometry of the IDE hard disks, by position (CD-ROMs and empty slots
+ * are null), with the translation QEMU reports: none within 1024/16/63.
+ */
+function cmosDisks(
+  config: MachineConfig,
+  backends: readonly BlockBackend[],
+): (CmosDiskGeometry | null)[] {
+  const out: (CmosDiskGeometry | null)[] = [];
+  config.disks.forEach((disk, i) => {
+    if (disk.interface !== "ide" || out.length >= IDE_POSITIONS.length) return;
+    if (disk.media !== "disk") return void out.push(null);
+    const g = defaultGeometry(Math.floor(backends[i].size / 512));
+    const fits = g.cylinders <= 1024 && g.heads <= 16 && g.sectors <= 63;
+    out.push({ ...g, translation: fits ? "none" : "lba" });
+  });
+  return out;
 }
 
 const IDE_POSITIONS = [

@@ -203,15 +203,6 @@ kvmTest("differential: CMOS 0x0A-0x3F and 0x5B-0x5F match QEMU", async () => {
     // reading clears them: which are set depends on when SeaBIOS last read it.
     0x0c: 0xff,
   };
-  // KNOWN VMRUN BUG, not a justified difference (reported; delete this loop
-  // once fixed): machine/board.ts does not pass its IDE disks to pcCmosBytes,
-  // so the hard disk types (0x12, 0x19) and the primary master's geometry
-  // (0x1B-0x23; QEMU: 2 cylinders, 16 heads, 63 sectors for this 1 MiB
-  // image) stay 0. 0x39 (translation) matches only because neither sets it:
-  // QEMU's is "none" for disks within 1024/16/63, pcCmosBytes defaults to "lba".
-  for (const r of [0x12, 0x19, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23]) {
-    masks[r] = 0xff;
-  }
   const cmos = compare(state, "cmos", 0x40 - 0x0a, 0x0a, masks);
   compare(state, "cmoshi", 0x60 - 0x5b, 0x5b);
   // The same -m 128 in both: 640 KiB base memory, 112 MiB above 16 MiB.
