@@ -5,6 +5,7 @@
  */
 
 import type { ScreenState } from "../devices/vga/screen.ts";
+import type { BoardState } from "../machine/board.ts";
 
 /** The VGA's default 16 text colours. */
 export const VGA_PALETTE: readonly number[] = [
@@ -52,4 +53,85 @@ export function textScreen(
     height: rows * 16,
     text: "",
   };
+}
+
+/** A board snapshot with the fields the devices pane reads. */
+export function boardState(): BoardState {
+  return {
+    uart: {
+      ier: 1,
+      iir: 0xc1,
+      lcr: 3,
+      mcr: 0xb,
+      lsr: 0x60,
+      msr: 0xb0,
+      scr: 0,
+      baud: 115200,
+      fifoEnabled: true,
+      rxFifo: 3,
+      txFifo: 0,
+      txBytes: 2048,
+      rxBytes: 5,
+      irq: true,
+      overruns: 0,
+    },
+    rtc: {},
+    i8042: {
+      status: 0x1c,
+      commandByte: 0x61,
+      queued: 2,
+      translation: true,
+      irq1: false,
+      keyboard: {
+        enabled: true,
+        scanCodeSet: 2,
+        leds: { numLock: true, capsLock: false, scrollLock: false },
+      },
+    },
+    postCode: { last: 0x42 },
+    debugExit: {},
+    pci: {
+      functions: [
+        {
+          device: 0,
+          fn: 0,
+          name: "i440fx",
+          state: { config: { vendorId: 0x8086, deviceId: 0x1237, bars: [] } },
+        },
+        {
+          device: 2,
+          fn: 0,
+          name: "vga",
+          state: {
+            config: {
+              vendorId: 0x1234,
+              deviceId: 0x1111,
+              bars: [{ index: 0, kind: "mem32", size: 16777216, base: 0xfd000000 }, {
+                index: 6,
+                kind: "rom",
+                size: 65536,
+                base: null,
+              }],
+            },
+          },
+        },
+      ],
+    },
+    vga: { vga: { startAddress: 0 } },
+    screen: textScreen(80, 25),
+    fwCfg: {},
+    virtioBlk: [{
+      name: "virtio-blk0",
+      capacity: 2048,
+      readonly: true,
+      counters: { bytesRead: 4096, bytesWritten: 0 },
+    }],
+    pio: [],
+    mmio: [],
+    unclaimed: { pio: { reads: 0, writes: 0 }, mmio: { reads: 0, writes: 0 } },
+    ide: {
+      primary: { master: { kind: "disk", size: 1048576, bytesRead: 512, bytesWritten: 1024 } },
+      secondary: {},
+    },
+  } as unknown as BoardState;
 }

@@ -1,0 +1,34 @@
+import { ok, strictEqual } from "node:assert";
+import type { BoardState } from "../machine/board.ts";
+import { summarizeDevices } from "./device_summary.ts";
+import { boardState, textScreen } from "./testing.ts";
+
+Deno.test("UART registers and FIFO fill, i8042 LEDs, VGA mode, disks, PCI BARs", () => {
+  const text = summarizeDevices(boardState()).map((s) => [s.title, ...s.rows].join("\n")).join(
+    "\n",
+  );
+  for (
+    const want of [
+      "IER 01 IIR c1 LCR 03 MCR 0b",
+      "115200 baud 8N1  irq up",
+      "FIFO rx 3/16 tx 0/16",
+      "tx 2 KiB rx 5 B",
+      "Num ● Caps ○ Scroll ○",
+      "queued 2",
+      "80x25 text (720x400 px)",
+      "ide pri mas disk 1 MiB",
+      "  read 512 B written 1 KiB",
+      "virtio-blk0 1 MiB ro",
+      "  read 4 KiB written 0 B",
+      "02.0 vga 1234:1111",
+      "  BAR0 mem32 0xfd000000 16 MiB",
+      "  BAR6 rom unmapped 64 KiB",
+    ]
+  ) ok(text.includes(want), `missing ${JSON.stringify(want)} in\n${text}`);
+});
+
+Deno.test("missing or odd fields do not throw", () => {
+  const s = summarizeDevices({ screen: textScreen(40, 25) } as unknown as BoardState);
+  strictEqual(s.length, 5);
+  strictEqual(s[3].rows[0], "none");
+});
