@@ -22,7 +22,7 @@ import {
   REQ,
   type RunState,
 } from "./control.ts";
-import { ControlKicker } from "./kick.ts";
+import { ControlKicker, retractRunAddress } from "./kick.ts";
 import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
 
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
@@ -236,6 +236,9 @@ export class Machine {
     if (this.#ended) return;
     this.#ended = true;
     this.#state = "stopped";
+    // No kick may target the vCPU thread once it is gone (a worker that
+    // crashed never withdrew its kvm_run address).
+    retractRunAddress(this.#ctl);
     Atomics.store(this.#ctl.ints, CTRL.TIMER_STOP, 1);
     Atomics.notify(this.#ctl.ints, CTRL.DEADLINE_GEN);
     this.#timer.terminate();
