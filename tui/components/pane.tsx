@@ -1,0 +1,54 @@
+/** @jsxImportSource react */
+/**
+ * A bordered pane with its title in the top border; focused panes stand out.
+ *
+ * @module
+ */
+
+import { Box, Text } from "ink";
+import type { ReactElement, ReactNode } from "react";
+
+/** Props of {@link Pane}. */
+export interface PaneProps {
+  readonly title: string;
+  readonly width: number;
+  readonly height: number;
+  readonly focused?: boolean;
+  /** False in full-screen view: content only. */
+  readonly border?: boolean;
+  readonly children?: ReactNode;
+}
+
+/** The top border line with the title set into it. */
+export function titleBar(title: string, width: number): string {
+  if (width < 2) return "";
+  const inner = width - 2;
+  const label = title ? ` ${title} ` : "";
+  const shown = label.length > inner - 1 ? label.slice(0, Math.max(0, inner - 1)) : label;
+  return "╭─" + shown + "─".repeat(Math.max(0, inner - 1 - shown.length)) + "╮";
+}
+
+/** A pane: a rounded border with the title on top, or just the content. */
+export function Pane(props: PaneProps): ReactElement {
+  const { width, height, focused = false, border = true } = props;
+  if (!border) {
+    return <Box width={width} height={height} flexDirection="column">{props.children}</Box>;
+  }
+  const color = focused ? "cyan" : "gray";
+  return (
+    <Box width={width} height={height} flexDirection="column">
+      <Text color={color} bold={focused}>{titleBar(props.title, width)}</Text>
+      <Box
+        width={width}
+        height={Math.max(1, height - 1)}
+        borderStyle="round"
+        borderTop={false}
+        borderColor={color}
+        flexDirection="column"
+        overflow="hidden"
+      >
+        {props.children}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,36 @@
+/** @jsxImportSource react */
+/**
+ * The bottom line: where the keyboard goes, the Ctrl-a prompt, notices.
+ *
+ * @module
+ */
+
+import { Box, Text } from "ink";
+import type { ReactElement } from "react";
+import type { UiState } from "../ui_state.ts";
+
+const ARMED = " Ctrl-a _ ";
+const HINT = " Ctrl-a ? help ";
+
+/** Props of {@link StatusLine}. */
+export interface StatusLineProps {
+  readonly ui: UiState;
+  readonly width: number;
+  /** Panes that were asked for but do not fit. */
+  readonly squeezed: readonly string[];
+}
+
+/** The status line. */
+export function StatusLine({ ui, width, squeezed }: StatusLineProps): ReactElement {
+  const note = ui.notice ?? (squeezed.length ? `${squeezed.join(", ")}: no room` : "");
+  return (
+    <Box width={width} height={1}>
+      <Text wrap="truncate-end">
+        {ui.prefixArmed ? <Text inverse bold>{ARMED}</Text> : <Text dimColor>{HINT}</Text>}
+        <Text>{` keys → `}</Text>
+        <Text bold color="cyan">{ui.focus}</Text>
+        {note ? <Text color="yellow">{`  ${note}`}</Text> : null}
+      </Text>
+    </Box>
+  );
+}

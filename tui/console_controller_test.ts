@@ -1,0 +1,163 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import xterm from "@xterm/headless";
+import type { KeyStroke } from "../devices/keymap.ts";
+import type { ScreenState } from "../devices/vga/screen.ts";
+import type { RunState } from "../machine/control.ts";
+import type { MachineSnapshot } from "../machine/machine.ts";
+import { ConsoleController, type MachineLike } from "./console_controller.tsx";
+import { boardState, textScreen } from "./testing.ts";
+
+class FakeMachine implements MachineLike {
+  runState: RunState = "running";
+  keys: KeyStroke[][] = [];
+  serial: number[] = [];
+  combos: string[] = [];
+  calls: string[] = [];
+  screen: ScreenState = textScreen(80, 25);
+  uptime = 0;
+  pause() {
+    this.calls.push("pause");
+    this.runState = "paused";
+  }
+  resume() {
+    this.calls.push("resume");
+    this.runState = "running";
+  }
+  reset() {
+    this.calls.push("reset");
+  }
+  sendSerial(b: Uint8Array) {
+    this.serial.push(...b);
+  }
+  sendKeys(s: readonly KeyStroke[]) {
+    this.keys.push([...s]);
+  }
+  pressKeys(c: string) {
+    this.combos.push(c);
+  }
+  snapshot(): Promise<MachineSnapshot> {
+    this.uptime += 1000;
+    return Promise.resolve({
+      runState: this.runState,
+      devices: { ...boardState(), screen: this.screen },
+      vcpu: {
+        exits: this.uptime,
+        byKind: { io: this.uptime },
+        guestMs: 0,
+        uptimeMs: this.uptime,
+        busiestPorts: [],
+      },
+    });
+  }
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `cond` holds (a hang guard of 3 s, not a timing check). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !cond(); i++) await wait(10);
+  ok(cond(), "condition never held");
+}
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** A controller drawing into a headless xterm of 132x43. */
+function setup() {
+  const machine = new FakeMachine();
+  const term = new xterm.Terminal({ cols: 132, rows: 43, allowProposedApi: true });
+  let quits = 0;
+  const c = new ConsoleController({
+    machine,
+    image: "guest.img",
+    cpus: 1,
+    memoryBytes: 256 << 20,
+    depth: "16",
+    size: () => ({ cols: term.cols, rows: term.rows }),
+    write: (s) => new Promise<void>((r) => term.write(s, r)),
+    quit: () => quits++,
+  });
+  const row = (y: number) => term.buffer.active.getLine(y)?.translateToString(true) ?? "";
+  return { machine, term, c, row, quits: () => quits };
+}
+
+Deno.test("the guest's screen is drawn in its pane with its colours; the cursor sits on the guest's", async () => {
+  const { machine, term, c, row } = setup();
+  machine.screen = textScreen(80, 25, [{ row: 3, col: 2, text: "Hello", attr: 0x1e }], {
+    row: 3,
+    col: 7,
+  });
+  c.start();
+  await until(() => row(5).includes("Hello"));
+  ok(row(0).includes("guest.img"), row(0));
+  strictEqual(row(5).slice(0, 10), "│  Hello  ");
+  const cell = term.buffer.active.getLine(5)!.getCell(3)!;
+  // Yellow on blue in 16 colours: bright yellow (11) on blue (4).
+  deepStrictEqual([cell.getChars(), cell.getFgColor(), cell.getBgColor()], ["H", 11, 4]);
+  deepStrictEqual([term.buffer.active.cursorY, term.buffer.active.cursorX], [5, 8]);
+  ok(c.snapshots >= 1);
+  c.stop();
+  term.dispose();
+});
+
+Deno.test("keys go to the PS/2 keyboard, or to COM1 with the serial pane focused; Ctrl-a x quits", async () => {
+  const { machine, term, c, quits } = setup();
+  c.start();
+  c.input(enc("a\x1b[A"));
+  deepStrictEqual(machine.keys.map((k) => k.map((s) => s.key + (s.down ? "+" : "-")).join(" ")), [
+    "KeyA+ KeyA-",
+    "ArrowUp+ ArrowUp-",
+  ]);
+  c.input(enc("\x01\t"));
+  strictEqual(c.ui.focus, "serial");
+  c.input(enc("hi\r\x1b[A"));
+  deepStrictEqual(machine.serial, [...enc("hi\r\x1b[A")]);
+  c.input(enc("\x01\x01"));
+  deepStrictEqual(machine.serial.at(-1), 1);
+  c.input(enc("\x01"));
+  strictEqual(c.ui.prefixArmed, true);
+  c.input(enc("x"));
+  strictEqual(quits(), 1);
+  strictEqual(machine.keys.length, 2);
+  await wait(50);
+  c.stop();
+  term.dispose();
+});
+
+Deno.test("machine actions: pause/resume, reset, Ctrl-Alt-Del; help opens, and a key closes it unsent", async () => {
+  const { machine, term, c, row } = setup();
+  c.start();
+  c.input(enc("\x01p"));
+  c.input(enc("\x01p"));
+  c.input(enc("\x01r"));
+  c.input(enc("\x01k"));
+  deepStrictEqual(machine.calls, ["pause", "resume", "reset"]);
+  deepStrictEqual(machine.combos, ["Ctrl+Alt+Delete"]);
+  c.input(enc("\x01?"));
+  strictEqual(c.ui.help, true);
+  await until(() =>
+    Array.from({ length: 43 }, (_, y) => row(y)).some((l) => l.includes("vmrun keys"))
+  );
+  c.input(enc("q"));
+  strictEqual(c.ui.help, false);
+  strictEqual(machine.keys.length, 0);
+  c.stop();
+  term.dispose();
+});
+
+Deno.test("a paste is typed a character at a time; pane toggles and full screen change the layout", async () => {
+  const { machine, term, c } = setup();
+  c.start();
+  c.input(enc("\x1b[200~ab\x1b[201~"));
+  strictEqual(machine.keys.length, 1);
+  await wait(120);
+  strictEqual(machine.keys.length, 2);
+  c.input(enc("\x013\x014"));
+  await wait(20);
+  strictEqual(c.layout?.panes.stats, null);
+  strictEqual(c.layout?.panes.devices, null);
+  c.input(enc("\x01f"));
+  await wait(20);
+  strictEqual(c.layout?.header, null);
+  deepStrictEqual(c.layout?.panes.screen?.inner, { x: 0, y: 0, width: 132, height: 43 });
+  c.stop();
+  term.dispose();
+});
