@@ -26,7 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     });
     // Fail early, on the main thread, with a helpful line.
     Kvm.open(Deno.env.get("VMRUN_KVM_DEVICE") ?? "/dev/kvm").close();
-    return await runHeadless(req);
+    // The console needs a terminal both ways; anything else runs headless.
+    const tui = !req.headless && Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+    return tui ? await (await import("./tui_runner.ts")).runTui(req) : await runHeadless(req);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof ImageLockedError) {

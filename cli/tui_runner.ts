@@ -1,0 +1,151 @@
+/**
+ * Console runs: the machine with the TUI on the terminal, COM1 also to
+ * --serial-log, and the terminal put back on every way out (quit, guest
+ * exit, timeout, crash, SIGTERM, SIGHUP).
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import type { GuestExit } from "../machine/board.ts";
+import { Machine } from "../machine/machine.ts";
+import { detectColorDepth } from "../tui/colors.ts";
+import { ConsoleController } from "../tui/console_controller.tsx";
+import { processCpuMs } from "../tui/run_state.ts";
+import { TerminalSession } from "../tui/terminal.ts";
+import { EXIT_FAILURE, EXIT_TIMEOUT } from "./errors.ts";
+import { describeExit } from "./fault_report.ts";
+import { openSerialLog } from "./headless.ts";
+import type { RunRequest } from "./program.ts";
+
+const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+const SIGNAL_STATUS: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+/** How long teardown waits for a frame still being written. */
+const WRITE_DRAIN_MS = 200;
+
+/** Runs a machine with the console UI; resolves with vmrun's exit status. */
+export async function runTui(req: RunRequest): Promise<number> {
+  const log = req.serialLog === null ? null : openSerialLog(req.serialLog);
+  const said: string[] = [];
+  let controller: ConsoleController | null = null;
+  const machine = new Machine(req.config, {
+    serial: (b) => {
+      controller?.serialOutput(b);
+      log?.write(b);
+    },
+    state: (s) => controller?.machineState(s),
+    reset: () => controller?.machineReset(),
+    bootFailed: (line) => {
+      said.push(`vmrun: the firmware found nothing to boot: ${line}\n`);
+      controller?.notice(`nothing to boot: ${line}`);
+    },
+    warning: (message) => {
+      said.push(`vmrun: warning: ${message}\n`);
+      controller?.notice(`warning: ${message}`);
+    },
+  });
+
+  const term = new TerminalSession({
+    setRaw: (raw) => Deno.stdin.setRaw(raw),
+    writeSync: (b) => Deno.stdout.writeSync(b),
+  });
+  let forced: GuestExit | null = null;
+  const stopWith = (exit: GuestExit) => {
+    forced ??= exit;
+    machine.stop();
+  };
+
+  const encoder = new TextEncoder();
+  let lastWrite: Promise<void> = Promise.resolve();
+  const write = (text: string): Promise<void> => {
+    const bytes = encoder.encode(text);
+    lastWrite = (async () => {
+      let off = 0;
+      while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
+    })().catch(() => {
+      // The terminal is gone: like a hang-up.
+      stopWith({ reason: "stopped", code: SIGNAL_STATUS.SIGHUP, detail: "terminal lost" });
+    });
+    return lastWrite;
+  };
+
+  let size = { cols: 80, rows: 24 };
+  controller = new ConsoleController({
+    machine,
+    image: basename(req.image),
+    cpus: req.config.cpus,
+    memoryBytes: req.config.memoryBytes,
+    depth: detectColorDepth(Deno.env.toObject()),
+    size: () => {
+      try {
+        const s = Deno.consoleSize();
+        size = { cols: s.columns, rows: s.rows };
+      } catch {
+        // Keep the last size once the terminal is gone.
+      }
+      return size;
+    },
+    write,
+    quit: () => stopWith({ reason: "stopped", code: 0 }),
+    cpuTimeMs: processCpuMs,
+  });
+
+  const timer = req.timeout === null ? undefined : setTimeout(() => {
+    stopWith({ reason: "timeout", code: EXIT_TIMEOUT, detail: `no exit within ${req.timeout} s` });
+  }, req.timeout * 1000);
+  const onSignal = new Map<StopSignal, () => void>();
+  for (const sig of STOP_SIGNALS) {
+    const f = () => stopWith({ reason: "stopped", code: SIGNAL_STATUS[sig], detail: sig });
+    onSignal.set(sig, f);
+    Deno.addSignalListener(sig, f);
+  }
+  const onResize = () => controller?.resize();
+  Deno.addSignalListener("SIGWINCH", onResize);
+  // A crash anywhere must still give the terminal back.
+  const onCrash = (e: ErrorEvent | PromiseRejectionEvent) => {
+    e.preventDefault();
+    const reason = "reason" in e ? e.reason : e.error;
+    stopWith({
+      reason: "vmm-error",
+      code: EXIT_FAILURE,
+      detail: `internal error: ${reason instanceof Error ? reason.message : String(reason)}`,
+    });
+  };
+  const onUnload = () => term.restore();
+  globalThis.addEventListener("error", onCrash);
+  globalThis.addEventListener("unhandledrejection", onCrash);
+  globalThis.addEventListener("unload", onUnload);
+
+  term.enter();
+  const reader = Deno.stdin.readable.getReader();
+  (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || !value) return;
+      controller?.input(value);
+    }
+  })().catch(() => {});
+  controller.start();
+
+  try {
+    const exit = await machine.exited;
+    const final = exit.reason === "stopped" && forced ? forced : exit;
+    said.push(describeExit(final));
+    return final.code;
+  } finally {
+    controller.stop();
+    controller = null;
+    if (timer !== undefined) clearTimeout(timer);
+    for (const [sig, f] of onSignal) Deno.removeSignalListener(sig, f);
+    Deno.removeSignalListener("SIGWINCH", onResize);
+    reader.cancel().catch(() => {});
+    await Promise.race([lastWrite, new Promise((r) => setTimeout(r, WRITE_DRAIN_MS))]);
+    term.restore();
+    globalThis.removeEventListener("error", onCrash);
+    globalThis.removeEventListener("unhandledrejection", onCrash);
+    globalThis.removeEventListener("unload", onUnload);
+    await log?.flushed();
+    for (const s of said) if (s) Deno.stderr.writeSync(encoder.encode(s));
+  }
+}
