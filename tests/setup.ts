@@ -21,6 +21,7 @@ interface Need {
 const NASM: Need = { pkg: "nasm", file: "/usr/bin/nasm" };
 const SEABIOS: Need = { pkg: "seabios", file: "/usr/share/seabios/bios.bin" };
 const QEMU: Need = { pkg: "qemu-system-x86", file: "/usr/bin/qemu-system-x86_64" };
+const TMUX: Need = { pkg: "tmux", file: "/usr/bin/tmux" };
 const XORRISO: Need = { pkg: "xorriso", file: "/usr/bin/xorriso" };
 
 function exists(path: string): boolean {
@@ -58,7 +59,7 @@ async function ensure(needs: Need[]): Promise<string[]> {
 }
 
 const forTests = Deno.args.includes("--test");
-const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO] : [NASM, XORRISO];
+const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX] : [NASM, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {
   console.error(

@@ -1,0 +1,177 @@
+/**
+ * End-to-end tests of the console TUI: vmrun runs a fixture guest in a
+ * pseudo-terminal and a headless xterm reads what it draws.
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { fixture } from "../fixtures/build.ts";
+import { kvmTest } from "./kvm_available.ts";
+import { PtyVmrun } from "./tui_pty.ts";
+
+const TRUECOLOR = { COLORTERM: "truecolor" };
+
+/** The leave sequence's parts, in the order vmrun writes them. */
+const RESTORED = ["\x1b[?2004l", "\x1b[?25h", "\x1b[?1049l"];
+
+function assertRestored(p: PtyVmrun): void {
+  const tail = p.output.slice(p.output.lastIndexOf("\x1b[?2026l\x1b[0m\x1b[?7h"));
+  for (const s of RESTORED) ok(tail.includes(s), `missing ${JSON.stringify(s)} at the end`);
+  strictEqual(p.term.buffer.active.type, "normal");
+  strictEqual(p.term.modes.bracketedPasteMode, false);
+  strictEqual(p.term.modes.wraparoundMode, true);
+}
+
+kvmTest(
+  "tui: the guest's VGA text appears in the screen pane in its colours, at the guest's cursor",
+  async () => {
+    const p = new PtyVmrun([fixture("keys")], { env: TRUECOLOR });
+    try {
+      await p.waitForText("keys?");
+      // The screen pane's content starts at column 1, row 2 (header, then the border).
+      ok(p.row(2).startsWith("│SeaBIOS (version"), p.row(2));
+      ok(p.row(4).startsWith("│keys?"), p.row(4));
+      const c = p.cell(1, 2);
+      // Attribute 07: light grey on black, as the VGA's DAC has them, in 24-bit colour.
+      deepStrictEqual(
+        [c.getChars(), c.isFgRGB(), c.getFgColor(), c.isBgRGB(), c.getBgColor()],
+        ["S", true, 0xaaaaaa, true, 0x000000],
+      );
+      ok(p.row(0).includes("keys.img"), p.row(0));
+      await p.waitFor("the cursor on the guest's", () => {
+        const b = p.term.buffer.active;
+        return b.cursorY === 5 && b.cursorX === 1;
+      });
+      p.type("\x01x");
+      strictEqual((await p.exited).exitCode, 0);
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);
+
+kvmTest(
+  "tui: keys typed into the terminal reach a guest reading int 16h as the right keys",
+  async () => {
+    const p = new PtyVmrun([fixture("keys")]);
+    try {
+      await p.waitForText("keys?");
+      // Letters, shift, digits, Enter, Backspace, Tab, Ctrl and Alt combinations, F1, arrows.
+      p.type("aB1\r\x7f\t\x03\x1bx\x1bOP\x1b[A");
+      const want = "61:1e 42:30 31:02 0d:1c 08:0e 09:0f 03:2e 00:2d 00:3b 00:48";
+      await p.waitForText(want);
+      ok(p.screen().includes(want));
+      // Esc ends the guest with status 0 (after the ESC timeout tells it from a sequence).
+      p.type("\x1b");
+      strictEqual((await p.exited).exitCode, 0);
+      assertRestored(p);
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);
+
+kvmTest(
+  "tui: Ctrl-a x quits and leaves the terminal as it found it (screen, modes, termios)",
+  async () => {
+    const p = new PtyVmrun([fixture("keys")], {
+      shell: "stty -a | grep -o -- '-\\?icanon' > /dev/null; VMRUN; echo \"status=$?\"; stty -a",
+    });
+    try {
+      await p.waitForText("keys?");
+      p.type("\x01x");
+      await p.waitForText("status=0");
+      await p.exited;
+      assertRestored(p);
+      const after = p.screen();
+      ok(/(^|\s)icanon(\s|$)/m.test(after), "canonical mode is back");
+      ok(/(^|\s)echo(\s|$)/m.test(after), "echo is back");
+      ok(!after.includes("Stats"), "the console is gone from the normal screen");
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);
+
+kvmTest("tui: a resize is followed; a small terminal crops the screen and says so", async () => {
+  const p = new PtyVmrun([fixture("keys")]);
+  try {
+    await p.waitForText("keys?");
+    ok(p.screen().includes("Stats"));
+    p.resize(70, 20);
+    await p.waitForText("cropped");
+    await p.waitForText("stats, devices: no room");
+    ok(p.row(19).includes("Ctrl-a ? help"), p.row(19));
+    ok(p.row(1).startsWith("╭─ Screen 80x25 text"), p.row(1));
+    strictEqual(p.row(1).length, 70);
+    p.resize(140, 45);
+    await p.waitFor("the side panes back", () => p.screen().includes("Devices"));
+    ok(p.row(44).includes("Ctrl-a ? help"), p.row(44));
+    p.type("\x01q");
+    strictEqual((await p.exited).exitCode, 0);
+  } finally {
+    p.kill("SIGKILL");
+    p.dispose();
+  }
+});
+
+kvmTest(
+  "tui: the guest's own exit ends vmrun with its status and the terminal restored",
+  async () => {
+    const p = new PtyVmrun([fixture("bios_hello")]);
+    try {
+      strictEqual((await p.exited).exitCode, 7);
+      ok(p.output.includes("\x1b[?1049h"), "the console ran");
+      assertRestored(p);
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);
+
+for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  kvmTest(`tui: ${sig} ends vmrun with ${code} and the terminal restored`, async () => {
+    const p = new PtyVmrun([fixture("keys")]);
+    try {
+      await p.waitForText("keys?");
+      p.kill(sig);
+      strictEqual((await p.exited).exitCode, code);
+      if (sig === "SIGTERM") assertRestored(p);
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  });
+}
+
+kvmTest("tui: with stdout not a terminal, vmrun runs headless instead", async () => {
+  const p = new PtyVmrun(["--firmware", "none", fixture("hello")], { shell: "VMRUN | cat" });
+  try {
+    await p.exited;
+    ok(p.output.includes("Hello from vmrun!"), JSON.stringify(p.output));
+    ok(!p.output.includes("\x1b[?1049h"), "no alternate screen");
+  } finally {
+    p.kill("SIGKILL");
+    p.dispose();
+  }
+});
+
+kvmTest("tui: NO_COLOR gives a console without colours", async () => {
+  const p = new PtyVmrun([fixture("keys")], { env: { NO_COLOR: "1", COLORTERM: "truecolor" } });
+  try {
+    await p.waitForText("keys?");
+    // deno-lint-ignore no-control-regex
+    const sgrs = [...p.output.matchAll(/\x1b\[([0-9;]*)m/g)].map((m) => m[1]);
+    ok(sgrs.length > 0, "styles are still used (bold, inverse)");
+    const colour = (n: number) => (n >= 30 && n <= 48) || (n >= 90 && n <= 107);
+    deepStrictEqual(sgrs.filter((s) => s.split(";").map(Number).some(colour)), []);
+    p.type("\x01x");
+    await p.exited;
+  } finally {
+    p.kill("SIGKILL");
+    p.dispose();
+  }
+});
