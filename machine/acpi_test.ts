@@ -1,0 +1,275 @@
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import {
+  ACPI_FILES,
+  acpiFwCfgFiles,
+  buildAcpiTables,
+  DSDT_AML,
+  IOAPIC_ADDRESS,
+  LOADER_COMMAND,
+  LOADER_ENTRY_SIZE,
+  LOADER_FILE_SIZE,
+  LOADER_ZONE,
+  TableLoader,
+} from "./acpi.ts";
+
+const dec = new TextDecoder();
+
+/** Guest memory of a loader run: each allocated file at its address. */
+interface Loaded {
+  readonly files: Map<string, { address: number; data: Uint8Array; zone: number; align: number }>;
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return new DataView(b.buffer, b.byteOffset).getUint32(at, true);
+}
+
+function u16(b: Uint8Array, at: number): number {
+  return new DataView(b.buffer, b.byteOffset).getUint16(at, true);
+}
+
+function cstr(b: Uint8Array, at: number): string {
+  const field = b.subarray(at, at + LOADER_FILE_SIZE);
+  const nul = field.indexOf(0);
+  ok(nul >= 0, "file name NUL-terminated within its field");
+  return dec.decode(field.subarray(0, nul));
+}
+
+function sum(b: Uint8Array): number {
+  return b.reduce((s, v) => (s + v) & 0xff, 0);
+}
+
+/**
+ * Runs a loader script as SeaBIOS's romfile loader does, placing files at
+ * the addresses `place` picks for each (name, zone, align).
+ */
+function runLoader(
+  script: Uint8Array,
+  content: Record<string, Uint8Array>,
+  place: (name: string, zone: number, align: number) => number,
+): Loaded {
+  strictEqual(script.length % LOADER_ENTRY_SIZE, 0);
+  const files: Loaded["files"] = new Map();
+  for (let at = 0; at < script.length; at += LOADER_ENTRY_SIZE) {
+    const e = script.subarray(at, at + LOADER_ENTRY_SIZE);
+    switch (u32(e, 0)) {
+      case LOADER_COMMAND.ALLOCATE: {
+        const name = cstr(e, 4);
+        const align = u32(e, 4 + LOADER_FILE_SIZE);
+        const zone = e[8 + LOADER_FILE_SIZE];
+        strictEqual(align & (align - 1), 0, "alignment is a power of two");
+        ok(content[name], `allocated file ${name} exists`);
+        ok(!files.has(name), `${name} allocated once`);
+        const address = place(name, zone, align);
+        strictEqual(address % align, 0);
+        files.set(name, { address, data: content[name].slice(), zone, align });
+        break;
+      }
+      case LOADER_COMMAND.ADD_POINTER: {
+        const dest = files.get(cstr(e, 4))!;
+        const src = files.get(cstr(e, 4 + LOADER_FILE_SIZE))!;
+        ok(dest && src, "pointer files allocated first");
+        const offset = u32(e, 4 + 2 * LOADER_FILE_SIZE);
+        const size = e[8 + 2 * LOADER_FILE_SIZE];
+        ok([1, 2, 4, 8].includes(size) && offset + size <= dest.data.length);
+        let v = 0n;
+        for (let i = size - 1; i >= 0; i--) v = v << 8n | BigInt(dest.data[offset + i]);
+        v += BigInt(src.address);
+        for (let i = 0; i < size; i++) dest.data[offset + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+        break;
+      }
+      case LOADER_COMMAND.ADD_CHECKSUM: {
+        const file = files.get(cstr(e, 4))!;
+        const offset = u32(e, 4 + LOADER_FILE_SIZE);
+        const start = u32(e, 8 + LOADER_FILE_SIZE);
+        const length = u32(e, 12 + LOADER_FILE_SIZE);
+        ok(offset >= start && offset < start + length && start + length <= file.data.length);
+        strictEqual(file.data[offset], 0, "checksum field starts at 0");
+        file.data[offset] = (file.data[offset] - sum(file.data.subarray(start, start + length))) &
+          0xff;
+        break;
+      }
+      default:
+        throw new Error(`unknown loader command ${u32(e, 0)}`);
+    }
+  }
+  return { files };
+}
+
+/** Reads guest memory of a loader run. */
+function reader(loaded: Loaded) {
+  return (address: number, length: number): Uint8Array => {
+    for (const f of loaded.files.values()) {
+      if (address >= f.address && address + length <= f.address + f.data.length) {
+        return f.data.subarray(address - f.address, address - f.address + length);
+      }
+    }
+    throw new Error(`nothing loaded at 0x${address.toString(16)}`);
+  };
+}
+
+/** A table at `address`, checked: signature, length and checksum. */
+function tableAt(read: (a: number, n: number) => Uint8Array, address: number, sig: string) {
+  const header = read(address, 36);
+  strictEqual(dec.decode(header.subarray(0, 4)), sig);
+  const t = read(address, u32(header, 4));
+  strictEqual(sum(t), 0, `${sig} checksum`);
+  return t;
+}
+
+const PLACES = [
+  { tables: 0x07fe0000, rsdp: 0x000f5a30 },
+  { tables: 0x3ffd0040, rsdp: 0x000e0010 },
+];
+
+function load(cpus: number, place: { tables: number; rsdp: number }) {
+  const blobs = buildAcpiTables({ cpus });
+  const loaded = runLoader(
+    blobs.loader,
+    { [ACPI_FILES.TABLES]: blobs.tables, [ACPI_FILES.RSDP]: blobs.rsdp },
+    (name) => name === ACPI_FILES.TABLES ? place.tables : place.rsdp,
+  );
+  return { blobs, loaded, read: reader(loaded) };
+}
+
+Deno.test("acpi: loader commands are 128 bytes with QEMU's field layout", () => {
+  const l = new TableLoader();
+  l.allocate("etc/acpi/tables", 64, LOADER_ZONE.HIGH);
+  l.addPointer("a", "b", 0x1234, 8);
+  l.addChecksum("c", 9, 0x40, 0x24);
+  const b = l.bytes();
+  strictEqual(b.length, 3 * 128);
+  deepStrictEqual([u32(b, 0), cstr(b, 4), u32(b, 60), b[64]], [1, "etc/acpi/tables", 64, 1]);
+  deepStrictEqual(
+    [u32(b, 128), cstr(b, 132), cstr(b, 188), u32(b, 244), b[248]],
+    [2, "a", "b", 0x1234, 8],
+  );
+  deepStrictEqual(
+    [u32(b, 256), cstr(b, 260), u32(b, 316), u32(b, 320), u32(b, 324)],
+    [3, "c", 9, 0x40, 0x24],
+  );
+  throws(() => l.allocate("x".repeat(56), 1, 1), RangeError);
+});
+
+Deno.test("acpi: the loader places the tables high and the RSDP in the F segment", () => {
+  const { loaded } = load(1, PLACES[0]);
+  const t = loaded.files.get(ACPI_FILES.TABLES)!;
+  const r = loaded.files.get(ACPI_FILES.RSDP)!;
+  deepStrictEqual([t.zone, t.align, r.zone, r.align], [LOADER_ZONE.HIGH, 64, LOADER_ZONE.FSEG, 16]);
+  deepStrictEqual(acpiFwCfgFiles(buildAcpiTables({ cpus: 1 })).map((f) => f.name), [
+    "etc/acpi/rsdp",
+    "etc/acpi/tables",
+    "etc/table-loader",
+  ]);
+});
+
+for (const place of PLACES) {
+  Deno.test(`acpi: RSDP -> RSDT -> FADT/MADT, FACS and DSDT, patched for tables at 0x${place.tables.toString(16)}`, () => {
+    const { read, blobs } = load(2, place);
+    const rsdp = read(place.rsdp, 20);
+    strictEqual(dec.decode(rsdp.subarray(0, 8)), "RSD PTR ");
+    strictEqual(sum(rsdp), 0);
+    strictEqual(rsdp[15], 0);
+    const rsdtAddress = u32(rsdp, 16);
+    strictEqual(rsdtAddress, place.tables + blobs.layout.rsdt);
+
+    const rsdt = tableAt(read, rsdtAddress, "RSDT");
+    strictEqual(rsdt.length, 44);
+    const [fadtAddress, madtAddress] = [u32(rsdt, 36), u32(rsdt, 40)];
+    strictEqual(fadtAddress, place.tables + blobs.layout.fadt);
+
+    const fadt = tableAt(read, fadtAddress, "FACP");
+    deepStrictEqual([fadt.length, fadt[8]], [244, 3]);
+    const facsAddress = u32(fadt, 36);
+    strictEqual(facsAddress % 64, 0);
+    const facs = read(facsAddress, 64);
+    deepStrictEqual([dec.decode(facs.subarray(0, 4)), u32(facs, 4)], ["FACS", 64]);
+    const dsdtAddress = u32(fadt, 40);
+    strictEqual(
+      Number(new DataView(fadt.buffer, fadt.byteOffset).getBigUint64(140, true)),
+      dsdtAddress,
+    );
+    const dsdt = tableAt(read, dsdtAddress, "DSDT");
+    deepStrictEqual([...dsdt.subarray(36)], DSDT_AML);
+
+    // The PIIX4 PM block at SeaBIOS's 0x600, SCI 9, APM mode switch on 0xB2.
+    deepStrictEqual(
+      [u16(fadt, 46), u32(fadt, 48), fadt[52], fadt[53]],
+      [9, 0xb2, 0xf1, 0xf0],
+    );
+    deepStrictEqual(
+      [u32(fadt, 56), u32(fadt, 60), u32(fadt, 64), u32(fadt, 68), u32(fadt, 76), u32(fadt, 80)],
+      [0x600, 0, 0x604, 0, 0x608, 0x60c],
+    );
+    deepStrictEqual([fadt[88], fadt[89], fadt[90], fadt[91], fadt[92]], [4, 2, 0, 4, 4]);
+    // The 64-bit blocks say the same: system I/O, width, address.
+    for (
+      const [x, width, address] of [[148, 32, 0x600], [172, 16, 0x604], [208, 32, 0x608], [
+        220,
+        32,
+        0x60c,
+      ]]
+    ) {
+      deepStrictEqual([fadt[x], fadt[x + 1], u32(fadt, x + 4), u32(fadt, x + 8)], [
+        1,
+        width,
+        address,
+        0,
+      ]);
+    }
+    deepStrictEqual([fadt[108], u16(fadt, 109)], [0x32, 0x0003]); // century, legacy + 8042
+    const flags = u32(fadt, 112);
+    deepStrictEqual([flags & 1 << 4, flags & 1 << 8, flags & 1 << 10], [0, 0, 1 << 10]);
+    deepStrictEqual([fadt[116], fadt[117], u32(fadt, 120), fadt[128]], [1, 8, 0xcf9, 0x06]);
+
+    const madt = tableAt(read, madtAddress, "APIC");
+    deepStrictEqual([u32(madt, 36), u32(madt, 40)], [0xfee00000, 1]);
+    const entries: number[][] = [];
+    for (let at = 44; at < madt.length; at += madt[at + 1]) {
+      entries.push([...madt.subarray(at, at + madt[at + 1])]);
+    }
+    strictEqual(entries.reduce((n, e) => n + e.length, 44), madt.length);
+    deepStrictEqual(entries.filter((e) => e[0] === 0), [
+      [0, 8, 0, 0, 1, 0, 0, 0],
+      [0, 8, 1, 1, 1, 0, 0, 0],
+    ]);
+    const ioapic = entries.filter((e) => e[0] === 1);
+    strictEqual(ioapic.length, 1);
+    strictEqual(u32(Uint8Array.from(ioapic[0]), 4), IOAPIC_ADDRESS);
+    const overrides = entries.filter((e) => e[0] === 2).map((e) => {
+      const b = Uint8Array.from(e);
+      return [b[3], u32(b, 4), u16(b, 8)];
+    });
+    deepStrictEqual(overrides, [[0, 2, 0], [5, 5, 0xd], [9, 9, 0xd], [10, 10, 0xd], [11, 11, 0xd]]);
+    deepStrictEqual(entries.filter((e) => e[0] === 4), [[4, 6, 0xff, 0, 0, 1]]);
+  });
+}
+
+Deno.test("acpi: the unpatched blobs hold offsets and zero checksums for the loader", () => {
+  const { tables, rsdp, layout } = buildAcpiTables({ cpus: 1 });
+  strictEqual(u32(rsdp, 16), layout.rsdt);
+  strictEqual(rsdp[8], 0);
+  for (const at of [layout.dsdt, layout.fadt, layout.madt, layout.rsdt]) {
+    strictEqual(tables[at + 9], 0);
+  }
+  strictEqual(u32(tables, layout.fadt + 40), layout.dsdt);
+  strictEqual(u32(tables, layout.rsdt + 36), layout.fadt);
+});
+
+Deno.test("acpi: \\_S5_ in the DSDT is found the way a simple guest scans for it", () => {
+  const { tables, layout } = buildAcpiTables({ cpus: 1 });
+  const dsdt = tables.subarray(layout.dsdt, layout.dsdt + u32(tables, layout.dsdt + 4));
+  const at = dec.decode(dsdt).indexOf("_S5_");
+  ok(at > 36);
+  strictEqual(dsdt[at - 1], 0x5c); // "\"
+  strictEqual(dsdt[at - 2], 0x08); // NameOp
+  strictEqual(dsdt[at + 4], 0x12); // PackageOp
+  const pkgLength = dsdt[at + 5];
+  strictEqual(at + 5 + pkgLength, dsdt.length); // the package ends the table
+  deepStrictEqual([...dsdt.subarray(at + 6, at + 5 + pkgLength)], [4, 0, 0, 0, 0]);
+});
+
+Deno.test("acpi: CPU counts the MADT cannot hold are refused", () => {
+  throws(() => buildAcpiTables({ cpus: 0 }), RangeError);
+  throws(() => buildAcpiTables({ cpus: 256 }), RangeError);
+  strictEqual(buildAcpiTables({ cpus: 255 }).tables.length > 255 * 8, true);
+});
