@@ -10,6 +10,7 @@ import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
 import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
+import { parseScript, type ScriptOptions } from "./steps.ts";
 import {
   checkBootDisk,
   checkReadableFile,
@@ -30,6 +31,10 @@ export interface RunRequest {
   /** A file that receives COM1's raw output too, or null. */
   readonly serialLog: string | null;
   readonly image: string;
+  /** Steps, checks and the report of a scripted run (all empty when none are given). */
+  readonly script: ScriptOptions;
+  /** The --control socket path, or null. */
+  readonly control: string | null;
 }
 
 /** Builds the commander program; `out`/`err` receive help and error text. */
@@ -59,6 +64,19 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .addOption(
       new Option("--timeout <seconds>", "stop the guest after this long (exit status 124)"),
     )
+    .option("--no-reboot", "a guest reset ends the run (status 0) instead of rebooting")
+    .option("--expect <regex>", "step: wait for this on COM1 (steps run in order)", collect, [])
+    .option("--expect-screen <regex>", "step: wait for this on the text screen", collect, [])
+    .option("--send <text>", "step: send to COM1 (\\n \\r \\t \\e \\xHH)", collect, [])
+    .option("--type <text>", "step: type on the PS/2 keyboard (same escapes)", collect, [])
+    .option("--key <combo>", "step: press keys, e.g. Ctrl+Alt+Delete", collect, [])
+    .option("--screenshot <file>", "step: write the screen as PNG", collect, [])
+    .option("--step-timeout <seconds>", "fail a step that takes longer (status 124)")
+    .option("--exit-on <regex>", "end with status 0 when COM1 shows this", collect, [])
+    .option("--fail-on <regex>", "end with status 1 when COM1 shows this", collect, [])
+    .option("--screenshot-on-fail <file>", "write the screen as PNG when the run fails")
+    .option("--report <file.json>", "write what happened as JSON")
+    .option("--control <path>", "serve a JSON-lines control socket (mode 0600)")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -110,6 +128,8 @@ export function parseCommandLine(
     headless: opts.headless ?? false,
     timeout,
     serialLog: opts.serialLog ?? null,
+    script: parseScript(argv, program.options, opts),
+    control: opts.control ?? null,
     config: {
       memoryBytes,
       cpus,
@@ -118,8 +138,14 @@ export function parseCommandLine(
       snapshot: opts.snapshot ?? false,
       bootMenu: opts.bootMenu ?? false,
       startTimeMs: Date.now(),
+      noReboot: !opts.reboot,
     },
   };
+}
+
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Checks a BIOS image and finds SeaVGABIOS beside the default one. */
