@@ -1,0 +1,77 @@
+/**
+ * Types and errors from the machine layer that belong to the public API,
+ * named here with the API's documentation.
+ *
+ * @module
+ */
+
+import {
+  KeyNameError as DeviceKeyNameError,
+  type KeyStroke as DeviceKeyStroke,
+} from "../devices/keymap.ts";
+import { KvmUnavailableError as KvmLayerUnavailableError } from "../kvm/errors.ts";
+import { ImageLockedError as MachineImageLockedError } from "../machine/disk_locks.ts";
+
+/**
+ * Another VM (in this process or another) holds a conflicting lock on an
+ * image: a writable image is locked exclusively, a read-only or `snapshot`
+ * one shared. `path` names the image.
+ *
+ * @example
+ * ```ts
+ * import { ImageLockedError, Vm } from "../mod.ts";
+ * try {
+ *   await using vm = await Vm.start({ disk: "guest.img" });
+ * } catch (e) {
+ *   if (e instanceof ImageLockedError) console.error(`${e.path} is busy`);
+ * }
+ * ```
+ */
+export const ImageLockedError: typeof MachineImageLockedError = MachineImageLockedError;
+/** An {@link ImageLockedError} instance. */
+export type ImageLockedError = MachineImageLockedError;
+
+/**
+ * A key name, combination or character that cannot be turned into PS/2 keys.
+ *
+ * @example
+ * ```ts
+ * import { KeyNameError, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * await vm.keyboard.press("Hyper+Q").catch((e) => {
+ *   if (!(e instanceof KeyNameError)) throw e;
+ * });
+ * ```
+ */
+export const KeyNameError: typeof DeviceKeyNameError = DeviceKeyNameError;
+/** A {@link KeyNameError} instance. */
+export type KeyNameError = DeviceKeyNameError;
+
+/**
+ * /dev/kvm is missing or cannot be opened; the message says what to do.
+ *
+ * @example
+ * ```ts
+ * import { KvmUnavailableError, Vm } from "../mod.ts";
+ * try {
+ *   await using vm = await Vm.start({ disk: "guest.img" });
+ * } catch (e) {
+ *   if (e instanceof KvmUnavailableError) console.error("no KVM here:", e.message);
+ * }
+ * ```
+ */
+export const KvmUnavailableError: typeof KvmLayerUnavailableError = KvmLayerUnavailableError;
+/** A {@link KvmUnavailableError} instance. */
+export type KvmUnavailableError = KvmLayerUnavailableError;
+
+/**
+ * One key event: `key` (a W3C `code` name such as "KeyA" or "ShiftLeft")
+ * goes down or comes up.
+ *
+ * @example
+ * ```ts
+ * import type { KeyStroke } from "../mod.ts";
+ * const tab: KeyStroke[] = [{ key: "Tab", down: true }, { key: "Tab", down: false }];
+ * ```
+ */
+export type KeyStroke = DeviceKeyStroke;

@@ -1,0 +1,225 @@
+/**
+ * COM1's output as it arrives: decoded text for matching, raw bytes for
+ * streams, and waiters that match across chunk boundaries. Matching works
+ * like expect: each wait starts where the previous match ended.
+ *
+ * @module
+ */
+
+import type { GuestExit } from "../machine/board.ts";
+import { VmExitedError, WaitTimeoutError } from "./errors.ts";
+
+/** How much output (characters, and bytes for streams) a log keeps. */
+export const RETAIN = 16 << 20;
+/** A regular expression match may span at most this many characters before the newest chunk. */
+export const MATCH_WINDOW = 64 << 10;
+/** The default limit of a wait, in milliseconds. */
+export const DEFAULT_WAIT_MS = 30_000;
+/** How many lines errors and reports show. */
+export const LAST_LINES = 10;
+
+/**
+ * Options of a wait.
+ *
+ * @example
+ * ```ts
+ * import { Vm, type WaitOptions } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const options: WaitOptions = { timeout: 60_000, signal: AbortSignal.timeout(90_000) };
+ * await vm.serial.waitFor("login:", options);
+ * ```
+ */
+export interface WaitOptions {
+  /** Milliseconds to wait before rejecting with a {@link WaitTimeoutError}; default 30 000. */
+  readonly timeout?: number;
+  /** Aborts the wait, rejecting with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What a serial wait matched.
+ *
+ * @example The output of a command
+ * ```ts
+ * import { type SerialMatch, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * await vm.serial.write("uname -r\n");
+ * const m: SerialMatch = await vm.serial.waitFor(/(\S+)\r?\n# /);
+ * console.log(m.captures[0], m.before);
+ * ```
+ */
+export interface SerialMatch {
+  /** The matched text. */
+  readonly text: string;
+  /** The output between the previous match (or the start) and this one. */
+  readonly before: string;
+  /** A regular expression's capture groups, in order (none for a string). */
+  readonly captures: readonly (string | undefined)[];
+}
+
+interface Waiter {
+  readonly pattern: string | RegExp;
+  readonly from: number;
+  /** Where the next search may start (absolute); earlier text was searched already. */
+  scanned: number;
+  /** Resolves with `match`, or rejects with `error` when there is none. */
+  settle(match: SerialMatch | null, error?: unknown): void;
+}
+
+/** The output of one serial port. */
+export class SerialLog {
+  readonly #decoder = new TextDecoder();
+  #text = "";
+  /** Characters dropped from the front of {@link #text}. */
+  #dropped = 0;
+  #chunks: Uint8Array[] = [];
+  #chunkBytes = 0;
+  #cursor = 0;
+  readonly #waiters = new Set<Waiter>();
+  readonly #streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  #exit: GuestExit | null = null;
+  #total = 0;
+
+  /** Everything kept so far (the last {@link RETAIN} characters). */
+  get text(): string {
+    return this.#text;
+  }
+
+  /** Bytes received since the start. */
+  get totalBytes(): number {
+    return this.#total;
+  }
+
+  /** The last `n` lines, without line ends; a partial last line counts. */
+  lastLines(n = LAST_LINES): string[] {
+    const tail = this.#text.slice(-8192);
+    const lines = tail.split("\n").map((l) => l.replace(/\r+$/, ""));
+    if (lines.at(-1) === "") lines.pop();
+    if (tail.length < this.#text.length) lines.shift(); // probably cut
+    return lines.slice(-n);
+  }
+
+  /** Takes a chunk the guest sent. */
+  push(bytes: Uint8Array): void {
+    if (this.#exit || bytes.length === 0) return;
+    this.#total += bytes.length;
+    this.#chunks.push(bytes);
+    this.#chunkBytes += bytes.length;
+    while (this.#chunkBytes > RETAIN && this.#chunks.length > 1) {
+      this.#chunkBytes -= this.#chunks.shift()!.length;
+    }
+    for (const c of this.#streams) c.enqueue(bytes.slice());
+    this.#append(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  /** The run ended: pending waits reject, streams close. */
+  end(exit: GuestExit): void {
+    if (this.#exit) return;
+    this.#append(this.#decoder.decode());
+    this.#exit = exit;
+    for (const w of this.#waiters) {
+      w.settle(null, new VmExitedError(exit, this.lastLines(), w.pattern));
+    }
+    for (const c of this.#streams) c.close();
+    this.#streams.clear();
+  }
+
+  /**
+   * A new stream of the output: what is kept so far, then everything that
+   * follows until the run ends. Cancel it when done.
+   */
+  readable(): ReadableStream<Uint8Array> {
+    let self: ReadableStreamDefaultController<Uint8Array>;
+    return new ReadableStream<Uint8Array>({
+      start: (c) => {
+        self = c;
+        for (const chunk of this.#chunks) c.enqueue(chunk.slice());
+        if (this.#exit) c.close();
+        else this.#streams.add(c);
+      },
+      cancel: () => {
+        this.#streams.delete(self);
+      },
+    });
+  }
+
+  /**
+   * Resolves at the first match of `pattern` after the previous match, in
+   * output already received or still to come.
+   * @throws {WaitTimeoutError} when nothing matches in time
+   * @throws {VmExitedError} when the run ends first
+   */
+  waitFor(pattern: string | RegExp, options: WaitOptions = {}): Promise<SerialMatch> {
+    const timeout = options.timeout ?? DEFAULT_WAIT_MS;
+    return new Promise<SerialMatch>((resolve, reject) => {
+      options.signal?.throwIfAborted();
+      const onAbort = () => waiter.settle(null, options.signal!.reason);
+      const timer = Number.isFinite(timeout)
+        ? setTimeout(
+          () => waiter.settle(null, new WaitTimeoutError(pattern, timeout, this.lastLines())),
+          timeout,
+        )
+        : undefined;
+      const waiter: Waiter = {
+        pattern,
+        from: this.#cursor,
+        scanned: this.#cursor,
+        settle: (match, error) => {
+          if (!this.#waiters.delete(waiter)) return;
+          clearTimeout(timer);
+          options.signal?.removeEventListener("abort", onAbort);
+          if (match) resolve(match);
+          else reject(error);
+        },
+      };
+      this.#waiters.add(waiter);
+      options.signal?.addEventListener("abort", onAbort);
+      if (!this.#search(waiter) && this.#exit) {
+        waiter.settle(null, new VmExitedError(this.#exit, this.lastLines(), pattern));
+      }
+    });
+  }
+
+  #append(text: string): void {
+    if (!text) return;
+    this.#text += text;
+    if (this.#text.length > RETAIN) {
+      const cut = this.#text.length - RETAIN / 2;
+      this.#text = this.#text.slice(cut);
+      this.#dropped += cut;
+    }
+    for (const w of [...this.#waiters]) this.#search(w);
+  }
+
+  /** Looks for a waiter's pattern in the unsearched text; settles it on a match. */
+  #search(w: Waiter): boolean {
+    const end = this.#dropped + this.#text.length;
+    const overlap = typeof w.pattern === "string" ? w.pattern.length - 1 : MATCH_WINDOW;
+    let start = Math.max(w.from, this.#dropped, w.scanned - overlap);
+    if (typeof w.pattern !== "string" && start > w.from) {
+      // Start a regular expression's window at a line start, so ^ means one.
+      const nl = this.#text.lastIndexOf("\n", start - this.#dropped - 1);
+      start = Math.max(w.from, this.#dropped + nl + 1);
+    }
+    w.scanned = end;
+    const region = this.#text.slice(start - this.#dropped);
+    let index: number;
+    let text: string;
+    let captures: (string | undefined)[] = [];
+    if (typeof w.pattern === "string") {
+      index = region.indexOf(w.pattern);
+      text = w.pattern;
+    } else {
+      const m = new RegExp(w.pattern.source, w.pattern.flags.replace(/[gy]/g, "")).exec(region);
+      index = m ? m.index : -1;
+      text = m ? m[0] : "";
+      captures = m ? m.slice(1) : [];
+    }
+    if (index < 0) return false;
+    const at = start + index;
+    const before = this.#text.slice(Math.max(0, w.from - this.#dropped), at - this.#dropped);
+    this.#cursor = Math.max(this.#cursor, at + text.length);
+    w.settle({ text, before, captures });
+    return true;
+  }
+}

@@ -1,0 +1,104 @@
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert";
+import { VmExitedError, WaitTimeoutError } from "./errors.ts";
+import { SerialLog } from "./serial_log.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("waitFor matches a string and a RegExp split across chunks", async () => {
+  const log = new SerialLog();
+  const s = log.waitFor("login:", { timeout: 1000 });
+  log.push(enc("Welcome\r\nlog"));
+  log.push(enc("in: "));
+  deepStrictEqual(await s, { text: "login:", before: "Welcome\r\n", captures: [] });
+  const r = log.waitFor(/Linux version (\S+)/, { timeout: 1000 });
+  log.push(enc(" Linux ver"));
+  log.push(enc("sion 6.1.0-rc "));
+  const m = await r;
+  strictEqual(m.text, "Linux version 6.1.0-rc");
+  deepStrictEqual(m.captures, ["6.1.0-rc"]);
+  strictEqual(m.before, "  "); // after "login:" and before "Linux"
+});
+
+Deno.test("waits start after the previous match and see output from before the call", async () => {
+  const log = new SerialLog();
+  log.push(enc("a1 a2 a3"));
+  strictEqual((await log.waitFor(/a\d/)).text, "a1");
+  strictEqual((await log.waitFor(/a\d/)).text, "a2");
+  strictEqual((await log.waitFor("a")).before, " ");
+  await rejects(log.waitFor("a", { timeout: 20 }), WaitTimeoutError);
+});
+
+Deno.test("a global RegExp is matched the same way every time", async () => {
+  const log = new SerialLog();
+  const g = /x(\d)/g;
+  log.push(enc("x1 x2"));
+  strictEqual((await log.waitFor(g)).text, "x1");
+  strictEqual((await log.waitFor(g)).text, "x2");
+});
+
+Deno.test("a UTF-8 character split between chunks decodes whole", async () => {
+  const log = new SerialLog();
+  const bytes = enc("grüße");
+  const w = log.waitFor("grüße", { timeout: 1000 });
+  log.push(bytes.subarray(0, 3));
+  log.push(bytes.subarray(3));
+  strictEqual((await w).text, "grüße");
+});
+
+Deno.test("a timed-out wait carries the last lines seen", async () => {
+  const log = new SerialLog();
+  for (let i = 1; i <= 15; i++) log.push(enc(`line ${i}\r\n`));
+  log.push(enc("partial"));
+  const e = await log.waitFor("never", { timeout: 10 }).catch((e) => e);
+  ok(e instanceof WaitTimeoutError);
+  strictEqual(e.lastLines.length, 10);
+  strictEqual(e.lastLines[0], "line 7");
+  strictEqual(e.lastLines.at(-1), "partial");
+  ok(e.message.includes('"never" not seen on the serial within 10 ms'), e.message);
+  ok(e.message.includes("| line 15"), e.message);
+});
+
+Deno.test("the end of the run rejects pending and later waits", async () => {
+  const log = new SerialLog();
+  log.push(enc("booting\n"));
+  const w = log.waitFor("login:");
+  log.end({ reason: "debug-exit", code: 3 });
+  const e = await w.catch((e) => e);
+  ok(e instanceof VmExitedError);
+  deepStrictEqual(e.exit, { reason: "debug-exit", code: 3 });
+  deepStrictEqual(e.lastLines, ["booting"]);
+  await rejects(log.waitFor("x"), VmExitedError);
+  // Output already there still matches after the end.
+  strictEqual((await log.waitFor("boot")).text, "boot");
+});
+
+Deno.test("an aborted wait rejects with the signal's reason", async () => {
+  const log = new SerialLog();
+  const ac = new AbortController();
+  const w = log.waitFor("x", { signal: ac.signal });
+  ac.abort("enough");
+  strictEqual(await w.catch((e) => e), "enough");
+});
+
+Deno.test("streams replay what came before, follow the rest and close at the end", async () => {
+  const log = new SerialLog();
+  log.push(enc("one "));
+  const stream = log.readable();
+  log.push(enc("two"));
+  log.end({ reason: "stopped", code: 0 });
+  const text = await new Response(stream).text();
+  strictEqual(text, "one two");
+  strictEqual(await new Response(log.readable()).text(), "one two");
+  strictEqual(log.totalBytes, 7);
+});
+
+Deno.test("a cancelled stream stops receiving", async () => {
+  const log = new SerialLog();
+  const reader = log.readable().getReader();
+  log.push(enc("a"));
+  deepStrictEqual(await reader.read(), { value: enc("a"), done: false });
+  await reader.cancel();
+  log.push(enc("b"));
+  log.end({ reason: "stopped", code: 0 });
+  strictEqual(log.text, "ab");
+});

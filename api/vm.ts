@@ -1,0 +1,273 @@
+/**
+ * `Vm`: a guest for tests and scripts. Start it from the same options as the
+ * CLI, talk to its serial port, screen and keyboard, take screenshots, and
+ * get its exit status; disposal always stops it and releases its images.
+ *
+ * @module
+ */
+
+import { Kvm } from "../kvm/kvm.ts";
+import type { BoardState, GuestExit } from "../machine/board.ts";
+import type { RunState } from "../machine/control.ts";
+import type { VcpuStats } from "../machine/vcpu_worker.ts";
+import type { Keyboard } from "./keyboard.ts";
+import { machineConfig, timeoutMs, type VmOptions } from "./options.ts";
+import { screenshotPng } from "./screenshot.ts";
+import type { Screen } from "./screen.ts";
+import type { SerialConsole } from "./serial.ts";
+import { Session } from "./session.ts";
+
+/**
+ * How a VM's run ended: `reason`, `code` (the status `vmrun` would exit
+ * with), an optional `detail`, and a faulting vCPU's `registers`.
+ *
+ * @example
+ * ```ts
+ * import { Vm, type VmExit } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const exit: VmExit = await vm.exited;
+ * if (exit.reason === "triple-fault") console.error(exit.registers);
+ * ```
+ */
+export type VmExit = GuestExit;
+
+/**
+ * vCPU figures and the run state, as the TUI's stats pane shows them.
+ *
+ * @example
+ * ```ts
+ * import { Vm, type VmStats } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const stats: VmStats = await vm.stats();
+ * console.log(stats.runState, stats.byKind);
+ * ```
+ */
+export interface VmStats extends VcpuStats {
+  readonly runState: RunState;
+}
+
+/** How often a VM re-reads its screen so that `screen.text()` stays recent. */
+const SCREEN_REFRESH_MS = 250;
+const EXIT_TIMEOUT = 124;
+
+/**
+ * A running virtual machine.
+ *
+ * @example A test that logs in and shuts down
+ * ```ts
+ * import { Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", memory: "256M", snapshot: true });
+ * await vm.serial.waitFor(/login:/, { timeout: 30_000 });
+ * await vm.serial.write("root\n");
+ * await vm.screen.waitForText("Welcome", { timeout: 10_000 });
+ * await vm.keyboard.type("poweroff\n");
+ * const status = await vm.exited; // { reason: "shutdown", code: 0 }
+ * console.log(status.reason, status.code);
+ * ```
+ */
+export class Vm implements AsyncDisposable {
+  /** COM1: output stream, waits and input. */
+  readonly serial: SerialConsole;
+  /** The VGA text screen. */
+  readonly screen: Screen;
+  /** The PS/2 keyboard. */
+  readonly keyboard: Keyboard;
+  /**
+   * Settles once with how the run ended: `{ code, reason }` with reason
+   * "debug-exit", "shutdown", "reset" (with `noReboot`), "triple-fault",
+   * "timeout", "stopped" and the rarer "internal-error", "fail-entry",
+   * "vmm-error"; `code` is the status `vmrun` would exit with.
+   */
+  readonly exited: Promise<VmExit>;
+  readonly #session: Session;
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(session: Session, timeout: number | null) {
+    this.#session = session;
+    this.serial = session.console;
+    this.screen = session.screen;
+    this.keyboard = session.keyboard;
+    this.#timer = timeout === null ? undefined : setTimeout(() => {
+      session.end({
+        reason: "timeout",
+        code: EXIT_TIMEOUT,
+        detail: `no exit within ${timeout} ms`,
+      });
+    }, timeout);
+    this.exited = session.exited.then((exit) => {
+      clearTimeout(this.#timer);
+      return exit;
+    });
+  }
+
+  /**
+   * Validates `options` as `vmrun` would and starts the machine.
+   * @throws {VmOptionsError} for a bad option or image, with the CLI's wording
+   * @throws {ImageLockedError} when another VM or process uses one of the images
+   * @throws {KvmUnavailableError} when /dev/kvm cannot be used
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: ["guest.img,if=virtio", "data.img,readonly"] });
+   * console.log(vm.state);
+   * ```
+   */
+  static start(options: VmOptions): Promise<Vm> {
+    try {
+      const config = machineConfig(options, Deno.systemMemoryInfo().total);
+      const timeout = timeoutMs(options);
+      // Fail here, with KVM's own words, rather than inside the worker.
+      Kvm.open(Deno.env.get("VMRUN_KVM_DEVICE") ?? "/dev/kvm").close();
+      const session = new Session(config, {}, { screenRefreshMs: SCREEN_REFRESH_MS });
+      return Promise.resolve(new Vm(session, timeout));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The run state: "starting", "running", "paused" or "stopped".
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img" });
+   * vm.pause();
+   * console.log(vm.state);
+   * ```
+   */
+  get state(): RunState {
+    return this.#session.machine.runState;
+  }
+
+  /**
+   * Writes a PNG of the screen to `path` (when given) and returns its bytes.
+   * @throws {Error} once the run has ended, or when the file cannot be written
+   *
+   * @example Keeping the screen of a failed test
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img", snapshot: true });
+   * try {
+   *   await vm.screen.waitForText("login:");
+   * } catch (e) {
+   *   await vm.screenshot("failure.png");
+   *   throw e;
+   * }
+   * ```
+   */
+  screenshot(path?: string): Promise<Uint8Array> {
+    return screenshotPng(this.#session.machine, path);
+  }
+
+  /**
+   * vCPU figures (exits by kind, guest time, busiest ports) and the run state.
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img" });
+   * const s = await vm.stats();
+   * console.log(`${s.exits} exits in ${s.uptimeMs} ms`);
+   * ```
+   */
+  async stats(): Promise<VmStats> {
+    const s = await this.#session.machine.snapshot().catch(() => null);
+    const runState = this.#session.exit ? "stopped" : this.state;
+    if (!s?.devices) return { ...EMPTY_STATS, runState };
+    return { ...s.vcpu, runState };
+  }
+
+  /**
+   * Every device's state (the TUI's device pane), or null once the run has ended.
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img" });
+   * console.log((await vm.devices())?.uart);
+   * ```
+   */
+  devices(): Promise<BoardState | null> {
+    return this.#session.devices();
+  }
+
+  /**
+   * Stops running guest code until {@link resume}.
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img" });
+   * vm.pause();
+   * vm.resume();
+   * ```
+   */
+  pause(): void {
+    this.#session.machine.pause();
+  }
+
+  /**
+   * Continues after {@link pause}.
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img" });
+   * vm.pause();
+   * vm.resume();
+   * ```
+   */
+  resume(): void {
+    this.#session.machine.resume();
+  }
+
+  /**
+   * A system reset (the run ends with reason "reset" when started with `noReboot`).
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img" });
+   * vm.reset();
+   * ```
+   */
+  reset(): void {
+    this.#session.machine.reset();
+  }
+
+  /**
+   * Ends the run; resolves with how it ended ("stopped", unless it had
+   * already ended otherwise).
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * const vm = await Vm.start({ disk: "guest.img" });
+   * console.log(await vm.stop());
+   * ```
+   */
+  stop(): Promise<VmExit> {
+    this.#session.end({ reason: "stopped", code: 0 });
+    return this.exited;
+  }
+
+  /**
+   * Stops the VM and waits until its images are released.
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * {
+   *   await using vm = await Vm.start({ disk: "guest.img" });
+   *   await vm.serial.waitFor("ready");
+   * } // stopped here, even when the wait throws
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+const EMPTY_STATS: VcpuStats = { exits: 0, byKind: {}, guestMs: 0, uptimeMs: 0, busiestPorts: [] };
