@@ -6,7 +6,9 @@
  */
 
 import type { GuestExit } from "../machine/board.ts";
-import { Machine } from "../machine/machine.ts";
+import type { Machine } from "../machine/machine.ts";
+import { ScriptRun } from "../api/script.ts";
+import { Session } from "../api/session.ts";
 import { ESCAPE_HELP, EscapeFilter } from "./escape.ts";
 import { EXIT_TIMEOUT, UsageError } from "./errors.ts";
 import { describeExit } from "./fault_report.ts";
@@ -55,21 +57,29 @@ export async function runHeadless(req: RunRequest): Promise<number> {
   const stderr = new StreamWriter(Deno.stderr);
   const say = (s: string) => stderr.write(new TextEncoder().encode(s));
   const log = req.serialLog === null ? null : openSerialLog(req.serialLog);
-  const machine = new Machine(req.config, {
+  const session = new Session(req.config, {
     serial: (b) => {
       stdout.write(b);
       log?.write(b);
     },
     bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
     warning: (message) => say(`vmrun: warning: ${message}\n`),
-  });
+  }, { screenRefreshMs: req.script.report ? 250 : 0 });
+  const machine = session.machine;
 
   let forced: GuestExit | null = null;
   let signalStatus: number | null = null;
   const stopWith = (exit: GuestExit) => {
     forced ??= exit;
-    machine.stop();
+    // A failing run keeps its screen (--screenshot-on-fail) before the machine goes.
+    script.beforeStop(forced).finally(() => machine.stop());
   };
+  const script = new ScriptRun(session, req.script, {
+    image: req.image,
+    control: req.control,
+    end: stopWith,
+    say,
+  });
 
   const timer = req.timeout === null ? undefined : setTimeout(() => {
     stopWith({ reason: "timeout", code: EXIT_TIMEOUT, detail: `no exit within ${req.timeout} s` });
@@ -92,7 +102,7 @@ export async function runHeadless(req: RunRequest): Promise<number> {
     const exit = await machine.exited;
     const final = exit.reason === "stopped" && forced ? forced : exit;
     say(describeExit(final));
-    return final.code;
+    return await script.finish(final);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     for (const sig of STOP_SIGNALS) Deno.removeSignalListener(sig, onSignal[sig]!);
