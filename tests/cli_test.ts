@@ -7,7 +7,8 @@ import { fixture } from "../fixtures/build.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { runVmrun, VmrunProcess } from "./vmrun_process.ts";
 
-const NONE = ["--firmware", "none", "--headless"];
+// --snapshot: other test files may boot the same fixture at the same time.
+const NONE = ["--firmware", "none", "--headless", "--snapshot"];
 
 kvmTest("a boot sector prints on COM1 and its debug-exit value is the exit status", async () => {
   const r = await runVmrun([...NONE, fixture("hello")]);
@@ -68,8 +69,11 @@ kvmTest("--serial-log writes COM1's raw output to a file as well", async () => {
   strictEqual(r.stdout, "Hello from vmrun!\r\n");
 });
 
-kvmTest("resets through 0xCF9, the i8042 and port 0x92 restart the guest; CMOS RAM survives", async () => {
-  const r = await runVmrun([...NONE, fixture("resets")]);
-  strictEqual(r.stdout, "boots: 1\r\nboots: 2\r\nboots: 3\r\nboots: 4\r\n", r.stderr);
-  strictEqual(r.code, 4);
-});
+kvmTest(
+  "resets through 0xCF9, the i8042 and port 0x92 restart the guest; CMOS RAM survives",
+  async () => {
+    const r = await runVmrun([...NONE, fixture("resets")]);
+    strictEqual(r.stdout, "boots: 1\r\nboots: 2\r\nboots: 3\r\nboots: 4\r\n", r.stderr);
+    strictEqual(r.code, 4);
+  },
+);

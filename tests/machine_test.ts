@@ -15,7 +15,8 @@ function config(image: string): MachineConfig {
     memoryBytes: 16 << 20,
     cpus: 1,
     firmware: { kind: "none" },
-    disks: [{ path: fixture(image), interface: "ide", media: "disk", readonly: false }],
+    // Read-only: other test files may boot the same fixture at the same time.
+    disks: [{ path: fixture(image), interface: "ide", media: "disk", readonly: true }],
     snapshot: false,
     bootMenu: false,
     startTimeMs: Date.UTC(2026, 0, 1),
@@ -39,7 +40,7 @@ function start(image: string) {
     reset: () => seen.resets++,
   });
   const until = async (cond: () => boolean, what: string) => {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 90_000; // a hang guard for loaded CI hosts
     while (!cond()) {
       if (Date.now() > deadline) {
         throw new Error(`timed out waiting for ${what}: ${JSON.stringify(seen)}`);

@@ -46,7 +46,7 @@ function boot(config: MachineConfig) {
   return {
     machine,
     serial: () => serial,
-    async waitSerial(text: string, ms = 30_000) {
+    async waitSerial(text: string, ms = 120_000) {
       const end = Date.now() + ms;
       while (!serial.includes(text)) {
         if (Date.now() > end) {
@@ -55,7 +55,7 @@ function boot(config: MachineConfig) {
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    async waitScreen(pattern: RegExp, ms = 30_000): Promise<string> {
+    async waitScreen(pattern: RegExp, ms = 120_000): Promise<string> {
       const end = Date.now() + ms;
       for (;;) {
         const text = (await machine.snapshot()).devices?.screen.text ?? "";
