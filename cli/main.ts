@@ -13,6 +13,7 @@ import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
 import { ctlMain } from "./ctl.ts";
 import { runHeadless } from "./headless.ts";
 import { parseCommandLine } from "./program.ts";
+import { isScripted } from "./steps.ts";
 
 const encoder = new TextEncoder();
 const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
@@ -29,7 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     // Fail early, on the main thread, with a helpful line.
     Kvm.open(Deno.env.get("VMRUN_KVM_DEVICE") ?? "/dev/kvm").close();
     // The console needs a terminal both ways; anything else runs headless.
-    const tui = !req.headless && Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+    const tui = !req.headless && !isScripted(req) && Deno.stdin.isTerminal() &&
+      Deno.stdout.isTerminal();
     return tui ? await (await import("./tui_runner.ts")).runTui(req) : await runHeadless(req);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

@@ -40,6 +40,13 @@ export interface ScriptOptions {
   readonly report: string | null;
 }
 
+/** Whether a run asks for script features, which only headless runs provide. */
+export function isScripted(req: { script: ScriptOptions; control: string | null }): boolean {
+  const s = req.script;
+  return s.steps.length > 0 || s.exitOn.length > 0 || s.failOn.length > 0 ||
+    s.report !== null || s.screenshotOnFail !== null || req.control !== null;
+}
+
 /** The option values commander collected for a script. */
 export interface ScriptValues {
   readonly expect: string[];

@@ -2,7 +2,7 @@ import { deepStrictEqual, strictEqual, throws } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
 import { UsageError } from "./errors.ts";
 import { parseCommandLine } from "./program.ts";
-import { unescapeText } from "./steps.ts";
+import { isScripted, unescapeText } from "./steps.ts";
 
 const io = { out: () => {}, err: () => {}, hostMemory: 2 ** 34 };
 const parse = (...args: string[]) =>
@@ -106,4 +106,21 @@ Deno.test("unescapeText handles every escape and passes UTF-8 through", () => {
     [10, 13, 9, 27, 7, 8, 0, 92, 0x7f, 0xff, 65, 0xf0, 0x9f, 0x98, 0x80],
   );
   throws(() => unescapeText("trailing\\", "--send"), /unknown escape '\\'/);
+});
+
+Deno.test("a run with steps, checks, a report or a control socket counts as scripted", () => {
+  strictEqual(isScripted(parse()), false);
+  strictEqual(isScripted(parse("--timeout", "5", "--no-reboot")), false);
+  for (
+    const args of [
+      ["--expect", "x"],
+      ["--exit-on", "x"],
+      ["--fail-on", "x"],
+      ["--report", "r.json"],
+      ["--screenshot-on-fail", "f.png"],
+      ["--control", "c.sock"],
+    ]
+  ) {
+    strictEqual(isScripted(parse(...args)), true, args.join(" "));
+  }
 });
