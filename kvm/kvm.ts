@@ -5,6 +5,7 @@
  */
 
 import { KvmError, KvmUnavailableError } from "./errors.ts";
+import { dirtyLogRequest } from "./dirty_log.ts";
 import { decodeExit, EXIT_INTERRUPTED, type VcpuExit } from "./exits.ts";
 import { type IoctlName, IOCTLS, KVM_CAP } from "./ioctls.ts";
 import {
@@ -158,6 +159,17 @@ export class Vm {
   /** Maps host memory at `hostAddr` as guest-physical `[gpa, gpa + size)`; size 0 deletes the slot. */
   setUserMemoryRegion(slot: number, gpa: number, size: number, hostAddr: bigint, flags = 0): void {
     ioctlPtr(this.fd, "KVM_SET_USER_MEMORY_REGION", memoryRegion(slot, gpa, size, hostAddr, flags));
+  }
+
+  /**
+   * KVM_GET_DIRTY_LOG: fills `bitmap` (`dirtyBitmapBytes` of the slot's size,
+   * see dirty_log.ts) with the pages the guest wrote in `slot` since the last
+   * call, and clears KVM's log. The slot must have been created with
+   * KVM_MEM_LOG_DIRTY_PAGES.
+   */
+  getDirtyLog(slot: number, bitmap: Uint8Array<ArrayBuffer>): void {
+    const address = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bitmap)));
+    ioctlPtr(this.fd, "KVM_GET_DIRTY_LOG", dirtyLogRequest(slot, address));
   }
 
   /** Where KVM keeps the real-mode TSS (three pages, outside RAM). */
