@@ -14,6 +14,7 @@ import type { AccessSize, BusDevice, Json, Stateful } from "../types.ts";
 import { AttributeController } from "./attribute_controller.ts";
 import { Crtc } from "./crtc.ts";
 import { Dac } from "./dac.ts";
+import { Dispi, DispiWindow } from "./dispi.ts";
 import { displayGeometry, textCursor } from "./display_geometry.ts";
 import { GraphicsController } from "./graphics_controller.ts";
 import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
@@ -35,6 +36,8 @@ const MEMORY_MAPS = ["a0000-128k", "a0000-64k", "b0000-32k", "b8000-32k"];
 export interface VgaOptions {
   /** Bytes of video RAM, at least 256 KiB (the planes are its first 256 KiB). Default 256 KiB. */
   vramSize?: number;
+  /** Video RAM to use (e.g. host memory a KVM slot maps); its length wins over `vramSize`. */
+  vram?: Uint8Array;
   /**
    * Power on (and reset) into 80×25 colour text mode with the EGA colours in
    * the DAC, as a VGA BIOS leaves it; for boots without a VGA option ROM.
@@ -56,8 +59,12 @@ export class Vga implements BusDevice, Stateful {
   readonly crtc = new Crtc();
   /** DAC (0x3C6-0x3C9). */
   readonly dac = new Dac();
-  /** The 0xA0000-0xBFFFF window (offset 0 = 0xA0000). */
+  /** The 0xA0000-0xBFFFF window (offset 0 = 0xA0000) with VGA (planar) semantics. */
   readonly memory: VideoMemory;
+  /** Bochs VBE DISPI registers (ports 0x1CE/0x1CF). */
+  readonly dispi: Dispi;
+  /** What the board maps at 0xA0000: {@link memory}, or a linear bank while DISPI is on. */
+  readonly window: DispiWindow;
   /** Miscellaneous output register: bit 0 selects colour (0x3Dx) or mono (0x3Bx) addressing. */
   misc = 0;
   /** Feature control register (written at 0x3BA/0x3DA, read at 0x3CA). */
@@ -69,12 +76,14 @@ export class Vga implements BusDevice, Stateful {
 
   /** @param options VRAM size and power-on mode */
   constructor(options: VgaOptions = {}) {
-    const size = options.vramSize ?? PLANAR_SIZE;
+    const size = options.vram?.length ?? options.vramSize ?? PLANAR_SIZE;
     if (!Number.isInteger(size) || size < PLANAR_SIZE) {
       throw new RangeError(`VGA memory must be at least ${PLANAR_SIZE} bytes, got ${size}`);
     }
-    this.vram = new Uint8Array(size);
+    this.vram = options.vram ?? new Uint8Array(size);
     this.memory = new VideoMemory(this.vram, this.seq, this.gc);
+    this.dispi = new Dispi(this.vram);
+    this.window = new DispiWindow(this.dispi, this.vram, this.memory);
     this.#startInTextMode = options.startInTextMode ?? false;
     this.reset();
   }
@@ -243,6 +252,7 @@ export class Vga implements BusDevice, Stateful {
     this.crtc.reset();
     this.dac.reset();
     this.memory.reset();
+    this.dispi.reset();
     this.vram.fill(0);
     this.misc = 0;
     this.featureControl = 0;
@@ -274,6 +284,7 @@ export class Vga implements BusDevice, Stateful {
       attribute: [...this.attr.regs],
       attributeIndex: this.attr.indexRegister,
       crtc: [...this.crtc.regs],
+      dispi: this.dispi.state(),
     };
   }
 }

@@ -4,8 +4,9 @@
  * BIOS.
  *
  * BAR2 layout follows QEMU's: 0x400-0x41F mirror VGA ports 0x3C0-0x3DF
- * (byte order as for `out dx, ax`). The Bochs DISPI (0x500) and QEMU
- * extension (0x600) blocks are not implemented and read as all ones.
+ * (byte order as for `out dx, ax`), 0x500-0x515 are the Bochs DISPI
+ * registers (16 bits each, index × 2). The QEMU extension block (0x600) is
+ * not implemented and reads as all ones.
  *
  * @module
  */
@@ -17,6 +18,8 @@ import { Vga, VGA_PORT_BASE } from "./vga.ts";
 /** Size of BAR2. */
 export const VGA_MMIO_SIZE = 0x1000;
 const MMIO_VGA_PORTS = 0x400;
+const MMIO_DISPI = 0x500;
+const MMIO_DISPI_END = 0x516;
 const ROM_MIN_SIZE = 0x800;
 
 /** Construction options. */
@@ -25,6 +28,8 @@ export interface VgaPciOptions {
   romData?: Uint8Array;
   /** Video RAM and BAR0 size, a power of two of at least 256 KiB. Default 16 MiB. */
   vramSize?: number;
+  /** Video RAM to use (host memory a KVM slot maps at BAR0); its length wins over `vramSize`. */
+  vram?: Uint8Array;
   /** Passed to {@link Vga}: power on in 80×25 text mode (no VGA BIOS). */
   startInTextMode?: boolean;
 }
@@ -70,11 +75,11 @@ export class VgaPci implements PciFunction {
 
   /** @param options ROM image, VRAM size, power-on mode */
   constructor(options: VgaPciOptions = {}) {
-    const vramSize = options.vramSize ?? 16 * 1024 * 1024;
+    const vramSize = options.vram?.length ?? options.vramSize ?? 16 * 1024 * 1024;
     if (!isPowerOfTwo(vramSize)) {
       throw new RangeError(`VGA memory size must be a power of two, got ${vramSize}`);
     }
-    this.vga = new Vga({ vramSize, startInTextMode: options.startInTextMode });
+    this.vga = new Vga({ vramSize, vram: options.vram, startInTextMode: options.startInTextMode });
     const romData = options.romData ?? new Uint8Array(0);
     this.romSize = romSizeFor(romData.length);
     this.config = new PciConfigSpace({
@@ -145,10 +150,16 @@ function mmioBlock(vga: Vga): BusDevice {
   return {
     read(offset, size) {
       if (inPorts(offset, size)) return vga.read(toPort(offset), size);
+      if (offset >= MMIO_DISPI && offset < MMIO_DISPI_END && size === 2 && !(offset & 1)) {
+        return vga.dispi.readRegister((offset - MMIO_DISPI) >> 1);
+      }
       return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
     },
     write(offset, size, value) {
       if (inPorts(offset, size)) vga.write(toPort(offset), size, value);
+      else if (offset >= MMIO_DISPI && offset < MMIO_DISPI_END && size === 2 && !(offset & 1)) {
+        vga.dispi.writeRegister((offset - MMIO_DISPI) >> 1, value);
+      }
     },
   };
 }
