@@ -22,16 +22,19 @@
  * @module
  */
 
-export { Vm, type VmExit, type VmStats } from "./api/vm.ts";
+export { Vm, type VmStats } from "./api/vm.ts";
 export type { VmOptions } from "./api/options.ts";
+export type {
+  BoardState,
+  KeyStroke,
+  RunState,
+  ScreenState,
+  VcpuStats,
+  VmExit,
+} from "./api/types.ts";
 export { SerialConsole } from "./api/serial.ts";
 export type { SerialMatch, WaitOptions } from "./api/serial_log.ts";
 export { Screen } from "./api/screen.ts";
 export { Keyboard } from "./api/keyboard.ts";
 export { VmExitedError, VmOptionsError, WaitTimeoutError } from "./api/errors.ts";
-export {
-  ImageLockedError,
-  KeyNameError,
-  type KeyStroke,
-  KvmUnavailableError,
-} from "./api/reexports.ts";
+export { ImageLockedError, KeyNameError, KvmUnavailableError } from "./api/reexports.ts";

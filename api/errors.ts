@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { GuestExit } from "../machine/board.ts";
+import type { VmExit } from "./types.ts";
 
 /**
  * Options that `Vm.start` refuses, with the same words the CLI uses.
@@ -23,7 +23,10 @@ import type { GuestExit } from "../machine/board.ts";
  * ```
  */
 export class VmOptionsError extends Error {
-  /** @param message what is wrong, naming the option */
+  /**
+   * Creates the error.
+   * @param message what is wrong, naming the option
+   */
   constructor(message: string) {
     super(message);
     this.name = "VmOptionsError";
@@ -57,6 +60,7 @@ function withLines(head: string, lines: readonly string[], what: string): string
  */
 export class WaitTimeoutError extends Error {
   /**
+   * Creates the error.
    * @param pattern what was awaited
    * @param timeoutMs how long it was awaited
    * @param lastLines the last lines seen (serial output or screen rows), oldest first
@@ -96,12 +100,13 @@ export class WaitTimeoutError extends Error {
  */
 export class VmExitedError extends Error {
   /**
+   * Creates the error.
    * @param exit how the run ended
    * @param lastLines the last serial lines, oldest first
    * @param waitingFor the pattern that was awaited, if any
    */
   constructor(
-    readonly exit: GuestExit,
+    readonly exit: VmExit,
     readonly lastLines: readonly string[],
     readonly waitingFor?: string | RegExp,
   ) {

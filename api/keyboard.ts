@@ -5,7 +5,8 @@
  * @module
  */
 
-import { comboToKeyStrokes, type KeyStroke, textToKeyStrokes } from "../devices/keymap.ts";
+import { comboToKeyStrokes, textToKeyStrokes } from "../devices/keymap.ts";
+import type { KeyStroke } from "./types.ts";
 
 /** Strokes per message to the vCPU worker (its mailbox holds 64 KiB). */
 const STROKES_PER_MESSAGE = 256;
@@ -25,7 +26,10 @@ const STROKES_PER_MESSAGE = 256;
 export class Keyboard {
   readonly #send: (strokes: readonly KeyStroke[]) => void;
 
-  /** @param send hands strokes to the machine, in order */
+  /**
+   * Creates a keyboard view (a VM makes its own).
+   * @param send hands strokes to the machine, in order
+   */
   constructor(send: (strokes: readonly KeyStroke[]) => void) {
     this.#send = send;
   }

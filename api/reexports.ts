@@ -1,14 +1,11 @@
 /**
- * Types and errors from the machine layer that belong to the public API,
+ * Errors from the machine layer that belong to the public API,
  * named here with the API's documentation.
  *
  * @module
  */
 
-import {
-  KeyNameError as DeviceKeyNameError,
-  type KeyStroke as DeviceKeyStroke,
-} from "../devices/keymap.ts";
+import { KeyNameError as DeviceKeyNameError } from "../devices/keymap.ts";
 import { KvmUnavailableError as KvmLayerUnavailableError } from "../kvm/errors.ts";
 import { ImageLockedError as MachineImageLockedError } from "../machine/disk_locks.ts";
 
@@ -63,15 +60,3 @@ export type KeyNameError = DeviceKeyNameError;
 export const KvmUnavailableError: typeof KvmLayerUnavailableError = KvmLayerUnavailableError;
 /** A {@link KvmUnavailableError} instance. */
 export type KvmUnavailableError = KvmLayerUnavailableError;
-
-/**
- * One key event: `key` (a W3C `code` name such as "KeyA" or "ShiftLeft")
- * goes down or comes up.
- *
- * @example
- * ```ts
- * import type { KeyStroke } from "../mod.ts";
- * const tab: KeyStroke[] = [{ key: "Tab", down: true }, { key: "Tab", down: false }];
- * ```
- */
-export type KeyStroke = DeviceKeyStroke;

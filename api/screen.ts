@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ScreenState } from "../devices/vga/screen.ts";
+import type { ScreenState } from "./types.ts";
 import { WaitTimeoutError } from "./errors.ts";
 import { DEFAULT_WAIT_MS, type WaitOptions } from "./serial_log.ts";
 
@@ -38,6 +38,7 @@ export class Screen {
   #last: ScreenState | null = null;
 
   /**
+   * Creates a screen view (a VM makes its own).
    * @param read takes a fresh screen state from the machine
    * @param ended the error for a wait that the end of the run cuts short
    */

@@ -28,6 +28,7 @@ export class SerialConsole {
   readonly #send: (bytes: Uint8Array) => void;
 
   /**
+   * Creates a serial port view (a VM makes its own).
    * @param log the port's output
    * @param send hands input bytes to the machine
    */

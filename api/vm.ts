@@ -7,29 +7,13 @@
  */
 
 import { Kvm } from "../kvm/kvm.ts";
-import type { BoardState, GuestExit } from "../machine/board.ts";
-import type { RunState } from "../machine/control.ts";
-import type { VcpuStats } from "../machine/vcpu_worker.ts";
+import type { BoardState, RunState, VcpuStats, VmExit } from "./types.ts";
 import type { Keyboard } from "./keyboard.ts";
 import { machineConfig, timeoutMs, type VmOptions } from "./options.ts";
 import { screenshotPng } from "./screenshot.ts";
 import type { Screen } from "./screen.ts";
 import type { SerialConsole } from "./serial.ts";
 import { Session } from "./session.ts";
-
-/**
- * How a VM's run ended: `reason`, `code` (the status `vmrun` would exit
- * with), an optional `detail`, and a faulting vCPU's `registers`.
- *
- * @example
- * ```ts
- * import { Vm, type VmExit } from "../mod.ts";
- * await using vm = await Vm.start({ disk: "guest.img" });
- * const exit: VmExit = await vm.exited;
- * if (exit.reason === "triple-fault") console.error(exit.registers);
- * ```
- */
-export type VmExit = GuestExit;
 
 /**
  * vCPU figures and the run state, as the TUI's stats pane shows them.
@@ -43,6 +27,7 @@ export type VmExit = GuestExit;
  * ```
  */
 export interface VmStats extends VcpuStats {
+  /** Where the run is. */
   readonly runState: RunState;
 }
 

@@ -1,0 +1,96 @@
+/**
+ * Plain-data types of the public API, named here with the API's
+ * documentation: how a run ended, run states, and the snapshots the TUI
+ * shows.
+ *
+ * @module
+ */
+
+import type { KeyStroke as DeviceKeyStroke } from "../devices/keymap.ts";
+import type { ScreenState as VgaScreenState } from "../devices/vga/screen.ts";
+import type { BoardState as MachineBoardState, GuestExit } from "../machine/board.ts";
+import type { RunState as MachineRunState } from "../machine/control.ts";
+import type { VcpuStats as WorkerVcpuStats } from "../machine/vcpu_worker.ts";
+
+/**
+ * How a VM's run ended: `reason` ("debug-exit", "shutdown", "reset",
+ * "triple-fault", "timeout", "stopped", or the rarer "internal-error",
+ * "fail-entry", "vmm-error"), `code` (the status `vmrun` would exit with), an
+ * optional `detail`, and a faulting vCPU's `registers`.
+ *
+ * @example
+ * ```ts
+ * import { Vm, type VmExit } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const exit: VmExit = await vm.exited;
+ * if (exit.reason === "triple-fault") console.error(exit.registers);
+ * ```
+ */
+export type VmExit = GuestExit;
+
+/**
+ * Where a run is: "starting", "running", "paused" or "stopped".
+ *
+ * @example
+ * ```ts
+ * import { type RunState, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const state: RunState = vm.state;
+ * console.log(state);
+ * ```
+ */
+export type RunState = MachineRunState;
+
+/**
+ * Every device's state as plain JSON (the TUI's device pane): UART, RTC,
+ * i8042, PCI, VGA and the text `screen`, disks, and the I/O maps.
+ *
+ * @example
+ * ```ts
+ * import { type BoardState, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const devices: BoardState | null = await vm.devices();
+ * console.log(devices?.pio.map((r) => r.name));
+ * ```
+ */
+export type BoardState = MachineBoardState;
+
+/**
+ * The VGA text screen: mode, size, packed cells (`code | attr << 8`), cursor,
+ * palette and the `text`.
+ *
+ * @example
+ * ```ts
+ * import { type ScreenState, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * await vm.screen.read();
+ * const s: ScreenState | null = vm.screen.state();
+ * console.log(s?.cursor.row, s?.cursor.col);
+ * ```
+ */
+export type ScreenState = VgaScreenState;
+
+/**
+ * vCPU figures: exits (total and by kind), guest time, uptime, busiest ports.
+ *
+ * @example
+ * ```ts
+ * import { type VcpuStats, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const stats: VcpuStats = await vm.stats();
+ * console.log(stats.busiestPorts);
+ * ```
+ */
+export type VcpuStats = WorkerVcpuStats;
+
+/**
+ * One key event: `key` (a W3C `code` name such as "KeyA" or "ShiftLeft")
+ * goes down or comes up.
+ *
+ * @example
+ * ```ts
+ * import type { KeyStroke } from "../mod.ts";
+ * const tab: KeyStroke[] = [{ key: "Tab", down: true }, { key: "Tab", down: false }];
+ * ```
+ */
+export type KeyStroke = DeviceKeyStroke;
