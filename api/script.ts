@@ -47,7 +47,7 @@ export class ScriptRun {
   #screen = "";
   #shot: string | null = null;
   #beforeStop: Promise<void> | null = null;
-  #control: ControlServer | null = null;
+  readonly #control: Promise<ControlServer | null>;
 
   constructor(session: Session, options: ScriptOptions, ctx: ScriptContext) {
     this.#s = session;
@@ -62,19 +62,20 @@ export class ScriptRun {
       durationMs: null,
     }));
     if (options.exitOn.length || options.failOn.length) this.#watchLines();
-    if (ctx.control !== null) {
-      try {
-        this.#control = openControlSocket(ctx.control, session, {
-          quit: () =>
-            ctx.end({ reason: "stopped", code: 0, detail: "quit over the control socket" }),
-        });
-      } catch (e) {
-        // Not from inside the constructor: the caller does not hold this run yet.
-        const message = `--control: ${e instanceof Error ? e.message : e}`;
-        queueMicrotask(() => this.#fail("control", message, 2));
-      }
-    }
+    this.#control = ctx.control === null ? Promise.resolve(null) : this.#openControl(ctx.control);
     this.#done = this.#runSteps();
+  }
+
+  async #openControl(path: string): Promise<ControlServer | null> {
+    try {
+      return await openControlSocket(path, this.#s, {
+        quit: () =>
+          this.#ctx.end({ reason: "stopped", code: 0, detail: "quit over the control socket" }),
+      });
+    } catch (e) {
+      this.#fail("control", `--control: ${e instanceof Error ? e.message : e}`, 2);
+      return null;
+    }
   }
 
   /** Called before the machine is stopped: keeps the screen, and a screenshot on failure. */
@@ -90,7 +91,7 @@ export class ScriptRun {
   async finish(exit: GuestExit): Promise<number> {
     this.#abort.abort();
     await this.#done;
-    await this.#control?.close();
+    await (await this.#control)?.close();
     const say = this.#ctx.say;
     let status = exit.code;
     this.#screen = this.#s.screen.text();

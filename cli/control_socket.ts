@@ -54,14 +54,16 @@ export interface ControlServer {
 }
 
 /**
- * Creates the socket at `path` (mode 0600, replacing a stale socket) and serves `session`.
- * @throws {UsageError} when the socket cannot be created there
+ * Creates the socket at `path` (mode 0600, replacing a socket nobody
+ * listens on) and serves `session`.
+ * @throws {UsageError} when the socket cannot be created there, or another process serves it
  */
-export function openControlSocket(
+export async function openControlSocket(
   path: string,
   session: Session,
   hooks: ControlHooks,
-): ControlServer {
+): Promise<ControlServer> {
+  await removeStaleSocket(path);
   const listener = listenPrivately(path);
   const conns = new Set<Connection>();
   (async () => {
@@ -87,7 +89,6 @@ export function openControlSocket(
 
 /** Listens on a socket that is never reachable with wider permissions than 0600. */
 function listenPrivately(path: string): Deno.Listener {
-  removeStaleSocket(path);
   let dir: string;
   try {
     dir = Deno.makeTempDirSync({ dir: dirname(path), prefix: ".vmrun-control-" });
@@ -107,8 +108,8 @@ function listenPrivately(path: string): Deno.Listener {
   }
 }
 
-/** Removes a socket file nobody listens on; refuses to touch anything else. */
-function removeStaleSocket(path: string): void {
+/** Removes a socket file nobody listens on (left by a killed vmrun); refuses anything else. */
+async function removeStaleSocket(path: string): Promise<void> {
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(path);
@@ -118,7 +119,13 @@ function removeStaleSocket(path: string): void {
   if (!info.isSocket) {
     throw new UsageError(`control socket '${path}' exists and is not a socket`);
   }
-  Deno.removeSync(path);
+  try {
+    (await Deno.connect({ transport: "unix", path })).close();
+  } catch {
+    Deno.removeSync(path);
+    return;
+  }
+  throw new UsageError(`control socket '${path}' is in use by another process`);
 }
 
 function message(e: unknown): string {

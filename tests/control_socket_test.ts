@@ -72,8 +72,7 @@ function socketPath(): string {
   return `${Deno.makeTempDirSync()}/vm.sock`;
 }
 
-async function startWithControl(fixture: string, ready: string) {
-  const path = socketPath();
+async function startWithControl(fixture: string, ready: string, path = socketPath()) {
   const p = new VmrunProcess([...NONE, imageCopy(fixture), "--control", path], {
     killAfterMs: 90_000,
   });
@@ -209,10 +208,28 @@ kvmTest("vmrun ctl: status, screen, screenshot, subscribe and quit", async () =>
   strictEqual((await runVmrun(["ctl", path, "status"])).code, 2);
 });
 
-kvmTest("--control refuses a path that is not a socket, with status 2", async () => {
-  const path = Deno.makeTempFileSync();
-  const r = await runVmrun([...NONE, imageCopy("halt"), "--control", path]);
+kvmTest("--control refuses a file or a live socket, and replaces a stale one", async () => {
+  const file = Deno.makeTempFileSync();
+  const r = await runVmrun([...NONE, imageCopy("halt"), "--control", file]);
   strictEqual(r.code, 2);
   match(r.stderr, /^vmrun: --control: control socket '.*' exists and is not a socket\n/);
-  strictEqual(Deno.statSync(path).isFile, true);
+  strictEqual(Deno.statSync(file).isFile, true);
+
+  const path = socketPath();
+  const live = Deno.listen({ transport: "unix", path });
+  const busy = await runVmrun([...NONE, imageCopy("halt"), "--control", path]);
+  strictEqual(busy.code, 2);
+  match(busy.stderr, /^vmrun: --control: control socket '.*' is in use by another process\n/);
+  live.close();
+  // A process that exits without closing its listener leaves the file behind.
+  const script = `Deno.listen({ transport: "unix", path: ${JSON.stringify(path)} }); Deno.exit(0);`;
+  strictEqual(
+    (await new Deno.Command(Deno.execPath(), { args: ["eval", script] }).output()).code,
+    0,
+  );
+  ok(Deno.lstatSync(path).isSocket, "a stale socket file");
+
+  const { p } = await startWithControl("halt", "halted", path);
+  strictEqual((await runVmrun(["ctl", path, "quit"])).code, 0);
+  strictEqual((await p.finished()).code, 0);
 });
