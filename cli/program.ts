@@ -77,6 +77,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("--screenshot-on-fail <file>", "write the screen as PNG when the run fails")
     .option("--report <file.json>", "write what happened as JSON")
     .option("--control <path>", "serve a JSON-lines control socket (mode 0600)")
+    .addHelpText("after", "\nvmrun ctl <socket> <command> [args] talks to a --control socket.")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
