@@ -11,62 +11,7 @@ import {
   FwCfg,
   FwCfgError,
 } from "./fw_cfg.ts";
-import { type GuestMemory, GuestMemoryError } from "./types.ts";
-
-/** Flat RAM from address 0 for DMA tests. */
-class TestRam implements GuestMemory {
-  readonly bytes: Uint8Array;
-  readonly #view: DataView;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.#view = new DataView(this.bytes.buffer);
-  }
-  #check(addr: number, length: number): void {
-    if (addr < 0 || length < 0 || addr + length > this.bytes.length) {
-      throw new GuestMemoryError(addr, length);
-    }
-  }
-  view(addr: number, length: number): Uint8Array {
-    this.#check(addr, length);
-    return this.bytes.subarray(addr, addr + length);
-  }
-  read(addr: number, length: number): Uint8Array {
-    return this.view(addr, length).slice();
-  }
-  write(addr: number, data: Uint8Array): void {
-    this.view(addr, data.length).set(data);
-  }
-  readU8(addr: number): number {
-    return this.view(addr, 1)[0];
-  }
-  readU16(addr: number): number {
-    this.#check(addr, 2);
-    return this.#view.getUint16(addr, true);
-  }
-  readU32(addr: number): number {
-    this.#check(addr, 4);
-    return this.#view.getUint32(addr, true);
-  }
-  readU64(addr: number): number {
-    this.#check(addr, 8);
-    return Number(this.#view.getBigUint64(addr, true));
-  }
-  writeU8(addr: number, value: number): void {
-    this.view(addr, 1)[0] = value;
-  }
-  writeU16(addr: number, value: number): void {
-    this.#check(addr, 2);
-    this.#view.setUint16(addr, value, true);
-  }
-  writeU32(addr: number, value: number): void {
-    this.#check(addr, 4);
-    this.#view.setUint32(addr, value, true);
-  }
-  writeU64(addr: number, value: number): void {
-    this.#check(addr, 8);
-    this.#view.setBigUint64(addr, BigInt(value), true);
-  }
-}
+import { ArrayGuestMemory as TestRam } from "./testing/array_guest_memory.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

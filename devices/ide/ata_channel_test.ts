@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
 import { AtaChannel } from "./ata_channel.ts";
-import { MemoryBackend } from "./memory_backend.ts";
+import { MemoryBackend } from "../testing/memory_backend.ts";
 import { patternedImage, PortHost, RecordingIrq, word } from "./test_utils.ts";
 
 function diskAndCd() {

@@ -2,7 +2,7 @@ import { deepStrictEqual, strictEqual } from "node:assert";
 import { AtaChannel } from "./ata_channel.ts";
 import type { AtapiCdrom } from "./atapi_cdrom.ts";
 import { getAtaString } from "./identify.ts";
-import { MemoryBackend } from "./memory_backend.ts";
+import { MemoryBackend } from "../testing/memory_backend.ts";
 import { patternByte, patternedImage, PortHost, RecordingIrq, word } from "./test_utils.ts";
 
 const BLOCKS = 300;

@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
-import { ArrayGuestMemory } from "./array_guest_memory.ts";
+import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
 import { BusMaster } from "./bus_master.ts";
 import type { DmaRequest } from "./ide_drive.ts";
 

@@ -1,8 +1,8 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
 import type { BarChange } from "../pci/config_space.ts";
-import { ArrayGuestMemory } from "./array_guest_memory.ts";
+import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
 import { IdeController } from "./ide_controller.ts";
-import { MemoryBackend } from "./memory_backend.ts";
+import { MemoryBackend } from "../testing/memory_backend.ts";
 import { patternByte, patternedImage, PortHost, RecordingIrq } from "./test_utils.ts";
 
 function setup() {

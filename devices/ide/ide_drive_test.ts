@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
 import { type DriveHost, IdeDrive } from "./ide_drive.ts";
-import { MemoryBackend } from "./memory_backend.ts";
+import { MemoryBackend } from "../testing/memory_backend.ts";
 
 /** A minimal device: command 1 offers two 6-byte DRQ blocks, command 2 takes one 4-byte block. */
 class ScriptedDrive extends IdeDrive {

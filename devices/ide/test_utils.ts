@@ -6,23 +6,12 @@
  * @module
  */
 
-import type { AccessSize, IrqLine } from "../types.ts";
+export { RecordingIrq } from "../testing/recording_irq.ts";
+import type { AccessSize } from "../types.ts";
 import type { AtaChannel } from "./ata_channel.ts";
-import { MemoryBackend } from "./memory_backend.ts";
+import { MemoryBackend } from "../testing/memory_backend.ts";
 
 /** An IrqLine recording its level and rising edges. */
-export class RecordingIrq implements IrqLine {
-  /** Current level. */
-  level = false;
-  /** Number of low-to-high transitions. */
-  rises = 0;
-
-  /** Sets the level, counting rising edges. */
-  set(level: boolean): void {
-    if (level && !this.level) this.rises++;
-    this.level = level;
-  }
-}
 
 /** The byte at `offset` of sector `lba` in {@link patternedImage}. */
 export function patternByte(lba: number, offset: number): number {
