@@ -28,6 +28,8 @@ import type { DriveSpec } from "../devices/ide/ata_channel.ts";
 import { IdeController } from "../devices/ide/ide_controller.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
+import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
 import {
   screenSnapshot,
@@ -36,13 +38,18 @@ import {
   screenText,
 } from "../devices/vga/screen.ts";
 import type { HostMemory } from "../kvm/host.ts";
+import { KvmError } from "../kvm/errors.ts";
+import { FramebufferSlot } from "../kvm/framebuffer_slot.ts";
 import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
 import { mapBios } from "./firmware.ts";
 import type { GuestRam } from "./guest_ram.ts";
-import { IRQ, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
+import { IRQ, MEMORY_SLOT, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
+
+/** Video RAM when the config does not say (QEMU's std-vga default). */
+export const DEFAULT_VGA_MEMORY = 16 * 1024 * 1024;
 
 /** Why a guest run ended, with the exit status vmrun reports. */
 export interface GuestExit {
@@ -132,6 +139,10 @@ export class Board {
   readonly mmio = new Bus("mmio");
   readonly vcpus: Vcpu[] = [];
   readonly devices: BoardDevices;
+  /** Video RAM: host memory, shown to the guest at the VGA's BAR0 as a dirty-logged slot. */
+  readonly framebuffer: FramebufferSlot;
+  /** Follows the VGA's graphics frame for {@link frame}. */
+  readonly frames: FrameTracker;
   readonly pciIrq: PciIrqRouter;
   readonly #irqLevels = new Map<number, boolean>();
 
@@ -155,6 +166,11 @@ export class Board {
 
     const clock = env.clock;
     const layout = env.ram.layout;
+    this.framebuffer = new FramebufferSlot(
+      vm,
+      MEMORY_SLOT.VGA_FRAMEBUFFER,
+      config.vgaMemoryBytes ?? DEFAULT_VGA_MEMORY,
+    );
     const piix3 = new Piix3();
     const resetControl = new ResetControl({ onReset: () => env.onReset() });
     this.devices = {
@@ -181,6 +197,7 @@ export class Board {
       i440fx: new I440fx(),
       piix3,
       vga: new VgaPci({
+        vram: this.framebuffer.bytes,
         romData: fw.vgaBios ?? undefined,
         startInTextMode: fw.vgaBios === null,
       }),
@@ -233,14 +250,17 @@ export class Board {
       ["ide-secondary", PIO.IDE_SECONDARY, this.pio, d.ide.secondaryCommand],
       ["ide-secondary-control", PIO.IDE_SECONDARY_CONTROL, this.pio, d.ide.secondaryControl],
       ["pci-config", PIO.PCI_CONFIG, this.pio, d.pciHost],
-      ["vga-window", MMIO.VGA_WINDOW, this.mmio, d.vga.vga.memory],
+      ["dispi", PIO.DISPI, this.pio, d.vga.vga.dispi],
+      ["vga-window", MMIO.VGA_WINDOW, this.mmio, d.vga.vga.window],
     ];
     for (const [name, range, bus, dev] of fixed) bus.register(name, range.base, range.length, dev);
 
     this.attachPci(PCI_SLOT.HOST_BRIDGE, 0, d.i440fx, {});
     this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.ISA, d.piix3, {});
     this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.IDE, d.ide, { 4: d.ide.busMaster });
-    this.attachPci(PCI_SLOT.VGA, 0, d.vga, { 0: d.vga.framebuffer, 2: d.vga.mmio, 6: d.vga.rom });
+    this.attachPci(PCI_SLOT.VGA, 0, d.vga, { 2: d.vga.mmio, 6: d.vga.rom });
+    this.#mapFramebufferBar(d.vga);
+    this.frames = new FrameTracker(d.vga.vga);
     this.#attachDisks();
   }
 
@@ -291,6 +311,31 @@ export class Board {
     };
   }
 
+  /** VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as MMIO. */
+  #mapFramebufferBar(vga: VgaPci): void {
+    const otherBars = vga.config.onBarChange;
+    vga.config.onBarChange = (c: BarChange) => {
+      if (c.index !== 0) return otherBars?.(c);
+      try {
+        if (c.base === null) this.framebuffer.unmap();
+        else this.framebuffer.map(c.base);
+      } catch (e) {
+        // A guest may place the BAR over something else; it then decodes nothing.
+        if (!(e instanceof KvmError)) throw e;
+        this.env.onWarning(`VGA framebuffer at 0x${c.base?.toString(16)}: ${e.message}`);
+      }
+    };
+  }
+
+  /**
+   * What the guest's graphics frame changed since the last call (the whole
+   * frame when `full`), read through KVM's dirty log of video RAM.
+   */
+  frame(full = false): FrameUpdate {
+    if (full) this.frames.invalidate();
+    return this.frames.update(this.framebuffer.takeDirty());
+  }
+
   /** An ISA interrupt line into the in-kernel irqchip. */
   irqLine(gsi: number): IrqLine {
     return { set: (level) => this.#setGsi(gsi, level) };
@@ -309,11 +354,11 @@ export class Board {
   }
 
   /**
-   * What the monitor shows, as RGBA: the rendered text screen; for now a
-   * black image of the mode's size in graphics modes.
+   * What the monitor shows, as RGBA: the rendered text screen, or the
+   * graphics frame (VBE or VGA) in its own format and palette.
    */
   screenshot(): ScreenImage {
-    return renderScreen(this.devices.vga.vga);
+    return renderFrame(this.devices.vga.vga) ?? renderScreen(this.devices.vga.vga);
   }
 
   /** Every device's state, plus the buses' registrations. */
@@ -343,6 +388,7 @@ export class Board {
   dispose(): void {
     for (const v of this.vcpus) v.close();
     this.vm.close();
+    this.framebuffer.dispose();
   }
 }
 

@@ -32,6 +32,8 @@ export interface MachineConfig {
   readonly bootMenu: boolean;
   /** Guest wall-clock time at start, epoch ms (the RTC's base). */
   readonly startTimeMs: number;
+  /** VGA video RAM (BAR0) in bytes, a power of two; 16 MiB when absent. */
+  readonly vgaMemoryBytes?: number;
   /** A reset ends the run (reason "reset") instead of rebooting. */
   readonly noReboot?: boolean;
 }

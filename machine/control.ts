@@ -110,6 +110,8 @@ export type MailMessage =
   | { type: "snapshot"; id: number }
   /** Answered by a "screenshot" event with the same id. */
   | { type: "screenshot"; id: number }
+  /** What the graphics frame changed since the last one (all of it when `full`). */
+  | { type: "frame"; id: number; full: boolean }
   | { type: "keys"; events: { key: string; down: boolean }[] };
 
 const encoder = new TextEncoder();

@@ -22,6 +22,8 @@ export const PIO = {
   PORT_92: { base: 0x92, length: 1 },
   DEBUG_EXIT: { base: 0xf4, length: 1 },
   IDE_SECONDARY: { base: 0x170, length: 8 },
+  /** Bochs VBE DISPI index and data ports. */
+  DISPI: { base: 0x1ce, length: 2 },
   IDE_PRIMARY: { base: 0x1f0, length: 8 },
   IDE_SECONDARY_CONTROL: { base: 0x376, length: 1 },
   VGA: { base: 0x3b0, length: 0x30 },
@@ -36,6 +38,12 @@ export const PIO = {
 export const MMIO = {
   VGA_WINDOW: { base: 0xa0000, length: 0x20000 },
 } as const satisfies Record<string, FixedRange>;
+
+/** KVM memory slots besides RAM (0-2) and the BIOS ROM (3, firmware.ts). */
+export const MEMORY_SLOT = {
+  /** VGA video RAM at BAR0, dirty-logged. */
+  VGA_FRAMEBUFFER: 4,
+} as const;
 
 /** ISA interrupt lines (GSIs on the in-kernel irqchip). */
 export const IRQ = {

@@ -11,6 +11,7 @@ import { type FileLock, installKickHandler } from "../kvm/host.ts";
 import { lockImages } from "./disk_locks.ts";
 import type { BoardState, GuestExit } from "./board.ts";
 import type { ScreenImage } from "../devices/vga/render_text.ts";
+import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import type { MachineConfig } from "./config.ts";
 import {
   ControlViews,
@@ -61,6 +62,7 @@ export class Machine {
     number,
     { resolve: (image: ScreenImage) => void; reject: (e: Error) => void }
   >();
+  readonly #frames = new Map<number, (u: FrameUpdate | null) => void>();
   readonly #outbox: MailMessage[] = [];
   #nextSnapshot = 1;
   readonly #locks: FileLock[];
@@ -158,10 +160,23 @@ export class Machine {
   }
 
   /**
+   * What the guest's graphics frame changed since the previous call, as RGBA
+   * rectangles (everything when `full`, and after a mode or palette change);
+   * null once the machine has stopped. Calls share one change history.
+   */
+  frame(full = false): Promise<FrameUpdate | null> {
+    if (this.#ended) return Promise.resolve(null);
+    const id = this.#nextSnapshot++;
+    const p = new Promise<FrameUpdate | null>((resolve) => this.#frames.set(id, resolve));
+    this.#mail({ type: "frame", id, full });
+    return p;
+  }
+
+  /**
    * What the monitor shows, as RGBA pixels (4 bytes a pixel, row-major):
-   * the text screen as the VGA draws it (720×400 in mode 3). In graphics
-   * modes the image is black, at the mode's width × height, until the
-   * framebuffer is rendered. Rejects once the machine has stopped.
+   * the text screen as the VGA draws it (720×400 in mode 3), or in graphics
+   * modes the frame (VBE or VGA) at its own size, through its palette.
+   * Rejects once the machine has stopped.
    */
   screenshot(): Promise<ScreenImage> {
     if (this.#ended) return Promise.reject(new Error("the machine has stopped"));
@@ -214,6 +229,12 @@ export class Machine {
       case "warning":
         this.#events.warning?.(e.message);
         break;
+      case "frame": {
+        const resolve = this.#frames.get(e.id);
+        this.#frames.delete(e.id);
+        resolve?.(e.update);
+        break;
+      }
       case "screenshot": {
         const waiter = this.#screenshots.get(e.id);
         this.#screenshots.delete(e.id);
@@ -252,6 +273,8 @@ export class Machine {
       reject(new Error("the machine stopped before the screenshot"));
     }
     this.#screenshots.clear();
+    for (const resolve of this.#frames.values()) resolve(null);
+    this.#frames.clear();
     this.#resolveExit(exit);
   }
 }

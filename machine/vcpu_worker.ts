@@ -15,6 +15,7 @@ import { hostNowMs, Kvm } from "../kvm/kvm.ts";
 import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
 import { Board, type FirmwareImages, type GuestExit } from "./board.ts";
+import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { loadFirmware } from "./firmware.ts";
 import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
 import { bootSectorStart } from "./boot.ts";
@@ -57,6 +58,7 @@ export type WorkerEvent =
   | { type: "snapshot"; id: number; devices: unknown; vcpu: VcpuStats }
   /** What the monitor shows, as RGBA (the buffer is transferred). */
   | { type: "screenshot"; id: number; width: number; height: number; rgba: Uint8Array }
+  | { type: "frame"; id: number; update: FrameUpdate }
   | { type: "reset" }
   | { type: "warning"; message: string }
   /** The firmware's screen says it found nothing to boot. */
@@ -342,6 +344,12 @@ class MachineLoop {
       case "reset":
         this.resetPending = true;
         break;
+      case "frame": {
+        const update = this.board.frame(m.full);
+        const event: WorkerEvent = { type: "frame", id: m.id, update };
+        self.postMessage(event, update.rects.map((r) => r.rgba.buffer as ArrayBuffer));
+        break;
+      }
       case "snapshot":
         post({
           type: "snapshot",

@@ -4,8 +4,8 @@
  * the linear video RAM, and the VGA's own graphics modes (256-colour, as in
  * mode 13h and mode X, and 16-colour planar, as in mode 12h) walked the way
  * the CRTC walks the planes. Palettes go through the DAC (and, for 16
- * colours, the attribute controller), 6-bit components widened as
- * `v << 2 | v >> 4`.
+ * colours, the attribute controller), 6-bit components widened as QEMU
+ * widens them ({@link dac6to8}).
  *
  * Pixels are produced as 32-bit words whose little-endian bytes are R, G,
  * B, A (A always 255), so a `Uint32Array` over a row is also RGBA bytes.
@@ -98,10 +98,14 @@ export function sameFormat(a: FrameFormat, b: FrameFormat): boolean {
     a.addressShift === b.addressShift && a.planeMask === b.planeMask;
 }
 
-/** A 6-bit DAC component widened to 8 bits. */
+/**
+ * A 6-bit DAC component widened to 8 bits the way QEMU's VGA does (the low
+ * bit fills the two new ones: 0 -> 0, 1 -> 7, 62 -> 248, 63 -> 255), so
+ * screenshots match QEMU's pixel for pixel.
+ */
 export function dac6to8(v: number): number {
   const c = v & 0x3f;
-  return (c << 2) | (c >> 4);
+  return (c << 2) | ((c & 1) * 3);
 }
 
 /** Packs R, G, B into a pixel word (little-endian bytes R, G, B, 255). */

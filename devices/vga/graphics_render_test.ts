@@ -52,12 +52,12 @@ Deno.test("VBE 8-bit pixels index the DAC; panning moves the picture", () => {
   vga.vram[32 * 3 + 5] = 7;
   const image = renderFrame(vga)!;
   deepStrictEqual([image.width, image.height], [32, 16]);
-  deepStrictEqual(pixel(image, 5, 3), [255, 130, 4, 255]);
+  deepStrictEqual(pixel(image, 5, 3), [255, 128, 7, 255]);
   vga.dispi.writeRegister(DISPI_INDEX.VIRT_WIDTH, 64);
   vga.dispi.writeRegister(DISPI_INDEX.Y_OFFSET, 1);
   vga.dispi.writeRegister(DISPI_INDEX.X_OFFSET, 8);
   vga.vram[64 * 3 + 13] = 7;
-  deepStrictEqual(pixel(renderFrame(vga)!, 5, 2), [255, 130, 4, 255]);
+  deepStrictEqual(pixel(renderFrame(vga)!, 5, 2), [255, 128, 7, 255]);
   strictEqual(frameLabel(frameFormat(vga)), "VBE 32×16 256 colours");
 });
 
@@ -67,7 +67,7 @@ Deno.test("VBE 4-bit planar modes take one bit from each plane, through the attr
   vbe(vga, 16, 4, 4);
   // Line 1 starts at byte 8; pixel 9 is bit 6 of the second group.
   vga.vram.set([0x40, 0x00, 0x40, 0x00], 8 + 4);
-  deepStrictEqual(pixel(renderFrame(vga)!, 9, 1), [170, 0, 170, 255], "colour 5: EGA magenta");
+  deepStrictEqual(pixel(renderFrame(vga)!, 9, 1), [168, 0, 168, 255], "colour 5: EGA magenta");
 });
 
 Deno.test("mode 13h: chain-4 writes through the window show as 320×200 DAC colours", () => {
@@ -101,12 +101,12 @@ Deno.test("mode 12h: planes through the map mask, the attribute palette and colo
   deepStrictEqual(pixel(image, 632, 479), [255, 255, 255, 255]);
   deepStrictEqual(pixel(image, 631, 479), [0, 0, 0, 255]);
   deepStrictEqual(pixel(image, 19, 10), [0, 0, 0, 255]);
-  deepStrictEqual(pixel(image, 20, 10), [0, 0, 170, 255]);
+  deepStrictEqual(pixel(image, 20, 10), [0, 0, 168, 255]);
   strictEqual(frameLabel(frameFormat(vga)), "VGA 640×480 16 colours");
   vga.read(0x3da - 0x3b0, 1);
   vga.write(0x3c0 - 0x3b0, 1, 0x32); // colour plane enable, palette source kept on
   vga.write(0x3c0 - 0x3b0, 1, 0x07);
-  deepStrictEqual(pixel(renderFrame(vga)!, 639, 479), [170, 170, 170, 255], "plane 3 masked");
+  deepStrictEqual(pixel(renderFrame(vga)!, 639, 479), [168, 168, 168, 255], "plane 3 masked");
 });
 
 Deno.test("text mode has no graphics frame", () => {
