@@ -20,6 +20,7 @@ import { I440fx } from "../devices/pci/i440fx.ts";
 import { PciHost } from "../devices/pci/pci_host.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
 import { Piix3 } from "../devices/pci/piix3.ts";
+import { Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
 import { PostCode } from "../devices/post_code.ts";
 import { Port92, ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
@@ -44,6 +45,7 @@ import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
 import { mapBios } from "./firmware.ts";
+import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { IRQ, MEMORY_SLOT, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
@@ -110,6 +112,8 @@ export interface BoardDevices {
   readonly resetControl: ResetControl;
   readonly virtioBlk: VirtioBlk[];
   readonly ide: IdeController;
+  /** PIIX4 power management (ACPI registers, PM timer, power-off). */
+  readonly pm: Piix4Pm;
 }
 
 /** A snapshot of every device on the board, as plain JSON. */
@@ -211,6 +215,12 @@ export class Board {
         memory: env.ram,
         drives: ideDrives(config, env.disks),
       }),
+      pm: new Piix4Pm({
+        clock,
+        timer: clock.timer,
+        sci: this.irqLine(IRQ.SCI),
+        onPowerOff: () => env.onExit({ reason: "shutdown", code: 0 }),
+      }),
     };
     this.pciIrq = new PciIrqRouter({ piix3, setGsi: (gsi, level) => this.#setGsi(gsi, level) });
     const d = this.devices;
@@ -232,6 +242,7 @@ export class Board {
       cpus: config.cpus,
       bootMenu: config.bootMenu,
       bootMenuWaitMs: config.bootMenu ? 5000 : undefined,
+      extraFiles: acpiFwCfgFiles(buildAcpiTables({ cpus: config.cpus })),
     });
 
     // The one table of fixed registrations.
@@ -250,6 +261,7 @@ export class Board {
       ["ide-secondary", PIO.IDE_SECONDARY, this.pio, d.ide.secondaryCommand],
       ["ide-secondary-control", PIO.IDE_SECONDARY_CONTROL, this.pio, d.ide.secondaryControl],
       ["pci-config", PIO.PCI_CONFIG, this.pio, d.pciHost],
+      ["apm", PIO.APM, this.pio, d.pm.apm],
       ["dispi", PIO.DISPI, this.pio, d.vga.vga.dispi],
       ["vga-window", MMIO.VGA_WINDOW, this.mmio, d.vga.vga.window],
     ];
@@ -258,6 +270,8 @@ export class Board {
     this.attachPci(PCI_SLOT.HOST_BRIDGE, 0, d.i440fx, {});
     this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.ISA, d.piix3, {});
     this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.IDE, d.ide, { 4: d.ide.busMaster });
+    this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.PM, d.pm, {});
+    this.#mapPmBlock(d.pm);
     this.attachPci(PCI_SLOT.VGA, 0, d.vga, { 2: d.vga.mmio, 6: d.vga.rom });
     this.#mapFramebufferBar(d.vga);
     this.frames = new FrameTracker(d.vga.vga);
@@ -334,6 +348,23 @@ export class Board {
   frame(full = false): FrameUpdate {
     if (full) this.frames.invalidate();
     return this.frames.update(this.framebuffer.takeDirty());
+  }
+
+  /** The PIIX4 PM block follows PMBA on the port bus (PMBA is not a standard BAR). */
+  #mapPmBlock(pm: Piix4Pm): void {
+    let mapped: BusRange | null = null;
+    pm.onPmBaseChange = (base) => {
+      if (mapped) this.pio.unregister(mapped);
+      mapped = null;
+      if (base === null) return;
+      try {
+        mapped = this.pio.register("piix4-pm", base, PM_IO_SIZE, pm.pmIo);
+      } catch (e) {
+        // A guest may place it over another device; it then decodes nothing.
+        if (!(e instanceof BusError)) throw e;
+        this.env.onWarning(e.message);
+      }
+    };
   }
 
   /** An ISA interrupt line into the in-kernel irqchip. */

@@ -20,6 +20,8 @@ export const PIO = {
   RTC: { base: 0x70, length: 2 },
   POST_CODE: { base: 0x80, length: 1 },
   PORT_92: { base: 0x92, length: 1 },
+  /** APM control and status (APMC/APMS) of the PIIX4 power-management function. */
+  APM: { base: 0xb2, length: 2 },
   DEBUG_EXIT: { base: 0xf4, length: 1 },
   IDE_SECONDARY: { base: 0x170, length: 8 },
   /** Bochs VBE DISPI index and data ports. */
@@ -50,6 +52,8 @@ export const IRQ = {
   KEYBOARD: 1,
   COM1: 4,
   RTC: 8,
+  /** The ACPI SCI of the PIIX4 power-management function. */
+  SCI: 9,
   MOUSE: 12,
   IDE_PRIMARY: 14,
   IDE_SECONDARY: 15,
@@ -64,5 +68,5 @@ export const PCI_SLOT = {
   FIRST_VIRTIO: 3,
 } as const;
 
-/** PIIX3 functions. */
-export const PIIX3_FN = { ISA: 0, IDE: 1 } as const;
+/** Functions in the PIIX3 slot; 3 is the PIIX4's power management, as on QEMU's PC. */
+export const PIIX3_FN = { ISA: 0, IDE: 1, PM: 3 } as const;
