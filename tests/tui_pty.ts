@@ -61,6 +61,11 @@ export class PtyVmrun {
     });
   }
 
+  /** The child's process id. */
+  get pid(): number {
+    return this.#pty.pid;
+  }
+
   /** Types into the terminal. */
   type(text: string): void {
     this.#pty.write(text);

@@ -101,6 +101,7 @@ kvmTest("tui: a resize is followed; a small terminal crops the screen and says s
     await p.waitForText("keys?");
     ok(p.screen().includes("Stats"));
     p.resize(70, 20);
+    await p.waitFor("the 70x20 layout", () => p.row(19).includes("Ctrl-a ? help"));
     await p.waitForText("cropped");
     await p.waitForText("stats, devices: no room");
     ok(p.row(19).includes("Ctrl-a ? help"), p.row(19));

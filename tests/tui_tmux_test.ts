@@ -27,16 +27,22 @@ class Tmux {
     return this.run("capture-pane", "-p", ...(styled ? ["-e"] : []), "-t", "vm");
   }
 
-  async waitFor(text: string, ms = 30_000): Promise<string> {
+  /** Waits until the screen satisfies `cond` and returns it. */
+  async waitUntil(what: string, cond: (screen: string) => boolean, ms = 30_000): Promise<string> {
     const deadline = Date.now() + ms;
     for (;;) {
       const screen = await this.capture();
-      if (screen.includes(text)) return screen;
+      if (cond(screen)) return screen;
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${text}; screen:\n${screen}`);
+        throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Waits until the screen shows `text`. */
+  waitFor(text: string, ms?: number): Promise<string> {
+    return this.waitUntil(JSON.stringify(text), (s) => s.includes(text), ms);
   }
 
   async kill(): Promise<void> {
@@ -81,9 +87,14 @@ kvmTest(
       await t.waitFor("68:23 69:17 21:02 0d:1c 00:3b 03:2e");
 
       await t.run("resize-window", "-t", "vm", "-x", "70", "-y", "20");
-      const small = await t.waitFor("cropped");
-      ok(small.split("\n")[19].includes("Ctrl-a ? help"), small);
+      // tmux may pass through an intermediate size: wait for the final layout.
+      const small = await t.waitUntil(
+        "the 70x20 layout",
+        (s) => s.split("\n")[19]?.includes("Ctrl-a ? help") ?? false,
+      );
+      ok(small.includes("cropped"), small);
       ok(small.includes("stats, devices: no room"), small);
+      ok(small.split("\n")[1].startsWith("╭─ Screen 80x25 text"), small);
 
       await t.run("send-keys", "-t", "vm", "C-a", "x");
       const after = await t.waitFor("vmrun exited 0");

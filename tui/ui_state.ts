@@ -28,10 +28,6 @@ export interface UiState {
   readonly show: Readonly<Record<PaneName, boolean>>;
   /** Ctrl-a was pressed and vmrun waits for the command key. */
   readonly prefixArmed: boolean;
-  /** "80x25 text", with a crop indicator when cropped. */
-  readonly screenTitle: string;
-  /** Scrollback position when scrolled back. */
-  readonly serialTitle: string;
   readonly stats: StatsView | null;
   readonly postCode: number | null;
   readonly devices: readonly DeviceSection[] | null;
@@ -52,8 +48,6 @@ export function initialUiState(image: string, cpus: number, memoryBytes: number)
     help: false,
     show: { screen: true, serial: true, stats: true, devices: true },
     prefixArmed: false,
-    screenTitle: "",
-    serialTitle: "",
     stats: null,
     postCode: null,
     devices: null,
