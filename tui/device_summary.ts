@@ -111,7 +111,9 @@ function pci(d: BoardState): DeviceSection {
   const rows: string[] = [];
   for (const f of arr(obj(d.pci).functions)) {
     const fn = obj(f);
-    const cfg = obj(obj(fn.state).config ?? obj(obj(fn.state).pci).config);
+    const st = obj(fn.state);
+    // Functions nest their config space differently (state.config, state.pci[.config]).
+    const cfg = [st.config, obj(st.pci).config, st.pci].map(obj).find((c) => "vendorId" in c) ?? {};
     const id = `${h2(fn.device)}.${num(fn.fn)}`;
     const ids = cfg.vendorId === undefined
       ? ""

@@ -99,6 +99,12 @@ export function boardState(): BoardState {
           state: { config: { vendorId: 0x8086, deviceId: 0x1237, bars: [] } },
         },
         {
+          device: 1,
+          fn: 1,
+          name: "piix3-ide",
+          state: { pci: { vendorId: 0x8086, deviceId: 0x7010, bars: [] } },
+        },
+        {
           device: 2,
           fn: 0,
           name: "vga",
