@@ -1,6 +1,7 @@
 /**
- * The API's screen, keyboard and screenshots with SeaBIOS booting the keys
- * fixture (int 16h keys reported on COM1 as "<ascii>:<scan code> ").
+ * The API with SeaBIOS: screen, keyboard and screenshots with the keys
+ * fixture (int 16h keys reported on COM1 as "<ascii>:<scan code> "), and an
+ * ACPI power-off.
  */
 
 import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert";
@@ -45,4 +46,11 @@ kvmTest("screen text and waits, typing, key combos, screenshots, Ctrl+Alt+Delete
   strictEqual((await vm.exited).reason, "reset");
   match(await vm.screen.read(), /keys\?/);
   await rejects(vm.screenshot());
+});
+
+kvmTest("a guest that powers off through ACPI ends with reason shutdown, status 0", async () => {
+  await using vm = await Vm.start({ disk: imageCopy("acpi_off"), memory: "32M", snapshot: true });
+  const exit = await vm.exited;
+  deepStrictEqual([exit.reason, exit.code], ["shutdown", 0], vm.serial.text());
+  match(vm.serial.text(), /off/);
 });
