@@ -13,10 +13,14 @@
 
 import { type Benchmark, runBenchmarks } from "./bench_common.ts";
 import { exitLoopBenchmark } from "./bench_exit_loop.ts";
+import { bootBenchmark } from "./bench_boot.ts";
+import { diskBenchmark } from "./bench_disk.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
   exitLoopBenchmark,
+  bootBenchmark,
+  diskBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));
