@@ -16,6 +16,8 @@ interface Armed {
 export class SteppedClock implements Clock {
   #now = 0;
   #armed = new Set<Armed>();
+  /** The earliest armed deadline; NaN when it must be recomputed. */
+  #next = Infinity;
 
   /** Current time in nanoseconds. */
   nowNs(): number {
@@ -25,24 +27,29 @@ export class SteppedClock implements Clock {
   /** Creates a timer; its callback runs inside {@link advanceTo}. */
   readonly timer: TimerFactory = (callback) => {
     const entry: Armed = { deadline: Infinity, callback };
-    const armed = this.#armed;
     const t: Timer = {
-      arm(deadlineNs) {
+      arm: (deadlineNs) => {
+        // Re-arming may move a deadline later: recompute lazily then.
+        if (this.#armed.has(entry) && entry.deadline <= this.#next) this.#next = NaN;
         entry.deadline = deadlineNs;
-        armed.add(entry);
+        this.#armed.add(entry);
+        if (deadlineNs < this.#next) this.#next = deadlineNs;
       },
-      cancel() {
-        armed.delete(entry);
+      cancel: () => {
+        if (this.#armed.delete(entry) && entry.deadline <= this.#next) this.#next = NaN;
       },
     };
     return t;
   };
 
-  /** The earliest armed deadline, or Infinity. */
+  /** The earliest armed deadline, or Infinity. Cached: the vCPU loop asks on every exit. */
   nextDeadline(): number {
-    let next = Infinity;
-    for (const a of this.#armed) next = Math.min(next, a.deadline);
-    return next;
+    if (Number.isNaN(this.#next)) {
+      let next = Infinity;
+      for (const a of this.#armed) next = Math.min(next, a.deadline);
+      this.#next = next;
+    }
+    return this.#next;
   }
 
   /**
@@ -50,13 +57,14 @@ export class SteppedClock implements Clock {
    * clock set to each deadline (so periodic timers re-arm from the right time).
    */
   advanceTo(ns: number): void {
-    for (;;) {
+    while (this.nextDeadline() <= ns) {
       let due: Armed | undefined;
       for (const a of this.#armed) {
         if (a.deadline <= ns && (!due || a.deadline < due.deadline)) due = a;
       }
       if (!due) break;
       this.#armed.delete(due);
+      this.#next = NaN;
       this.#now = Math.max(this.#now, due.deadline);
       due.callback();
     }
