@@ -49,6 +49,8 @@ export interface VcpuStats {
   readonly guestMs: number;
   readonly uptimeMs: number;
   readonly busiestPorts: { port: number; exits: number }[];
+  /** The vCPU sat in HLT (KVM_MP_STATE_HALTED) when the snapshot was taken. */
+  readonly halted?: boolean;
 }
 
 /** What a worker tells the main thread. */
@@ -66,6 +68,8 @@ export type WorkerEvent =
   | { type: "exit"; exit: GuestExit };
 
 const SERIAL_FLUSH_NS = 2_000_000;
+/** KVM_MP_STATE_HALTED: the in-kernel irqchip keeps a halted vCPU inside KVM_RUN. */
+const MP_STATE_HALTED = 3;
 /** CMOS bytes from here up are battery-backed RAM (below: the clock's registers). */
 const CMOS_RAM_START = 0x0e;
 const BOOT_FAILURE_POLL_NS = 500_000_000;
@@ -383,6 +387,7 @@ class MachineLoop {
       guestMs: this.stats.guestMs,
       uptimeMs: ControlViews.wallMs() - this.originMs,
       busiestPorts: this.stats.busiestPorts(5),
+      halted: this.board.vcpus[0].mpState() === MP_STATE_HALTED,
     };
   }
 

@@ -331,6 +331,7 @@ export class ConsoleController {
       this.#activity();
     }
     const first = this.ui.stats === null;
+    this.#halted = snap.vcpu.halted;
     if (this.#stats.add(snap.vcpu) || first) {
       this.#sampleCpu();
       const post = (d.postCode as { last?: number | null } | null)?.last ?? null;
@@ -352,6 +353,9 @@ export class ConsoleController {
     this.#cpuMark = { cpu, wall };
   }
 
+  /** What the last snapshot said of HLT; undefined where the machine does not tell. */
+  #halted: boolean | undefined;
+
   #update(patch: Partial<UiState>): void {
     const ui = { ...this.ui, ...patch };
     const now = performance.now();
@@ -359,6 +363,7 @@ export class ConsoleController {
       this.#o.machine.runState,
       this.#cpuShare,
       now - this.#resetAt < RESET_SHOWN_MS,
+      this.#halted,
     );
     this.ui = { ...ui, runState };
     this.requestRender();

@@ -1,8 +1,8 @@
 /**
  * The run state the header shows: the machine's own (starting, running,
  * paused, stopped), "reset" for a moment after a reset, and "halted" when
- * the vCPU sits in HLT. KVM halts in the kernel without an exit, so halting
- * shows as a process that uses almost no CPU while its guest runs.
+ * the vCPU sits in HLT. KVM halts in the kernel without an exit; snapshots
+ * ask the vCPU's MP state, and a low CPU share is the fallback.
  *
  * @module
  */
@@ -13,14 +13,20 @@ import type { ShownRunState } from "./ui_state.ts";
 /** Below this share of one core, a running guest counts as halted. */
 export const HALTED_CPU_SHARE = 0.15;
 
-/** What the header calls the machine's state; `cpuShare` is vmrun's recent CPU use, if known. */
+/**
+ * What the header calls the machine's state. `halted` is the vCPU's own
+ * word (KVM_MP_STATE_HALTED) when the machine gives it; otherwise vmrun's
+ * recent CPU use (`cpuShare`) stands in for it.
+ */
 export function shownRunState(
   state: RunState,
   cpuShare: number | null,
   resetRecently: boolean,
+  halted?: boolean,
 ): ShownRunState {
   if (state !== "running") return state;
   if (resetRecently) return "reset";
+  if (halted !== undefined) return halted ? "halted" : "running";
   if (cpuShare !== null && cpuShare < HALTED_CPU_SHARE) return "halted";
   return "running";
 }
