@@ -9,6 +9,8 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
+import { parseSize } from "./sizes.ts";
+import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
 import { parseScript, type ScriptOptions } from "./steps.ts";
 import {
@@ -35,6 +37,8 @@ export interface RunRequest {
   readonly script: ScriptOptions;
   /** The --control socket path, or null. */
   readonly control: string | null;
+  /** How the screen pane shows graphics modes (--display). */
+  readonly display: DisplayChoice;
 }
 
 /** Builds the commander program; `out`/`err` receive help and error text. */
@@ -77,6 +81,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("--screenshot-on-fail <file>", "write the screen as PNG when the run fails")
     .option("--report <file.json>", "write what happened as JSON")
     .option("--control <path>", "serve a JSON-lines control socket (mode 0600)")
+    .addOption(
+      new Option("--display <kind>", "how the screen pane shows graphics modes")
+        .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
+    )
+    .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
     .addHelpText("after", "\nvmrun ctl <socket> <command> [args] talks to a --control socket.")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
@@ -131,6 +140,7 @@ export function parseCommandLine(
     serialLog: opts.serialLog ?? null,
     script: parseScript(argv, program.options, opts),
     control: opts.control ?? null,
+    display: opts.display,
     config: {
       memoryBytes,
       cpus,
@@ -140,8 +150,18 @@ export function parseCommandLine(
       bootMenu: opts.bootMenu ?? false,
       startTimeMs: Date.now(),
       noReboot: !opts.reboot,
+      vgaMemoryBytes: parseVgaMemory(opts.vgaMemory),
     },
   };
+}
+
+/** Parses --vga-memory: a power of two from 1 MiB to 256 MiB (the BAR0 size). */
+export function parseVgaMemory(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === null || bytes < 2 ** 20 || bytes > 2 ** 28 || (bytes & (bytes - 1)) !== 0) {
+    throw new UsageError(`--vga-memory '${text}' must be a power of two from 1M to 256M`);
+  }
+  return bytes;
 }
 
 /** Collects a repeatable option's values. */
