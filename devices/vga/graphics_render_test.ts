@@ -3,6 +3,7 @@ import { DISPI_ENABLE, DISPI_INDEX } from "./dispi.ts";
 import { dac6to8, frameFormat, frameLabel, renderFrame } from "./graphics_render.ts";
 import { MODE_12H, MODE_13H } from "./graphics_mode_tables.ts";
 import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
+import { screenState } from "./screen.ts";
 import { Vga } from "./vga.ts";
 
 const MiB = 1024 * 1024;
@@ -116,4 +117,26 @@ Deno.test("text mode has no graphics frame", () => {
   strictEqual(frameLabel(frameFormat(vga)), "text");
   programRegisters(vga, TEXT_80X25);
   strictEqual(renderFrame(vga), null);
+});
+
+Deno.test("the screen state reports a VBE mode's own size and a label for headers", () => {
+  const vga = new Vga({ vramSize: 4 * MiB });
+  programRegisters(vga, TEXT_80X25);
+  strictEqual(screenState(vga).label, "text");
+  vbe(vga, 1024, 768, 32);
+  const s = screenState(vga);
+  deepStrictEqual([s.mode, s.width, s.height, s.rows, s.cells.length], [
+    "graphics",
+    1024,
+    768,
+    0,
+    0,
+  ]);
+  strictEqual(s.label, "VBE 1024×768 32 bpp");
+  programRegisters(vga, MODE_13H);
+  vga.dispi.writeRegister(DISPI_INDEX.ENABLE, 0);
+  deepStrictEqual([screenState(vga).width, screenState(vga).label], [
+    320,
+    "VGA 320×200 256 colours",
+  ]);
 });

@@ -7,6 +7,7 @@
 
 import { cp437ToUnicode } from "./cp437.ts";
 import { displayGeometry, type DisplayMode, textCursor } from "./display_geometry.ts";
+import { frameFormat, frameLabel } from "./graphics_render.ts";
 import type { Vga } from "./vga.ts";
 
 /** One character cell. */
@@ -35,11 +36,17 @@ export interface ScreenSnapshot {
   height: number;
   /** Attribute bit 7 blinks the character (else it brightens the background). */
   blinkEnabled: boolean;
+  /** "VBE 1024×768 32 bpp", "VGA 320×200 256 colours", "text", "off". */
+  label: string;
 }
 
 /** Reads the current screen of `vga`. */
 export function screenSnapshot(vga: Vga): ScreenSnapshot {
-  const g = displayGeometry(vga);
+  // Graphics sizes come from the frame (a VBE mode ignores the VGA's timing).
+  const f = frameFormat(vga);
+  const g = f.mode === "graphics"
+    ? { ...displayGeometry(vga), mode: f.mode, rows: 0, width: f.width, height: f.height }
+    : displayGeometry(vga);
   const cells: ScreenCell[] = [];
   if (g.mode === "text") {
     for (let r = 0; r < g.rows; r++) {
@@ -61,6 +68,7 @@ export function screenSnapshot(vga: Vga): ScreenSnapshot {
     width: g.width,
     height: g.height,
     blinkEnabled: vga.attr.blinkEnabled,
+    label: frameLabel(f),
   };
 }
 
@@ -116,6 +124,8 @@ export interface ScreenState {
   height: number;
   /** The screen's text (CP437 mapped to Unicode), rows joined by "\n". */
   text: string;
+  /** What the display shows, e.g. "VBE 1024×768 32 bpp" (absent in older snapshots). */
+  label?: string;
 }
 
 /** A {@link ScreenState} of `vga` now. */
@@ -133,5 +143,6 @@ export function screenState(vga: Vga): ScreenState {
     width: s.width,
     height: s.height,
     text: screenText(s),
+    label: s.label,
   };
 }
