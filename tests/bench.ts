@@ -15,12 +15,14 @@ import { type Benchmark, runBenchmarks } from "./bench_common.ts";
 import { exitLoopBenchmark } from "./bench_exit_loop.ts";
 import { bootBenchmark } from "./bench_boot.ts";
 import { diskBenchmark } from "./bench_disk.ts";
+import { graphicsBenchmark } from "./bench_graphics.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
   exitLoopBenchmark,
   bootBenchmark,
   diskBenchmark,
+  graphicsBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));

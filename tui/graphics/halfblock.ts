@@ -15,7 +15,7 @@ import {
   type Rect,
   scaledRect,
 } from "./geometry.ts";
-import { blankPane, type GraphicsRenderer, moveTo, samePane } from "./renderer.ts";
+import { blankPane, type GraphicsRenderer, samePane } from "./renderer.ts";
 import { type RgbaImage, scaleRegion } from "./scale.ts";
 
 /** Colours the renderer may use. */
@@ -65,48 +65,52 @@ export class HalfBlockRenderer implements GraphicsRenderer {
   #cells(frame: RgbaImage, d: Rect): string {
     const pl = this.#placement!;
     if (d.width <= 0 || d.height <= 0) return "";
-    const px = scaleRegion(frame, pl.width, pl.height, d);
-    const colour = (x: number, y: number) => {
-      if (y >= d.height) return 0;
-      const i = (y * d.width + x) * 4;
-      return (px[i] << 16) | (px[i + 1] << 8) | px[i + 2];
-    };
-    const parts: string[] = [];
+    const px = new Uint32Array(scaleRegion(frame, pl.width, pl.height, d).buffer);
+    const upper = this.#upper;
+    const lower = this.#lower;
+    const truecolor = this.colours === "truecolor";
+    let out = "";
     let fg = -1;
     let bg = -1;
     for (let y = 0; y < d.height; y += 2) {
       const row = (d.y + y) >> 1;
+      const hasLower = y + 1 < d.height && d.y + y + 1 < pl.height;
       let cursorAt = -1;
       for (let x = 0; x < d.width; x++) {
         const col = d.x + x;
         const cell = row * pl.cols + col;
-        const up = colour(x, y);
-        const down = d.y + y + 1 < pl.height ? colour(x, y + 1) : 0;
-        if (this.#upper[cell] === up && this.#lower[cell] === down) continue;
-        this.#upper[cell] = up;
-        this.#lower[cell] = down;
-        if (cursorAt !== col) parts.push(moveTo(pl.col + col, pl.row + row));
+        const a = px[y * d.width + x];
+        // Pixel words are little-endian R, G, B, A: as 0xRRGGBB.
+        const up = ((a & 0xff) << 16) | (a & 0xff00) | ((a >> 16) & 0xff);
+        const b = hasLower ? px[(y + 1) * d.width + x] : 0;
+        const down = hasLower ? ((b & 0xff) << 16) | (b & 0xff00) | ((b >> 16) & 0xff) : 0;
+        if (upper[cell] === up && lower[cell] === down) continue;
+        upper[cell] = up;
+        lower[cell] = down;
+        if (cursorAt !== col) out += `\x1b[${pl.row + row + 1};${pl.col + col + 1}H`;
         if (up !== fg || down !== bg) {
-          parts.push(this.#sgr(up, down, up !== fg, down !== bg));
+          out += truecolor
+            ? sgrTrue(up, down, up !== fg, down !== bg)
+            : sgr256(up, down, up !== fg, down !== bg);
           fg = up;
           bg = down;
         }
-        parts.push(UPPER_HALF);
+        out += UPPER_HALF;
         cursorAt = col + 1;
       }
     }
-    return parts.join("");
+    return out;
   }
+}
 
-  #sgr(up: number, down: number, setFg: boolean, setBg: boolean): string {
-    const p: string[] = [];
-    if (this.colours === "truecolor") {
-      if (setFg) p.push(`38;2;${up >> 16};${(up >> 8) & 0xff};${up & 0xff}`);
-      if (setBg) p.push(`48;2;${down >> 16};${(down >> 8) & 0xff};${down & 0xff}`);
-    } else {
-      if (setFg) p.push(`38;5;${nearest256(up)}`);
-      if (setBg) p.push(`48;5;${nearest256(down)}`);
-    }
-    return `\x1b[${p.join(";")}m`;
-  }
+function sgrTrue(up: number, down: number, setFg: boolean, setBg: boolean): string {
+  const f = `38;2;${up >> 16};${(up >> 8) & 0xff};${up & 0xff}`;
+  const b = `48;2;${down >> 16};${(down >> 8) & 0xff};${down & 0xff}`;
+  return setFg && setBg ? `\x1b[${f};${b}m` : setFg ? `\x1b[${f}m` : `\x1b[${b}m`;
+}
+
+function sgr256(up: number, down: number, setFg: boolean, setBg: boolean): string {
+  const f = `38;5;${nearest256(up)}`;
+  const b = `48;5;${nearest256(down)}`;
+  return setFg && setBg ? `\x1b[${f};${b}m` : setFg ? `\x1b[${f}m` : `\x1b[${b}m`;
 }

@@ -3,7 +3,8 @@
  * be produced on its own, so a small change in the guest costs a small
  * amount of work. Enlarging picks the nearest source pixel (text stays
  * crisp, colours stay those of the guest's palette); shrinking averages the
- * source pixels each destination pixel covers.
+ * source pixels each destination pixel covers (up to 4 × 4 of them, evenly
+ * spaced, when it covers more).
  *
  * {@link scaleWithSharp} does whole images through sharp (libvips), for
  * callers that prefer its filters; the renderers use {@link scaleRegion},
@@ -21,6 +22,9 @@ export interface RgbaImage {
   readonly height: number;
   readonly rgba: Uint8Array;
 }
+
+/** Source pixels averaged per destination pixel and axis, at most (evenly spaced beyond). */
+const MAX_SAMPLES = 4;
 
 /** For each destination index, the source range `[from[i], to[i])` it covers. */
 function spans(src: number, dst: number, start: number, count: number) {
@@ -63,20 +67,27 @@ export function scaleRegion(src: RgbaImage, width: number, height: number, r: Re
   for (let y = 0, o = 0; y < r.height; y++) {
     const y0 = ys.from[y];
     const y1 = ys.to[y];
+    const yStep = Math.ceil((y1 - y0) / MAX_SAMPLES);
     for (let x = 0; x < r.width; x++, o += 4) {
       const x0 = xs.from[x];
       const x1 = xs.to[x];
+      const xStep = Math.ceil((x1 - x0) / MAX_SAMPLES) * 4;
       let red = 0;
       let green = 0;
       let blue = 0;
-      for (let sy = y0; sy < y1; sy++) {
-        for (let i = (sy * src.width + x0) * 4, end = (sy * src.width + x1) * 4; i < end; i += 4) {
+      let n = 0;
+      for (let sy = y0; sy < y1; sy += yStep) {
+        for (
+          let i = (sy * src.width + x0) * 4, end = (sy * src.width + x1) * 4;
+          i < end;
+          i += xStep
+        ) {
           red += s[i];
           green += s[i + 1];
           blue += s[i + 2];
+          n++;
         }
       }
-      const n = (y1 - y0) * (x1 - x0);
       out[o] = Math.round(red / n);
       out[o + 1] = Math.round(green / n);
       out[o + 2] = Math.round(blue / n);
