@@ -4,7 +4,6 @@
  * @module
  */
 
-import sharp from "sharp";
 
 /** An RGBA picture: 4 bytes a pixel, row-major, no padding. */
 export interface RgbaImage {
@@ -27,6 +26,8 @@ export async function encodePng(image: RgbaImage): Promise<Uint8Array> {
       `${width}x${height} RGBA needs ${width * height * 4} bytes, got ${rgba.length}`,
     );
   }
+  // Loaded on first use: libvips costs every run megabytes of memory otherwise.
+  const { default: sharp } = await import("sharp");
   const png = await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
