@@ -18,6 +18,12 @@ import {
   probeTerminal,
 } from "../tui/graphics/capabilities.ts";
 import { TerminalReplyFilter } from "../tui/graphics/reply_filter.ts";
+import {
+  cellSize,
+  createRenderer,
+  type HalfBlockRenderer,
+  paneGeometry,
+} from "../tui/graphics/mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -173,4 +179,36 @@ Deno.test("through a pty: the real stdin probe, a late reply kept from the guest
   ok(json.probeMs < 1000, `the probe took ${json.probeMs} ms`);
   strictEqual(dec.decode(Uint8Array.from(json.passed)), "hi", "only the typed keys got through");
   strictEqual(json.repliesRemoved, 3);
+});
+
+Deno.test("the cell size: as answered, else from the window's pixels, else 8x16; a renderer per mode", () => {
+  const caps = {
+    sixel: true,
+    kitty: false,
+    cellWidth: null,
+    cellHeight: null,
+    multiplexer: null,
+    answered: true,
+  };
+  deepStrictEqual(cellSize({ ...caps, cellWidth: 9, cellHeight: 18 }, () => null), {
+    width: 9,
+    height: 18,
+  });
+  deepStrictEqual(cellSize(caps, () => ({ width: 7, height: 15 })), { width: 7, height: 15 });
+  deepStrictEqual(cellSize(caps, () => null), { width: 8, height: 16 });
+  deepStrictEqual(paneGeometry({ x: 1, y: 2, width: 80, height: 25 }, { width: 8, height: 16 }), {
+    x: 1,
+    y: 2,
+    cols: 80,
+    rows: 25,
+    cellWidth: 8,
+    cellHeight: 16,
+  });
+  deepStrictEqual(
+    (["sixel", "kitty", "blocks", "text", "none"] as const).map((m) =>
+      createRenderer(m, "truecolor")?.kind ?? null
+    ),
+    ["sixel", "kitty", "blocks", null, null],
+  );
+  strictEqual((createRenderer("blocks", "256") as HalfBlockRenderer).colours, "256");
 });

@@ -7,11 +7,13 @@
  */
 
 import type { ColorDepth } from "../colors.ts";
-import type { DisplayMode } from "./capabilities.ts";
+import type { DisplayMode, TerminalCaps } from "./capabilities.ts";
+import { DEFAULT_CELL, type PaneGeometry } from "./geometry.ts";
 import { HalfBlockRenderer } from "./halfblock.ts";
 import { KittyRenderer } from "./kitty.ts";
 import type { GraphicsRenderer } from "./renderer.ts";
 import { SixelRenderer } from "./sixel.ts";
+import { cellSizeFromWindow } from "./terminal_probe.ts";
 
 export * from "./capabilities.ts";
 export * from "./geometry.ts";
@@ -39,4 +41,32 @@ export function createRenderer(mode: DisplayMode, depth: ColorDepth): GraphicsRe
     default:
       return null;
   }
+}
+
+/**
+ * Pixels of one cell: what the terminal answered, else TIOCGWINSZ's pixel
+ * size over the cell count, else 8×16. Call again after a resize (a font
+ * size change moves it) when the terminal answered nothing.
+ */
+export function cellSize(
+  caps: TerminalCaps,
+  fromWindow: () => { width: number; height: number } | null = cellSizeFromWindow,
+): { width: number; height: number } {
+  if (caps.cellWidth && caps.cellHeight) return { width: caps.cellWidth, height: caps.cellHeight };
+  return fromWindow() ?? { ...DEFAULT_CELL };
+}
+
+/** The pane geometry for an inner rect of the layout (zero-based cells) and a cell size. */
+export function paneGeometry(
+  rect: { x: number; y: number; width: number; height: number },
+  cell: { width: number; height: number },
+): PaneGeometry {
+  return {
+    x: rect.x,
+    y: rect.y,
+    cols: rect.width,
+    rows: rect.height,
+    cellWidth: cell.width,
+    cellHeight: cell.height,
+  };
 }
