@@ -2,7 +2,8 @@
  * The painter between a VGA's frame tracker and a (fake, possibly slow)
  * terminal: a full picture first, then small updates only; frames dropped,
  * not queued, while the terminal is busy, with nothing lost; a new pane
- * redraws everything; the switch back to text takes the picture down.
+ * redraws everything; the switch back to text takes the picture down. And
+ * the whole way from a live guest to a headless xterm's cells.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
@@ -14,6 +15,12 @@ import { type PaneGeometry, placeHalfBlocks } from "../tui/graphics/geometry.ts"
 import { HalfBlockRenderer } from "../tui/graphics/halfblock.ts";
 import { KittyRenderer } from "../tui/graphics/kitty.ts";
 import { GraphicsPainter } from "../tui/graphics/painter.ts";
+import { scaleImage } from "../tui/graphics/scale.ts";
+import xterm from "@xterm/headless";
+import { fixture } from "../fixtures/build.ts";
+import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
+import { Machine } from "../machine/machine.ts";
+import { kvmTest } from "./kvm_available.ts";
 
 const PANE: PaneGeometry = { x: 1, y: 1, cols: 80, rows: 30, cellWidth: 8, cellHeight: 16 };
 
@@ -132,4 +139,75 @@ Deno.test("kitty: a covered pane or text mode takes the image down; graphics aga
   strictEqual(painter.label, "text");
   deepStrictEqual(modes, [true, false]);
   strictEqual(painter.stop(), "", "nothing left to take down");
+});
+
+kvmTest("a live guest in a headless xterm: mode 13h as half-blocks, then text again", async () => {
+  const image = Deno.makeTempFileSync({ suffix: ".img" });
+  Deno.copyFileSync(fixture("mode13"), image);
+  let serial = "";
+  const machine = new Machine({
+    memoryBytes: 128 << 20,
+    cpus: 1,
+    firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: DEFAULT_VGA_BIOS },
+    disks: [{ path: image, interface: "ide", media: "disk", readonly: false }],
+    snapshot: true,
+    bootMenu: false,
+    startTimeMs: Date.UTC(2026, 10, 25, 12),
+  }, { serial: (b) => serial += new TextDecoder().decode(b) });
+  const term = new xterm.Terminal({ cols: 100, rows: 40, allowProposedApi: true });
+  const pane = { x: 2, y: 1, cols: 90, rows: 36, cellWidth: 8, cellHeight: 16 };
+  const labels: string[] = [];
+  const painter = new GraphicsPainter({
+    renderer: new HalfBlockRenderer(),
+    frames: (full) => machine.frame(full),
+    write: (t) => new Promise((resolve) => term.write(t, resolve)),
+    onFormat: (label) => labels.push(label),
+  });
+  painter.setPane(pane);
+  const until = async (f: () => boolean, what: string) => {
+    const end = Date.now() + 60_000;
+    while (!f()) {
+      if (Date.now() > end) throw new Error(`${what} never happened; serial: ${serial}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    painter.start();
+    await until(() => serial.includes("mode13 ready"), "mode13 ready");
+    await until(() => painter.label === "VGA 320×200 256 colours", "graphics");
+    await new Promise((r) => setTimeout(r, 300));
+    // The painter's copy is the guest's picture: index (x + 64k), DAC as the fixture loads it.
+    const dac8 = (v: number) => (v << 2) | ((v & 1) * 3);
+    const at = (
+      x: number,
+      y: number,
+    ) => [...painter.frame.rgba.subarray((y * 320 + x) * 4, (y * 320 + x) * 4 + 3)];
+    const i = (37 + 64 * ((150 >> 2) & 3)) & 255;
+    deepStrictEqual(at(37, 150), [dac8(i >> 2), dac8((255 - i) >> 2), dac8((i & 15) << 2)]);
+    // And the terminal shows it, cell by cell.
+    const pl = placeHalfBlocks(320, 200, pane);
+    const scaled = scaleImage(painter.frame, pl.width, pl.height);
+    const rgb = (x: number, y: number) => {
+      const j = (y * pl.width + x) * 4;
+      return (scaled.rgba[j] << 16) | (scaled.rgba[j + 1] << 8) | scaled.rgba[j + 2];
+    };
+    for (const [col, row] of [[0, 0], [17, 5], [pl.cols - 1, pl.rows - 1]]) {
+      const cell = term.buffer.active.getLine(pl.row + row)!.getCell(pl.col + col)!;
+      deepStrictEqual(
+        [cell.getChars(), cell.getFgColor(), cell.getBgColor()],
+        ["▀", rgb(col, 2 * row), rgb(col, 2 * row + 1)],
+      );
+    }
+    machine.pressKeys("Enter");
+    await until(() => serial.includes("mode13 changed"), "mode13 changed");
+    machine.pressKeys("Enter");
+    await until(() => painter.label === "text", "text mode");
+    strictEqual(painter.graphics, false);
+    ok(labels.includes("VGA 320×200 256 colours") && labels.at(-1) === "text");
+    ok(painter.stats.fullFrames >= 1 && painter.stats.frames > painter.stats.fullFrames);
+  } finally {
+    painter.stop();
+    await machine.stop();
+    Deno.removeSync(image);
+  }
 });
