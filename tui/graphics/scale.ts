@@ -13,7 +13,6 @@
  * @module
  */
 
-import sharp from "sharp";
 import type { Rect } from "./geometry.ts";
 
 /** An RGBA picture, 4 bytes a pixel, rows top to bottom. */
@@ -113,6 +112,8 @@ export async function scaleWithSharp(
   height: number,
 ): Promise<RgbaImage> {
   const enlarging = width >= src.width && height >= src.height;
+  // Loaded on first use: libvips costs resident memory every run would pay.
+  const { default: sharp } = await import("sharp");
   const data = await sharp(src.rgba, {
     raw: { width: src.width, height: src.height, channels: 4 },
   }).resize(width, height, { fit: "fill", kernel: enlarging ? "nearest" : "lanczos3" })
