@@ -39,10 +39,12 @@ export class PtyVmrun {
     const cols = opts.cols ?? 132;
     const rows = opts.rows ?? 43;
     this.term = new xterm.Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
-    const vmrun = [Deno.execPath(), "run", "-A", CLI, ...args].map(quote).join(" ");
+    // --snapshot: other test files boot the same fixtures at the same time.
+    const cli = ["run", "-A", CLI, "--snapshot", ...args];
+    const vmrun = [Deno.execPath(), ...cli].map(quote).join(" ");
     const [file, argv] = opts.shell
       ? ["/bin/sh", ["-c", opts.shell.replace("VMRUN", vmrun)]]
-      : [Deno.execPath(), ["run", "-A", CLI, ...args]];
+      : [Deno.execPath(), cli];
     // The tests' own NO_COLOR (vmrun_process sets it) must not leak into the console.
     const { NO_COLOR: _, ...inherited } = Deno.env.toObject();
     const env: Record<string, string> = { ...inherited, TERM: "xterm-256color", ...opts.env };

@@ -54,7 +54,8 @@ kvmTest(
   "tmux: the console shows the guest, takes keys, follows a resize and quits cleanly",
   async () => {
     const t = new Tmux();
-    const vmrun = `'${Deno.execPath()}' run -A '${CLI}' '${fixture("keys")}'`;
+    // --snapshot: other test files boot the same fixture at the same time.
+    const vmrun = `'${Deno.execPath()}' run -A '${CLI}' --snapshot '${fixture("keys")}'`;
     try {
       await t.run(
         "-f",
