@@ -57,65 +57,84 @@ function exactColours(rgba: Uint8Array, max: number): IndexedImage | null {
   return { indices, palette: colours.map(unpack) };
 }
 
+/** A box of colour bins in the median cut. */
+interface Box {
+  readonly bins: Uint32Array;
+  readonly pixels: number;
+  /** The channel (0 red, 1 green, 2 blue) with the widest range, and that range. */
+  readonly axis: number;
+  readonly range: number;
+}
+
 /** Median cut over the image's 5-5-5 colour bins. */
 function medianCut(rgba: Uint8Array, max: number): IndexedImage {
   const px = pixels(rgba);
   const count = new Uint32Array(32768);
-  const sum = new Float64Array(32768 * 3);
-  const binOf = (c: number) => ((c >> 3) & 0x1f) | ((c >> 6) & 0x3e0) | ((c >> 9) & 0x7c00);
+  // Sums fit: 255 × pixels stays below 2^32 for pictures up to 16 M pixels.
+  const sum = new Uint32Array(32768 * 3);
   for (let i = 0; i < px.length; i++) {
     const c = px[i];
-    const bin = binOf(c);
+    const bin = ((c >> 3) & 0x1f) | ((c >> 6) & 0x3e0) | ((c >> 9) & 0x7c00);
     count[bin]++;
     sum[bin * 3] += c & 0xff;
     sum[bin * 3 + 1] += (c >> 8) & 0xff;
-    sum[bin * 3 + 2] += (c >> 16) & 0xff;
+    sum[bin * 3 + 2] += (c >>> 16) & 0xff;
   }
-  const occupied: number[] = [];
-  for (let b = 0; b < 32768; b++) if (count[b]) occupied.push(b);
-  // Channel `k` of a bin, 0-31 (bins are laid out r | g << 5 | b << 10).
-  const chan = (bin: number, k: number) => (bin >> (5 * k)) & 31;
-  interface Box {
-    bins: number[];
-    pixels: number;
-    axis: number;
-    range: number;
-  }
-  const makeBox = (bins: number[]): Box => {
+  let occupied = 0;
+  for (let b = 0; b < 32768; b++) if (count[b]) occupied++;
+  const all = new Uint32Array(occupied);
+  for (let b = 0, n = 0; b < 32768; b++) if (count[b]) all[n++] = b;
+  const makeBox = (bins: Uint32Array): Box => {
     let pixels = 0;
-    const lo = [31, 31, 31];
-    const hi = [0, 0, 0];
-    for (const b of bins) {
-      pixels += count[b];
-      for (let k = 0; k < 3; k++) {
-        lo[k] = Math.min(lo[k], chan(b, k));
-        hi[k] = Math.max(hi[k], chan(b, k));
-      }
+    let r0 = 31, g0 = 31, b0 = 31, r1 = 0, g1 = 0, b1 = 0;
+    for (let i = 0; i < bins.length; i++) {
+      const bin = bins[i];
+      pixels += count[bin];
+      const r = bin & 31, g = (bin >> 5) & 31, b = bin >> 10;
+      if (r < r0) r0 = r;
+      if (r > r1) r1 = r;
+      if (g < g0) g0 = g;
+      if (g > g1) g1 = g;
+      if (b < b0) b0 = b;
+      if (b > b1) b1 = b;
     }
-    let axis = 0;
-    for (let k = 1; k < 3; k++) if (hi[k] - lo[k] > hi[axis] - lo[axis]) axis = k;
-    return { bins, pixels, axis, range: hi[axis] - lo[axis] };
+    const ranges = [r1 - r0, g1 - g0, b1 - b0];
+    const axis = ranges[1] > ranges[0]
+      ? (ranges[2] > ranges[1] ? 2 : 1)
+      : ranges[2] > ranges[0]
+      ? 2
+      : 0;
+    return { bins, pixels, axis, range: ranges[axis] };
   };
-  const boxes = [makeBox(occupied)];
+  const boxes = [makeBox(all)];
   while (boxes.length < max) {
     let pick = -1;
+    let best = -1;
     for (let i = 0; i < boxes.length; i++) {
       const b = boxes[i];
-      if (b.bins.length < 2) continue;
-      if (pick < 0 || b.pixels * (b.range + 1) > boxes[pick].pixels * (boxes[pick].range + 1)) {
+      const score = b.pixels * (b.range + 1);
+      if (b.bins.length > 1 && score > best) {
+        best = score;
         pick = i;
       }
     }
     if (pick < 0) break;
     const box = boxes[pick];
-    const sorted = box.bins.sort((a, b) => chan(a, box.axis) - chan(b, box.axis));
+    // Sort by the axis channel: keys are channel << 16 | bin, sorted as numbers.
+    const shift = 5 * box.axis;
+    const keys = new Uint32Array(box.bins.length);
+    for (let i = 0; i < keys.length; i++) {
+      keys[i] = (((box.bins[i] >> shift) & 31) << 16) | box.bins[i];
+    }
+    keys.sort();
+    for (let i = 0; i < keys.length; i++) keys[i] &= 0xffff;
     let half = 0;
     let cut = 1;
-    for (; cut < sorted.length - 1; cut++) {
-      half += count[sorted[cut - 1]];
+    for (; cut < keys.length - 1; cut++) {
+      half += count[keys[cut - 1]];
       if (half * 2 >= box.pixels) break;
     }
-    boxes.splice(pick, 1, makeBox(sorted.slice(0, cut)), makeBox(sorted.slice(cut)));
+    boxes.splice(pick, 1, makeBox(keys.subarray(0, cut)), makeBox(keys.subarray(cut)));
   }
   const lut = new Uint16Array(32768);
   const palette: [number, number, number][] = boxes.map((box, index) => {
@@ -133,7 +152,10 @@ function medianCut(rgba: Uint8Array, max: number): IndexedImage {
     return [Math.round(r / n), Math.round(g / n), Math.round(b / n)];
   });
   const indices = new Uint16Array(px.length);
-  for (let i = 0; i < px.length; i++) indices[i] = lut[binOf(px[i])];
+  for (let i = 0; i < px.length; i++) {
+    const c = px[i];
+    indices[i] = lut[((c >> 3) & 0x1f) | ((c >> 6) & 0x3e0) | ((c >> 9) & 0x7c00)];
+  }
   return dedupe(indices, palette);
 }
 
