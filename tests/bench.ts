@@ -16,6 +16,7 @@ import { exitLoopBenchmark } from "./bench_exit_loop.ts";
 import { bootBenchmark } from "./bench_boot.ts";
 import { diskBenchmark } from "./bench_disk.ts";
 import { graphicsBenchmark } from "./bench_graphics.ts";
+import { tuiBenchmark } from "./bench_tui.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -23,6 +24,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   bootBenchmark,
   diskBenchmark,
   graphicsBenchmark,
+  tuiBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));
