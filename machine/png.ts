@@ -4,7 +4,6 @@
  * @module
  */
 
-
 /** An RGBA picture: 4 bytes a pixel, row-major, no padding. */
 export interface RgbaImage {
   readonly width: number;

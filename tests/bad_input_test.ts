@@ -54,7 +54,11 @@ Deno.test("an empty image", async () => {
 Deno.test("a truncated image, and one without a boot signature, with and without firmware", async () => {
   await expectOneLine([...NONE, tempFile(new Uint8Array(1000))], 2, /is truncated: 1000 bytes/);
   await expectOneLine(["--headless", tempFile(new Uint8Array(1000))], 2, /is truncated/);
-  await expectOneLine(["--headless", tempFile(new Uint8Array(1024))], 2, /not bootable: no boot signature/);
+  await expectOneLine(
+    ["--headless", tempFile(new Uint8Array(1024))],
+    2,
+    /not bootable: no boot signature/,
+  );
   await expectOneLine(
     [...NONE, tempFile(new Uint8Array(1024))],
     2,
