@@ -85,7 +85,8 @@ export class Vga implements BusDevice, Stateful {
     this.dispi = new Dispi(this.vram);
     this.window = new DispiWindow(this.dispi, this.vram, this.memory);
     this.#startInTextMode = options.startInTextMode ?? false;
-    this.reset();
+    // Video RAM starts zeroed; filling it here would make all of it resident.
+    this.#resetRegisters();
   }
 
   /** Base of the active CRTC/input-status ports: 0x3D0 (colour) or 0x3B0 (mono). */
@@ -246,6 +247,11 @@ export class Vga implements BusDevice, Stateful {
 
   /** Back to power-on register state; video memory is cleared. */
   reset(): void {
+    this.vram.fill(0);
+    this.#resetRegisters();
+  }
+
+  #resetRegisters(): void {
     this.seq.reset();
     this.gc.reset();
     this.attr.reset();
@@ -253,7 +259,6 @@ export class Vga implements BusDevice, Stateful {
     this.dac.reset();
     this.memory.reset();
     this.dispi.reset();
-    this.vram.fill(0);
     this.misc = 0;
     this.featureControl = 0;
     this.subsystemEnable = 0;
