@@ -11,6 +11,16 @@ import type { GuestExit } from "../machine/board.ts";
 import { Machine } from "../machine/machine.ts";
 import { detectColorDepth } from "../tui/colors.ts";
 import { ConsoleController } from "../tui/console_controller.tsx";
+import {
+  cellSize,
+  chooseDisplay,
+  createRenderer,
+  GraphicsPainter,
+  probeTerminal,
+  stdinProbe,
+  type TerminalCaps,
+  TerminalReplyFilter,
+} from "../tui/graphics/mod.ts";
 import { processCpuMs } from "../tui/run_state.ts";
 import { TerminalSession } from "../tui/terminal.ts";
 import { EXIT_FAILURE, EXIT_TIMEOUT } from "./errors.ts";
@@ -23,6 +33,18 @@ type StopSignal = (typeof STOP_SIGNALS)[number];
 const SIGNAL_STATUS: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 /** How long teardown waits for a frame still being written. */
 const WRITE_DRAIN_MS = 200;
+/** How long an incomplete escape sequence in the input may wait for the rest (a reply or a key). */
+const REPLY_HOLD_MS = 50;
+
+/** The terminal's answers when it is not asked (explicit half-blocks, text, none). */
+const UNPROBED: TerminalCaps = {
+  sixel: false,
+  kitty: false,
+  cellWidth: null,
+  cellHeight: null,
+  multiplexer: null,
+  answered: false,
+};
 
 /** Runs a machine with the console UI; resolves with vmrun's exit status. */
 export async function runTui(req: RunRequest): Promise<number> {
@@ -58,12 +80,13 @@ export async function runTui(req: RunRequest): Promise<number> {
 
   const encoder = new TextEncoder();
   let lastWrite: Promise<void> = Promise.resolve();
+  // Chained: the painter and the controller write concurrently, and a frame must not split another.
   const write = (text: string): Promise<void> => {
     const bytes = encoder.encode(text);
-    lastWrite = (async () => {
+    lastWrite = lastWrite.then(async () => {
       let off = 0;
       while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
-    })().catch(() => {
+    }).catch(() => {
       // The terminal is gone: like a hang-up.
       stopWith({ reason: "stopped", code: SIGNAL_STATUS.SIGHUP, detail: "terminal lost" });
     });
@@ -71,12 +94,40 @@ export async function runTui(req: RunRequest): Promise<number> {
   };
 
   let size = { cols: 80, rows: 24 };
+  try {
+    const s = Deno.consoleSize();
+    size = { cols: s.columns, rows: s.rows };
+  } catch {
+    // Not a terminal; the default will do.
+  }
+  const env = Deno.env.toObject();
+  const depth = detectColorDepth(env);
+  // Ask the terminal what it can show only where the answer matters (auto, sixel, kitty).
+  let caps = UNPROBED;
+  let typed: Uint8Array = new Uint8Array(0);
+  if (req.display === "auto" || req.display === "sixel" || req.display === "kitty") {
+    const p = stdinProbe();
+    try {
+      ({ caps, input: typed } = await probeTerminal(p.io, { env, cells: size }));
+    } finally {
+      p.close();
+    }
+  }
+  const renderer = createRenderer(chooseDisplay(req.display, caps), depth);
+  let cell = cellSize(caps);
+  const painter = renderer && new GraphicsPainter({
+    renderer,
+    frames: (full) => machine.frame(full),
+    write,
+    onFormat: () => controller?.graphicsChanged(),
+  });
+
   controller = new ConsoleController({
     machine,
     image: basename(req.image),
     cpus: req.config.cpus,
     memoryBytes: req.config.memoryBytes,
-    depth: detectColorDepth(Deno.env.toObject()),
+    depth,
     size: () => {
       try {
         const s = Deno.consoleSize();
@@ -89,6 +140,7 @@ export async function runTui(req: RunRequest): Promise<number> {
     write,
     quit: () => stopWith({ reason: "stopped", code: 0 }),
     cpuTimeMs: processCpuMs,
+    graphics: painter ? { painter, cell: () => cell } : undefined,
   });
 
   const timer = req.timeout === null ? undefined : setTimeout(() => {
@@ -100,7 +152,11 @@ export async function runTui(req: RunRequest): Promise<number> {
     onSignal.set(sig, f);
     Deno.addSignalListener(sig, f);
   }
-  const onResize = () => controller?.resize();
+  const onResize = () => {
+    // A font size change moves the cell size where the terminal did not tell it.
+    cell = cellSize(caps);
+    controller?.resize();
+  };
   Deno.addSignalListener("SIGWINCH", onResize);
   // A crash anywhere must still give the terminal back.
   const onCrash = (e: ErrorEvent | PromiseRejectionEvent) => {
@@ -119,14 +175,23 @@ export async function runTui(req: RunRequest): Promise<number> {
 
   term.enter();
   const reader = Deno.stdin.readable.getReader();
+  // Late answers to the probe must not reach the guest as keys.
+  const replies = new TerminalReplyFilter();
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
   (async () => {
     for (;;) {
       const { value, done } = await reader.read();
       if (done || !value) return;
-      controller?.input(value);
+      clearTimeout(holdTimer);
+      controller?.input(replies.feed(value));
+      if (replies.holding) {
+        holdTimer = setTimeout(() => controller?.input(replies.flush()), REPLY_HOLD_MS);
+      }
     }
   })().catch(() => {});
   controller.start();
+  if (typed.length) controller.input(typed);
+  painter?.start();
 
   try {
     const exit = await machine.exited;
@@ -136,6 +201,9 @@ export async function runTui(req: RunRequest): Promise<number> {
   } finally {
     controller.stop();
     controller = null;
+    clearTimeout(holdTimer);
+    const takeDown = painter?.stop();
+    if (takeDown) void write(takeDown);
     if (timer !== undefined) clearTimeout(timer);
     for (const [sig, f] of onSignal) Deno.removeSignalListener(sig, f);
     Deno.removeSignalListener("SIGWINCH", onResize);

@@ -28,6 +28,8 @@ const SYNC_ABOVE = 512;
 export class Compositor {
   #shown: CellGrid | null = null;
   #cursor: { x: number; y: number } | null = null;
+  /** The last frame cleared the terminal and drew everything (first frame, resize, invalidate). */
+  redrewAll = false;
 
   constructor(readonly depth: ColorDepth) {}
 
@@ -48,7 +50,9 @@ export class Compositor {
   ): string {
     const grid = new CellGrid(cols, rows);
     for (const l of layers) grid.paintLines(l.lines, l.rect);
-    const diff = diffGrids(this.#shown, grid, this.depth);
+    const shown = this.#shown;
+    this.redrewAll = shown === null || shown.width !== cols || shown.height !== rows;
+    const diff = diffGrids(shown, grid, this.depth);
     const prev = this.#cursor;
     this.#shown = grid;
     this.#cursor = cursor;

@@ -25,6 +25,7 @@ import { SerialPane } from "./components/serial_pane.tsx";
 import { StatsPane, statsRows } from "./components/stats_pane.tsx";
 import { StatusLine } from "./components/status_line.tsx";
 import { summarizeDevices } from "./device_summary.ts";
+import { type PaneGeometry, paneGeometry } from "./graphics/mod.ts";
 import { InkLayerCache } from "./ink_layer.ts";
 import { type KeyEvent, KeyParser, type TermEvent } from "./key_parser.ts";
 import { keyEventToStrokes, pasteToStrokes } from "./key_strokes.ts";
@@ -48,6 +49,24 @@ export interface MachineLike {
   snapshot(): Promise<MachineSnapshot>;
 }
 
+/** What the controller needs of the graphics painter (GraphicsPainter). */
+export interface GraphicsPaneLike {
+  /** True while the guest shows graphics: the screen pane's cells are the painter's. */
+  readonly graphics: boolean;
+  /** The frame's description, for the pane's title. */
+  readonly label: string;
+  /** Where the picture goes; null while the pane is hidden or covered. */
+  setPane(pane: PaneGeometry | null): void;
+  /** The pane's cells were drawn over: paint everything again. */
+  invalidate(): void;
+}
+
+/** The painter and the terminal's cell size in pixels. */
+export interface ConsoleGraphics {
+  readonly painter: GraphicsPaneLike;
+  readonly cell: () => { width: number; height: number };
+}
+
 /** How the controller reaches the machine and the terminal. */
 export interface ConsoleOptions {
   readonly machine: MachineLike;
@@ -63,6 +82,8 @@ export interface ConsoleOptions {
   readonly quit: () => void;
   /** vmrun's CPU time in ms, to tell a halted guest; omitted where unknown. */
   readonly cpuTimeMs?: () => number | null;
+  /** Guest graphics in the screen pane; without it graphics modes show a placeholder. */
+  readonly graphics?: ConsoleGraphics;
 }
 
 /** Poll interval while the guest's screen or serial port is busy: a little over 30 frames a second. */
@@ -91,6 +112,8 @@ export class ConsoleController {
   #screen: ScreenState | null = null;
   #view: ScreenView = { top: 0, left: 0 };
   #layout: Layout | null = null;
+  /** Where the picture was at the last frame ("text" while the guest shows text). */
+  #pictureKey = "text";
   #activeUntil = 0;
   #resetAt = -Infinity;
   #cpuShare: number | null = null;
@@ -153,6 +176,15 @@ export class ConsoleController {
   /** A notice for the status line. */
   notice(text: string): void {
     this.#update({ notice: text });
+  }
+
+  /**
+   * The guest switched between text and graphics, or to another mode (the
+   * painter's onFormat): redraw, so that no picture or text is left under
+   * the other and the title names the mode.
+   */
+  graphicsChanged(): void {
+    this.requestRender();
   }
 
   /** The terminal was resized: redraw everything. */
@@ -426,10 +458,15 @@ export class ConsoleController {
       });
     }
     const sp = layout.panes.screen;
+    const painter = this.#o.graphics?.painter;
+    const graphics = !!painter?.graphics;
     if (sp) {
       let title = "";
       let lines = null;
-      if (screen) {
+      if (graphics) {
+        // Blank cells: the painter draws there, and an unchanged blank is never rewritten.
+        title = painter!.label;
+      } else if (screen) {
         const f = renderScreen(screen, sp.inner, this.#view);
         this.#view = f.view;
         lines = f.lines;
@@ -527,7 +564,25 @@ export class ConsoleController {
       layers.push({ rect: r, lines: ink.get("help", "", HELP_WIDTH, () => <HelpOverlay />) });
       cursor = null;
     }
-    return this.#compositor.frame(cols, rows, layers, cursor);
+    const picture = graphics ? this.#placePicture(sp?.inner ?? null, rows, ui.help) : null;
+    painter?.setPane(picture);
+    // The compositor does not know what the picture covered: when the picture moves, goes or
+    // comes back, or an overlay comes over it, only a full redraw writes every cell it needs.
+    const pictureKey = graphics ? JSON.stringify(picture) : "text";
+    if (pictureKey !== this.#pictureKey) this.#compositor.invalidate();
+    this.#pictureKey = pictureKey;
+    const out = this.#compositor.frame(cols, rows, layers, cursor);
+    // A full redraw cleared the picture; the painter's next frame is queued after this one.
+    if (graphics && this.#compositor.redrewAll) painter!.invalidate();
+    return out;
+  }
+
+  /** Where the painter's picture goes, or null when it has no place now. */
+  #placePicture(inner: Rect | null, rows: number, help: boolean): PaneGeometry | null {
+    // Off the last row: a sixel reaching it scrolls the whole screen.
+    const height = inner ? Math.min(inner.height, rows - 1 - inner.y) : 0;
+    if (!inner || help || height <= 0 || inner.width <= 0) return null;
+    return paneGeometry({ ...inner, height }, this.#o.graphics!.cell());
   }
 
   #pane(

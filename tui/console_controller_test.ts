@@ -4,7 +4,12 @@ import type { KeyStroke } from "../devices/keymap.ts";
 import type { ScreenState } from "../devices/vga/screen.ts";
 import type { RunState } from "../machine/control.ts";
 import type { MachineSnapshot } from "../machine/machine.ts";
-import { ConsoleController, type MachineLike } from "./console_controller.tsx";
+import {
+  ConsoleController,
+  type GraphicsPaneLike,
+  type MachineLike,
+} from "./console_controller.tsx";
+import type { PaneGeometry } from "./graphics/mod.ts";
 import { boardState, textScreen } from "./testing.ts";
 
 class FakeMachine implements MachineLike {
@@ -160,4 +165,64 @@ Deno.test("a paste is typed a character at a time; pane toggles and full screen 
   deepStrictEqual(c.layout?.panes.screen?.inner, { x: 0, y: 0, width: 132, height: 43 });
   c.stop();
   term.dispose();
+});
+
+class FakePainter implements GraphicsPaneLike {
+  graphics = true;
+  label = "VGA 320×200 256 colours";
+  panes: (PaneGeometry | null)[] = [];
+  invalidations = 0;
+  setPane(pane: PaneGeometry | null) {
+    this.panes.push(pane);
+  }
+  invalidate() {
+    this.invalidations++;
+  }
+}
+
+Deno.test("graphics: the pane is the painter's, titled with its mode; help, full screen and resizes move it", () => {
+  const machine = new FakeMachine();
+  const painter = new FakePainter();
+  let size = { cols: 132, rows: 43 };
+  const c = new ConsoleController({
+    machine,
+    image: "guest.img",
+    cpus: 1,
+    memoryBytes: 256 << 20,
+    depth: "16",
+    size: () => size,
+    write: () => Promise.resolve(),
+    quit: () => {},
+    graphics: { painter, cell: () => ({ width: 10, height: 20 }) },
+  });
+  const first = c.renderFrame();
+  ok(first.includes("Screen VGA 320×200 256 colours"), "the mode is the title");
+  const pane = { x: 1, y: 2, cols: 80, rows: 25, cellWidth: 10, cellHeight: 20 };
+  deepStrictEqual(painter.panes, [pane]);
+  strictEqual(painter.invalidations, 1, "the first frame is a full redraw");
+  c.renderFrame();
+  strictEqual(painter.invalidations, 1, "an unchanged frame leaves the picture alone");
+  c.input(enc("\x01?"));
+  c.renderFrame();
+  deepStrictEqual(painter.panes.at(-1), null, "help covers the pane");
+  strictEqual(painter.invalidations, 2, "the overlay is drawn in full over the picture");
+  c.input(enc("q"));
+  c.renderFrame();
+  deepStrictEqual(painter.panes.at(-1), pane);
+  strictEqual(painter.invalidations, 3);
+  c.input(enc("\x01f"));
+  c.renderFrame();
+  deepStrictEqual(
+    painter.panes.at(-1),
+    { ...pane, x: 0, y: 0, cols: 132, rows: 42 },
+    "off the last row",
+  );
+  size = { cols: 100, rows: 30 };
+  c.resize();
+  c.renderFrame();
+  deepStrictEqual(painter.panes.at(-1), { ...pane, x: 0, y: 0, cols: 100, rows: 29 });
+  c.input(enc("\x011"));
+  c.renderFrame();
+  deepStrictEqual(painter.panes.at(-1), null, "the screen pane hidden");
+  c.stop();
 });
