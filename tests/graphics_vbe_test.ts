@@ -15,7 +15,6 @@
  */
 
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert";
-import sharp from "sharp";
 import { fixture } from "../fixtures/build.ts";
 import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
@@ -23,6 +22,7 @@ import { Machine } from "../machine/machine.ts";
 import { encodePng } from "../machine/png.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
+import { decodePng, screendump } from "./images.ts";
 
 /** The fixture's modes, in order: width, height, bits per pixel. */
 const TARGETS = [
@@ -94,39 +94,6 @@ function firstDifference(a: Image, b: Image, tolerance = 0): string | null {
   return null;
 }
 
-/** A P6 PPM as QEMU's screendump writes it. */
-export function decodePpm(bytes: Uint8Array): Image {
-  const header = new TextDecoder("latin1").decode(bytes.subarray(0, 64));
-  const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(header);
-  if (!m) throw new Error(`not a P6 PPM: ${JSON.stringify(header.slice(0, 20))}`);
-  const [width, height] = [Number(m[1]), Number(m[2])];
-  const rgb = bytes.subarray(m[0].length);
-  const rgba = new Uint8Array(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4);
-    rgba[i * 4 + 3] = 255;
-  }
-  return { width, height, rgba };
-}
-
-/** QEMU's picture right now. */
-export async function qemuScreen(qemu: QemuProcess): Promise<Image> {
-  const path = Deno.makeTempFileSync({ suffix: ".ppm" });
-  try {
-    const out = await qemu.hmp(`screendump ${path}`);
-    strictEqual(out.trim(), "", `screendump: ${out}`);
-    return decodePpm(Deno.readFileSync(path));
-  } finally {
-    Deno.removeSync(path);
-  }
-}
-
-/** PNG bytes back to RGBA. */
-export async function decodePng(png: Uint8Array): Promise<Image> {
-  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
-}
-
 /** A vmrun machine on a copy of `name`, with its COM1 output collected. */
 export function startVmrun(name: string) {
   const image = Deno.makeTempFileSync({ suffix: ".img" });
@@ -176,7 +143,7 @@ kvmTest(
         const png = await decodePng(await encodePng(await vm.machine.screenshot()));
         strictEqual(firstDifference(png, frame), null, `${what}: PNG screenshot vs framebuffer`);
         const tolerance = bpp === 15 || bpp === 16 ? 7 : 0;
-        const theirs = await qemuScreen(qemu);
+        const theirs = await screendump(qemu);
         strictEqual(firstDifference(frame, theirs, tolerance), null, `${what}: vmrun vs QEMU`);
 
         vm.machine.pressKeys("Enter");
@@ -191,7 +158,7 @@ kvmTest(
         );
         const square = change.rects[0];
         deepStrictEqual([...square.rgba.subarray(0, 3)], expectedPixel(bpp, 100, 100, true));
-        const after = await qemuScreen(qemu);
+        const after = await screendump(qemu);
         const ours = expectedImage(width, height, bpp, true);
         strictEqual(
           firstDifference(ours, after, tolerance),

@@ -11,13 +11,13 @@
  */
 
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert";
-import sharp from "sharp";
 import { fixture } from "../fixtures/build.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
 import { encodePng } from "../machine/png.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
+import { decodePng, screendump } from "./images.ts";
 
 interface Image {
   readonly width: number;
@@ -92,35 +92,6 @@ function firstDifference(a: Image, b: Image): string | null {
   return null;
 }
 
-function decodePpm(bytes: Uint8Array): Image {
-  const header = new TextDecoder("latin1").decode(bytes.subarray(0, 64));
-  const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(header);
-  if (!m) throw new Error(`not a P6 PPM: ${JSON.stringify(header.slice(0, 20))}`);
-  const [width, height] = [Number(m[1]), Number(m[2])];
-  const rgb = bytes.subarray(m[0].length);
-  const rgba = new Uint8Array(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4);
-    rgba[i * 4 + 3] = 255;
-  }
-  return { width, height, rgba };
-}
-
-async function qemuScreen(qemu: QemuProcess): Promise<Image> {
-  const path = Deno.makeTempFileSync({ suffix: ".ppm" });
-  try {
-    await qemu.hmp(`screendump ${path}`);
-    return decodePpm(Deno.readFileSync(path));
-  } finally {
-    Deno.removeSync(path);
-  }
-}
-
-async function pngPixels(png: Uint8Array): Promise<Image> {
-  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
-}
-
 const CASES = [
   { name: "mode13", width: 320, height: 200, qemuScale: 2, pixel: mode13, square: [50, 50, 8, 8] },
   { name: "mode12", width: 640, height: 480, qemuScale: 1, pixel: mode12, square: [80, 100, 8, 8] },
@@ -162,10 +133,10 @@ for (const c of CASES) {
       const frame = first.rects[0];
       const expected = picture(c.width, c.height, 1, (x, y) => c.pixel(x, y, false));
       strictEqual(firstDifference(frame, expected), null, "vmrun vs the pattern");
-      const shot = await pngPixels(await encodePng(await machine.screenshot()));
+      const shot = await decodePng(await encodePng(await machine.screenshot()));
       strictEqual(firstDifference(shot, frame), null, "PNG screenshot vs the frame");
       const qemuExpected = picture(c.width, c.height, c.qemuScale, (x, y) => c.pixel(x, y, false));
-      strictEqual(firstDifference(await qemuScreen(qemu), qemuExpected), null, "QEMU's picture");
+      strictEqual(firstDifference(await screendump(qemu), qemuExpected), null, "QEMU's picture");
 
       await press();
       await step(`${c.name} changed`);
@@ -173,7 +144,7 @@ for (const c of CASES) {
       ok(change && !change.full, "a small update, not a full frame");
       deepStrictEqual(change.rects.map((r) => [r.x, r.y, r.width, r.height]), [c.square]);
       const changed = picture(c.width, c.height, c.qemuScale, (x, y) => c.pixel(x, y, true));
-      strictEqual(firstDifference(await qemuScreen(qemu), changed), null, "QEMU after the change");
+      strictEqual(firstDifference(await screendump(qemu), changed), null, "QEMU after the change");
 
       await press();
       await step("back to text");

@@ -1,25 +1,9 @@
 import { strictEqual } from "node:assert";
 import { colorParams, detectColorDepth, nearest16, nearest256, paletteRgb, sgr } from "./colors.ts";
 import { ATTR, DEFAULT_COLOR, rgb } from "./style.ts";
+import { VGA_PALETTE } from "./testing.ts";
 
-const VGA = [
-  0x000000,
-  0x0000aa,
-  0x00aa00,
-  0x00aaaa,
-  0xaa0000,
-  0xaa00aa,
-  0xaa5500,
-  0xaaaaaa,
-  0x555555,
-  0x5555ff,
-  0x55ff55,
-  0x55ffff,
-  0xff5555,
-  0xff55ff,
-  0xffff55,
-  0xffffff,
-];
+const VGA = VGA_PALETTE;
 
 Deno.test("colour depth: NO_COLOR wins, then COLORTERM, then TERM", () => {
   strictEqual(detectColorDepth({ NO_COLOR: "1", COLORTERM: "truecolor" }), "none");
