@@ -10,7 +10,7 @@ import type { DiskConfig, MachineConfig } from "../machine/config.ts";
 import { Machine } from "../machine/machine.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { kvmTest } from "./kvm_available.ts";
-import { runVmrun } from "./vmrun_process.ts";
+import { runVmrun, VmrunProcess } from "./vmrun_process.ts";
 
 const INTERFACES = ["ide", "virtio"] as const;
 
@@ -154,4 +154,17 @@ kvmTest("SeaBIOS boots an El Torito CD-ROM (.iso) through the IDE ATAPI drive", 
   strictEqual(r.stdout, "vmrun booted from the CD\r\n", r.stderr);
   strictEqual(r.code, 9);
   deepStrictEqual(Deno.readFileSync(iso), before);
+});
+
+kvmTest("the quick start's demo guest echoes COM1 input and powers off on q", async () => {
+  const p = new VmrunProcess(["--headless", "--snapshot", "--timeout", "120", fixture("demo")], {
+    killAfterMs: 150_000,
+  });
+  await p.waitForStdout("q powers off.", 120_000);
+  await p.write("abc");
+  await p.waitForStdout("abc");
+  await p.write("q");
+  const r = await p.finished();
+  strictEqual(r.code, 0, r.stderr);
+  ok(r.stdout.endsWith("abc\r\nbye\r\n"), JSON.stringify(r.stdout));
 });
