@@ -105,6 +105,13 @@ export async function runTui(req: RunRequest): Promise<number> {
   // Ask the terminal what it can show only where the answer matters (auto, sixel, kitty).
   let caps = UNPROBED;
   let typed: Uint8Array = new Uint8Array(0);
+  // A stop signal during the probe is kept and acted on once the handlers are in place.
+  let earlySignal: StopSignal | null = null;
+  const early = STOP_SIGNALS.map((sig) => {
+    const f = () => earlySignal ??= sig;
+    Deno.addSignalListener(sig, f);
+    return [sig, f] as const;
+  });
   if (req.display === "auto" || req.display === "sixel" || req.display === "kitty") {
     const p = stdinProbe();
     try {
@@ -113,7 +120,10 @@ export async function runTui(req: RunRequest): Promise<number> {
       p.close();
     }
   }
-  const renderer = createRenderer(chooseDisplay(req.display, caps), depth);
+  for (const [sig, f] of early) Deno.removeSignalListener(sig, f);
+  // NO_COLOR: pixels in colour would defeat it; the pane shows the mode instead.
+  const display = depth === "none" ? "text" : chooseDisplay(req.display, caps);
+  const renderer = createRenderer(display, depth);
   let cell = cellSize(caps);
   const painter = renderer && new GraphicsPainter({
     renderer,
@@ -158,6 +168,7 @@ export async function runTui(req: RunRequest): Promise<number> {
     controller?.resize();
   };
   Deno.addSignalListener("SIGWINCH", onResize);
+  if (earlySignal) onSignal.get(earlySignal)!();
   // A crash anywhere must still give the terminal back.
   const onCrash = (e: ErrorEvent | PromiseRejectionEvent) => {
     e.preventDefault();

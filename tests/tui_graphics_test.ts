@@ -100,3 +100,19 @@ kvmTest(
     }
   },
 );
+
+kvmTest(
+  "tui: with NO_COLOR a graphics mode shows its placeholder, never coloured pixels",
+  async () => {
+    const p = new PtyVmrun(["--display", "blocks", fixture("mode13")], {
+      env: { COLORTERM: "truecolor", NO_COLOR: "1" },
+    });
+    try {
+      await p.waitFor("the graphics placeholder", () => /graphics/i.test(p.screen()), 60_000);
+      for (let y = 2; y < 27; y++) ok(!p.row(y).includes("▀"), `no half-blocks: ${p.row(y)}`);
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);
