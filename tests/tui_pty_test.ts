@@ -26,10 +26,10 @@ kvmTest(
   async () => {
     const p = new PtyVmrun([fixture("keys")], { env: TRUECOLOR });
     try {
-      await p.waitForText("keys?");
       // The screen pane's content starts at column 1, row 2 (header, then the border).
+      // COM1 shows "keys?" before the next screen snapshot does: wait for the screen.
+      await p.waitFor("keys? on the screen", () => p.row(4).startsWith("│keys?"));
       ok(p.row(2).startsWith("│SeaBIOS (version"), p.row(2));
-      ok(p.row(4).startsWith("│keys?"), p.row(4));
       const c = p.cell(1, 2);
       // Attribute 07: light grey on black, as the VGA's DAC has them, in 24-bit colour.
       deepStrictEqual(
