@@ -7,7 +7,6 @@
 
 import type { Bus } from "../devices/bus.ts";
 import type { AccessSize } from "../devices/types.ts";
-import type { IoExit, MmioExit } from "../kvm/exits.ts";
 import { LAYOUTS } from "../kvm/structs.ts";
 
 const R = LAYOUTS.kvm_run.fields;
@@ -47,20 +46,6 @@ export class ExitStats {
   }
 }
 
-/** Performs a port-I/O exit against `bus`. */
-export function handleIo(bus: Bus, run: Uint8Array, view: DataView, exit: IoExit): void {
-  portIo(
-    bus,
-    run,
-    view,
-    exit.direction === "out",
-    exit.size,
-    exit.port,
-    exit.count,
-    exit.dataOffset,
-  );
-}
-
 /** The port of the port-I/O exit in a `kvm_run` page. */
 export function ioExitPort(view: DataView): number {
   return view.getUint16(IO_PORT, true);
@@ -68,8 +53,7 @@ export function ioExitPort(view: DataView): number {
 
 /**
  * Performs the port-I/O exit described in a `kvm_run` page, read straight
- * from the page: the same as {@link handleIo} on `decodeExit(view)`, without
- * allocating the decoded exit.
+ * from the page without allocating a decoded exit.
  */
 export function handleIoExit(bus: Bus, run: Uint8Array, view: DataView): void {
   portIo(
@@ -117,15 +101,10 @@ function portIo(
   }
 }
 
-/** Performs an MMIO exit against `bus`; 8-byte accesses become two 4-byte ones. */
-export function handleMmio(bus: Bus, view: DataView, exit: MmioExit): void {
-  mmio(bus, view, exit.addr, exit.len, exit.isWrite);
-}
-
 /**
  * Performs the MMIO exit described in a `kvm_run` page, read straight from
- * the page: the same as {@link handleMmio} on `decodeExit(view)`, without
- * allocating the decoded exit.
+ * the page without allocating a decoded exit; 8-byte accesses become two
+ * 4-byte ones.
  */
 export function handleMmioExit(bus: Bus, view: DataView): void {
   mmio(

@@ -3,7 +3,7 @@ import { Bus } from "../devices/bus.ts";
 import type { AccessSize, BusDevice } from "../devices/types.ts";
 import type { IoExit, MmioExit } from "../kvm/exits.ts";
 import { LAYOUTS } from "../kvm/structs.ts";
-import { ExitStats, handleIo, handleMmio } from "./exit_handler.ts";
+import { ExitStats, handleIoExit, handleMmioExit } from "./exit_handler.ts";
 
 const MMIO_DATA = LAYOUTS.kvm_run.fields["mmio.data"];
 /** Where KVM puts port I/O data: the page after the kvm_run header. */
@@ -44,6 +44,26 @@ class BlockProbe extends Probe {
 function fakeRun(): { run: Uint8Array; view: DataView } {
   const run = new Uint8Array(2 * 4096);
   return { run, view: new DataView(run.buffer) };
+}
+
+const F = LAYOUTS.kvm_run.fields;
+
+/** Lays a decoded port-I/O exit out in the kvm_run page as KVM does, then handles it. */
+function handleIo(bus: Bus, run: Uint8Array, view: DataView, exit: IoExit): void {
+  view.setUint8(F["io.direction"], exit.direction === "out" ? 1 : 0);
+  view.setUint8(F["io.size"], exit.size);
+  view.setUint16(F["io.port"], exit.port, true);
+  view.setUint32(F["io.count"], exit.count, true);
+  view.setBigUint64(F["io.data_offset"], BigInt(exit.dataOffset), true);
+  handleIoExit(bus, run, view);
+}
+
+/** Lays a decoded MMIO exit out in the kvm_run page as KVM does, then handles it. */
+function handleMmio(bus: Bus, view: DataView, exit: MmioExit): void {
+  view.setBigUint64(F["mmio.phys_addr"], BigInt(exit.addr), true);
+  view.setUint32(F["mmio.len"], exit.len, true);
+  view.setUint8(F["mmio.is_write"], exit.isWrite ? 1 : 0);
+  handleMmioExit(bus, view);
 }
 
 function io(
