@@ -44,6 +44,42 @@ export interface Stateful {
 }
 
 /**
+ * A device's saved state: plain data only (numbers, strings, booleans, null,
+ * arrays, nested plain objects and `Uint8Array`s), so it survives structured
+ * clone and the save-file encoder. `version` is the format version of that
+ * device's state; restore refuses versions it does not know.
+ */
+export interface DeviceState {
+  readonly version: number;
+}
+
+/**
+ * A device with a typed, versioned snapshot and an exact restore. The
+ * snapshot holds everything a guest can observe (registers, FIFOs, latches,
+ * IRQ levels, DMA progress); timer deadlines are absolute nanoseconds on the
+ * injected clock, which a restored machine resumes at the saved time.
+ */
+export interface Snapshotting<S extends DeviceState> {
+  /** A deep copy of the device's state; never a live reference to internals. */
+  snapshot(): S;
+  /**
+   * Puts the device back into `state`: re-arms its timers at the saved
+   * deadlines and re-drives its interrupt lines to the saved levels.
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: S): void;
+}
+
+/** A saved device state that cannot be restored (unknown version, wrong shape). */
+export class StateError extends Error {
+  /** @param device which device refused, @param message why */
+  constructor(readonly device: string, message: string) {
+    super(`${device}: ${message}`);
+    this.name = "StateError";
+  }
+}
+
+/**
  * An interrupt request line. The device drives its level; the board turns
  * level changes into KVM_IRQ_LINE calls (edge-triggered ISA inputs see the
  * rising edge).
