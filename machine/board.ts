@@ -37,6 +37,7 @@ import { mapBios } from "./firmware.ts";
 import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { cmosDisks } from "./ide_drives.ts";
+import { vcpuCpuid } from "./cpuid.ts";
 import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
@@ -147,7 +148,7 @@ export class Board {
       mapBios(vm, env.ram, fw.biosRom, fw.bios, readonlyMem);
     }
     const vcpu = vm.createVcpu(0);
-    vcpu.setCpuid(env.kvm.supportedCpuid());
+    vcpu.setCpuid(vcpuCpuid(env.kvm.supportedCpuid(), 0, config.cpus));
     this.vcpus.push(vcpu);
 
     const layout = env.ram.layout;
