@@ -60,7 +60,9 @@ export class FileBackend implements BlockBackend {
   }
 }
 
-const CHUNK = 4096;
+/** The overlay's unit: a write copies in whole chunks of this many bytes. */
+export const OVERLAY_CHUNK = 4096;
+const CHUNK = OVERLAY_CHUNK;
 
 /** Copy-on-write over another backend: writes stay in memory, reads see them. */
 export class SnapshotBackend implements BlockBackend {
@@ -110,5 +112,24 @@ export class SnapshotBackend implements BlockBackend {
   /** Bytes held in memory. */
   get overlayBytes(): number {
     return this.#chunks.size * CHUNK;
+  }
+
+  /** The changed chunks by index (live: for a save taken while the guest is paused). */
+  overlay(): ReadonlyMap<number, Uint8Array> {
+    return this.#chunks;
+  }
+
+  /**
+   * Replaces the overlay with saved chunks.
+   * @throws {RangeError} for a chunk of the wrong size or past the end of the disk
+   */
+  loadOverlay(chunks: ReadonlyMap<number, Uint8Array>): void {
+    for (const [index, chunk] of chunks) {
+      if (chunk.length !== CHUNK || index < 0 || index * CHUNK >= this.size) {
+        throw new RangeError(`overlay chunk ${index} does not fit this disk`);
+      }
+    }
+    this.#chunks.clear();
+    for (const [index, chunk] of chunks) this.#chunks.set(index, chunk.slice());
   }
 }
