@@ -179,8 +179,21 @@ export function restoreVcpuState(vcpu: Vcpu, state: VcpuState): void {
 
   if (state.cpuid.length > 0) vcpu.setCpuid(state.cpuid);
   if (state.tscKhz !== undefined && kvm.checkExtension(KVM_CAP.KVM_CAP_GET_TSC_KHZ) > 0) {
-    // Same host, same rate: only a different rate needs TSC scaling.
-    if (vcpu.getTscKhz() !== state.tscKhz) vcpu.setTscKhz(state.tscKhz);
+    // Same host, same rate. KVM takes a rate within its tolerance (250 ppm)
+    // as is; beyond that it needs TSC scaling (KVM_CAP_TSC_CONTROL).
+    const now = vcpu.getTscKhz();
+    if (now !== state.tscKhz) {
+      try {
+        vcpu.setTscKhz(state.tscKhz);
+      } catch (e) {
+        if (!(e instanceof KvmError)) throw e;
+        throw new KvmError(
+          e.call,
+          e.errno,
+          `the state's TSC runs at ${state.tscKhz} kHz, this host's at ${now} kHz`,
+        );
+      }
+    }
   }
   vcpu.setSregs(new KvmSregs(blob("sregs", state.sregs, LAYOUTS.kvm_sregs.size)));
   vcpu.setRegs(new KvmRegs(blob("regs", state.regs, LAYOUTS.kvm_regs.size)));

@@ -57,13 +57,6 @@ const CPU_PHASE1 = [
   [0xc7, 0x05, 0x20, 0x03, 0xe0, 0xfe, 0xef, 0x00, 0x01, 0x00], // LVT timer: masked, vector 0xef
   [0xc7, 0x05, 0x80, 0x03, 0xe0, 0xfe, 0xff, 0xff, 0xff, 0x7f], // timer initial count
 ].flat();
-/** XCR0 = x87|SSE|AVX (only where the guest may have AVX). */
-const AVX_PHASE1 = [
-  [0x31, 0xc9], // xor ecx, ecx
-  [0xb8, 0x07, 0x00, 0x00, 0x00], // mov eax, 7
-  [0x31, 0xd2], // xor edx, edx
-  [0x0f, 0x01, 0xd1], // xsetbv
-].flat();
 const GPR_PHASE1 = [
   [0xb8, 0x11, 0x11, 0x11, 0x11], // mov eax, 0x11111111
   [0xbb, 0x22, 0x22, 0x22, 0x22], // mov ebx, 0x22222222
@@ -156,8 +149,8 @@ function machine(): Guest {
   }
 }
 
-/** Loads `program` at CODE and enters flat 32-bit protected mode with SSE (and XSAVE) enabled. */
-function protectedModeGuest(program: number[], osxsave: boolean): Guest {
+/** Loads `program` at CODE and enters flat 32-bit protected mode with SSE enabled. */
+function protectedModeGuest(program: number[]): Guest {
   const g = machine();
   const dv = new DataView(g.ram.buffer);
   dv.setBigUint64(GDT + 8, 0x00cf9b000000ffffn, true); // flat code
@@ -194,7 +187,7 @@ function protectedModeGuest(program: number[], osxsave: boolean): Guest {
   sv.setBigUint64(LAYOUTS.kvm_sregs.fields.gdt, BigInt(GDT), true);
   sv.setUint16(LAYOUTS.kvm_sregs.fields.gdt + LAYOUTS.kvm_dtable.fields.limit, 23, true);
   sregs.setControl("cr0", 0x13); // PE | MP | ET
-  sregs.setControl("cr4", (1 << 9) | (1 << 10) | (osxsave ? 1 << 18 : 0)); // OSFXSR | OSXMMEXCPT
+  sregs.setControl("cr4", (1 << 9) | (1 << 10)); // OSFXSR | OSXMMEXCPT
   g.vcpu.setSregs(sregs);
   const regs = g.vcpu.getRegs();
   regs.set("rip", CODE);
@@ -210,10 +203,11 @@ function expectOut(exit: VcpuExit, port: number): void {
   }
 }
 
-/** Whether KVM lets a guest have AVX (CPUID.1:ECX.XSAVE and .AVX). */
-function guestAvx(kvm: Kvm): boolean {
-  const leaf1 = kvm.supportedCpuid().find((e) => e.function === 1);
-  return leaf1 !== undefined && ((leaf1.ecx >>> 26) & 1) === 1 && ((leaf1.ecx >>> 28) & 1) === 1;
+/** Whether this KVM saves XSAVE images and XCRs, and has an AVX component to put in one. */
+function xsaveWithAvx(kvm: Kvm): boolean {
+  return kvm.checkExtension(KVM_CAP.KVM_CAP_XSAVE) > 0 &&
+    kvm.checkExtension(KVM_CAP.KVM_CAP_XCRS) > 0 &&
+    kvm.supportedCpuid().some((e) => e.function === 0xd && e.index === 2 && e.ebx > 0);
 }
 
 /** CPUID.(EAX=0Dh,ECX=2).EBX: where the AVX upper halves sit in an XSAVE image. */
@@ -234,11 +228,11 @@ kvmTest(
   "a vCPU saved at an I/O exit and restored into a fresh VM continues exactly like the original",
   () => {
     const probe = Kvm.open();
-    const avx = guestAvx(probe) && probe.checkExtension(KVM_CAP.KVM_CAP_XSAVE) > 0;
+    const avx = xsaveWithAvx(probe);
     probe.close();
-    const phase1 = [...CPU_PHASE1, ...(avx ? AVX_PHASE1 : []), ...GPR_PHASE1];
+    const phase1 = [...CPU_PHASE1, ...GPR_PHASE1];
     const program = [...phase1, ...CPU_PHASE2];
-    const a = protectedModeGuest(program, avx);
+    const a = protectedModeGuest(program);
     let b: Guest | undefined;
     try {
       // Values only a real restore can carry over. (A PVM-backed KVM runs the
@@ -253,7 +247,9 @@ kvmTest(
       clock.clock = BIG_CLOCK_NS;
       a.vm.setClock(clock);
       if (avx) {
-        // The guest cannot load a YMM register here (no VEX in the emulator): the host does.
+        // The guest cannot load a YMM register here (PVM offers it no XSAVE, and the
+        // emulator has no VEX): the host puts XCR0 = x87|SSE|AVX and ymm5's upper half.
+        a.vcpu.setXcrs([{ xcr: 0, value: 7n }]);
         const img = a.vcpu.getXsave();
         img.bytes.set(YMM_HIGH_PATTERN, avxOffset(a.kvm) + 5 * 16);
         new DataView(img.bytes.buffer).setBigUint64(FXSAVE.xstateBv, img.xstateBv | 4n, true);
@@ -359,8 +355,29 @@ kvmTest(
   },
 );
 
+kvmTest("without an XSAVE image the FPU state travels through KVM_GET/SET_FPU", () => {
+  const a = protectedModeGuest([...CPU_PHASE1, ...GPR_PHASE1]);
+  let b: Guest | undefined;
+  try {
+    expectOut(a.vcpu.run(), 0x80);
+    const { xsave: _, ...rest } = a.vcpu.saveState();
+    const state: VcpuState = { ...rest, fpu: a.vcpu.getFpu().bytes };
+    b = machine();
+    notDeepStrictEqual(b.vcpu.getFpu().xmm(3), new Uint8Array(XMM_PATTERN));
+    b.vcpu.restoreState(state);
+    const fpu = b.vcpu.getFpu();
+    deepStrictEqual(fpu.xmm(3), new Uint8Array(XMM_PATTERN));
+    strictEqual(fpu.fcw, 0x037f);
+    deepStrictEqual([...fpu.bytes.subarray(0, 10)], PI_80, "x87 st0");
+    deepStrictEqual(b.vcpu.getRegs().toJSON(), a.vcpu.getRegs().toJSON());
+  } finally {
+    b?.close();
+    a.close();
+  }
+});
+
 kvmTest("PIC, IOAPIC and PIT programmed by a guest survive save and restore into a new VM", () => {
-  const a = protectedModeGuest(CHIPS_PROGRAM, false);
+  const a = protectedModeGuest(CHIPS_PROGRAM);
   let b: Guest | undefined;
   try {
     expectOut(a.vcpu.run(), 0x80);
@@ -447,6 +464,21 @@ kvmTest("restoreState refuses states it cannot put back, naming what is wrong", 
       () => g.vm.restoreState({ ...vmState, pit: new Uint8Array(8) }),
       (e: unknown) => e instanceof KvmStateError && /pit is 8 bytes/.test(e.message),
     );
+    // Half the TSC rate: only a KVM with TSC scaling can do that.
+    if (state.tscKhz !== undefined) {
+      const half = Math.floor(state.tscKhz / 2);
+      if (g.kvm.checkExtension(KVM_CAP.KVM_CAP_TSC_CONTROL) === 0) {
+        throws(
+          () => g.vcpu.restoreState({ ...state, tscKhz: half }),
+          (e: unknown) =>
+            e instanceof KvmError && e.call === "KVM_SET_TSC_KHZ" &&
+            e.message.includes(`TSC runs at ${half} kHz, this host's at ${state.tscKhz} kHz`),
+        );
+      } else {
+        g.vcpu.restoreState({ ...state, tscKhz: half });
+        strictEqual(g.vcpu.getTscKhz(), half);
+      }
+    }
     // An MSR KVM does not know: the error names it.
     throws(
       () =>
