@@ -70,7 +70,10 @@ export interface VcpuState {
   readonly sregs: Uint8Array<ArrayBuffer>;
   /** `struct kvm_xsave` (4096 bytes or KVM_CAP_XSAVE2's size); absent without KVM_CAP_XSAVE. */
   readonly xsave?: Uint8Array<ArrayBuffer>;
-  /** `struct kvm_fpu`, carried instead of `xsave` where KVM has no XSAVE. */
+  /**
+   * `struct kvm_fpu`, carried instead of `xsave` where KVM has no XSAVE.
+   * KVM_GET/SET_FPU leave MXCSR out, so on such a host it is not carried.
+   */
   readonly fpu?: Uint8Array<ArrayBuffer>;
   /** `struct kvm_xcrs`, where KVM_CAP_XCRS is offered. */
   readonly xcrs?: Uint8Array<ArrayBuffer>;
@@ -143,8 +146,8 @@ export function saveVcpuState(vcpu: Vcpu): VcpuState {
     id: vcpu.id,
     cpuid: vcpu.getCpuid(),
     ...(has(KVM_CAP.KVM_CAP_GET_TSC_KHZ) ? { tscKhz: vcpu.getTscKhz() } : {}),
-    regs: copyBytes(vcpu.getRegs().bytes),
-    sregs: copyBytes(vcpu.getSregs().bytes),
+    regs: vcpu.getRegs().bytes,
+    sregs: vcpu.getSregs().bytes,
     ...(xsave ? { xsave } : { fpu: vcpu.getFpu().bytes }),
     ...(has(KVM_CAP.KVM_CAP_XCRS) ? { xcrs: encodeXcrs(vcpu.getXcrs()) } : {}),
     ...(vcpu.vm.hasIrqchip ? { lapic: vcpu.getLapic().bytes } : {}),

@@ -56,7 +56,7 @@ export class KvmFpu extends StructView {
   set fcw(v: number) {
     this.view.setUint16(L.kvm_fpu.fields.fcw, v, true);
   }
-  /** SSE control and status. */
+  /** SSE control and status (KVM_GET_FPU leaves it 0 and KVM_SET_FPU ignores it). */
   get mxcsr(): number {
     return this.view.getUint32(L.kvm_fpu.fields.mxcsr, true);
   }
