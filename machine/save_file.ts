@@ -111,19 +111,13 @@ export function readSaveFile(
   input: SyncReader,
   options: {
     readonly checkHeader?: (header: unknown) => void;
+    /** Called with the state as soon as it is read, before any memory. */
+    readonly onState?: (state: unknown) => void;
     readonly memoryTarget: (name: string) => Uint8Array | null;
   },
 ): SavedVm {
   const r = new ExactReader(input);
-  const magic = decoder.decode(r.bytes(SAVE_MAGIC.length, "the file is empty"));
-  if (magic !== SAVE_MAGIC) throw new SaveFileError("not a vmrun save file");
-  const version = r.u32();
-  if (version > SAVE_FORMAT_VERSION) {
-    throw new SaveFileError(
-      `save format ${version} is newer than this vmrun reads (${SAVE_FORMAT_VERSION})`,
-    );
-  }
-  if (version < 1) throw new SaveFileError(`save format ${version} is not one vmrun wrote`);
+  readPreamble(r);
   let header: unknown = undefined;
   let state: unknown = undefined;
   const overlays: OverlayImage[] = [];
@@ -139,6 +133,7 @@ export function readSaveFile(
         break;
       case TAG.STATE:
         state = plain(r.bytes(length));
+        options.onState?.(state);
         break;
       case TAG.MEMORY: {
         const target = options.memoryTarget(name);
@@ -158,6 +153,33 @@ export function readSaveFile(
         throw new SaveFileError(`the save file has an unknown section '${tag.trim()}'`);
     }
   }
+}
+
+/**
+ * Reads only the magic, the format version and the header section: what a
+ * caller needs to know before it commits to a restore.
+ * @throws {SaveFileError} for a truncated, foreign or newer file
+ */
+export function readSaveHeader(input: SyncReader): unknown {
+  const r = new ExactReader(input);
+  readPreamble(r);
+  const tag = decoder.decode(r.bytes(4));
+  const name = r.bytes(r.u32());
+  const length = r.u64();
+  if (tag !== TAG.HEADER || name.length !== 0) throw new SaveFileError("damaged save file: header");
+  return plain(r.bytes(length));
+}
+
+function readPreamble(r: ExactReader): void {
+  const magic = decoder.decode(r.bytes(SAVE_MAGIC.length, "the file is empty"));
+  if (magic !== SAVE_MAGIC) throw new SaveFileError("not a vmrun save file");
+  const version = r.u32();
+  if (version > SAVE_FORMAT_VERSION) {
+    throw new SaveFileError(
+      `save format ${version} is newer than this vmrun reads (${SAVE_FORMAT_VERSION})`,
+    );
+  }
+  if (version < 1) throw new SaveFileError(`save format ${version} is not one vmrun wrote`);
 }
 
 function plain(bytes: Uint8Array): unknown {

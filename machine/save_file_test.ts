@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   readSaveFile,
+  readSaveHeader,
   SAVE_FORMAT_VERSION,
   SAVE_PAGE_SIZE,
   SaveFileError,
@@ -166,4 +167,19 @@ Deno.test("checkHeader can refuse before memory is read", () => {
     /the image changed/,
   );
   assert.equal(asked, false);
+});
+
+Deno.test("readSaveHeader reads the header alone, and the state is seen before memory", () => {
+  const bytes = validFile();
+  assert.deepEqual(readSaveHeader(reader(bytes)), header);
+  assert.throws(() => readSaveHeader(reader(bytes.subarray(0, 20))), SaveFileError);
+  const order: string[] = [];
+  readSaveFile(reader(bytes), {
+    onState: () => order.push("state"),
+    memoryTarget: (name) => {
+      order.push(name);
+      return new Uint8Array(1 << 20);
+    },
+  });
+  assert.deepEqual(order, ["state", "ram"]);
 });
