@@ -15,7 +15,7 @@ Deno.test("an untouched image is the same; written, resized, replaced or gone on
   const later = new Date(Date.now() + 5000);
   Deno.utimeSync(paths[1], later, later);
   Deno.truncateSync(paths[2], 8192);
-  Deno.removeSync(paths[3]);
+  // Made while the old file still holds its inode, then renamed over it.
   Deno.writeFileSync(`${dir}/new`, new Uint8Array(4096));
   Deno.renameSync(`${dir}/new`, paths[3]);
   Deno.removeSync(paths[4]);
