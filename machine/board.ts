@@ -15,7 +15,16 @@ import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
 import { type Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
 import { ResetControl } from "../devices/system_control.ts";
-import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
+import {
+  type BlockBackend,
+  type BusDevice,
+  type DeviceState,
+  type IrqLine,
+  type Json,
+  type Snapshotting,
+  StateError,
+} from "../devices/types.ts";
+import type { VcpuState, VmState } from "../kvm/state.ts";
 import type { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import type { VgaPci } from "../devices/vga/vga_pci.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
@@ -118,6 +127,16 @@ export interface BoardState {
     pio: { reads: number; writes: number };
     mmio: { reads: number; writes: number };
   };
+}
+
+/** The saved state of a board: every device's typed state, then the KVM side. */
+export interface BoardSnapshot {
+  readonly version: 1;
+  readonly devices: { readonly [K in keyof PcDevices]: DeviceState };
+  readonly virtioBlk: readonly DeviceState[];
+  /** The in-kernel PIC, IOAPIC, PIT and clock. */
+  readonly vm: VmState;
+  readonly vcpus: readonly VcpuState[];
 }
 
 /** A built board. */
@@ -348,6 +367,50 @@ export class Board {
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
     };
+  }
+
+  /**
+   * Every device's state and the VM's and vCPUs' KVM state; call from the
+   * vCPU thread between two runs.
+   */
+  snapshot(): BoardSnapshot {
+    const devices: Record<string, DeviceState> = {};
+    for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
+      devices[name] = (this.devices[name] as Snapshotting<DeviceState>).snapshot();
+    }
+    return {
+      version: 1,
+      devices: devices as BoardSnapshot["devices"],
+      virtioBlk: this.devices.virtioBlk.map((b) => b.snapshot()),
+      vm: this.vm.saveState(),
+      vcpus: this.vcpus.map((v) => v.saveState()),
+    };
+  }
+
+  /**
+   * Puts a freshly built board (same configuration) into a saved state:
+   * devices first (they re-drive their interrupt lines and BARs), then the
+   * in-kernel irqchip, PIT and clock over whatever those lines did, then the
+   * vCPUs (a restored IOAPIC may deliver to a LAPIC the vCPU state then sets).
+   * @throws {StateError} for a state this build cannot restore
+   */
+  restore(s: BoardSnapshot): void {
+    if (s?.version !== 1) throw new StateError("board", `unknown state version ${s?.version}`);
+    for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
+      const state = s.devices[name];
+      if (!state) throw new StateError("board", `the saved state has no ${name}`);
+      (this.devices[name] as Snapshotting<DeviceState>).restore(state);
+    }
+    if (s.virtioBlk.length !== this.devices.virtioBlk.length) {
+      throw new StateError("board", "the saved state has another number of virtio disks");
+    }
+    this.devices.virtioBlk.forEach((b, i) => b.restore(s.virtioBlk[i] as never));
+    this.vm.restoreState(s.vm);
+    if (s.vcpus.length !== this.vcpus.length) {
+      throw new StateError("board", "the saved state has another number of vCPUs");
+    }
+    this.vcpus.forEach((v, i) => v.restoreState(s.vcpus[i]));
+    this.frames.invalidate();
   }
 
   /** Closes the vCPUs and the VM. RAM and firmware stay with the environment. */

@@ -112,7 +112,9 @@ export type MailMessage =
   | { type: "screenshot"; id: number }
   /** What the graphics frame changed since the last one (all of it when `full`). */
   | { type: "frame"; id: number; full: boolean }
-  | { type: "keys"; events: { key: string; down: boolean }[] };
+  | { type: "keys"; events: { key: string; down: boolean }[] }
+  /** Answered by a "saved" or "save-failed" event with the same id. */
+  | { type: "save"; id: number; path: string; stop: boolean };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

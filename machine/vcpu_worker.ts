@@ -36,11 +36,18 @@ import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_hand
 import { GuestRam } from "./guest_ram.ts";
 import { publishRunAddress, retractRunAddress } from "./kick.ts";
 import { ramLayout } from "./memory_map.ts";
+import { OVERLAY_CHUNK, SnapshotBackend } from "./disk_backend.ts";
+import { diskIdentities } from "./disk_identity.ts";
+import { readSaveFile, type SaveContents, SaveFileError, writeSaveFile } from "./save_file.ts";
+import { checkSavedState, REGION, type SavedMachineState, type SaveHeader } from "./saved_vm.ts";
+import { VMRUN_VERSION } from "./version.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
   readonly config: MachineConfig;
   readonly buffers: ControlBuffers;
+  /** Carry on from this save file instead of powering on (its header gave `config`). */
+  readonly restorePath?: string;
 }
 
 /** Per-vCPU figures for the stats pane. */
@@ -66,7 +73,10 @@ export type WorkerEvent =
   | { type: "warning"; message: string }
   /** The firmware's screen says it found nothing to boot. */
   | { type: "boot-failed"; message: string }
-  | { type: "exit"; exit: GuestExit };
+  | { type: "exit"; exit: GuestExit }
+  /** A save finished: the file's size and how long the guest was held. */
+  | { type: "saved"; id: number; bytes: number; ms: number }
+  | { type: "save-failed"; id: number; message: string };
 
 const SERIAL_FLUSH_NS = 2_000_000;
 /** KVM_MP_STATE_HALTED: the in-kernel irqchip keeps a halted vCPU inside KVM_RUN. */
@@ -76,6 +86,14 @@ const CMOS_RAM_START = 0x0e;
 const BOOT_FAILURE_POLL_NS = 500_000_000;
 const BOOT_FAILURE = /No bootable device|Boot failed/;
 const SERIAL_FLUSH_BYTES = 4096;
+
+const NO_FIRMWARE: FirmwareImages = { bios: null, biosRom: null, vgaBios: null };
+
+/** The firmware images a save file carries, with fresh ROM memory for the BIOS. */
+function savedFirmware(s: SavedMachineState): FirmwareImages {
+  const { bios, vgaBios } = s.firmware;
+  return { bios, vgaBios, biosRom: bios ? mapAnonymous(bios.length) : null };
+}
 
 function post(e: WorkerEvent): void {
   self.postMessage(e);
@@ -99,9 +117,11 @@ class MachineLoop {
   readonly ram: GuestRam;
   readonly ramHost;
   clock = new SteppedClock();
-  readonly originMs = ControlViews.wallMs();
+  /** Wall time (ms) at which the device clock read 0; a restore moves it back. */
+  originMs = ControlViews.wallMs();
   /** From `performance.now()` to ms since {@link originMs}. */
-  readonly timeOriginOffsetMs = performance.timeOrigin - this.originMs;
+  timeOriginOffsetMs = performance.timeOrigin - this.originMs;
+  readonly restorePath: string | null;
   readonly stats = new ExitStats();
   board!: Board;
   exit: GuestExit | null = null;
@@ -121,7 +141,9 @@ class MachineLoop {
     const layout = ramLayout(this.config.memoryBytes);
     this.ramHost = mapAnonymous(layout.total);
     this.ram = new GuestRam(layout, this.ramHost.buffer);
-    this.firmware = loadFirmware(this.config);
+    this.restorePath = init.restorePath ?? null;
+    // A restore takes the firmware the saved guest ran from the save file.
+    this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
     this.disks = openDisks(this.config);
   }
 
@@ -135,7 +157,8 @@ class MachineLoop {
   }
 
   #run(): GuestExit {
-    this.build();
+    if (this.restorePath) this.restore(this.restorePath);
+    else this.build();
     this.setState("running");
     const ints = this.ctl.ints;
     for (;;) {
@@ -206,7 +229,114 @@ class MachineLoop {
     return { ...exit, registers: { ...vcpu.getRegs().toJSON(), ...vcpu.getSregs().toJSON() } };
   }
 
-  build(): void {
+  /** Builds the board from a save file and puts everything back as it was saved. */
+  restore(path: string): void {
+    const file = Deno.openSync(path, { read: true });
+    let state: SavedMachineState | null = null;
+    try {
+      const saved = readSaveFile(file, {
+        onState: (raw) => {
+          state = checkSavedState(raw);
+          this.firmware = savedFirmware(state);
+          // The device clock resumes where it stood: timers keep their distances.
+          this.originMs = ControlViews.wallMs() - state.clockNs / 1e6;
+          this.timeOriginOffsetMs = performance.timeOrigin - this.originMs;
+          this.clock = new SteppedClock();
+          this.clock.advanceTo(state.clockNs);
+          this.build(true);
+        },
+        memoryTarget: (name) => this.memoryRegion(name),
+      });
+      for (const o of saved.overlays) {
+        const backend = this.disks[o.disk]?.backend;
+        if (!(backend instanceof SnapshotBackend)) {
+          throw new SaveFileError(
+            `the save file has an overlay for disk ${o.disk}, not a --snapshot disk here`,
+          );
+        }
+        backend.loadOverlay(o.chunks);
+      }
+    } finally {
+      file.close();
+    }
+    const s = state as SavedMachineState | null;
+    if (!s) throw new SaveFileError("the save file has no machine state");
+    this.board.restore(s.board);
+    this.serialIn = [...s.serialIn];
+  }
+
+  /** The host memory behind a save file's memory region. */
+  memoryRegion(name: string): Uint8Array | null {
+    switch (name) {
+      case REGION.RAM:
+        return new Uint8Array(this.ramHost.buffer, 0, this.ram.layout.total);
+      case REGION.VRAM:
+        return this.board.framebuffer.bytes;
+      case REGION.BIOS_ROM: {
+        const rom = this.firmware.biosRom;
+        return rom && this.firmware.bios
+          ? new Uint8Array(rom.buffer, 0, this.firmware.bios.length)
+          : null;
+      }
+    }
+    return null;
+  }
+
+  /** Pauses the guest's world long enough to write it to `path` (atomically, via a rename). */
+  save(m: { id: number; path: string; stop: boolean }): void {
+    const t0 = performance.now();
+    const partial = `${m.path}.partial`;
+    try {
+      this.flushSerial();
+      for (const d of this.disks) d.backend.flush();
+      const file = Deno.openSync(partial, { write: true, create: true, truncate: true });
+      let bytes: number;
+      try {
+        bytes = writeSaveFile(file, this.saveContents());
+        file.syncDataSync();
+      } finally {
+        file.close();
+      }
+      Deno.renameSync(partial, m.path);
+      post({ type: "saved", id: m.id, bytes, ms: performance.now() - t0 });
+      if (m.stop) this.exit ??= { reason: "stopped", code: 0, detail: `saved to ${m.path}` };
+    } catch (e) {
+      try {
+        Deno.removeSync(partial);
+      } catch {
+        // Never created.
+      }
+      post({ type: "save-failed", id: m.id, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  saveContents(): SaveContents {
+    const header: SaveHeader = {
+      vmrunVersion: VMRUN_VERSION,
+      savedAt: new Date().toISOString(),
+      config: this.config,
+      disks: diskIdentities(this.config.disks),
+    };
+    const state: SavedMachineState = {
+      version: 1,
+      clockNs: this.clock.nowNs(),
+      serialIn: this.serialIn,
+      board: this.board.snapshot(),
+      firmware: { bios: this.firmware.bios, vgaBios: this.firmware.vgaBios },
+    };
+    const memory = [REGION.RAM, REGION.VRAM, REGION.BIOS_ROM].flatMap((name) => {
+      const bytes = this.memoryRegion(name);
+      return bytes ? [{ name, bytes }] : [];
+    });
+    const overlays = this.disks.flatMap((d, disk) =>
+      d.backend instanceof SnapshotBackend
+        ? [{ disk, chunkSize: OVERLAY_CHUNK, chunks: d.backend.overlay() }]
+        : []
+    );
+    return { header, state, memory, overlays };
+  }
+
+  build(restoring = false): void {
     // A fresh clock per board: timers of the old devices must never fire.
     const now = this.clock.nowNs();
     this.clock = new SteppedClock();
@@ -231,7 +361,7 @@ class MachineLoop {
     uart.onRxSpace = () => this.feedSerial();
     const vcpu = this.board.vcpus[0];
     // Through the backend, so a --snapshot overlay's boot sector is the one that runs.
-    if (this.config.firmware.kind === "none") {
+    if (this.config.firmware.kind === "none" && !restoring) {
       bootSectorStart(this.ram, vcpu, this.disks[0].backend);
     }
     publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());
@@ -328,6 +458,9 @@ class MachineLoop {
         self.postMessage(e, [rgba.buffer as ArrayBuffer]);
         break;
       }
+      case "save":
+        this.save(m);
+        break;
       case "keys": {
         const kbd = this.board.devices.i8042.keyboard;
         for (const k of m.events) {
