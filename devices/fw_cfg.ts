@@ -376,7 +376,10 @@ export class FwCfg implements BusDevice, Snapshotting<FwCfgState> {
     const dmaAddress = r.bytes("dmaAddress", 8);
     const mine = this.snapshot();
     if (r.bool("dma") !== mine.dma) r.fail("dma", "the DMA interface differs from this machine's");
-    const items = r.objects("items").map((x) => ({ key: x.int("key", 0, 0xffff), size: x.int("size") }));
+    const items = r.objects("items").map((x) => ({
+      key: x.int("key", 0, 0xffff),
+      size: x.int("size"),
+    }));
     const files = r.objects("files").map((f) => {
       const name = f.raw("name");
       if (typeof name !== "string") f.fail("name", "expected a string");
