@@ -399,7 +399,7 @@ export class FwCfg implements BusDevice, Snapshotting<FwCfgState> {
     const writable = r.objects("writableData").map((w) => {
       const key = w.int("selector", 0, 0xffff);
       const entry = this.#items.get(key);
-      if (!entry?.writable) w.fail("selector", "not a writable file");
+      if (!entry?.writable) return w.fail("selector", "not a writable file");
       return { entry, data: w.bytes("data", entry.data.length) };
     });
     if (writable.length !== mine.writableData.length) {

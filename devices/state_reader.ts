@@ -78,11 +78,11 @@ export class StateReader {
   }
 
   /** A copy of a byte array of exactly `length` bytes (any length when omitted). */
-  bytes(key: string, length?: number): Uint8Array {
+  bytes(key: string, length?: number): Uint8Array<ArrayBuffer> {
     const v = this.#s[key];
     if (!(v instanceof Uint8Array)) this.#fail(key, "expected a Uint8Array");
     if (length !== undefined && v.length !== length) this.#fail(key, `expected ${length} bytes`);
-    return v.slice();
+    return new Uint8Array(v);
   }
 
   /** A copy of an array of integers in [min, max], at most `maxLength` long. */

@@ -9,25 +9,30 @@
 
 import { Bus, BusError, type BusRange } from "../devices/bus.ts";
 import type { SteppedClock } from "../devices/clock.ts";
-import { type CmosDiskGeometry, CmosRtc, pcCmosBytes } from "../devices/cmos_rtc.ts";
+import {
+  type CmosDiskGeometry,
+  CmosRtc,
+  type CmosRtcState,
+  pcCmosBytes,
+} from "../devices/cmos_rtc.ts";
 import { defaultGeometry } from "../devices/ide/identify.ts";
-import { DebugExit } from "../devices/debug_exit.ts";
-import { FwCfg } from "../devices/fw_cfg.ts";
+import { DebugExit, type DebugExitState } from "../devices/debug_exit.ts";
+import { FwCfg, type FwCfgState } from "../devices/fw_cfg.ts";
 import { buildPcFwCfg } from "../devices/fw_cfg_pc.ts";
-import { I8042 } from "../devices/i8042.ts";
+import { I8042, type I8042State } from "../devices/i8042.ts";
 import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
 import { I440fx } from "../devices/pci/i440fx.ts";
-import { PciHost } from "../devices/pci/pci_host.ts";
+import { PciHost, type PciHostState } from "../devices/pci/pci_host.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
 import { Piix3 } from "../devices/pci/piix3.ts";
 import { Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
-import { PostCode } from "../devices/post_code.ts";
+import { PostCode, type PostCodeState } from "../devices/post_code.ts";
 import { Port92, ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import type { DriveSpec } from "../devices/ide/ata_channel.ts";
 import { IdeController } from "../devices/ide/ide_controller.ts";
-import { Uart16550a } from "../devices/uart_16550a.ts";
+import { Uart16550a, type UartState } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
@@ -116,17 +121,18 @@ export interface BoardDevices {
   readonly pm: Piix4Pm;
 }
 
-/** A snapshot of every device on the board, as plain JSON. */
+/** A snapshot of every device on the board. */
 export interface BoardState {
-  readonly uart: Json;
-  readonly rtc: Json;
-  readonly i8042: Json;
-  readonly postCode: Json;
-  readonly debugExit: Json;
-  readonly pci: Json;
+  readonly uart: UartState;
+  readonly rtc: CmosRtcState;
+  readonly i8042: I8042State;
+  readonly postCode: PostCodeState;
+  readonly debugExit: DebugExitState;
+  /** CONFIG_ADDRESS and every PCI function's configuration space. */
+  readonly pci: PciHostState;
   readonly vga: Json;
   readonly screen: ScreenState;
-  readonly fwCfg: Json;
+  readonly fwCfg: FwCfgState;
   readonly virtioBlk: Json[];
   readonly ide: Json;
   readonly pio: { name: string; base: number; length: number }[];
@@ -196,7 +202,9 @@ export class Board {
         onSystemReset: () => env.onReset(),
       }),
       postCode: new PostCode(),
-      debugExit: new DebugExit((code) => env.onExit({ reason: "debug-exit", code })),
+      debugExit: new DebugExit((code, detail) =>
+        env.onExit({ reason: "debug-exit", code, ...(detail === undefined ? {} : { detail }) })
+      ),
       pciHost: new PciHost({ resetControl }),
       i440fx: new I440fx(),
       piix3,
@@ -398,15 +406,15 @@ export class Board {
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
     return {
-      uart: d.uart.state(),
-      rtc: d.rtc.state(),
-      i8042: d.i8042.state(),
-      postCode: d.postCode.state(),
-      debugExit: d.debugExit.state(),
-      pci: d.pciHost.state(),
+      uart: d.uart.snapshot(),
+      rtc: d.rtc.snapshot(),
+      i8042: d.i8042.snapshot(),
+      postCode: d.postCode.snapshot(),
+      debugExit: d.debugExit.snapshot(),
+      pci: d.pciHost.snapshot(),
       vga: d.vga.state(),
       screen: screenState(d.vga.vga),
-      fwCfg: d.fwCfg.state(),
+      fwCfg: d.fwCfg.snapshot(),
       virtioBlk: d.virtioBlk.map((b) => b.state()),
       ide: d.ide.state(),
       pio: ranges(this.pio),
