@@ -17,7 +17,7 @@
  * @module
  */
 
-import { readLanes, writeLanes } from "./byte_lanes.ts";
+import { laneByte, readLanes, writeLanes } from "./byte_lanes.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
 import { StateReader } from "./state_reader.ts";
 import type {
@@ -697,8 +697,8 @@ export function pcCmosBytes(options: PcCmosOptions): Map<number, number> {
   const high = ramBytes - low;
   const out = new Map<number, number>();
   const put16 = (index: number, v: number) => {
-    out.set(index, v & 0xff);
-    out.set(index + 1, (v >> 8) & 0xff);
+    out.set(index, laneByte(v, 0));
+    out.set(index + 1, laneByte(v, 1));
   };
 
   out.set(0x0d, D_VRT);

@@ -290,10 +290,10 @@ export class Piix4Pm implements PciFunction, Snapshotting<Piix4PmState> {
         if (at === PM_REG.PM1_STS && byte & PM1_EVT.TMR) this.#overflowsSeen = this.#overflows();
         this.#regs[at] &= ~byte;
       } else if (at === PM_REG.PM1_EN || at === PM_REG.PM1_EN + 1) {
-        this.#regs[at] = byte & (PM1_EN_RW >> ((at - PM_REG.PM1_EN) * 8));
+        this.#regs[at] = byte & laneByte(PM1_EN_RW, at - PM_REG.PM1_EN);
       } else if (at === PM_REG.PM1_CNT || at === PM_REG.PM1_CNT + 1) {
         const high = at === PM_REG.PM1_CNT + 1;
-        this.#regs[at] = byte & (PM1_CNT_RW >> (high ? 8 : 0));
+        this.#regs[at] = byte & laneByte(PM1_CNT_RW, high ? 1 : 0);
         // SLP_TYP and SLP_EN share the high byte, so a byte write there is a whole request.
         if (high && byte & (PM1_CNT.SLP_EN >> 8)) this.#sleep((byte >> (SLP_TYP_SHIFT - 8)) & 7);
       } else {
