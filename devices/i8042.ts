@@ -413,10 +413,17 @@ export class I8042 implements Snapshotting<I8042State> {
     }
   }
 
-  #updateIrq(): void {
+  /** IRQ 1 and IRQ 12 levels: a full output buffer whose port's interrupt is enabled. */
+  #wantedLevels(): [boolean, boolean] {
     const cb = this.commandByte;
-    const kbd = this.#outputFull && !this.#outputAux && (cb & CB_KBD_INT) !== 0;
-    const mouse = this.#outputFull && this.#outputAux && (cb & CB_AUX_INT) !== 0;
+    return [
+      this.#outputFull && !this.#outputAux && (cb & CB_KBD_INT) !== 0,
+      this.#outputFull && this.#outputAux && (cb & CB_AUX_INT) !== 0,
+    ];
+  }
+
+  #updateIrq(): void {
+    const [kbd, mouse] = this.#wantedLevels();
     if (kbd !== this.#kbdLevel) {
       this.#kbdLevel = kbd;
       this.#kbdIrq.set(kbd);
@@ -503,8 +510,7 @@ export class I8042 implements Snapshotting<I8042State> {
     this.#breakPrefix = v.breakPrefix;
     this.#outStored = v.lines;
     this.#setA20(v.a20);
-    this.#kbdLevel = this.#outputFull && !this.#outputAux && (this.commandByte & CB_KBD_INT) !== 0;
-    this.#mouseLevel = this.#outputFull && this.#outputAux && (this.commandByte & CB_AUX_INT) !== 0;
+    [this.#kbdLevel, this.#mouseLevel] = this.#wantedLevels();
     this.#kbdIrq.set(this.#kbdLevel);
     this.#mouseIrq.set(this.#mouseLevel);
   }
