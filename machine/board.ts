@@ -9,7 +9,13 @@
 
 import { Bus, BusError, type BusRange } from "../devices/bus.ts";
 import type { SteppedClock } from "../devices/clock.ts";
-import { pcCmosBytes } from "../devices/cmos_rtc.ts";
+import { type CmosRtcState, pcCmosBytes } from "../devices/cmos_rtc.ts";
+import type { DebugExitState } from "../devices/debug_exit.ts";
+import type { FwCfgState } from "../devices/fw_cfg.ts";
+import type { I8042State } from "../devices/i8042.ts";
+import type { PciHostState } from "../devices/pci/pci_host.ts";
+import type { PostCodeState } from "../devices/post_code.ts";
+import type { UartState } from "../devices/uart_16550a.ts";
 import { buildPcFwCfg } from "../devices/fw_cfg_pc.ts";
 import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
@@ -99,17 +105,18 @@ export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
 }
 
-/** A snapshot of every device on the board, as plain JSON. */
+/** A snapshot of every device on the board. */
 export interface BoardState {
-  readonly uart: Json;
-  readonly rtc: Json;
-  readonly i8042: Json;
-  readonly postCode: Json;
-  readonly debugExit: Json;
-  readonly pci: Json;
+  readonly uart: UartState;
+  readonly rtc: CmosRtcState;
+  readonly i8042: I8042State;
+  readonly postCode: PostCodeState;
+  readonly debugExit: DebugExitState;
+  /** CONFIG_ADDRESS and every PCI function's configuration space. */
+  readonly pci: PciHostState;
   readonly vga: Json;
   readonly screen: ScreenState;
-  readonly fwCfg: Json;
+  readonly fwCfg: FwCfgState;
   readonly virtioBlk: Json[];
   readonly ide: Json;
   readonly pio: { name: string; base: number; length: number }[];
@@ -333,15 +340,15 @@ export class Board {
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
     return {
-      uart: d.uart.state(),
-      rtc: d.rtc.state(),
-      i8042: d.i8042.state(),
-      postCode: d.postCode.state(),
-      debugExit: d.debugExit.state(),
-      pci: d.pciHost.state(),
+      uart: d.uart.snapshot(),
+      rtc: d.rtc.snapshot(),
+      i8042: d.i8042.snapshot(),
+      postCode: d.postCode.snapshot(),
+      debugExit: d.debugExit.snapshot(),
+      pci: d.pciHost.snapshot(),
       vga: d.vga.state(),
       screen: screenState(d.vga.vga),
-      fwCfg: d.fwCfg.state(),
+      fwCfg: d.fwCfg.snapshot(),
       virtioBlk: d.virtioBlk.map((b) => b.state()),
       ide: d.ide.state(),
       pio: ranges(this.pio),

@@ -63,6 +63,7 @@ export class IdeController implements PciFunction {
       deviceId: PIIX3_IDE_DEVICE_ID,
       classCode: PIIX3_IDE_CLASS,
       bars: [undefined, undefined, undefined, undefined, { kind: "io", size: 16 }],
+      status: 0x0280, // 82371SB: fast back-to-back, medium DEVSEL (as QEMU reports)
     });
     // IDETIM primary/secondary (40h-43h) and SIDETIM (44h): timings firmware programs.
     this.config.setWritable(0x40, 5);
