@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { AccessSize, Json } from "../types.ts";
+import type { AccessSize, DeviceState, Json } from "../types.ts";
+import { StateShape } from "../state_shape.ts";
 
 /** What a base address register decodes. */
 export type BarKind = "io" | "mem32" | "mem64";
@@ -27,6 +28,31 @@ export interface BarChange {
   readonly kind: BarKind | "rom";
   readonly base: number | null;
   readonly size: number;
+}
+
+/** A BAR as decoded now (derived from the configuration bytes; for display). */
+export interface PciBarState {
+  readonly index: number;
+  readonly kind: BarKind | "rom";
+  readonly size: number;
+  /** Where it decodes, null when off. */
+  readonly base: number | null;
+}
+
+/**
+ * A configuration space's saved state: its 256 bytes. Which BARs decode
+ * where follows from them; `bars` spells that out for readers and is
+ * recomputed (not read) on restore.
+ */
+export interface PciConfigState extends DeviceState {
+  readonly version: 1;
+  readonly bytes: Uint8Array;
+  readonly bars: readonly PciBarState[];
+}
+
+/** What every PCI function's state holds: its configuration space. */
+export interface PciFunctionState extends DeviceState {
+  readonly config: PciConfigState;
 }
 
 /** Identity and resources of a PCI function. */
@@ -237,6 +263,36 @@ export class PciConfigSpace {
     this.setU16(offset + 2, (value >>> 16) & 0xffff);
   }
 
+  /** The 256 bytes and the BARs they decode. */
+  snapshot(): PciConfigState {
+    return { version: 1, bytes: this.bytes.slice(), bars: this.#barStates() };
+  }
+
+  /**
+   * Puts the bytes back; BARs whose decoding changes are reported through
+   * {@link onBarChange} as for a guest write.
+   */
+  restore(state: PciConfigState): void {
+    const s = StateShape.versioned("pci config", state, 1);
+    this.bytes.set(s.bytes("bytes", 256));
+    this.#refreshMappings();
+  }
+
+  #barStates(): PciBarState[] {
+    const bars: PciBarState[] = [];
+    for (let i = 0; i <= ROM_BAR; i++) {
+      const spec = i === ROM_BAR ? undefined : this.#bars[i];
+      if (!spec && !(i === ROM_BAR && this.#romSize)) continue;
+      bars.push({
+        index: i,
+        kind: spec ? spec.kind : "rom",
+        size: spec ? spec.size : this.#romSize,
+        base: this.#mapped[i],
+      });
+    }
+    return bars;
+  }
+
   /** Identity, command and decoded BARs as plain JSON. */
   state(): Json {
     const bars: Json[] = [];
@@ -273,6 +329,8 @@ export interface PciFunction {
   readonly config: PciConfigSpace;
   /** Back to power-on state (configuration space included). */
   reset(): void;
-  /** Plain-JSON snapshot. */
-  state(): Json;
+  /** Plain-JSON snapshot (functions not yet moved to typed snapshots). */
+  state?(): Json;
+  /** Typed, versioned snapshot. */
+  snapshot?(): PciFunctionState;
 }

@@ -149,7 +149,8 @@ export class PciHost implements BusDevice {
         device: s.device,
         fn: s.fn,
         name: s.function.name,
-        state: s.function.state(),
+        // Typed snapshots hold Uint8Arrays: plain data, though not JSON.
+        state: (s.function.snapshot?.() ?? s.function.state?.() ?? null) as Json,
       })),
     };
   }
