@@ -258,7 +258,7 @@ Deno.test("cdrom: READ CD of user data and DEVICE RESET", () => {
   host.command(0x08);
   strictEqual(host.status(), 0x00);
   deepStrictEqual([host.in(4), host.in(5)], [0x14, 0xeb]);
-  strictEqual((cd.state() as Record<string, unknown>).lastPacket, 0x03);
+  strictEqual(cd.snapshot().lastPacket, 0x03);
 });
 
 Deno.test("cdrom: SET FEATURES and power commands; ATA data commands abort", () => {

@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
 import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
-import { BusMaster } from "./bus_master.ts";
+import { BM_ST_INTERRUPT, BusMaster } from "./bus_master.ts";
 import type { DmaRequest } from "./ide_drive.ts";
 
 /** A device-to-memory transfer of `length` bytes counting up from 1. */
@@ -147,10 +147,10 @@ Deno.test("bus master: nothing moves while PCI bus mastering is disabled", () =>
   strictEqual(t.done, true);
 });
 
-Deno.test("bus master: state", () => {
+Deno.test("bus master: snapshot", () => {
   const { bm } = setup();
   bm.write(4, 4, 0x100);
   bm.interrupt(0);
-  const s = bm.state() as { prdTable: number; interrupt: boolean }[];
-  deepStrictEqual([s[0].prdTable, s[0].interrupt, s[1].interrupt], [0x100, true, false]);
+  const [c0, c1] = bm.snapshot().channels;
+  deepStrictEqual([c0.prdTable, c0.status, c1.status], [0x100, BM_ST_INTERRUPT, 0]);
 });

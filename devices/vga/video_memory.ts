@@ -11,7 +11,7 @@
  */
 
 import type { AccessSize, BusDevice } from "../types.ts";
-import { laneByte, readLanes, writeLanes } from "../byte_lanes.ts";
+import { readLanes, writeLanes } from "../byte_lanes.ts";
 import type { GraphicsController } from "./graphics_controller.ts";
 import type { Sequencer } from "./sequencer.ts";
 
