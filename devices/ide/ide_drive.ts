@@ -407,7 +407,8 @@ export abstract class IdeDrive<J extends object = object> {
 
   /** Asks for a PIO data-out DRQ block of `length` bytes for {@link job}. */
   protected pioOut(length: number, irq: boolean): void {
-    this.#buf = this.scratch(length);
+    // Zeroed, so a saved half-written block holds nothing but what the host wrote.
+    this.#buf = this.scratch(length).fill(0);
     this.#pos = 0;
     this.#end = length;
     this.#dir = "out";
