@@ -24,11 +24,11 @@ import { Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
 import { PostCode } from "../devices/post_code.ts";
 import { Port92, ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
-import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import { VirtioBlk, type VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
 import type { DriveSpec } from "../devices/ide/ata_channel.ts";
-import { IdeController } from "../devices/ide/ide_controller.ts";
+import { IdeController, type IdeControllerState } from "../devices/ide/ide_controller.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
-import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { VgaPci, type VgaPciState } from "../devices/vga/vga_pci.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
@@ -124,11 +124,11 @@ export interface BoardState {
   readonly postCode: Json;
   readonly debugExit: Json;
   readonly pci: Json;
-  readonly vga: Json;
+  readonly vga: VgaPciState;
   readonly screen: ScreenState;
   readonly fwCfg: Json;
-  readonly virtioBlk: Json[];
-  readonly ide: Json;
+  readonly virtioBlk: VirtioBlkState[];
+  readonly ide: IdeControllerState;
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -404,11 +404,11 @@ export class Board {
       postCode: d.postCode.state(),
       debugExit: d.debugExit.state(),
       pci: d.pciHost.state(),
-      vga: d.vga.state(),
+      vga: d.vga.snapshot(),
       screen: screenState(d.vga.vga),
       fwCfg: d.fwCfg.state(),
-      virtioBlk: d.virtioBlk.map((b) => b.state()),
-      ide: d.ide.state(),
+      virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
+      ide: d.ide.snapshot(),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },

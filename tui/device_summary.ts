@@ -1,12 +1,16 @@
 /**
- * The devices pane's content as plain rows, read defensively from a board
- * snapshot: UART registers and FIFO fill, i8042 state and LEDs, the VGA
- * mode, disks with bytes moved, PCI functions with their BARs.
+ * The devices pane's content as plain rows from a board snapshot: UART
+ * registers and FIFO fill, i8042 state and LEDs, the VGA mode, disks with
+ * bytes moved, PCI functions with their BARs. VGA, IDE and virtio-blk are
+ * read from their typed snapshots; the rest still defensively.
  *
  * @module
  */
 
 import type { BoardState } from "../machine/board.ts";
+import type { PciConfigState, PciFunctionState } from "../devices/pci/config_space.ts";
+import { CRTC_START_HIGH, CRTC_START_LOW } from "../devices/vga/crtc.ts";
+import { DISPI_INDEX } from "../devices/vga/dispi.ts";
 import { describeMode } from "./screen_render.ts";
 import { formatBytes, hex } from "./format.ts";
 
@@ -67,44 +71,72 @@ function i8042(s: Obj): DeviceSection {
 }
 
 function vga(d: BoardState): DeviceSection {
-  const regs = obj(obj(d.vga).vga);
   const cur = d.screen.cursor;
-  return {
-    title: "VGA",
-    rows: [
-      `${describeMode(d.screen)} (${d.screen.width}x${d.screen.height} px)`,
+  const rows = [
+    `${describeMode(d.screen)} (${d.screen.width}x${d.screen.height} px)`,
+  ];
+  if (d.vga) {
+    const crtc = d.vga.vga.crtc.regs;
+    const dispi = d.vga.vga.dispi.regs;
+    rows.push(
       `cursor ${cur.row},${cur.col}${cur.visible ? "" : " hidden"}` +
-      `  start ${hex(num(regs.startAddress), 4)}`,
-    ],
-  };
+        `  start ${hex((crtc[CRTC_START_HIGH] << 8) | crtc[CRTC_START_LOW], 4)}`,
+    );
+    if (dispi[DISPI_INDEX.ENABLE] & 1) rows.push(`VBE bank ${dispi[DISPI_INDEX.BANK]}`);
+  }
+  return { title: "VGA", rows };
 }
 
 function disks(d: BoardState): DeviceSection {
   const rows: string[] = [];
-  const ide = obj((d as unknown as Obj).ide);
   for (const ch of ["primary", "secondary"] as const) {
-    const channel = obj(ide[ch]);
+    const channel = d.ide?.[ch];
+    if (!channel) continue;
     for (const unit of ["master", "slave"] as const) {
       const drive = channel[unit];
-      if (!drive) continue;
-      const s = obj(drive);
+      if (drive.kind === "empty") continue;
       rows.push(
-        `ide ${ch.slice(0, 3)} ${unit.slice(0, 3)} ${String(s.kind ?? "disk")} ` +
-          `${formatBytes(num(s.size))}`,
-        `  read ${formatBytes(num(s.bytesRead))} written ${formatBytes(num(s.bytesWritten))}`,
+        `ide ${ch.slice(0, 3)} ${unit.slice(0, 3)} ${drive.kind} ${formatBytes(drive.size)}`,
+        `  read ${formatBytes(drive.bytesRead)} written ${formatBytes(drive.bytesWritten)}`,
       );
     }
   }
-  for (const blk of arr(d.virtioBlk)) {
-    const s = obj(blk);
-    const c = obj(s.counters);
+  (d.virtioBlk ?? []).forEach((blk, i) => {
+    const c = blk.counters;
     rows.push(
-      `${String(s.name ?? "virtio-blk")} ${formatBytes(num(s.capacity) * 512)}` +
-        `${s.readonly ? " ro" : ""}`,
-      `  read ${formatBytes(num(c.bytesRead))} written ${formatBytes(num(c.bytesWritten))}`,
+      `virtio-blk${i} ${formatBytes(blk.capacity * 512)}${blk.readonly ? " ro" : ""}`,
+      `  read ${formatBytes(c.bytesRead)} written ${formatBytes(c.bytesWritten)}`,
     );
-  }
+  });
   return { title: "Disks", rows: rows.length ? rows : ["none"] };
+}
+
+/** A function's identity and BARs, from a typed configuration space state. */
+function typedConfig(config: PciConfigState): { ids: string; bars: string[] } {
+  const b = config.bytes;
+  const u16 = (at: number) => (b[at] | (b[at + 1] << 8)).toString(16).padStart(4, "0");
+  return {
+    ids: ` ${u16(0)}:${u16(2)}`,
+    bars: config.bars.map((bar) =>
+      `  BAR${bar.index} ${bar.kind} ${bar.base === null ? "unmapped" : hex(bar.base)} ` +
+      formatBytes(bar.size)
+    ),
+  };
+}
+
+/** The same from a function that still reports plain JSON. */
+function untypedConfig(st: Obj): { ids: string; bars: string[] } {
+  const cfg = [st.config, obj(st.pci).config, st.pci].map(obj).find((c) => "vendorId" in c) ?? {};
+  const ids = cfg.vendorId === undefined
+    ? ""
+    : ` ${num(cfg.vendorId).toString(16).padStart(4, "0")}:` +
+      num(cfg.deviceId).toString(16).padStart(4, "0");
+  const bars = arr(cfg.bars).map((b) => {
+    const bar = obj(b);
+    const base = bar.base === null || bar.base === undefined ? "unmapped" : hex(num(bar.base));
+    return `  BAR${num(bar.index)} ${String(bar.kind)} ${base} ${formatBytes(num(bar.size))}`;
+  });
+  return { ids, bars };
 }
 
 function pci(d: BoardState): DeviceSection {
@@ -112,19 +144,11 @@ function pci(d: BoardState): DeviceSection {
   for (const f of arr(obj(d.pci).functions)) {
     const fn = obj(f);
     const st = obj(fn.state);
-    // Functions nest their config space differently (state.config, state.pci[.config]).
-    const cfg = [st.config, obj(st.pci).config, st.pci].map(obj).find((c) => "vendorId" in c) ?? {};
-    const id = `${h2(fn.device)}.${num(fn.fn)}`;
-    const ids = cfg.vendorId === undefined
-      ? ""
-      : ` ${num(cfg.vendorId).toString(16).padStart(4, "0")}:` +
-        num(cfg.deviceId).toString(16).padStart(4, "0");
-    rows.push(`${id} ${String(fn.name ?? "?")}${ids}`);
-    for (const b of arr(cfg.bars)) {
-      const bar = obj(b);
-      const base = bar.base === null || bar.base === undefined ? "unmapped" : hex(num(bar.base));
-      rows.push(`  BAR${num(bar.index)} ${String(bar.kind)} ${base} ${formatBytes(num(bar.size))}`);
-    }
+    const typed = (st as Partial<PciFunctionState>).config?.bytes instanceof Uint8Array;
+    const { ids, bars } = typed
+      ? typedConfig((st as unknown as PciFunctionState).config)
+      : untypedConfig(st);
+    rows.push(`${h2(fn.device)}.${num(fn.fn)} ${String(fn.name ?? "?")}${ids}`, ...bars);
   }
   return { title: "PCI", rows: rows.length ? rows : ["none"] };
 }

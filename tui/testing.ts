@@ -5,6 +5,11 @@
  */
 
 import type { ScreenState } from "../devices/vga/screen.ts";
+import { ArrayGuestMemory } from "../devices/testing/array_guest_memory.ts";
+import { MemoryBackend } from "../devices/testing/memory_backend.ts";
+import { IdeController } from "../devices/ide/ide_controller.ts";
+import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import type { BoardState } from "../machine/board.ts";
 
 /** The VGA's default 16 text colours. */
@@ -55,8 +60,35 @@ export function textScreen(
   };
 }
 
+/** Typed snapshots of a VGA with BAR0 mapped, an IDE disk and a read-only virtio disk. */
+function pciSnapshots() {
+  const memory = new ArrayGuestMemory(4096);
+  const none = { set() {} };
+  const vgaPci = new VgaPci({ romData: new Uint8Array(40 * 1024) });
+  vgaPci.config.write(0x10, 4, 0xfd000000);
+  vgaPci.config.write(0x04, 2, 0x0002);
+  const ide = new IdeController({
+    primaryIrq: none,
+    secondaryIrq: none,
+    memory,
+    drives: { primaryMaster: { kind: "disk", backend: new MemoryBackend(1048576) } },
+  }).snapshot();
+  const master = ide.primary.master;
+  const blk = new VirtioBlk({ backend: new MemoryBackend(1048576, true), memory, irq: none })
+    .snapshot();
+  return {
+    vga: vgaPci.snapshot(),
+    ide: {
+      ...ide,
+      primary: { ...ide.primary, master: { ...master, bytesRead: 512, bytesWritten: 1024 } },
+    },
+    virtioBlk: [{ ...blk, counters: { ...blk.counters, bytesRead: 4096 } }],
+  };
+}
+
 /** A board snapshot with the fields the devices pane reads. */
 export function boardState(): BoardState {
+  const typed = pciSnapshots();
   return {
     uart: {
       ier: 1,
@@ -98,46 +130,17 @@ export function boardState(): BoardState {
           name: "i440fx",
           state: { config: { vendorId: 0x8086, deviceId: 0x1237, bars: [] } },
         },
-        {
-          device: 1,
-          fn: 1,
-          name: "piix3-ide",
-          state: { pci: { vendorId: 0x8086, deviceId: 0x7010, bars: [] } },
-        },
-        {
-          device: 2,
-          fn: 0,
-          name: "vga",
-          state: {
-            config: {
-              vendorId: 0x1234,
-              deviceId: 0x1111,
-              bars: [{ index: 0, kind: "mem32", size: 16777216, base: 0xfd000000 }, {
-                index: 6,
-                kind: "rom",
-                size: 65536,
-                base: null,
-              }],
-            },
-          },
-        },
+        { device: 1, fn: 1, name: "piix3-ide", state: typed.ide },
+        { device: 2, fn: 0, name: "vga", state: typed.vga },
       ],
     },
-    vga: { vga: { startAddress: 0 } },
+    vga: typed.vga,
     screen: textScreen(80, 25),
     fwCfg: {},
-    virtioBlk: [{
-      name: "virtio-blk0",
-      capacity: 2048,
-      readonly: true,
-      counters: { bytesRead: 4096, bytesWritten: 0 },
-    }],
+    virtioBlk: typed.virtioBlk,
     pio: [],
     mmio: [],
     unclaimed: { pio: { reads: 0, writes: 0 }, mmio: { reads: 0, writes: 0 } },
-    ide: {
-      primary: { master: { kind: "disk", size: 1048576, bytesRead: 512, bytesWritten: 1024 } },
-      secondary: {},
-    },
+    ide: typed.ide,
   } as unknown as BoardState;
 }
