@@ -38,11 +38,16 @@ export class KvmError extends Error {
 
   /**
    * @param call the ioctl or syscall name, e.g. "KVM_CREATE_VM"
-   * @param errno the errno value it failed with
+   * @param errno the errno value it failed with; 0 when the call did not fail
+   *   but its answer was unusable (the detail says how)
    */
   constructor(readonly call: string, readonly errno: number, detail?: string) {
     const name = errnoName(errno);
-    super(`${call} failed: ${name}${detail ? ` (${detail})` : ""}`);
+    super(
+      errno === 0
+        ? `${call} failed${detail ? `: ${detail}` : ""}`
+        : `${call} failed: ${name}${detail ? ` (${detail})` : ""}`,
+    );
     this.name = "KvmError";
     this.errnoName = name;
   }
@@ -68,5 +73,14 @@ function kvmUnavailableMessage(errno: number, path: string): string {
         `(sudo usermod -aG kvm $USER, then log in again) or run as root`;
     default:
       return `cannot open ${path}: ${errnoName(errno)}`;
+  }
+}
+
+/** A saved KVM state that cannot be put back: wrong version, malformed, or for another kind of VM. */
+export class KvmStateError extends Error {
+  /** @param part which state refused ("vcpu 0", "vm"), @param message why */
+  constructor(readonly part: string, message: string) {
+    super(`${part}: ${message}`);
+    this.name = "KvmStateError";
   }
 }

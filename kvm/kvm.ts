@@ -19,6 +19,33 @@ import {
   PROT_WRITE,
 } from "./libc.ts";
 import {
+  decodeMsrList,
+  decodeMsrs,
+  decodeXcrs,
+  encodeMsrs,
+  encodeXcrs,
+  KvmClockData,
+  KvmDebugregs,
+  KvmFpu,
+  KvmIrqchip,
+  KvmLapicState,
+  KvmPitState2,
+  KvmVcpuEvents,
+  KvmXsave,
+  type MsrEntry,
+  msrListBuffer,
+  type Xcr,
+} from "./state_structs.ts";
+import { msrName } from "./msrs.ts";
+import {
+  restoreVcpuState,
+  restoreVmState,
+  saveVcpuState,
+  saveVmState,
+  type VcpuState,
+  type VmState,
+} from "./state.ts";
+import {
   cpuid2Buffer,
   type CpuidEntry,
   decodeCpuid2,
@@ -34,6 +61,7 @@ import {
 const EINTR = 4;
 const EXIT_REASON_OFFSET = LAYOUTS.kvm_run.fields.exit_reason;
 const EAGAIN = 11;
+const E2BIG = 7;
 
 function check(call: IoctlName | string, result: number, detail?: string): number {
   if (result < 0) throw new KvmError(call, errno(), detail);
@@ -41,6 +69,11 @@ function check(call: IoctlName | string, result: number, detail?: string): numbe
 }
 
 function ioctlPtr(fd: number, name: IoctlName, buf: Uint8Array<ArrayBuffer>): number {
+  // The kernel reads or writes the size encoded in the request: never hand it less.
+  const size = (IOCTLS[name] >>> 16) & 0x3fff;
+  if (buf.length < size) {
+    throw new RangeError(`${name}: ${buf.length}-byte buffer, the structure is ${size}`);
+  }
   return check(name, libc().ioctl_ptr(fd, BigInt(IOCTLS[name]), buf));
 }
 
@@ -96,6 +129,8 @@ export const KVM_API_VERSION = 12;
 
 /** An open /dev/kvm. */
 export class Kvm {
+  #msrIndexList: readonly number[] | undefined;
+
   private constructor(readonly fd: number) {}
 
   /**
@@ -140,6 +175,19 @@ export class Kvm {
     return decodeCpuid2(buf);
   }
 
+  /** KVM_GET_MSR_INDEX_LIST: the MSRs KVM can save and restore (asked once, then cached). */
+  msrIndexList(): readonly number[] {
+    if (this.#msrIndexList) return this.#msrIndexList;
+    // Asking with room for none makes KVM say how many there are (E2BIG).
+    const probe = msrListBuffer(0);
+    const r = libc().ioctl_ptr(this.fd, BigInt(IOCTLS.KVM_GET_MSR_INDEX_LIST), probe);
+    if (r < 0 && errno() !== E2BIG) throw new KvmError("KVM_GET_MSR_INDEX_LIST", errno());
+    const n = new DataView(probe.buffer).getUint32(0, true);
+    const buf = msrListBuffer(n);
+    ioctlPtr(this.fd, "KVM_GET_MSR_INDEX_LIST", buf);
+    return this.#msrIndexList = Object.freeze(decodeMsrList(buf));
+  }
+
   /** KVM_CREATE_VM. */
   createVm(): Vm {
     return new Vm(this, ioctlVal(this.fd, "KVM_CREATE_VM"));
@@ -153,8 +201,26 @@ export class Kvm {
 
 /** A virtual machine: memory slots, the in-kernel irqchip and PIT, vCPUs. */
 export class Vm {
+  #hasIrqchip = false;
+  #hasPit = false;
+
   /** @internal created by {@link Kvm.createVm} */
   constructor(readonly kvm: Kvm, readonly fd: number) {}
+
+  /** KVM_CHECK_EXTENSION on the VM (some answers, like KVM_CAP_XSAVE2, are per VM): 0 when unsupported. */
+  checkExtension(cap: number): number {
+    return ioctlVal(this.fd, "KVM_CHECK_EXTENSION", cap);
+  }
+
+  /** Whether {@link createIrqchip} was called. */
+  get hasIrqchip(): boolean {
+    return this.#hasIrqchip;
+  }
+
+  /** Whether {@link createPit2} was called. */
+  get hasPit(): boolean {
+    return this.#hasPit;
+  }
 
   /** Maps host memory at `hostAddr` as guest-physical `[gpa, gpa + size)`; size 0 deletes the slot. */
   setUserMemoryRegion(slot: number, gpa: number, size: number, hostAddr: bigint, flags = 0): void {
@@ -187,11 +253,66 @@ export class Vm {
   /** The in-kernel PIC pair and IOAPIC (and a LAPIC per vCPU). */
   createIrqchip(): void {
     ioctlVal(this.fd, "KVM_CREATE_IRQCHIP");
+    this.#hasIrqchip = true;
   }
 
   /** The in-kernel PIT (i8254) with its speaker port stub. */
   createPit2(flags = 0): void {
     ioctlPtr(this.fd, "KVM_CREATE_PIT2", pitConfig(flags));
+    this.#hasPit = true;
+  }
+
+  /** KVM_GET_IRQCHIP: one chip (KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE or _IOAPIC). */
+  getIrqchip(chipId: number): KvmIrqchip {
+    const chip = new KvmIrqchip();
+    chip.chipId = chipId;
+    ioctlPtr(this.fd, "KVM_GET_IRQCHIP", chip.bytes);
+    return chip;
+  }
+
+  /** KVM_SET_IRQCHIP: the chip named by its `chipId`. */
+  setIrqchip(chip: KvmIrqchip): void {
+    ioctlPtr(this.fd, "KVM_SET_IRQCHIP", chip.bytes);
+  }
+
+  /** KVM_GET_PIT2. */
+  getPit2(): KvmPitState2 {
+    const pit = new KvmPitState2();
+    ioctlPtr(this.fd, "KVM_GET_PIT2", pit.bytes);
+    return pit;
+  }
+
+  /** KVM_SET_PIT2 (KVM reloads each channel's count as if written now). */
+  setPit2(pit: KvmPitState2): void {
+    ioctlPtr(this.fd, "KVM_SET_PIT2", pit.bytes);
+  }
+
+  /** KVM_GET_CLOCK: the kvmclock the guest sees. */
+  getClock(): KvmClockData {
+    const clock = new KvmClockData();
+    ioctlPtr(this.fd, "KVM_GET_CLOCK", clock.bytes);
+    return clock;
+  }
+
+  /** KVM_SET_CLOCK. */
+  setClock(clock: KvmClockData): void {
+    ioctlPtr(this.fd, "KVM_SET_CLOCK", clock.bytes);
+  }
+
+  /**
+   * The VM-wide KVM state: PICs and IOAPIC, PIT, kvmclock. Take it with
+   * every vCPU stopped; see state.ts for what is carried.
+   */
+  saveState(): VmState {
+    return saveVmState(this);
+  }
+
+  /**
+   * Puts a {@link saveState} result into this VM, which must have the same
+   * irqchip and PIT. Restore the VM before its vCPUs (see state.ts).
+   */
+  restoreState(state: VmState): void {
+    restoreVmState(this, state);
   }
 
   /** Sets the level of an interrupt line (GSI) of the in-kernel irqchip. */
@@ -202,7 +323,7 @@ export class Vm {
   /** KVM_CREATE_VCPU, with its `kvm_run` area mapped. */
   createVcpu(id: number): Vcpu {
     const fd = ioctlVal(this.fd, "KVM_CREATE_VCPU", id);
-    return new Vcpu(id, fd, this.kvm.vcpuMmapSize());
+    return new Vcpu(id, fd, this.kvm.vcpuMmapSize(), this);
   }
 
   /** Closes the descriptor (the kernel frees the VM once its vCPUs are closed too). */
@@ -223,7 +344,7 @@ export class Vcpu {
   readonly #request: bigint;
 
   /** @internal created by {@link Vm.createVcpu} */
-  constructor(readonly id: number, readonly fd: number, runSize: number) {
+  constructor(readonly id: number, readonly fd: number, runSize: number, readonly vm: Vm) {
     const ptr = libc().mmap(null, BigInt(runSize), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
     if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
       throw new KvmError("mmap(kvm_run)", errno());
@@ -295,11 +416,202 @@ export class Vcpu {
     ioctlPtr(this.fd, "KVM_SET_CPUID2", encodeCpuid2(entries));
   }
 
+  /** KVM_GET_CPUID2: the CPUID leaves set by {@link setCpuid}. */
+  getCpuid(): CpuidEntry[] {
+    const buf = cpuid2Buffer(256);
+    ioctlPtr(this.fd, "KVM_GET_CPUID2", buf);
+    return decodeCpuid2(buf);
+  }
+
   /** KVM_GET_MP_STATE (0 runnable, 1 uninitialized, 2 init received, 3 halted, 4 SIPI received). */
   mpState(): number {
     const buf = new Uint8Array(LAYOUTS.kvm_mp_state.size);
     ioctlPtr(this.fd, "KVM_GET_MP_STATE", buf);
     return new DataView(buf.buffer).getUint32(0, true);
+  }
+
+  /** KVM_SET_MP_STATE. */
+  setMpState(state: number): void {
+    const buf = new Uint8Array(LAYOUTS.kvm_mp_state.size);
+    new DataView(buf.buffer).setUint32(0, state, true);
+    ioctlPtr(this.fd, "KVM_SET_MP_STATE", buf);
+  }
+
+  /** KVM_GET_FPU: x87 and SSE state. */
+  getFpu(): KvmFpu {
+    const fpu = new KvmFpu();
+    ioctlPtr(this.fd, "KVM_GET_FPU", fpu.bytes);
+    return fpu;
+  }
+
+  /** KVM_SET_FPU. */
+  setFpu(fpu: KvmFpu): void {
+    ioctlPtr(this.fd, "KVM_SET_FPU", fpu.bytes);
+  }
+
+  /**
+   * Bytes of this VM's XSAVE image: KVM_CAP_XSAVE2's answer (at least 4096)
+   * where KVM has it, 4096 where it has only KVM_CAP_XSAVE, 0 without XSAVE.
+   */
+  xsaveSize(): number {
+    if (this.vm.kvm.checkExtension(KVM_CAP.KVM_CAP_XSAVE) === 0) return 0;
+    return Math.max(this.vm.checkExtension(KVM_CAP.KVM_CAP_XSAVE2), LAYOUTS.kvm_xsave.size);
+  }
+
+  /**
+   * KVM_GET_XSAVE2 (KVM_GET_XSAVE where KVM lacks KVM_CAP_XSAVE2): every
+   * XSAVE-managed register (x87, SSE, AVX, ...) as a standard-format image.
+   */
+  getXsave(): KvmXsave {
+    const size = this.xsaveSize();
+    if (size === 0) throw new KvmError("KVM_GET_XSAVE", 0, "KVM_CAP_XSAVE missing");
+    const xsave = new KvmXsave(new Uint8Array(size));
+    const two = this.vm.checkExtension(KVM_CAP.KVM_CAP_XSAVE2) > 0;
+    ioctlPtr(this.fd, two ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE", xsave.bytes);
+    return xsave;
+  }
+
+  /** KVM_SET_XSAVE: an image shorter than this VM's size is zero-extended (absent components). */
+  setXsave(xsave: KvmXsave): void {
+    const size = this.xsaveSize();
+    let bytes = xsave.bytes;
+    if (bytes.length < size) {
+      bytes = new Uint8Array(size);
+      bytes.set(xsave.bytes);
+    }
+    ioctlPtr(this.fd, "KVM_SET_XSAVE", bytes);
+  }
+
+  /** KVM_GET_XCRS: the extended control registers (XCR0). */
+  getXcrs(): Xcr[] {
+    const buf = new Uint8Array(LAYOUTS.kvm_xcrs.size);
+    ioctlPtr(this.fd, "KVM_GET_XCRS", buf);
+    return decodeXcrs(buf);
+  }
+
+  /** KVM_SET_XCRS. */
+  setXcrs(xcrs: readonly Xcr[]): void {
+    ioctlPtr(this.fd, "KVM_SET_XCRS", encodeXcrs(xcrs));
+  }
+
+  /** KVM_GET_LAPIC: the in-kernel local APIC's register page. */
+  getLapic(): KvmLapicState {
+    const lapic = new KvmLapicState();
+    ioctlPtr(this.fd, "KVM_GET_LAPIC", lapic.bytes);
+    return lapic;
+  }
+
+  /**
+   * KVM_SET_LAPIC. KVM reads the APIC base (xAPIC or x2APIC) from the vCPU,
+   * so set sregs first; the timer restarts from its initial count.
+   */
+  setLapic(lapic: KvmLapicState): void {
+    ioctlPtr(this.fd, "KVM_SET_LAPIC", lapic.bytes);
+  }
+
+  /**
+   * KVM_GET_MSRS for `indices`.
+   * @throws {KvmError} naming the first MSR KVM would not read
+   */
+  getMsrs(indices: readonly number[]): MsrEntry[] {
+    const buf = encodeMsrs(indices.map((index) => ({ index, value: 0n })));
+    const n = ioctlPtr(this.fd, "KVM_GET_MSRS", buf);
+    if (n < indices.length) {
+      throw new KvmError("KVM_GET_MSRS", 0, `${msrName(indices[n])} not readable`);
+    }
+    return decodeMsrs(buf);
+  }
+
+  /**
+   * How many of `indices`, from the first, KVM_GET_MSRS reads (KVM stops at
+   * the first it refuses), for probing without an error.
+   */
+  readableMsrCount(indices: readonly number[]): number {
+    const buf = encodeMsrs(indices.map((index) => ({ index, value: 0n })));
+    return ioctlPtr(this.fd, "KVM_GET_MSRS", buf);
+  }
+
+  /**
+   * KVM_SET_MSRS, in the order given.
+   * @throws {KvmError} naming the first MSR KVM refused
+   */
+  setMsrs(entries: readonly MsrEntry[]): void {
+    const n = ioctlPtr(this.fd, "KVM_SET_MSRS", encodeMsrs(entries));
+    if (n < entries.length) {
+      const e = entries[n];
+      throw new KvmError(
+        "KVM_SET_MSRS",
+        0,
+        `${msrName(e.index)} refused value 0x${e.value.toString(16)}`,
+      );
+    }
+  }
+
+  /** KVM_GET_VCPU_EVENTS: pending and injected exceptions, interrupts, NMIs, SMIs. */
+  getVcpuEvents(): KvmVcpuEvents {
+    const events = new KvmVcpuEvents();
+    ioctlPtr(this.fd, "KVM_GET_VCPU_EVENTS", events.bytes);
+    return events;
+  }
+
+  /** KVM_SET_VCPU_EVENTS (its `flags` say which optional parts are valid). */
+  setVcpuEvents(events: KvmVcpuEvents): void {
+    ioctlPtr(this.fd, "KVM_SET_VCPU_EVENTS", events.bytes);
+  }
+
+  /** KVM_GET_DEBUGREGS: DR0-DR3, DR6, DR7. */
+  getDebugregs(): KvmDebugregs {
+    const regs = new KvmDebugregs();
+    ioctlPtr(this.fd, "KVM_GET_DEBUGREGS", regs.bytes);
+    return regs;
+  }
+
+  /** KVM_SET_DEBUGREGS. */
+  setDebugregs(regs: KvmDebugregs): void {
+    ioctlPtr(this.fd, "KVM_SET_DEBUGREGS", regs.bytes);
+  }
+
+  /** KVM_GET_TSC_KHZ: the guest TSC frequency. */
+  getTscKhz(): number {
+    return ioctlVal(this.fd, "KVM_GET_TSC_KHZ");
+  }
+
+  /** KVM_SET_TSC_KHZ (needs KVM_CAP_TSC_CONTROL and TSC scaling in hardware). */
+  setTscKhz(khz: number): void {
+    ioctlVal(this.fd, "KVM_SET_TSC_KHZ", khz);
+  }
+
+  /**
+   * Everything KVM holds for this vCPU, as plain data (see state.ts). Call
+   * it from the thread that runs the vCPU, between runs: it first re-enters
+   * KVM with `immediate_exit` so the I/O or MMIO of the last exit completes.
+   */
+  saveState(): VcpuState {
+    return saveVcpuState(this);
+  }
+
+  /** Puts a {@link saveState} result into this vCPU, in the order KVM needs (see state.ts). */
+  restoreState(state: VcpuState): void {
+    restoreVcpuState(this, state);
+  }
+
+  /**
+   * KVM_RUN with `immediate_exit` set: KVM finishes the instruction behind
+   * the last I/O or MMIO exit (an IN's data must already be in place) and
+   * returns without running the guest, so the registers are consistent.
+   */
+  completePendingExit(): void {
+    const at = LAYOUTS.kvm_run.fields.immediate_exit;
+    const before = this.runBytes[at];
+    this.runBytes[at] = 1;
+    try {
+      const r = libc().ioctl_val(this.fd, this.#request, 0n);
+      if (r >= 0) throw new KvmError("KVM_RUN", 0, "ran the guest despite immediate_exit");
+      const e = errno();
+      if (e !== EINTR && e !== EAGAIN) throw new KvmError("KVM_RUN", e);
+    } finally {
+      this.runBytes[at] = before;
+    }
   }
 
   /** Unmaps `kvm_run` and closes the descriptor. */

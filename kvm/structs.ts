@@ -6,6 +6,8 @@
  * @module
  */
 
+import { STATE_LAYOUTS } from "./state_layouts.ts";
+
 /** A structure's size and the offsets of the members vmrun touches (C member designators). */
 export interface StructLayout {
   readonly size: number;
@@ -129,6 +131,7 @@ export const LAYOUTS = {
   kvm_pit_config: { size: 64, fields: { flags: 0 } },
   kvm_mp_state: { size: 4, fields: { mp_state: 0 } },
   kvm_dirty_log: { size: 16, fields: { slot: 0, dirty_bitmap: 8 } },
+  ...STATE_LAYOUTS,
 } as const satisfies Record<string, StructLayout>;
 
 const F = LAYOUTS;

@@ -1,6 +1,8 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert";
 import { EXIT_REASON, INTERNAL_SUBERROR, SYSTEM_EVENT } from "./exits.ts";
 import { IOCTLS, KVM_CAP } from "./ioctls.ts";
+import { KVM_PARA_MSRS, MSR } from "./msrs.ts";
+import { STATE_CONSTANTS } from "./state_structs.ts";
 import {
   cpuid2Buffer,
   type CpuidEntry,
@@ -24,6 +26,12 @@ const SUBERROR_MACROS: Record<number, string> = {
   4: "KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON",
 };
 
+/** MTRR numbers <asm/mtrr.h> can confirm, as C expressions. */
+const MTRR_MACROS: [string, number][] = [
+  ["MTRRphysBase_MSR(0)", MSR.IA32_MTRR_PHYSBASE0],
+  ["MTRRphysMask_MSR(7)", MSR.IA32_MTRR_PHYSBASE0 + 15],
+];
+
 /** Every value the TypeScript side claims, keyed the way the C program prints it. */
 function expectedValues(): Map<string, number> {
   const m = new Map<string, number>();
@@ -40,6 +48,9 @@ function expectedValues(): Map<string, number> {
   for (const sub of Object.keys(INTERNAL_SUBERROR)) {
     m.set(`const ${SUBERROR_MACROS[Number(sub)]}`, Number(sub));
   }
+  for (const [name, v] of Object.entries(STATE_CONSTANTS)) m.set(`const ${name}`, v);
+  for (const name of KVM_PARA_MSRS) m.set(`msr MSR_${name}`, MSR[name]);
+  for (const [expr, v] of MTRR_MACROS) m.set(`msr ${expr}`, v);
   return m;
 }
 
@@ -49,6 +60,8 @@ function cProgram(): string {
     "#include <stddef.h>",
     "#include <stdio.h>",
     "#include <linux/kvm.h>",
+    "#include <asm/kvm_para.h>",
+    "#include <asm/mtrr.h>",
     "int main(void) {",
   ];
   const print = (key: string, expr: string) =>
@@ -69,11 +82,14 @@ function cProgram(): string {
     const macro = SUBERROR_MACROS[Number(sub)];
     print(`const ${macro}`, macro);
   }
+  for (const name of Object.keys(STATE_CONSTANTS)) print(`const ${name}`, name);
+  for (const name of KVM_PARA_MSRS) print(`msr MSR_${name}`, `MSR_${name}`);
+  for (const [expr] of MTRR_MACROS) print(`msr ${expr}`, expr);
   lines.push("  return 0;", "}", "");
   return lines.join("\n");
 }
 
-Deno.test("LAYOUTS, IOCTLS, KVM_CAP and exit constants match <linux/kvm.h>", async () => {
+Deno.test("LAYOUTS, IOCTLS, KVM_CAP, exit and state constants and MSR numbers match the C headers", async () => {
   const dir = await Deno.makeTempDir({ prefix: "vmrun_structs_" });
   try {
     const src = `${dir}/layouts.c`;

@@ -9,26 +9,16 @@
 
 import { Bus, BusError, type BusRange } from "../devices/bus.ts";
 import type { SteppedClock } from "../devices/clock.ts";
-import { type CmosDiskGeometry, CmosRtc, pcCmosBytes } from "../devices/cmos_rtc.ts";
-import { defaultGeometry } from "../devices/ide/identify.ts";
-import { DebugExit } from "../devices/debug_exit.ts";
-import { FwCfg } from "../devices/fw_cfg.ts";
+import { pcCmosBytes } from "../devices/cmos_rtc.ts";
 import { buildPcFwCfg } from "../devices/fw_cfg_pc.ts";
-import { I8042 } from "../devices/i8042.ts";
 import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
-import { I440fx } from "../devices/pci/i440fx.ts";
-import { PciHost } from "../devices/pci/pci_host.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
-import { Piix3 } from "../devices/pci/piix3.ts";
-import { Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
-import { PostCode } from "../devices/post_code.ts";
-import { Port92, ResetControl } from "../devices/system_control.ts";
+import { type Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
+import { ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
-import { VirtioBlk, type VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
-import type { DriveSpec } from "../devices/ide/ata_channel.ts";
-import { IdeController, type IdeControllerState } from "../devices/ide/ide_controller.ts";
-import { Uart16550a } from "../devices/uart_16550a.ts";
-import { VgaPci, type VgaPciState } from "../devices/vga/vga_pci.ts";
+import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
+import type { IdeControllerState } from "../devices/ide/ide_controller.ts";
+import type { VgaPci, VgaPciState } from "../devices/vga/vga_pci.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
@@ -47,7 +37,16 @@ import type { MachineConfig } from "./config.ts";
 import { mapBios } from "./firmware.ts";
 import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
-import { IRQ, MEMORY_SLOT, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
+import { cmosDisks } from "./ide_drives.ts";
+import { vcpuCpuid } from "./cpuid.ts";
+import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
+import {
+  type DeviceContext,
+  type DeviceEntry,
+  PC_DEVICES,
+  type PcDevices,
+  virtioBlkEntry,
+} from "./pc_devices.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
@@ -96,24 +95,9 @@ export interface BoardEnv {
   readonly onWarning: (message: string) => void;
 }
 
-/** The devices of a board, by name. */
-export interface BoardDevices {
-  readonly uart: Uart16550a;
-  readonly rtc: CmosRtc;
-  readonly i8042: I8042;
-  readonly postCode: PostCode;
-  readonly debugExit: DebugExit;
-  readonly pciHost: PciHost;
-  readonly i440fx: I440fx;
-  readonly piix3: Piix3;
-  readonly vga: VgaPci;
-  readonly fwCfg: FwCfg;
-  readonly port92: Port92;
-  readonly resetControl: ResetControl;
+/** The devices of a board, by registry name, and its virtio disks. */
+export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
-  readonly ide: IdeController;
-  /** PIIX4 power management (ACPI registers, PM timer, power-off). */
-  readonly pm: Piix4Pm;
 }
 
 /** A snapshot of every device on the board, as plain JSON. */
@@ -165,65 +149,48 @@ export class Board {
       mapBios(vm, env.ram, fw.biosRom, fw.bios, readonlyMem);
     }
     const vcpu = vm.createVcpu(0);
-    vcpu.setCpuid(env.kvm.supportedCpuid());
+    vcpu.setCpuid(vcpuCpuid(env.kvm.supportedCpuid(), 0, config.cpus));
     this.vcpus.push(vcpu);
 
-    const clock = env.clock;
     const layout = env.ram.layout;
     this.framebuffer = new FramebufferSlot(
       vm,
       MEMORY_SLOT.VGA_FRAMEBUFFER,
       config.vgaMemoryBytes ?? DEFAULT_VGA_MEMORY,
     );
-    const piix3 = new Piix3();
-    const resetControl = new ResetControl({ onReset: () => env.onReset() });
-    this.devices = {
-      uart: new Uart16550a({
-        irq: this.irqLine(IRQ.COM1),
-        tx: env.onSerial,
-        clock,
-        timer: clock.timer,
-      }),
-      rtc: new CmosRtc({
-        irq: this.irqLine(IRQ.RTC),
-        clock,
-        timer: clock.timer,
-        startTimeMs: config.startTimeMs,
-      }),
-      i8042: new I8042({
-        kbdIrq: this.irqLine(IRQ.KEYBOARD),
-        mouseIrq: this.irqLine(IRQ.MOUSE),
-        onSystemReset: () => env.onReset(),
-      }),
-      postCode: new PostCode(),
-      debugExit: new DebugExit((code) => env.onExit({ reason: "debug-exit", code })),
-      pciHost: new PciHost({ resetControl }),
-      i440fx: new I440fx(),
-      piix3,
-      vga: new VgaPci({
-        vram: this.framebuffer.bytes,
-        romData: fw.vgaBios ?? undefined,
-        startInTextMode: fw.vgaBios === null,
-      }),
-      fwCfg: new FwCfg({ memory: env.ram }),
-      port92: new Port92({ onReset: () => env.onReset() }),
-      resetControl,
-      virtioBlk: [],
-      ide: new IdeController({
-        primaryIrq: this.irqLine(IRQ.IDE_PRIMARY),
-        secondaryIrq: this.irqLine(IRQ.IDE_SECONDARY),
-        memory: env.ram,
-        drives: ideDrives(config, env.disks),
-      }),
-      pm: new Piix4Pm({
-        clock,
-        timer: clock.timer,
-        sci: this.irqLine(IRQ.SCI),
-        onPowerOff: () => env.onExit({ reason: "shutdown", code: 0 }),
-      }),
+    const ctx: DeviceContext = {
+      config,
+      env,
+      clock: env.clock,
+      ram: env.ram,
+      isaIrq: (gsi) => this.irqLine(gsi),
+      // Lines are only driven once the board is built, when the router exists.
+      pciIrq: (slot, pin) => lazyLine(() => this.pciIrq.lineFor(slot, pin)),
+      vram: this.framebuffer.bytes,
+      resetControl: new ResetControl({ onReset: () => env.onReset() }),
     };
-    this.pciIrq = new PciIrqRouter({ piix3, setGsi: (gsi, level) => this.#setGsi(gsi, level) });
+    const built: Record<string, unknown> = {};
+    for (const [name, entry] of Object.entries(PC_DEVICES)) {
+      built[name] = (entry as DeviceEntry<unknown>).create(ctx);
+    }
+    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [] };
     const d = this.devices;
+    this.pciIrq = new PciIrqRouter({
+      piix3: d.piix3,
+      setGsi: (gsi, level) => this.#setGsi(gsi, level),
+    });
+    for (const [name, entry] of Object.entries(PC_DEVICES)) {
+      this.#place(entry as DeviceEntry<unknown>, built[name]);
+    }
+    let slot = PCI_SLOT.FIRST_VIRTIO;
+    config.disks.forEach((disk, i) => {
+      if (disk.interface !== "virtio") return;
+      const entry = virtioBlkEntry(slot++, env.disks[i], `vmrun-disk${i}`);
+      const blk = entry.create(ctx);
+      this.#place(entry, blk);
+      d.virtioBlk.push(blk);
+    });
+    this.frames = new FrameTracker(d.vga.vga);
 
     for (
       const [index, value] of pcCmosBytes({
@@ -244,52 +211,21 @@ export class Board {
       bootMenuWaitMs: config.bootMenu ? 5000 : undefined,
       extraFiles: acpiFwCfgFiles(buildAcpiTables({ cpus: config.cpus })),
     });
-
-    // The one table of fixed registrations.
-    const fixed: [string, { base: number; length: number }, Bus, BusDevice][] = [
-      ["i8042-data", PIO.I8042_DATA, this.pio, d.i8042.dataPort],
-      ["i8042-command", PIO.I8042_COMMAND, this.pio, d.i8042.commandPort],
-      ["rtc", PIO.RTC, this.pio, d.rtc],
-      ["post-code", PIO.POST_CODE, this.pio, d.postCode],
-      ["port92", PIO.PORT_92, this.pio, d.port92],
-      ["debug-exit", PIO.DEBUG_EXIT, this.pio, d.debugExit],
-      ["vga", PIO.VGA, this.pio, d.vga.vga],
-      ["com1", PIO.COM1, this.pio, d.uart],
-      ["fw-cfg", PIO.FW_CFG, this.pio, d.fwCfg],
-      ["ide-primary", PIO.IDE_PRIMARY, this.pio, d.ide.primaryCommand],
-      ["ide-primary-control", PIO.IDE_PRIMARY_CONTROL, this.pio, d.ide.primaryControl],
-      ["ide-secondary", PIO.IDE_SECONDARY, this.pio, d.ide.secondaryCommand],
-      ["ide-secondary-control", PIO.IDE_SECONDARY_CONTROL, this.pio, d.ide.secondaryControl],
-      ["pci-config", PIO.PCI_CONFIG, this.pio, d.pciHost],
-      ["apm", PIO.APM, this.pio, d.pm.apm],
-      ["dispi", PIO.DISPI, this.pio, d.vga.vga.dispi],
-      ["vga-window", MMIO.VGA_WINDOW, this.mmio, d.vga.vga.window],
-    ];
-    for (const [name, range, bus, dev] of fixed) bus.register(name, range.base, range.length, dev);
-
-    this.attachPci(PCI_SLOT.HOST_BRIDGE, 0, d.i440fx, {});
-    this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.ISA, d.piix3, {});
-    this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.IDE, d.ide, { 4: d.ide.busMaster });
-    this.attachPci(PCI_SLOT.PIIX3, PIIX3_FN.PM, d.pm, {});
-    this.#mapPmBlock(d.pm);
-    this.attachPci(PCI_SLOT.VGA, 0, d.vga, { 2: d.vga.mmio, 6: d.vga.rom });
-    this.#mapFramebufferBar(d.vga);
-    this.frames = new FrameTracker(d.vga.vga);
-    this.#attachDisks();
   }
 
-  #attachDisks(): void {
-    let slot = PCI_SLOT.FIRST_VIRTIO;
-    this.config.disks.forEach((disk, i) => {
-      if (disk.interface !== "virtio") return;
-      const blk = new VirtioBlk({
-        backend: this.env.disks[i],
-        memory: this.env.ram,
-        irq: this.pciIrq.lineFor(slot, 1),
-        serial: `vmrun-disk${i}`,
-      });
-      this.attachPci(slot++, 0, blk, { 0: blk.legacyIo, 4: blk.modernMmio });
-      this.devices.virtioBlk.push(blk);
+  /** Registers an entry's fixed regions, puts it on PCI and runs its wiring. */
+  #place<D>(entry: DeviceEntry<D>, dev: D): void {
+    for (const [name, range, handler] of entry.pio?.(dev) ?? []) {
+      this.pio.register(name, range.base, range.length, handler);
+    }
+    for (const [name, range, handler] of entry.mmio?.(dev) ?? []) {
+      this.mmio.register(name, range.base, range.length, handler);
+    }
+    const pci = entry.pci?.(dev);
+    if (pci) this.attachPci(pci.slot, pci.fn, pci.function, pci.bars);
+    entry.wire?.(dev, {
+      mapFramebufferBar: (vga) => this.#mapFramebufferBar(vga),
+      followPmBase: (pm) => this.#mapPmBlock(pm),
     });
   }
 
@@ -423,46 +359,8 @@ export class Board {
   }
 }
 
-/**
- * CMOS geometry of the IDE hard disks, by position (CD-ROMs and empty slots
- * are null), with the translation QEMU reports: none within 1024/16/63.
- */
-function cmosDisks(
-  config: MachineConfig,
-  backends: readonly BlockBackend[],
-): (CmosDiskGeometry | null)[] {
-  const out: (CmosDiskGeometry | null)[] = [];
-  config.disks.forEach((disk, i) => {
-    if (disk.interface !== "ide" || out.length >= IDE_POSITIONS.length) return;
-    if (disk.media !== "disk") return void out.push(null);
-    const g = defaultGeometry(Math.floor(backends[i].size / 512));
-    const fits = g.cylinders <= 1024 && g.heads <= 16 && g.sectors <= 63;
-    out.push({ ...g, translation: fits ? "none" : "lba" });
-  });
-  return out;
-}
-
-const IDE_POSITIONS = [
-  "primaryMaster",
-  "primarySlave",
-  "secondaryMaster",
-  "secondarySlave",
-] as const;
-
-/** IDE disks and CD-ROMs in command-line order: primary master first. */
-function ideDrives(
-  config: MachineConfig,
-  backends: readonly BlockBackend[],
-): Partial<Record<(typeof IDE_POSITIONS)[number], DriveSpec>> {
-  const drives: Partial<Record<(typeof IDE_POSITIONS)[number], DriveSpec>> = {};
-  let next = 0;
-  config.disks.forEach((disk, i) => {
-    if (disk.interface !== "ide" || next >= IDE_POSITIONS.length) return;
-    drives[IDE_POSITIONS[next++]] = {
-      kind: disk.media,
-      backend: backends[i],
-      serial: `VMRUN${String(i).padStart(4, "0")}`,
-    };
-  });
-  return drives;
+/** An IRQ line resolved on first use. */
+function lazyLine(resolve: () => IrqLine): IrqLine {
+  let line: IrqLine | null = null;
+  return { set: (level) => (line ??= resolve()).set(level) };
 }

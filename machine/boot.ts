@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { BlockBackend } from "../devices/types.ts";
 import type { Vcpu } from "../kvm/kvm.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { BOOT_SECTOR_ADDR } from "./memory_map.ts";
@@ -13,11 +14,14 @@ import { BOOT_SECTOR_ADDR } from "./memory_map.ts";
 const FIRST_HARD_DISK = 0x80;
 
 /**
- * Loads `sector` (the image's first 512 bytes) at 0x7c00 and starts vCPU 0
- * in real mode at 0000:7c00 with DL set to the boot drive.
+ * Loads the boot disk's first sector, as the devices see the disk (a
+ * `--snapshot` overlay included), at 0x7c00 and starts vCPU 0 in real mode at
+ * 0000:7c00 with DL set to the boot drive.
  */
-export function bootSectorStart(ram: GuestRam, vcpu: Vcpu, sector: Uint8Array): void {
-  ram.write(BOOT_SECTOR_ADDR, sector.subarray(0, 512));
+export function bootSectorStart(ram: GuestRam, vcpu: Vcpu, disk: BlockBackend): void {
+  const sector = new Uint8Array(512);
+  disk.read(0, sector);
+  ram.write(BOOT_SECTOR_ADDR, sector);
   const sregs = vcpu.getSregs();
   for (const seg of ["cs", "ds", "es", "ss", "fs", "gs"] as const) {
     sregs.setSegment(seg, { base: 0, selector: 0 });

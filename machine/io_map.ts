@@ -66,7 +66,12 @@ export const PCI_SLOT = {
   VGA: 2,
   /** virtio disks take this slot and the ones after it. */
   FIRST_VIRTIO: 3,
+  /** The last device number on a PCI bus. */
+  LAST: 31,
 } as const;
+
+/** How many virtio disks fit: one PCI slot each, from FIRST_VIRTIO to LAST. */
+export const MAX_VIRTIO_DISKS = PCI_SLOT.LAST - PCI_SLOT.FIRST_VIRTIO + 1;
 
 /** Functions in the PIIX3 slot; 3 is the PIIX4's power management, as on QEMU's PC. */
 export const PIIX3_FN = { ISA: 0, IDE: 1, PM: 3 } as const;

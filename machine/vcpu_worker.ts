@@ -11,6 +11,7 @@
 import { SteppedClock } from "../devices/clock.ts";
 import { currentThreadId, mapAnonymous } from "../kvm/host.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
+import { exitAction } from "./exit_policy.ts";
 import { hostNowMs, Kvm } from "../kvm/kvm.ts";
 import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
@@ -192,51 +193,17 @@ class MachineLoop {
   /** Exits other than port I/O and MMIO, kept out of {@link step} so it stays small. */
   rareExit(exit: VcpuExit): void {
     this.stats.count(exit.kind);
-    switch (exit.kind) {
-      case "io":
-      case "mmio":
-        // Handled above.
-        break;
-      case "interrupted":
-      case "intr":
-      case "hlt":
-      case "irq-window-open":
-        break;
-      case "shutdown":
-        this.fault("triple-fault", "the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
-        return;
-      case "internal-error":
-        this.fault(
-          "internal-error",
-          `KVM could not emulate an instruction (KVM_EXIT_INTERNAL_ERROR: ${exit.description}${
-            exit.data.length
-              ? `, data ${exit.data.map((d) => "0x" + d.toString(16)).join(" ")}`
-              : ""
-          })`,
-        );
-        return;
-      case "fail-entry":
-        this.fault(
-          "fail-entry",
-          `KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, hardware reason 0x${
-            exit.hardwareReason.toString(16)
-          })`,
-        );
-        return;
-      case "system-event":
-        if (exit.type === 2) this.resetPending = true;
-        else this.exit = { reason: "shutdown", code: 0, detail: `system event ${exit.type}` };
-        return;
-      case "unknown":
-        this.fault("vmm-error", `unexpected KVM exit reason ${exit.reason}`);
-        return;
+    const action = exitAction(exit);
+    if (action.kind === "reset") this.resetPending = true;
+    else if (action.kind === "end") {
+      this.exit = action.fault ? this.withRegisters(action.exit) : action.exit;
     }
   }
 
-  fault(reason: GuestExit["reason"], detail: string): void {
+  /** A fault's exit with the vCPU's registers, for the report on stderr. */
+  withRegisters(exit: GuestExit): GuestExit {
     const vcpu = this.board.vcpus[0];
-    const registers = { ...vcpu.getRegs().toJSON(), ...vcpu.getSregs().toJSON() };
-    this.exit = { reason, code: 1, detail, registers };
+    return { ...exit, registers: { ...vcpu.getRegs().toJSON(), ...vcpu.getSregs().toJSON() } };
   }
 
   build(): void {
@@ -263,16 +230,9 @@ class MachineLoop {
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     const vcpu = this.board.vcpus[0];
+    // Through the backend, so a --snapshot overlay's boot sector is the one that runs.
     if (this.config.firmware.kind === "none") {
-      const disk = this.config.disks[0];
-      const sector = new Uint8Array(512);
-      const f = Deno.openSync(disk.path, { read: true });
-      try {
-        f.readSync(sector);
-      } finally {
-        f.close();
-      }
-      bootSectorStart(this.ram, vcpu, sector);
+      bootSectorStart(this.ram, vcpu, this.disks[0].backend);
     }
     publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());
   }

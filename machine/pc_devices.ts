@@ -1,0 +1,208 @@
+/**
+ * The PC board's registry: every device once, with how it is built from
+ * what the board injects, the fixed ports and MMIO ranges it decodes, its
+ * PCI slot and BARs, and any wiring that follows the guest (a BAR mapped as
+ * a KVM slot, a PM block that moves with PMBA). The board walks this table;
+ * adding a device is one entry here plus the device's own file. Addresses,
+ * IRQs and slots are the named constants of io_map.ts.
+ *
+ * @module
+ */
+
+import type { SteppedClock } from "../devices/clock.ts";
+import { CmosRtc } from "../devices/cmos_rtc.ts";
+import { DebugExit } from "../devices/debug_exit.ts";
+import { FwCfg } from "../devices/fw_cfg.ts";
+import { I8042 } from "../devices/i8042.ts";
+import { IdeController } from "../devices/ide/ide_controller.ts";
+import type { PciFunction } from "../devices/pci/config_space.ts";
+import { I440fx } from "../devices/pci/i440fx.ts";
+import { PciHost } from "../devices/pci/pci_host.ts";
+import { Piix3 } from "../devices/pci/piix3.ts";
+import { Piix4Pm } from "../devices/pci/piix4_pm.ts";
+import { PostCode } from "../devices/post_code.ts";
+import { Port92, type ResetControl } from "../devices/system_control.ts";
+import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
+import { Uart16550a } from "../devices/uart_16550a.ts";
+import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import type { BoardEnv } from "./board.ts";
+import type { MachineConfig } from "./config.ts";
+import { ideDrives } from "./ide_drives.ts";
+import type { GuestRam } from "./guest_ram.ts";
+import { type FixedRange, IRQ, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
+
+/** What the board gives every device's constructor. */
+export interface DeviceContext {
+  readonly config: MachineConfig;
+  readonly env: BoardEnv;
+  readonly clock: SteppedClock;
+  readonly ram: GuestRam;
+  /** An ISA interrupt line (a GSI of the in-kernel irqchip). */
+  readonly isaIrq: (gsi: number) => IrqLine;
+  /** The INTx line of a PCI slot, routed through the PIIX3's PIRQs. */
+  readonly pciIrq: (slot: number, pin: number) => IrqLine;
+  /** Video RAM, shown to the guest at the VGA's BAR0 as a dirty-logged KVM slot. */
+  readonly vram: Uint8Array;
+  /** The PIIX3's reset control register at 0xcf9, decoded by the PCI host. */
+  readonly resetControl: ResetControl;
+}
+
+/** A fixed bus registration: its name, where it sits, and what decodes it. */
+export type FixedRegion = readonly [name: string, range: FixedRange, handler: BusDevice];
+
+/** Hooks by which a device follows the guest's programming (see {@link DeviceEntry.wire}). */
+export interface BoardWiring {
+  /** Maps the VGA's BAR0 as the KVM memory slot of video RAM. */
+  mapFramebufferBar(vga: VgaPci): void;
+  /** Keeps the PIIX4 PM block on the port bus where PMBA points. */
+  followPmBase(pm: Piix4Pm): void;
+}
+
+/** Where a PCI function sits and which handler decodes each BAR (6 = expansion ROM). */
+export interface PciPlacement {
+  readonly slot: number;
+  readonly fn: number;
+  readonly function: PciFunction;
+  readonly bars: Partial<Record<number, BusDevice>>;
+}
+
+/** One device of the board. */
+export interface DeviceEntry<D> {
+  /** Builds the device. */
+  readonly create: (ctx: DeviceContext) => D;
+  /** Fixed port-I/O regions. */
+  readonly pio?: (d: D) => readonly FixedRegion[];
+  /** Fixed MMIO regions. */
+  readonly mmio?: (d: D) => readonly FixedRegion[];
+  /** Its place on PCI bus 0. */
+  readonly pci?: (d: D) => PciPlacement;
+  /** ISA IRQs it drives, for the devices pane and documentation. */
+  readonly irqs?: readonly number[];
+  /** Wiring beyond fixed regions and BARs. */
+  readonly wire?: (d: D, board: BoardWiring) => void;
+}
+
+/** Declares an entry with its device type inferred from `create`. */
+function device<D>(entry: DeviceEntry<D>): DeviceEntry<D> {
+  return entry;
+}
+
+/** The fixed devices of the PC, in the order they are built and registered. */
+export const PC_DEVICES = {
+  uart: device({
+    create: (c) => new Uart16550a({ irq: c.isaIrq(IRQ.COM1), tx: c.env.onSerial, ...timers(c) }),
+    pio: (d) => [["com1", PIO.COM1, d]],
+    irqs: [IRQ.COM1],
+  }),
+  rtc: device({
+    create: (c) =>
+      new CmosRtc({ irq: c.isaIrq(IRQ.RTC), startTimeMs: c.config.startTimeMs, ...timers(c) }),
+    pio: (d) => [["rtc", PIO.RTC, d]],
+    irqs: [IRQ.RTC],
+  }),
+  i8042: device({
+    create: (c) =>
+      new I8042({
+        kbdIrq: c.isaIrq(IRQ.KEYBOARD),
+        mouseIrq: c.isaIrq(IRQ.MOUSE),
+        onSystemReset: () => c.env.onReset(),
+      }),
+    pio: (d) => [
+      ["i8042-data", PIO.I8042_DATA, d.dataPort],
+      ["i8042-command", PIO.I8042_COMMAND, d.commandPort],
+    ],
+    irqs: [IRQ.KEYBOARD, IRQ.MOUSE],
+  }),
+  postCode: device({
+    create: () => new PostCode(),
+    pio: (d) => [["post-code", PIO.POST_CODE, d]],
+  }),
+  debugExit: device({
+    create: (c) => new DebugExit((code) => c.env.onExit({ reason: "debug-exit", code })),
+    pio: (d) => [["debug-exit", PIO.DEBUG_EXIT, d]],
+  }),
+  port92: device({
+    create: (c) => new Port92({ onReset: () => c.env.onReset() }),
+    pio: (d) => [["port92", PIO.PORT_92, d]],
+  }),
+  resetControl: device({ create: (c) => c.resetControl }),
+  fwCfg: device({
+    create: (c) => new FwCfg({ memory: c.ram }),
+    pio: (d) => [["fw-cfg", PIO.FW_CFG, d]],
+  }),
+  pciHost: device({
+    create: (c) => new PciHost({ resetControl: c.resetControl }),
+    pio: (d) => [["pci-config", PIO.PCI_CONFIG, d]],
+  }),
+  i440fx: device({
+    create: () => new I440fx(),
+    pci: (d) => ({ slot: PCI_SLOT.HOST_BRIDGE, fn: 0, function: d, bars: {} }),
+  }),
+  piix3: device({
+    create: () => new Piix3(),
+    pci: (d) => ({ slot: PCI_SLOT.PIIX3, fn: PIIX3_FN.ISA, function: d, bars: {} }),
+  }),
+  ide: device({
+    create: (c) =>
+      new IdeController({
+        primaryIrq: c.isaIrq(IRQ.IDE_PRIMARY),
+        secondaryIrq: c.isaIrq(IRQ.IDE_SECONDARY),
+        memory: c.ram,
+        drives: ideDrives(c.config, c.env.disks),
+      }),
+    pio: (d) => [
+      ["ide-primary", PIO.IDE_PRIMARY, d.primaryCommand],
+      ["ide-primary-control", PIO.IDE_PRIMARY_CONTROL, d.primaryControl],
+      ["ide-secondary", PIO.IDE_SECONDARY, d.secondaryCommand],
+      ["ide-secondary-control", PIO.IDE_SECONDARY_CONTROL, d.secondaryControl],
+    ],
+    pci: (d) => ({ slot: PCI_SLOT.PIIX3, fn: PIIX3_FN.IDE, function: d, bars: { 4: d.busMaster } }),
+    irqs: [IRQ.IDE_PRIMARY, IRQ.IDE_SECONDARY],
+  }),
+  pm: device({
+    create: (c) =>
+      new Piix4Pm({
+        sci: c.isaIrq(IRQ.SCI),
+        onPowerOff: () => c.env.onExit({ reason: "shutdown", code: 0 }),
+        ...timers(c),
+      }),
+    pio: (d) => [["apm", PIO.APM, d.apm]],
+    pci: (d) => ({ slot: PCI_SLOT.PIIX3, fn: PIIX3_FN.PM, function: d, bars: {} }),
+    irqs: [IRQ.SCI],
+    wire: (d, board) => board.followPmBase(d),
+  }),
+  vga: device({
+    create: (c) =>
+      new VgaPci({
+        vram: c.vram,
+        romData: c.env.firmware.vgaBios ?? undefined,
+        startInTextMode: c.env.firmware.vgaBios === null,
+      }),
+    pio: (d) => [["vga", PIO.VGA, d.vga], ["dispi", PIO.DISPI, d.vga.dispi]],
+    mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.vga.window]],
+    pci: (d) => ({ slot: PCI_SLOT.VGA, fn: 0, function: d, bars: { 2: d.mmio, 6: d.rom } }),
+    wire: (d, board) => board.mapFramebufferBar(d),
+  }),
+} as const;
+
+/** The fixed devices of a PC board, by registry name. */
+export type PcDevices = {
+  readonly [K in keyof typeof PC_DEVICES]: ReturnType<(typeof PC_DEVICES)[K]["create"]>;
+};
+
+/** A virtio-blk disk in PCI slot `slot`, over `backend`. */
+export function virtioBlkEntry(
+  slot: number,
+  backend: BlockBackend,
+  serial: string,
+): DeviceEntry<VirtioBlk> {
+  return {
+    create: (c) => new VirtioBlk({ backend, memory: c.ram, irq: c.pciIrq(slot, 1), serial }),
+    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+  };
+}
+
+function timers(c: DeviceContext): { clock: SteppedClock; timer: SteppedClock["timer"] } {
+  return { clock: c.clock, timer: c.clock.timer };
+}
