@@ -387,7 +387,8 @@ export class AtapiCdrom extends IdeDrive<CdromJob> {
       if (kind === "packet") return { kind, dma, limit };
       const reply = j.raw("reply") === null ? null : j.bytes("reply");
       const length = j.int("length", 1, reply ? reply.length : this.blocks * CD_SECTOR);
-      const from = j.int("from", 0, this.blocks * CD_SECTOR - length);
+      // A reply is sent from its start; medium data must lie on the disc.
+      const from = reply ? j.int("from", 0, 0) : j.int("from", 0, this.blocks * CD_SECTOR - length);
       return { kind, dma, limit, from, reply, length, pos: j.int("pos", 0, length) };
     });
     const expected = base.dma

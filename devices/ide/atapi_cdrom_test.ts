@@ -335,3 +335,16 @@ Deno.test("cdrom: restore with a packet half-sent or a data block half-read", ()
     }
   }
 });
+
+Deno.test("cdrom: without a disc, a reply half-read still saves and restores", () => {
+  const make = () => setup(new MemoryBackend(0, true));
+  const { host, cd } = make();
+  host.packet(0, [0x12, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0]); // INQUIRY
+  host.readWords(10);
+  const saved = cd.snapshot();
+  strictEqual(saved.job?.kind, "send");
+  const copy = make();
+  copy.cd.restore(structuredClone(saved));
+  deepStrictEqual(copy.cd.snapshot(), saved);
+  deepStrictEqual(copy.host.readWords(26), host.readWords(26));
+});

@@ -363,6 +363,7 @@ export abstract class IdeDrive<J extends object = object> {
       s.fail("status", "DRQ must be set exactly while a transfer is in flight");
     }
     const apply = () => {
+      this.#cancel(); // the subclass sets its job after this
       this.tf.restore(state.taskFile);
       this.status = status;
       this.irqPending = irqPending;
@@ -371,11 +372,8 @@ export abstract class IdeDrive<J extends object = object> {
       this.bytesWritten = bytesWritten;
       this.mode = mode;
       this.power = power;
-      this.#cancel();
-      this.status = status;
       if (pio) {
-        this.#buf = pio.dir === "out" ? this.scratch(pio.data.length) : pio.data;
-        if (pio.dir === "out") this.#buf.set(pio.data);
+        this.#buf = pio.data; // already a copy
         this.#pos = pio.pos;
         this.#end = pio.data.length;
         this.#dir = pio.dir;

@@ -394,7 +394,8 @@ export function randomIdeOps(next: (n: number) => number, count: number): IdeOp[
 export function assertRestoresExactly(rig: IdeRig, more: readonly IdeOp[]): IdeControllerState {
   const saved = rig.ide.snapshot();
   const copy = ideRig(rig);
-  copy.ide.restore(saved);
+  // As it arrives from a worker or a save file: a structured clone, no shared references.
+  copy.ide.restore(structuredClone(saved));
   deepStrictEqual(copy.ide.snapshot(), saved);
   deepStrictEqual([copy.irqs[0].level, copy.irqs[1].level], [rig.irqs[0].level, rig.irqs[1].level]);
   deepStrictEqual(runIdeOps(copy, more), runIdeOps(rig, more));

@@ -191,7 +191,7 @@ Deno.test("vga pci: snapshot -> restore -> snapshot is the identity, BARs and be
     const b = new VgaPci({ vram: a.vga.vram.slice(), romData });
     const changes: BarChange[] = [];
     b.config.onBarChange = (c) => changes.push(c);
-    b.restore(saved);
+    b.restore(structuredClone(saved));
     deepStrictEqual(b.snapshot(), saved);
     ok(changes.some((c) => c.index === 0 && c.base === 0xfd000000), "BAR0 mapping reported");
     deepStrictEqual(changes.map((c) => [c.index, c.base]), [

@@ -305,7 +305,7 @@ Deno.test("vga: snapshot -> restore -> snapshot is the identity, and the copy be
     if (seed % 3 === 0) deepStrictEqual([a.dispi.enabled, a.dispi.bankOffset], [true, 0x30000]);
 
     const b = new Vga({ vram: a.vram.slice() });
-    b.restore(saved);
+    b.restore(structuredClone(saved));
     deepStrictEqual(b.snapshot(), saved);
     saved.dac.palette.fill(0x3f); // a snapshot is a copy, not a view
     deepStrictEqual(b.snapshot(), a.snapshot());

@@ -473,7 +473,7 @@ Deno.test("virtio-blk: snapshot -> restore -> snapshot is the identity, and the 
     const b = setup({ serial: "SNAP" });
     b.memory.bytes.set(a.memory.bytes);
     b.disk.bytes.set(a.disk.bytes);
-    b.blk.restore(saved);
+    b.blk.restore(structuredClone(saved));
     deepStrictEqual(b.blk.snapshot(), saved);
     strictEqual(b.irq.level, a.irq.level);
     const more = driver.ops(150);

@@ -379,7 +379,7 @@ Deno.test("transport: snapshot -> restore -> snapshot is the identity, and the c
 
     const b = setup();
     b.memory.bytes.set(a.memory.bytes);
-    b.t.restore(saved);
+    b.t.restore(structuredClone(saved));
     deepStrictEqual(b.t.snapshot(), saved);
     strictEqual(b.irq.level, a.irq.level);
     strictEqual(b.t.config.read(0x06, 1), a.t.config.read(0x06, 1));
