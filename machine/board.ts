@@ -9,20 +9,14 @@
 
 import { Bus, BusError, type BusRange } from "../devices/bus.ts";
 import type { SteppedClock } from "../devices/clock.ts";
-import { type CmosRtcState, pcCmosBytes } from "../devices/cmos_rtc.ts";
-import type { DebugExitState } from "../devices/debug_exit.ts";
-import type { FwCfgState } from "../devices/fw_cfg.ts";
-import type { I8042State } from "../devices/i8042.ts";
-import type { PciHostState } from "../devices/pci/pci_host.ts";
-import type { PostCodeState } from "../devices/post_code.ts";
-import type { UartState } from "../devices/uart_16550a.ts";
+import { pcCmosBytes } from "../devices/cmos_rtc.ts";
 import { buildPcFwCfg } from "../devices/fw_cfg_pc.ts";
 import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
 import { type Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
 import { ResetControl } from "../devices/system_control.ts";
-import type { BlockBackend, BusDevice, IrqLine, Json } from "../devices/types.ts";
-import type { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
+import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
 import type { VgaPci } from "../devices/vga/vga_pci.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
@@ -105,20 +99,15 @@ export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
 }
 
-/** A snapshot of every device on the board. */
-export interface BoardState {
-  readonly uart: UartState;
-  readonly rtc: CmosRtcState;
-  readonly i8042: I8042State;
-  readonly postCode: PostCodeState;
-  readonly debugExit: DebugExitState;
-  /** CONFIG_ADDRESS and every PCI function's configuration space. */
-  readonly pci: PciHostState;
-  readonly vga: Json;
+/** Every fixed device's typed state, by registry name. */
+export type DeviceStates = {
+  readonly [K in keyof PcDevices]: ReturnType<PcDevices[K]["snapshot"]>;
+};
+
+/** A snapshot of every device on the board, with the text screen and the buses. */
+export interface BoardState extends DeviceStates {
   readonly screen: ScreenState;
-  readonly fwCfg: FwCfgState;
-  readonly virtioBlk: Json[];
-  readonly ide: Json;
+  readonly virtioBlk: VirtioBlkState[];
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -246,7 +235,7 @@ export class Board {
     f: PciFunction,
     bars: Partial<Record<number, BusDevice>>,
   ): void {
-    this.devices.pciHost.attach(device, fn, f);
+    this.devices.pci.attach(device, fn, f);
     const mapped = new Map<number, BusRange>();
     f.config.onBarChange = (c: BarChange) => {
       const old = mapped.get(c.index);
@@ -340,21 +329,21 @@ export class Board {
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
     return {
-      uart: d.uart.snapshot(),
-      rtc: d.rtc.snapshot(),
-      i8042: d.i8042.snapshot(),
-      postCode: d.postCode.snapshot(),
-      debugExit: d.debugExit.snapshot(),
-      pci: d.pciHost.snapshot(),
-      vga: d.vga.state(),
+      ...this.#deviceStates(),
       screen: screenState(d.vga.vga),
-      fwCfg: d.fwCfg.snapshot(),
-      virtioBlk: d.virtioBlk.map((b) => b.state()),
-      ide: d.ide.state(),
+      virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
     };
+  }
+
+  #deviceStates(): DeviceStates {
+    const out: Record<string, unknown> = {};
+    for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
+      out[name] = this.devices[name].snapshot();
+    }
+    return out as DeviceStates;
   }
 
   /** Closes the vCPUs and the VM. RAM and firmware stay with the environment. */

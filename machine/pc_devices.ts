@@ -134,7 +134,7 @@ export const PC_DEVICES = {
     create: (c) => new FwCfg({ memory: c.ram }),
     pio: (d) => [["fw-cfg", PIO.FW_CFG, d]],
   }),
-  pciHost: device({
+  pci: device({
     create: (c) => new PciHost({ resetControl: c.resetControl }),
     pio: (d) => [["pci-config", PIO.PCI_CONFIG, d]],
   }),

@@ -1,9 +1,8 @@
 /**
  * The devices pane's content as plain rows from a board snapshot: UART
  * registers and FIFO fill, i8042 state and LEDs, the VGA mode, disks with
- * bytes moved, PCI functions with their BARs. The UART, i8042 and PCI
- * sections read the devices' typed snapshots; the VGA and disk sections
- * read theirs defensively.
+ * bytes moved, PCI functions with their BARs, read from the devices' typed
+ * snapshots.
  *
  * @module
  */
@@ -12,6 +11,8 @@ import type { I8042State } from "../devices/i8042.ts";
 import type { PciHostState } from "../devices/pci/pci_host.ts";
 import type { UartState } from "../devices/uart_16550a.ts";
 import type { BoardState } from "../machine/board.ts";
+import { CRTC_START_HIGH, CRTC_START_LOW } from "../devices/vga/crtc.ts";
+import { DISPI_INDEX } from "../devices/vga/dispi.ts";
 import { describeMode } from "./screen_render.ts";
 import { formatBytes, hex } from "./format.ts";
 
@@ -21,18 +22,8 @@ export interface DeviceSection {
   readonly rows: readonly string[];
 }
 
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Obj : {};
-}
-
 function num(v: unknown, fallback = 0): number {
   return typeof v === "number" ? v : fallback;
-}
-
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
 }
 
 const h2 = (v: unknown) => num(v).toString(16).padStart(2, "0");
@@ -73,43 +64,43 @@ function i8042(s: I8042State): DeviceSection {
 }
 
 function vga(d: BoardState): DeviceSection {
-  const regs = obj(obj(d.vga).vga);
   const cur = d.screen.cursor;
-  return {
-    title: "VGA",
-    rows: [
-      `${describeMode(d.screen)} (${d.screen.width}x${d.screen.height} px)`,
+  const rows = [
+    `${describeMode(d.screen)} (${d.screen.width}x${d.screen.height} px)`,
+  ];
+  if (d.vga) {
+    const crtc = d.vga.vga.crtc.regs;
+    const dispi = d.vga.vga.dispi.regs;
+    rows.push(
       `cursor ${cur.row},${cur.col}${cur.visible ? "" : " hidden"}` +
-      `  start ${hex(num(regs.startAddress), 4)}`,
-    ],
-  };
+        `  start ${hex((crtc[CRTC_START_HIGH] << 8) | crtc[CRTC_START_LOW], 4)}`,
+    );
+    if (dispi[DISPI_INDEX.ENABLE] & 1) rows.push(`VBE bank ${dispi[DISPI_INDEX.BANK]}`);
+  }
+  return { title: "VGA", rows };
 }
 
 function disks(d: BoardState): DeviceSection {
   const rows: string[] = [];
-  const ide = obj((d as unknown as Obj).ide);
   for (const ch of ["primary", "secondary"] as const) {
-    const channel = obj(ide[ch]);
+    const channel = d.ide?.[ch];
+    if (!channel) continue;
     for (const unit of ["master", "slave"] as const) {
       const drive = channel[unit];
-      if (!drive) continue;
-      const s = obj(drive);
+      if (drive.kind === "empty") continue;
       rows.push(
-        `ide ${ch.slice(0, 3)} ${unit.slice(0, 3)} ${String(s.kind ?? "disk")} ` +
-          `${formatBytes(num(s.size))}`,
-        `  read ${formatBytes(num(s.bytesRead))} written ${formatBytes(num(s.bytesWritten))}`,
+        `ide ${ch.slice(0, 3)} ${unit.slice(0, 3)} ${drive.kind} ${formatBytes(drive.size)}`,
+        `  read ${formatBytes(drive.bytesRead)} written ${formatBytes(drive.bytesWritten)}`,
       );
     }
   }
-  for (const blk of arr(d.virtioBlk)) {
-    const s = obj(blk);
-    const c = obj(s.counters);
+  (d.virtioBlk ?? []).forEach((blk, i) => {
+    const c = blk.counters;
     rows.push(
-      `${String(s.name ?? "virtio-blk")} ${formatBytes(num(s.capacity) * 512)}` +
-        `${s.readonly ? " ro" : ""}`,
-      `  read ${formatBytes(num(c.bytesRead))} written ${formatBytes(num(c.bytesWritten))}`,
+      `virtio-blk${i} ${formatBytes(blk.capacity * 512)}${blk.readonly ? " ro" : ""}`,
+      `  read ${formatBytes(c.bytesRead)} written ${formatBytes(c.bytesWritten)}`,
     );
-  }
+  });
   return { title: "Disks", rows: rows.length ? rows : ["none"] };
 }
 

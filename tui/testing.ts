@@ -12,9 +12,17 @@ import { I8042 } from "../devices/i8042.ts";
 import { PciConfigSpace } from "../devices/pci/config_space.ts";
 import { I440fx } from "../devices/pci/i440fx.ts";
 import { PciHost } from "../devices/pci/pci_host.ts";
+import { Piix3 } from "../devices/pci/piix3.ts";
+import { Piix4Pm } from "../devices/pci/piix4_pm.ts";
+import { Port92, ResetControl } from "../devices/system_control.ts";
 import { PostCode } from "../devices/post_code.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import type { ScreenState } from "../devices/vga/screen.ts";
+import { ArrayGuestMemory } from "../devices/testing/array_guest_memory.ts";
+import { MemoryBackend } from "../devices/testing/memory_backend.ts";
+import { IdeController } from "../devices/ide/ide_controller.ts";
+import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import type { BoardState } from "../machine/board.ts";
 
 /** The VGA's default 16 text colours. */
@@ -116,27 +124,50 @@ function typedDeviceStates() {
     debugExit: new DebugExit(() => {}).snapshot(),
     pci: pci.snapshot(),
     fwCfg: new FwCfg().snapshot(),
+    port92: new Port92().snapshot(),
+    resetControl: new ResetControl().snapshot(),
+    i440fx: new I440fx().snapshot(),
+    piix3: new Piix3().snapshot(),
+    pm: new Piix4Pm({ clock, timer: clock.timer, sci: { set() {} }, onPowerOff() {} }).snapshot(),
+  };
+}
+
+/** Typed snapshots of a VGA with BAR0 mapped, an IDE disk and a read-only virtio disk. */
+function pciSnapshots() {
+  const memory = new ArrayGuestMemory(4096);
+  const none = { set() {} };
+  const vgaPci = new VgaPci({ romData: new Uint8Array(40 * 1024) });
+  vgaPci.config.write(0x10, 4, 0xfd000000);
+  vgaPci.config.write(0x04, 2, 0x0002);
+  const ide = new IdeController({
+    primaryIrq: none,
+    secondaryIrq: none,
+    memory,
+    drives: { primaryMaster: { kind: "disk", backend: new MemoryBackend(1048576) } },
+  }).snapshot();
+  const master = ide.primary.master;
+  const blk = new VirtioBlk({ backend: new MemoryBackend(1048576, true), memory, irq: none })
+    .snapshot();
+  return {
+    vga: vgaPci.snapshot(),
+    ide: {
+      ...ide,
+      primary: { ...ide.primary, master: { ...master, bytesRead: 512, bytesWritten: 1024 } },
+    },
+    virtioBlk: [{ ...blk, counters: { ...blk.counters, bytesRead: 4096 } }],
   };
 }
 
 /** A board snapshot with the fields the devices pane reads. */
 export function boardState(): BoardState {
+  const typed = pciSnapshots();
   return {
     ...typedDeviceStates(),
-    vga: { vga: { startAddress: 0 } },
+    ...typed,
     screen: textScreen(80, 25),
-    virtioBlk: [{
-      name: "virtio-blk0",
-      capacity: 2048,
-      readonly: true,
-      counters: { bytesRead: 4096, bytesWritten: 0 },
-    }],
     pio: [],
     mmio: [],
     unclaimed: { pio: { reads: 0, writes: 0 }, mmio: { reads: 0, writes: 0 } },
-    ide: {
-      primary: { master: { kind: "disk", size: 1048576, bytesRead: 512, bytesWritten: 1024 } },
-      secondary: {},
-    },
+    ide: typed.ide,
   } as unknown as BoardState;
 }

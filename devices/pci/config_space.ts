@@ -62,6 +62,11 @@ export interface PciConfigState extends DeviceState {
   readonly bars: PciBarState[];
 }
 
+/** What every PCI function's state holds: its configuration space. */
+export interface PciFunctionState extends DeviceState {
+  readonly config: PciConfigState;
+}
+
 /** Identity and resources of a PCI function. */
 export interface PciIdentity {
   readonly vendorId: number;
