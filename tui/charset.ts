@@ -118,3 +118,8 @@ export function asciiText(text: string): string {
 
 /** The 256 CP437 bytes as ASCII look-alikes (byte 0 and the control range as glyphs). */
 export const CP437_ASCII: readonly string[] = Object.freeze(CP437.map(asciiFold));
+
+/** The graphics display the charset can draw: half-blocks need UTF-8, so ASCII shows text. */
+export function drawableDisplay<M extends string>(mode: M, charset: Charset): M | "text" {
+  return charset === "ascii" && mode === "blocks" ? "text" : mode;
+}

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { CP437 } from "../devices/vga/cp437.ts";
-import { asciiFold, asciiText, CP437_ASCII, detectCharset } from "./charset.ts";
+import { asciiFold, asciiText, CP437_ASCII, detectCharset, drawableDisplay } from "./charset.ts";
 
 Deno.test("charset: LC_ALL, then LC_CTYPE, then LANG; only a UTF-8 locale is UTF-8", () => {
   strictEqual(detectCharset({}), "ascii");
@@ -66,4 +66,11 @@ Deno.test("charset: the console's own glyphs (rounded borders, sparklines, bulle
   strictEqual(asciiText("漢"), "?");
   strictEqual(asciiFold("\x1b"), "?");
   strictEqual(asciiFold("a"), "a");
+});
+
+Deno.test("charset: half-block graphics need UTF-8; image protocols do not", () => {
+  strictEqual(drawableDisplay("blocks", "ascii"), "text");
+  strictEqual(drawableDisplay("blocks", "utf-8"), "blocks");
+  strictEqual(drawableDisplay("sixel", "ascii"), "sixel");
+  strictEqual(drawableDisplay("kitty", "ascii"), "kitty");
 });

@@ -46,7 +46,7 @@ export const COMMAND_KEYS: readonly { key: string; label: string; action: Action
 export const ACTION_HELP: Record<Action, string> = {
   help: "show or hide this help",
   focus: "keyboard to screen or serial",
-  fullscreen: "focused pane full-screen, or back",
+  fullscreen: "panels off (focused pane alone) or on",
   pause: "pause or resume the guest",
   reset: "reset the guest",
   "ctrl-alt-del": "send Ctrl-Alt-Del",
