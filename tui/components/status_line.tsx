@@ -31,8 +31,8 @@ export function StatusLine({ ui, width, squeezed, panelsOff }: StatusLineProps):
       <Text wrap="truncate-end">
         {ui.prefixArmed ? <Text inverse bold>{ARMED}</Text> : <Text dimColor>{HINT}</Text>}
         <Text>{` keys → `}</Text>
-        <Text bold color="cyan">{ui.focus}</Text>
-        {note ? <Text color="yellow">{`  ${note}`}</Text> : null}
+        <Text bold>{ui.focus}</Text>
+        {note ? <Text bold>{`  ${note}`}</Text> : null}
       </Text>
     </Box>
   );
