@@ -96,7 +96,7 @@ export function consoleRefusal(
   if (KNOWN.test(term)) return null;
   const bytes = terminfo(term);
   const caps = bytes && parseTerminfo(bytes);
-  if (!caps) return `TERM=${term} is not known here (no terminfo entry)`;
+  if (!caps) return `TERM=${term} is unknown (no terminfo entry)`;
   if (caps.hardcopy || caps.generic) return `TERM=${term} is not a screen terminal`;
   if (caps.cursorAddress === null) return `TERM=${term} cannot move the cursor`;
   // terminfo writes ESC as \E; the console's sequences start with CSI.
@@ -115,6 +115,7 @@ export function lineModeNote(
   terminfo: (term: string) => Uint8Array | null = (t) => readTerminfo(t, env),
 ): string | null {
   const why = consoleRefusal(env, terminfo);
-  return why === null ? null : `vmrun: ${why}: line-mode console (COM1 here, Ctrl-a h for help); ` +
-    `for the full console run with TERM=xterm-256color\n`;
+  return why === null
+    ? null
+    : `vmrun: ${why}: line mode; Ctrl-a h for help, TERM=xterm for the console\n`;
 }

@@ -67,7 +67,7 @@ Deno.test("terminal: TERM unset, dumb, or not able to address the cursor in ANSI
   strictEqual(consoleRefusal({ TERM: "dumb" }, none), "TERM=dumb");
   strictEqual(
     consoleRefusal({ TERM: "frobterm" }, none),
-    "TERM=frobterm is not known here (no terminfo entry)",
+    "TERM=frobterm is unknown (no terminfo entry)",
   );
   const entry = (bytes: Uint8Array) => (t: string) => t === "frobterm" ? bytes : null;
   strictEqual(consoleRefusal({ TERM: "frobterm" }, entry(compile({ 10: ANSI_CUP }))), null);
@@ -85,7 +85,7 @@ Deno.test("terminal: TERM unset, dumb, or not able to address the cursor in ANSI
   );
   strictEqual(
     consoleRefusal({ TERM: "frobterm" }, entry(new Uint8Array(3))),
-    "TERM=frobterm is not known here (no terminfo entry)",
+    "TERM=frobterm is unknown (no terminfo entry)",
   );
 });
 
@@ -144,5 +144,6 @@ Deno.test("terminal: the note is one line that says why and how to get the conso
   const note = lineModeNote({ TERM: "dumb" })!;
   strictEqual(note.split("\n").length, 2);
   ok(note.startsWith("vmrun: TERM=dumb: "), note);
-  ok(note.includes("Ctrl-a h") && note.includes("TERM=xterm-256color"), note);
+  ok(note.includes("Ctrl-a h") && note.includes("TERM=xterm for the console"), note);
+  ok(note.length <= 81, "fits 80 columns");
 });
