@@ -100,6 +100,7 @@ export function consoleRefusal(
   if (caps.hardcopy || caps.generic) return `TERM=${term} is not a screen terminal`;
   if (caps.cursorAddress === null) return `TERM=${term} cannot move the cursor`;
   // terminfo writes ESC as \E; the console's sequences start with CSI.
+  // deno-lint-ignore no-control-regex
   if (!/^(\\E|\\e|\x1b)\[/.test(caps.cursorAddress)) {
     return `TERM=${term} does not take ANSI cursor sequences`;
   }

@@ -1,4 +1,6 @@
 /** @jsxImportSource react */
+// The elements are rendered one at a time, never as siblings: they need no keys.
+// deno-lint-ignore-file jsx-key
 import { deepStrictEqual, ok } from "node:assert";
 import type { ReactElement } from "react";
 import { summarizeDevices } from "../device_summary.ts";
