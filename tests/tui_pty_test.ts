@@ -88,6 +88,8 @@ kvmTest(
       ok(/(^|\s)icanon(\s|$)/m.test(after), "canonical mode is back");
       ok(/(^|\s)echo(\s|$)/m.test(after), "echo is back");
       ok(!after.includes("Stats"), "the console is gone from the normal screen");
+      // The transcript: COM1's last line and how the run ended, before the shell's next words.
+      ok(/keys\?\s*\nvmrun: quit \(status 0\)\nstatus=0/.test(after), after);
     } finally {
       p.kill("SIGKILL");
       p.dispose();
@@ -144,7 +146,10 @@ for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
       await p.waitForText("keys?");
       p.kill(sig);
       strictEqual((await p.exited).exitCode, code);
-      if (sig === "SIGTERM") assertRestored(p);
+      if (sig === "SIGTERM") {
+        assertRestored(p);
+        ok(p.screen().includes("vmrun: stopped by SIGTERM (status 143)"), p.screen());
+      }
     } finally {
       p.kill("SIGKILL");
       p.dispose();
