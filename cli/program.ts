@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
+import { applyQemuHabits } from "./qemu_args.ts";
 import { parseSize } from "./sizes.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
@@ -102,6 +103,7 @@ export function parseCommandLine(
   io: { out: (s: string) => void; err: (s: string) => void; hostMemory: number },
 ): RunRequest {
   const program = buildProgram(io.out, io.err);
+  argv = applyQemuHabits(argv, program.options, io.err);
   try {
     program.parse(argv, { from: "user" });
   } catch (e) {
