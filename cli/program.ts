@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
+import { withVmrunHelp } from "./help.ts";
 import { applyQemuHabits } from "./qemu_args.ts";
 import { parseSize } from "./sizes.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
@@ -44,7 +45,7 @@ export interface RunRequest {
 
 /** Builds the commander program; `out`/`err` receive help and error text. */
 export function buildProgram(out: (s: string) => void, err: (s: string) => void) {
-  return new Command()
+  return withVmrunHelp(new Command()
     .name("vmrun")
     .description("Run a PC virtual machine on KVM from the terminal.")
     .version(VERSION, "-V, --version")
@@ -87,10 +88,9 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
-    .addHelpText("after", "\nvmrun ctl <socket> <command> [args] talks to a --control socket.")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false));
 }
 
 /**

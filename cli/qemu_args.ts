@@ -132,7 +132,10 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
   display: { arg: true, run: display },
   vga: { arg: true, run: vga },
   serial: { arg: true, run: serial },
-  monitor: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${USE_CONTROL}`) },
+  monitor: {
+    arg: true,
+    run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${USE_CONTROL}`),
+  },
   qmp: refuseWithArg(USE_CONTROL),
   chardev: refuseWithArg(
     "vmrun's COM1 is on the terminal: see --serial-log, --send/--expect and --control",
