@@ -45,7 +45,7 @@ export interface RunRequest {
 
 /** Builds the commander program; `out`/`err` receive help and error text. */
 export function buildProgram(out: (s: string) => void, err: (s: string) => void) {
-  return withVmrunHelp(new Command()
+  const program = new Command()
     .name("vmrun")
     .description("Run a PC virtual machine on KVM from the terminal.")
     .version(VERSION, "-V, --version")
@@ -90,7 +90,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
-    .showHelpAfterError(false));
+    .showHelpAfterError(false);
+  return withVmrunHelp(program);
 }
 
 /**
