@@ -10,6 +10,7 @@ import { KvmError, KvmUnavailableError } from "../kvm/errors.ts";
 import { Kvm } from "../kvm/kvm.ts";
 import { ImageLockedError } from "../machine/disk_locks.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
+import { completionsMain } from "./completions.ts";
 import { ctlMain } from "./ctl.ts";
 import { runHeadless } from "./headless.ts";
 import { parseCommandLine } from "./program.ts";
@@ -22,6 +23,7 @@ const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
 /** Runs vmrun with `argv` and resolves with its exit status. */
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "ctl") return await ctlMain(argv.slice(1));
+  if (argv[0] === "completions") return completionsMain(argv.slice(1));
   try {
     const req = parseCommandLine(argv, {
       out: (s) => Deno.stdout.writeSync(encoder.encode(s)),
