@@ -43,6 +43,8 @@ export function formatRegisters(regs: Record<string, unknown>): string[] {
 export function describeExit(exit: GuestExit): string {
   switch (exit.reason) {
     case "debug-exit":
+      // A value that is no exit status (status 1) says which it was.
+      return exit.detail ? `vmrun: ${exit.detail}\n` : "";
     case "stopped":
     case "shutdown":
       return "";

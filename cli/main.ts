@@ -10,10 +10,12 @@ import { KvmError, KvmUnavailableError } from "../kvm/errors.ts";
 import { Kvm } from "../kvm/kvm.ts";
 import { ImageLockedError } from "../machine/disk_locks.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
+import { completionsMain } from "./completions.ts";
 import { ctlMain } from "./ctl.ts";
 import { runHeadless } from "./headless.ts";
 import { parseCommandLine } from "./program.ts";
 import { isScripted } from "./steps.ts";
+import { lineModeNote } from "../tui/terminal_support.ts";
 
 const encoder = new TextEncoder();
 const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
@@ -21,6 +23,7 @@ const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
 /** Runs vmrun with `argv` and resolves with its exit status. */
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "ctl") return await ctlMain(argv.slice(1));
+  if (argv[0] === "completions") return completionsMain(argv.slice(1));
   try {
     const req = parseCommandLine(argv, {
       out: (s) => Deno.stdout.writeSync(encoder.encode(s)),
@@ -32,7 +35,12 @@ export async function main(argv: string[]): Promise<number> {
     // The console needs a terminal both ways; anything else runs headless.
     const tui = !req.headless && !isScripted(req) && Deno.stdin.isTerminal() &&
       Deno.stdout.isTerminal();
-    return tui ? await (await import("./tui_runner.ts")).runTui(req) : await runHeadless(req);
+    // A terminal the console cannot drive (TERM=dumb, unknown) gets line mode, with a word why.
+    const refused = tui ? lineModeNote(Deno.env.toObject()) : null;
+    if (refused) err(refused);
+    return tui && !refused
+      ? await (await import("./tui_runner.ts")).runTui(req)
+      : await runHeadless(req);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof ImageLockedError) {

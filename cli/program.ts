@@ -9,6 +9,8 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
+import { withVmrunHelp } from "./help.ts";
+import { applyQemuHabits } from "./qemu_args.ts";
 import { parseSize } from "./sizes.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
@@ -43,7 +45,7 @@ export interface RunRequest {
 
 /** Builds the commander program; `out`/`err` receive help and error text. */
 export function buildProgram(out: (s: string) => void, err: (s: string) => void) {
-  return new Command()
+  const program = new Command()
     .name("vmrun")
     .description("Run a PC virtual machine on KVM from the terminal.")
     .version(VERSION, "-V, --version")
@@ -86,10 +88,10 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
-    .addHelpText("after", "\nvmrun ctl <socket> <command> [args] talks to a --control socket.")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
+  return withVmrunHelp(program);
 }
 
 /**
@@ -102,6 +104,7 @@ export function parseCommandLine(
   io: { out: (s: string) => void; err: (s: string) => void; hostMemory: number },
 ): RunRequest {
   const program = buildProgram(io.out, io.err);
+  argv = applyQemuHabits(argv, program.options, io.err);
   try {
     program.parse(argv, { from: "user" });
   } catch (e) {

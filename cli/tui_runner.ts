@@ -9,6 +9,7 @@
 import { basename } from "node:path";
 import type { GuestExit } from "../machine/board.ts";
 import { Machine } from "../machine/machine.ts";
+import { detectCharset, drawableDisplay } from "../tui/charset.ts";
 import { detectColorDepth } from "../tui/colors.ts";
 import { ConsoleController } from "../tui/console_controller.tsx";
 import {
@@ -102,6 +103,7 @@ export async function runTui(req: RunRequest): Promise<number> {
   }
   const env = Deno.env.toObject();
   const depth = detectColorDepth(env);
+  const charset = detectCharset(env); // ASCII look-alikes under LANG=C
   // Ask the terminal what it can show only where the answer matters (auto, sixel, kitty).
   let caps = UNPROBED;
   let typed: Uint8Array = new Uint8Array(0);
@@ -122,7 +124,9 @@ export async function runTui(req: RunRequest): Promise<number> {
   }
   for (const [sig, f] of early) Deno.removeSignalListener(sig, f);
   // NO_COLOR: pixels in colour would defeat it; the pane shows the mode instead.
-  const display = depth === "none" ? "text" : chooseDisplay(req.display, caps);
+  const display = depth === "none"
+    ? "text"
+    : drawableDisplay(chooseDisplay(req.display, caps), charset);
   const renderer = createRenderer(display, depth);
   let cell = cellSize(caps);
   const painter = renderer && new GraphicsPainter({
@@ -151,6 +155,7 @@ export async function runTui(req: RunRequest): Promise<number> {
     quit: () => stopWith({ reason: "stopped", code: 0 }),
     cpuTimeMs: processCpuMs,
     graphics: painter ? { painter, cell: () => cell } : undefined,
+    charset,
   });
 
   const timer = req.timeout === null ? undefined : setTimeout(() => {
@@ -204,10 +209,12 @@ export async function runTui(req: RunRequest): Promise<number> {
   if (typed.length) controller.input(typed);
   painter?.start();
 
+  let transcript = ""; // the guest's last COM1 lines and how it ended, left on the terminal
   try {
     const exit = await machine.exited;
     const final = exit.reason === "stopped" && forced ? forced : exit;
     said.push(describeExit(final));
+    transcript = await controller.transcript(final);
     return final.code;
   } finally {
     controller.stop();
@@ -221,6 +228,9 @@ export async function runTui(req: RunRequest): Promise<number> {
     reader.cancel().catch(() => {});
     await Promise.race([lastWrite, new Promise((r) => setTimeout(r, WRITE_DRAIN_MS))]);
     term.restore();
+    try {
+      Deno.stdout.writeSync(encoder.encode(transcript));
+    } catch { /* the terminal is gone */ }
     globalThis.removeEventListener("error", onCrash);
     globalThis.removeEventListener("unhandledrejection", onCrash);
     globalThis.removeEventListener("unload", onUnload);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { allOnes } from "./byte_lanes.ts";
 import type { AccessSize, BusDevice } from "./types.ts";
 
 /** Thrown when a registration overlaps an existing range or is malformed. */
@@ -99,7 +100,7 @@ export class Bus {
     const r = this.find(addr);
     if (!r) {
       this.misses.reads++;
-      return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+      return allOnes(size);
     }
     return r.device.read(addr - r.base, size);
   }

@@ -17,7 +17,18 @@
  * @module
  */
 
-import type { BusDevice, Clock, IrqLine, Json, Stateful, Timer, TimerFactory } from "./types.ts";
+import { laneByte, readLanes, writeLanes } from "./byte_lanes.ts";
+import { DeadlineTimer } from "./deadline_timer.ts";
+import { StateReader } from "./state_reader.ts";
+import type {
+  AccessSize,
+  BusDevice,
+  Clock,
+  DeviceState,
+  IrqLine,
+  Snapshotting,
+  TimerFactory,
+} from "./types.ts";
 
 /** First I/O port of the RTC on the PC (index register; data is at +1). */
 export const CMOS_RTC_PORT = 0x70;
@@ -142,11 +153,50 @@ function dividerInReset(a: number): boolean {
   return (a & 0x60) === 0x60;
 }
 
+/**
+ * Saved state of {@link CmosRtc}. The clock is kept as its base on the
+ * injected clock (RTC seconds and divider phase), so a machine that resumes
+ * its clock at the saved time reads on from the same second. The derived
+ * group is for readers and is not restored.
+ */
+export interface CmosRtcState extends DeviceState {
+  readonly version: 1;
+  /** The bytes as stored: RAM, alarms, A, B; the time registers only while `frozen`. */
+  readonly stored: Uint8Array;
+  /** Register selected through port 0x70. */
+  readonly index: number;
+  /** Bit 7 of the last index write (the chipset's NMI mask). */
+  readonly nmiMasked: boolean;
+  /** RTC seconds = baseS + floor((clock + phaseNs) / 1 s) while counting. */
+  readonly baseS: number;
+  /** Divider phase in ns (0 to 1 s). */
+  readonly phaseNs: number;
+  /** The weekday register's offset from the date's weekday (0-6). */
+  readonly weekdayOffset: number;
+  /** Updates halted (SET or divider reset): the time lives in `stored`. */
+  readonly frozen: boolean;
+  /** Latched register C flags PF, AF, UF (without IRQF). */
+  readonly flags: number;
+  /** Clock time up to which `flags` account for events. */
+  readonly syncedNs: number;
+  /** Level of IRQ 8 (IRQF). */
+  readonly irq: boolean;
+  /** Armed deadline of the interrupt timer, or null. */
+  readonly timerDeadlineNs: number | null;
+  // Derived, for readers.
+  /** The RTC's date and time (ISO 8601; no "Z" when it counts local time). */
+  readonly time: string;
+  /** True when the RTC counts UTC (construction option). */
+  readonly utc: boolean;
+  /** All 128 bytes as the guest reads them (register C without clearing it). */
+  readonly cmos: number[];
+}
+
 /** The PC CMOS: MC146818A real-time clock plus 114 bytes of battery-backed RAM. */
-export class CmosRtc implements BusDevice, Stateful {
+export class CmosRtc implements BusDevice, Snapshotting<CmosRtcState> {
   readonly #irq: IrqLine;
   readonly #clock: Clock;
-  readonly #timer: Timer;
+  readonly #timer: DeadlineTimer;
   readonly #utc: boolean;
   /** Alarm, A, B, RAM; time registers only while frozen. */
   readonly #cmos = new Uint8Array(128);
@@ -170,7 +220,7 @@ export class CmosRtc implements BusDevice, Stateful {
   constructor(options: CmosRtcOptions) {
     this.#irq = options.irq;
     this.#clock = options.clock;
-    this.#timer = options.timer(() => this.#onTimer());
+    this.#timer = new DeadlineTimer(options.timer, () => this.#onTimer());
     this.#utc = options.utc ?? true;
     const startMs = options.startTimeMs;
     const wallMs = this.#utc ? startMs : startMs - new Date(startMs).getTimezoneOffset() * 60_000;
@@ -189,26 +239,20 @@ export class CmosRtc implements BusDevice, Stateful {
   }
 
   /** Offset 0: index register (write-only, reads 0xFF); offset 1: data. */
-  read(offset: number, size: 1 | 2 | 4): number {
-    let value = 0;
-    for (let i = 0; i < size; i++) {
-      const byte = offset + i === 1 ? this.#readRegister(this.#index, true) : 0xff;
-      value |= byte << (8 * i);
-    }
-    return value >>> 0;
+  read(offset: number, size: AccessSize): number {
+    return readLanes(offset, size, (at) => at === 1 ? this.#readRegister(this.#index, true) : 0xff);
   }
 
   /** Offset 0 selects a register (bit 7 masks NMI); offset 1 writes it. */
-  write(offset: number, size: 1 | 2 | 4, value: number): void {
-    for (let i = 0; i < size; i++) {
-      const byte = (value >>> (8 * i)) & 0xff;
-      if (offset + i === 0) {
+  write(offset: number, size: AccessSize, value: number): void {
+    writeLanes(offset, size, value, (at, byte) => {
+      if (at === 0) {
         this.#index = byte & 0x7f;
         this.#nmiMasked = (byte & 0x80) !== 0;
-      } else if (offset + i === 1) {
+      } else if (at === 1) {
         this.#writeRegister(this.#index, byte);
       }
-    }
+    });
   }
 
   /**
@@ -246,8 +290,11 @@ export class CmosRtc implements BusDevice, Stateful {
     this.#reschedule(now);
   }
 
-  /** Snapshot: current time, registers, flags, NMI mask and all 128 bytes. */
-  state(): Json {
+  /**
+   * Everything the guest can observe, caught up to the clock's present (the
+   * flags an elapsed event would have set are set, as a register read would).
+   */
+  snapshot(): CmosRtcState {
     const now = this.#clock.nowNs();
     this.#catchUp(now);
     let ms: number;
@@ -260,21 +307,57 @@ export class CmosRtc implements BusDevice, Stateful {
     const cmos: number[] = [];
     for (let i = 0; i < 128; i++) cmos.push(this.#readRegister(i, false));
     return {
-      time: this.#utc ? iso : iso.slice(0, -1),
-      utc: this.#utc,
-      updating: !this.#frozen,
+      version: 1,
+      stored: this.#cmos.slice(),
       index: this.#index,
       nmiMasked: this.#nmiMasked,
-      registers: { a: cmos[REG_A], b: cmos[REG_B], c: cmos[REG_C], d: cmos[REG_D] },
-      flags: {
-        irqf: this.#line,
-        pf: (this.#flags & C_PF) !== 0,
-        af: (this.#flags & C_AF) !== 0,
-        uf: (this.#flags & C_UF) !== 0,
-      },
+      baseS: this.#baseS,
+      phaseNs: this.#phaseNs,
+      weekdayOffset: this.#weekdayOffset,
+      frozen: this.#frozen,
+      flags: this.#flags,
+      syncedNs: this.#syncedNs,
       irq: this.#line,
+      timerDeadlineNs: this.#timer.deadline,
+      time: this.#utc ? iso : iso.slice(0, -1),
+      utc: this.#utc,
       cmos,
     };
+  }
+
+  /**
+   * Puts the RTC back into `state`: bytes, time base, flags, the interrupt
+   * timer at its saved deadline and IRQ 8 at the level the flags give.
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: CmosRtcState): void {
+    const r = new StateReader("cmos-rtc", state, 1);
+    const stored = r.bytes("stored", 128);
+    if (stored[REG_A] & A_UIP) r.fail("stored", "register A holds UIP, which is derived");
+    const flags = r.int("flags", 0, 0xff);
+    if (flags & ~(C_PF | C_AF | C_UF)) r.fail("flags", "bits outside PF, AF, UF");
+    const values = {
+      index: r.int("index", 0, 0x7f),
+      nmiMasked: r.bool("nmiMasked"),
+      baseS: r.int("baseS", -Number.MAX_SAFE_INTEGER),
+      phaseNs: r.int("phaseNs", 0, NS_PER_S - 1),
+      weekdayOffset: r.int("weekdayOffset", 0, 6),
+      frozen: r.bool("frozen"),
+      syncedNs: r.number("syncedNs"),
+      deadline: r.numberOrNull("timerDeadlineNs"),
+    };
+    this.#cmos.set(stored);
+    this.#index = values.index;
+    this.#nmiMasked = values.nmiMasked;
+    this.#baseS = values.baseS;
+    this.#phaseNs = values.phaseNs;
+    this.#weekdayOffset = values.weekdayOffset;
+    this.#frozen = values.frozen;
+    this.#flags = flags;
+    this.#syncedNs = values.syncedNs;
+    this.#timer.set(values.deadline);
+    this.#line = this.#level();
+    this.#irq.set(this.#line);
   }
 
   #checkIndex(index: number): void {
@@ -510,11 +593,15 @@ export class CmosRtc implements BusDevice, Stateful {
 
   /** IRQF (and the line) = PF·PIE + AF·AIE + UF·UIE; the bits line up in B and C. */
   #updateLine(): void {
-    const level = (this.#flags & this.#cmos[REG_B] & (C_PF | C_AF | C_UF)) !== 0;
+    const level = this.#level();
     if (level !== this.#line) {
       this.#line = level;
       this.#irq.set(level);
     }
+  }
+
+  #level(): boolean {
+    return (this.#flags & this.#cmos[REG_B] & (C_PF | C_AF | C_UF)) !== 0;
   }
 
   /** Arms the timer for the next enabled event; nothing while the line is already high. */
@@ -610,8 +697,8 @@ export function pcCmosBytes(options: PcCmosOptions): Map<number, number> {
   const high = ramBytes - low;
   const out = new Map<number, number>();
   const put16 = (index: number, v: number) => {
-    out.set(index, v & 0xff);
-    out.set(index + 1, (v >> 8) & 0xff);
+    out.set(index, laneByte(v, 0));
+    out.set(index + 1, laneByte(v, 1));
   };
 
   out.set(0x0d, D_VRT);

@@ -1,5 +1,13 @@
-import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
 import { SteppedClock } from "./clock.ts";
+import { RecordingIrq } from "./testing/recording_irq.ts";
+import { SeededRandom } from "./testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "./testing/snapshot_check.ts";
 import { CmosRtc, type CmosRtcOptions, pcCmosBytes } from "./cmos_rtc.ts";
 
 /** Thursday 2024-02-29 13:45:30.250 UTC: a leap day, a PM hour, a 250 ms divider phase. */
@@ -104,7 +112,7 @@ Deno.test("CmosRtc with utc: false counts the host's local time", () => {
   strictEqual(rd(0x04), bcd(local.getHours()));
   strictEqual(rd(0x02), bcd(local.getMinutes()));
   strictEqual(rd(0x07), bcd(local.getDate()));
-  const state = rtc.state() as { time: string; utc: boolean };
+  const state = rtc.snapshot();
   strictEqual(state.utc, false);
   strictEqual(state.time.endsWith("Z"), false);
 });
@@ -132,12 +140,12 @@ Deno.test("CmosRtc SET halts updates, clears UIE, and the written time runs on c
   strictEqual(rd(0x00), 0x40);
   clock.advanceTo(2.75e9);
   strictEqual(rd(0x00), 0x41);
-  strictEqual((rtc.state() as { time: string }).time, "2001-09-09T01:46:41.000Z");
+  strictEqual(rtc.snapshot().time, "2001-09-09T01:46:41.000Z");
 });
 
 Deno.test("CmosRtc takes a time written in 12-hour binary mode", () => {
   const { rd, wr, rtc } = setup();
-  const time = () => (rtc.state() as { time: string }).time.slice(11, 19);
+  const time = () => rtc.snapshot().time.slice(11, 19);
   wr(0x0b, 0x84); // SET, binary, 12-hour
   wr(0x04, 0x8c); // 12 PM
   wr(0x02, 7);
@@ -430,24 +438,25 @@ Deno.test("CmosRtc reset clears interrupt enables and flags, keeps time, mode an
   strictEqual(clock.nextDeadline(), Infinity);
 });
 
-Deno.test("CmosRtc state() is plain JSON with time, registers, flags and the CMOS dump", () => {
+Deno.test("CmosRtc snapshot() holds time, registers, flags and the CMOS dump", () => {
   const { clock, rtc, wr } = setup();
   wr(0x0b, 0x12);
   rtc.write(0, 1, 0x8c);
   clock.advanceTo(FIRST_UPDATE);
-  const state = rtc.state() as Record<string, unknown>;
-  deepStrictEqual(JSON.parse(JSON.stringify(state)), state);
+  const state = rtc.snapshot();
+  deepStrictEqual(structuredClone(state), state);
   strictEqual(state.time, "2024-02-29T13:45:31.000Z");
   strictEqual(state.nmiMasked, true);
   strictEqual(state.index, 0x0c);
   strictEqual(state.irq, true);
-  deepStrictEqual(state.registers, { a: 0x26, b: 0x12, c: 0xd0, d: 0x80 });
-  deepStrictEqual(state.flags, { irqf: true, pf: true, af: false, uf: true });
-  const cmos = state.cmos as number[];
+  strictEqual(state.flags, 0x50); // PF, UF
+  strictEqual(state.frozen, false);
+  const cmos = state.cmos;
   strictEqual(cmos.length, 128);
+  deepStrictEqual(cmos.slice(0x0a, 0x0e), [0x26, 0x12, 0xd0, 0x80]);
   deepStrictEqual(cmos.slice(0, 10), [0x31, 0, 0x45, 0, 0x13, 0, 0x05, 0x29, 0x02, 0x24]);
   strictEqual(cmos[0x32], 0x20);
-  strictEqual(rtc.read(1, 1), 0xd0, "state() did not clear C");
+  strictEqual(rtc.read(1, 1), 0xd0, "snapshot() did not clear C");
 });
 
 Deno.test("pcCmosBytes for 128 MiB and 1 CPU", () => {
@@ -595,4 +604,107 @@ Deno.test("CmosRtc applying pcCmosBytes for its own start time leaves the clock 
   strictEqual(rd(0x0d), 0x80);
   strictEqual(rd(0x35), 0x07);
   strictEqual(rd(0x5f), 0x03);
+});
+
+// Property: snapshot -> restore into a fresh RTC -> snapshot is the identity,
+// and the restored RTC reads, interrupts and times out like the original.
+
+interface RtcTwin extends Twin {
+  readonly rtc: CmosRtc;
+  readonly irq: RecordingIrq;
+}
+
+function rtcTwin(): RtcTwin {
+  const clock = new SteppedClock();
+  const events: string[] = [];
+  const irq = new RecordingIrq();
+  const rtc = new CmosRtc({
+    irq: {
+      set: (level) => {
+        irq.set(level);
+        events.push(`irq=${level}@${clock.nowNs()}`);
+      },
+    },
+    clock,
+    timer: clock.timer,
+    // A different start than the original's: restore must carry the time base.
+    startTimeMs: START + 86_400_000 * 3,
+  });
+  return { clock, events, rtc, irq };
+}
+
+function rtcStep(rng: SeededRandom, t: RtcTwin): string {
+  const { rtc, clock } = t;
+  const select = (index: number) => rtc.write(0, 1, index | (rng.chance(0.1) ? 0x80 : 0));
+  switch (rng.below(8)) {
+    case 0:
+    case 1: {
+      const index = rng.pick([0, 2, 4, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 0x0c, 0x0d, 0x32, 0x40]);
+      select(index);
+      return `r${index}=${rtc.read(1, rng.pick([1, 1, 2] as const))}`;
+    }
+    case 2:
+      select(0x0a);
+      rtc.write(1, 1, rng.pick([0x26, 0x26, 0x23, 0x2f, 0x20, 0x76, 0x66]));
+      return "A";
+    case 3:
+      select(0x0b);
+      rtc.write(1, 1, rng.pick([0x02, 0x12, 0x22, 0x42, 0x72, 0x06, 0x80, 0x82, 0x70, 0x04]));
+      return "B";
+    case 4: {
+      const index = rng.pick([1, 3, 5]);
+      select(index);
+      rtc.write(1, 1, rng.pick([0xc0, 0xff, 0x00, 0x30, 0x45, 0x13, rng.byte()]));
+      return "alarm";
+    }
+    case 5: {
+      const index = rng.pick([0, 2, 4, 7, 8, 9, 0x32, 0x50]);
+      select(index);
+      rtc.write(1, 1, rng.pick([0x00, 0x12, 0x59, 0x23, 0x31, rng.byte()]));
+      return "time";
+    }
+    default:
+      clock.advance(rng.pick([rng.below(2_000_000), rng.below(1_500_000_000)]));
+      return `t=${clock.nowNs()}`;
+  }
+}
+
+Deno.test("CmosRtc snapshot/restore: identity and identical behaviour, timers pending", () => {
+  let pending = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = rtcTwin();
+    for (let i = rng.below(80); i > 0; i--) rtcStep(rng, a);
+    const b = rtcTwin();
+    b.clock.advanceTo(a.clock.nowNs()); // the machine resumes its clock at the saved time
+    const saved = assertRestoreIdentity(a.rtc, b.rtc);
+    strictEqual(b.irq.level, a.irq.level, `seed ${seed}: IRQ 8 after restore`);
+    strictEqual(b.clock.nextDeadline(), a.clock.nextDeadline(), `seed ${seed}: timer deadline`);
+    if (saved.timerDeadlineNs !== null) pending++;
+    assertSameBehaviour(a, b, seed + 1000, 120, rtcStep);
+  }
+  // Periodic, alarm or update-ended interrupts armed at the snapshot.
+  ok(pending >= 8, `only ${pending} snapshots with the interrupt timer armed`);
+});
+
+Deno.test("CmosRtc snapshot/restore: a pending periodic interrupt fires on time; bad states refused", () => {
+  const a = rtcTwin();
+  a.rtc.write(0, 1, 0x0b);
+  a.rtc.write(1, 1, 0x42); // PIE at 1024 Hz
+  a.clock.advance(100_000);
+  const b = rtcTwin();
+  b.clock.advanceTo(a.clock.nowNs());
+  const s = assertRestoreIdentity(a.rtc, b.rtc);
+  ok(s.timerDeadlineNs !== null && s.timerDeadlineNs > a.clock.nowNs());
+  b.clock.advanceTo(s.timerDeadlineNs!);
+  strictEqual(b.irq.level, true);
+  deepStrictEqual(b.events.at(-1), `irq=true@${s.timerDeadlineNs}`);
+  assertRestoreRejects(rtcTwin().rtc, s, [
+    { stored: new Uint8Array(64) },
+    { index: 0x80 },
+    { phaseNs: 1e9 },
+    { flags: 0x80 },
+    { weekdayOffset: 7 },
+    { timerDeadlineNs: "later" },
+  ]);
 });

@@ -1,32 +1,63 @@
 /**
- * QEMU's isa-debug-exit device: a guest write ends the run with that value as
- * vmrun's exit status (the value itself, not QEMU's `(value << 1) | 1`).
+ * QEMU's isa-debug-exit device: a guest write ends the run. A value that fits
+ * an exit status (0-255, whatever the access width) is vmrun's exit status as
+ * written (not QEMU's `(value << 1) | 1`). A wider value cannot be passed on
+ * without losing bits, and truncating 0x100 to 0 would read as success, so it
+ * ends the run with status 1 and a detail naming the value.
  *
  * @module
  */
 
-import type { AccessSize, BusDevice, Json, Stateful } from "./types.ts";
+import { allOnes } from "./byte_lanes.ts";
+import { StateReader } from "./state_reader.ts";
+import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "./types.ts";
+
+/** Exit status for a written value that does not fit in 0-255. */
+export const DEBUG_EXIT_BAD_VALUE_STATUS = 1;
+
+/** Saved state of {@link DebugExit}. */
+export interface DebugExitState extends DeviceState {
+  readonly version: 1;
+  /** The last value written, or null before any write. */
+  readonly lastValue: number | null;
+}
 
 /** Ends the run with the value the guest writes. */
-export class DebugExit implements BusDevice, Stateful {
+export class DebugExit implements BusDevice, Snapshotting<DebugExitState> {
   #last: number | null = null;
 
-  /** @param onExit called with the written value */
-  constructor(readonly onExit: (code: number) => void) {}
+  /**
+   * @param onExit called with the exit status and, for a value that is no
+   * exit status, a detail naming it
+   */
+  constructor(readonly onExit: (code: number, detail?: string) => void) {}
 
   /** Reads as all ones, like an empty ISA port. */
   read(_offset: number, size: AccessSize): number {
-    return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    return allOnes(size);
   }
 
   /** Any write of any width requests the exit. */
   write(_offset: number, _size: AccessSize, value: number): void {
-    this.#last = value;
-    this.onExit(value);
+    this.#last = value >>> 0;
+    if (this.#last <= 0xff) {
+      this.onExit(this.#last);
+    } else {
+      this.onExit(
+        DEBUG_EXIT_BAD_VALUE_STATUS,
+        `debug-exit value 0x${this.#last.toString(16)} does not fit an exit status`,
+      );
+    }
   }
 
   /** The last value written, if any. */
-  state(): Json {
-    return { lastValue: this.#last };
+  snapshot(): DebugExitState {
+    return { version: 1, lastValue: this.#last };
+  }
+
+  /** @inheritdoc */
+  restore(state: DebugExitState): void {
+    const r = new StateReader("debug-exit", state, 1);
+    this.#last = r.intOrNull("lastValue", 0, 0xffffffff);
   }
 }

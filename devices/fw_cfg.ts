@@ -19,12 +19,15 @@
  * @module
  */
 
+import { allOnes, laneByte, readLanes, writeLanes } from "./byte_lanes.ts";
+import { StateReader } from "./state_reader.ts";
 import {
   type AccessSize,
   type BusDevice,
+  type DeviceState,
   type GuestMemory,
   GuestMemoryError,
-  type Json,
+  type Snapshotting,
 } from "./types.ts";
 
 /** Signature item: the four bytes "QEMU". */
@@ -94,8 +97,43 @@ interface Entry {
   readonly onWrite?: (offset: number, bytes: Uint8Array) => void;
 }
 
+/** A file in {@link FwCfgState.files}. */
+export interface FwCfgFileInfo {
+  readonly name: string;
+  readonly selector: number;
+  readonly size: number;
+  readonly writable: boolean;
+}
+
+/**
+ * Saved state of {@link FwCfg}. The items and files are machine
+ * configuration the board adds before a restore; the state lists them so a
+ * restore into a differently configured fw_cfg is refused, and carries the
+ * contents of the writable files, which guest DMA writes change.
+ */
+export interface FwCfgState extends DeviceState {
+  readonly version: 1;
+  /** The selected item (bit 15 architecture-specific; bit 14 kept as written). */
+  readonly selector: number;
+  /** Read position in the selected item. */
+  readonly offset: number;
+  /**
+   * The DMA address register as written so far, most significant byte first:
+   * a transfer starts when the write reaching its last byte comes.
+   */
+  readonly dmaAddress: Uint8Array;
+  /** Whether the DMA interface is present. */
+  readonly dma: boolean;
+  /** Numbered items (the directory included) and their sizes. */
+  readonly items: { readonly key: number; readonly size: number }[];
+  /** Named files, by name. */
+  readonly files: FwCfgFileInfo[];
+  /** Current contents of the writable files, by selector. */
+  readonly writableData: { readonly selector: number; readonly data: Uint8Array }[];
+}
+
 /** The fw_cfg device: items, files, the traditional ports and the DMA interface. */
-export class FwCfg implements BusDevice {
+export class FwCfg implements BusDevice, Snapshotting<FwCfgState> {
   readonly #memory: GuestMemory | undefined;
   readonly #unknownError: boolean;
   readonly #items = new Map<number, Entry>();
@@ -197,18 +235,16 @@ export class FwCfg implements BusDevice {
   read(offset: number, size: AccessSize): number {
     if (offset === DATA && size === 1) return this.#readData();
     if (offset >= DMA && this.#memory) {
-      let v = 0;
-      for (let i = size - 1; i >= 0; i--) v = v * 256 + (DMA_SIGNATURE[offset - DMA + i] ?? 0xff);
-      return v;
+      return readLanes(offset - DMA, size, (at) => DMA_SIGNATURE[at] ?? 0xff);
     }
-    return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    return allOnes(size);
   }
 
   /** String reads of the data port (`rep insb`), as firmware without DMA does. */
   readBlock(offset: number, size: AccessSize, dst: Uint8Array): void {
     for (let i = 0; i + size <= dst.length; i += size) {
       const v = this.read(offset, size);
-      for (let b = 0; b < size; b++) dst[i + b] = Math.floor(v / 2 ** (8 * b)) & 0xff;
+      for (let b = 0; b < size; b++) dst[i + b] = laneByte(v, b);
     }
   }
 
@@ -219,9 +255,9 @@ export class FwCfg implements BusDevice {
       return;
     }
     if (offset < DMA || !this.#memory) return;
-    for (let i = 0; i < size && offset - DMA + i < 8; i++) {
-      this.#dmaAddress[offset - DMA + i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
-    }
+    writeLanes(offset - DMA, size, value, (at, byte) => {
+      if (at < 8) this.#dmaAddress[at] = byte;
+    });
     // The write reaching the least significant byte (0x51B) triggers the transfer.
     if (offset - DMA + size >= 8) {
       const view = new DataView(this.#dmaAddress.buffer);
@@ -295,9 +331,10 @@ export class FwCfg implements BusDevice {
     this.#dmaAddress.fill(0);
   }
 
-  /** Selector, offset and the file directory. */
-  state(): Json {
-    const files = [...this.#items.entries()]
+  /** Selector, offset, a half-written DMA address, the directory and the writable files. */
+  snapshot(): FwCfgState {
+    const entries = [...this.#items.entries()];
+    const files = entries
       .filter(([, e]) => e.name !== undefined)
       .map(([key, e]) => ({
         name: e.name!,
@@ -306,17 +343,74 @@ export class FwCfg implements BusDevice {
         writable: e.writable,
       }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const items = [...this.#items.entries()]
+    const items = entries
       .filter(([, e]) => e.name === undefined)
       .map(([key, e]) => ({ key, size: e.data.length }))
       .sort((a, b) => a.key - b.key);
+    const writableData = entries
+      .filter(([, e]) => e.writable)
+      .map(([selector, e]) => ({ selector, data: e.data.slice() }))
+      .sort((a, b) => a.selector - b.selector);
     return {
+      version: 1,
       selector: this.#selector,
       offset: this.#offset,
+      dmaAddress: this.#dmaAddress.slice(),
       dma: this.#memory !== undefined,
       items,
       files,
+      writableData,
     };
+  }
+
+  /**
+   * Puts the selector, offset, DMA address and writable file contents back.
+   * The items and files must be the ones this fw_cfg already has (the board
+   * adds them); file write callbacks are not called.
+   * @throws {StateError} for an unknown version, a malformed state or another directory
+   */
+  restore(state: FwCfgState): void {
+    const r = new StateReader("fw_cfg", state, 1);
+    const selector = r.int("selector", 0, 0xffff);
+    const offset = r.int("offset");
+    const dmaAddress = r.bytes("dmaAddress", 8);
+    const mine = this.snapshot();
+    if (r.bool("dma") !== mine.dma) r.fail("dma", "the DMA interface differs from this machine's");
+    const items = r.objects("items").map((x) => ({
+      key: x.int("key", 0, 0xffff),
+      size: x.int("size"),
+    }));
+    const files = r.objects("files").map((f) => {
+      const name = f.raw("name");
+      if (typeof name !== "string") f.fail("name", "expected a string");
+      return {
+        name,
+        selector: f.int("selector", 0, 0xffff),
+        size: f.int("size"),
+        writable: f.bool("writable"),
+      };
+    });
+    if (JSON.stringify(items) !== JSON.stringify(mine.items)) {
+      r.fail("items", "the items differ from this machine's");
+    }
+    if (JSON.stringify(files) !== JSON.stringify(mine.files)) {
+      r.fail("files", "the files differ from this machine's");
+    }
+    const writable = r.objects("writableData").map((w) => {
+      const key = w.int("selector", 0, 0xffff);
+      const entry = this.#items.get(key);
+      if (!entry?.writable) return w.fail("selector", "not a writable file");
+      return { entry, data: w.bytes("data", entry.data.length) };
+    });
+    if (writable.length !== mine.writableData.length) {
+      r.fail("writableData", "expected the contents of every writable file");
+    }
+    const current = this.#items.get(selector & ~WRITE_FLAG);
+    if (offset > (current?.data.length ?? 0)) r.fail("offset", "past the end of the selected item");
+    for (const { entry, data } of writable) entry.data.set(data);
+    this.#selector = selector;
+    this.#offset = offset;
+    this.#dmaAddress.set(dmaAddress);
   }
 }
 

@@ -31,6 +31,7 @@
  * @module
  */
 
+import { laneByte } from "./byte_lanes.ts";
 import type { FwCfg } from "./fw_cfg.ts";
 
 /** QEMU's fw_cfg keys used on the PC. */
@@ -141,7 +142,7 @@ export function buildPcFwCfg(fwcfg: FwCfg, options: PcFwCfgOptions): void {
 }
 
 function le16(v: number): Uint8Array {
-  return new Uint8Array([v & 0xff, (v >> 8) & 0xff]);
+  return new Uint8Array([laneByte(v, 0), laneByte(v, 1)]);
 }
 
 function le64(v: number): Uint8Array {

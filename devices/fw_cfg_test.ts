@@ -1,4 +1,12 @@
-import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import { SteppedClock } from "./clock.ts";
+import { SeededRandom } from "./testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "./testing/snapshot_check.ts";
 import {
   FW_CFG_DMA_CTL_ERROR,
   FW_CFG_DMA_CTL_READ,
@@ -131,7 +139,7 @@ Deno.test("DMA read with SELECT, then SKIP and READ continuing at the offset", (
   deepStrictEqual([...ram.bytes.subarray(0x3000, 0x3006)], [...text("789"), 0, 0, 0]);
   // The traditional port sees the same offset, now at the end.
   strictEqual(fw.read(1, 1), 0);
-  deepStrictEqual((fw.state() as { selector: number }).selector, key);
+  deepStrictEqual(fw.snapshot().selector, key);
 });
 
 Deno.test("DMA above 4 GiB addresses use both halves of the register", () => {
@@ -201,8 +209,7 @@ Deno.test("DMA write to a writable file, refused for read-only items and overrun
   deepStrictEqual([...fw.file("etc/ro")!], [0, 0, 0, 0, 0, 0, 0, 0]);
   strictEqual(writes.length, 1);
   // The directory reports the file's fixed size.
-  const files =
-    (fw.state() as { files: { name: string; size: number; writable: boolean }[] }).files;
+  const files = fw.snapshot().files;
   deepStrictEqual(files.map((f) => [f.name, f.size, f.writable]), [["etc/ro", 8, false], [
     "etc/vmcoreinfo",
     8,
@@ -235,18 +242,124 @@ Deno.test("items: reserved keys and bad file names are refused", () => {
   fw.addFile("x".repeat(55), new Uint8Array(1));
 });
 
-Deno.test("reset selects the signature; state lists selector, offset and files", () => {
+Deno.test("reset selects the signature; snapshot lists selector, offset and files", () => {
   const fw = new FwCfg();
   fw.addFile("etc/e820", new Uint8Array(20));
   fw.write(0, 2, 0x20);
   readData(fw, 3);
-  deepStrictEqual(fw.state(), {
+  deepStrictEqual(fw.snapshot(), {
+    version: 1,
     selector: 0x20,
     offset: 3,
+    dmaAddress: new Uint8Array(8),
     dma: false,
     items: [{ key: 0, size: 4 }, { key: 1, size: 4 }, { key: 0x19, size: 68 }],
     files: [{ name: "etc/e820", selector: 0x20, size: 20, writable: false }],
+    writableData: [],
   });
   fw.reset();
   strictEqual(fw.read(1, 1), 0x51);
+});
+
+// Property: snapshot -> restore into a fw_cfg built the same way -> snapshot is
+// the identity, mid-file and mid-DMA, and the restored one reads the same.
+
+interface FwTwin extends Twin {
+  readonly fw: FwCfg;
+  readonly ram: TestRam;
+}
+
+function fwTwin(): FwTwin {
+  const events: string[] = [];
+  const ram = new TestRam(0x2000);
+  const fw = new FwCfg({ memory: ram });
+  fw.addItem(0x05, new Uint8Array([2, 0]));
+  fw.addFile("etc/table", Uint8Array.from({ length: 300 }, (_, i) => i * 7));
+  fw.addFile("etc/vmcoreinfo", new Uint8Array(16), {
+    writable: true,
+    onWrite: (offset, bytes) => events.push(`write ${offset} ${[...bytes]}`),
+  });
+  return { clock: new SteppedClock(), events, fw, ram };
+}
+
+function fwStep(rng: SeededRandom, t: FwTwin): string {
+  const { fw, ram } = t;
+  switch (rng.below(8)) {
+    case 0:
+      fw.write(0, 2, rng.pick([0, 1, 5, 0x19, 0x20, 0x21, 0x4020, 0x1234]));
+      return "select";
+    case 1:
+    case 2:
+      return `data=${fw.read(1, 1)}`;
+    case 3: { // string reads
+      const dst = new Uint8Array(rng.int(1, 40));
+      fw.readBlock(1, 1, dst);
+      return `block=${[...dst]}`;
+    }
+    case 4: { // a DMA descriptor in RAM, then one half of the address register
+      const at = rng.pick([0x100, 0x180]);
+      const d = new DataView(ram.bytes.buffer, at, 16);
+      const op = rng.pick([FW_CFG_DMA_CTL_READ, FW_CFG_DMA_CTL_WRITE, FW_CFG_DMA_CTL_SKIP]);
+      const select = rng.chance(0.5)
+        ? (rng.pick([0x20, 0x21, 0x19]) << 16) | FW_CFG_DMA_CTL_SELECT
+        : 0;
+      d.setUint32(0, (select | op) >>> 0);
+      d.setUint32(4, rng.below(24));
+      d.setUint32(8, 0);
+      d.setUint32(12, 0x400 + rng.below(0x100));
+      ram.bytes.set(Uint8Array.from({ length: 32 }, () => rng.byte()), 0x600);
+      return "descriptor";
+    }
+    case 5:
+      fw.write(4, 4, 0); // high half of the address: the transfer waits for the low half
+      return "dma-high";
+    case 6:
+      fw.write(8, 4, bswap32(rng.pick([0x100, 0x180])));
+      return `dma-low ${[...ram.bytes.subarray(0x100, 0x104)]} ${[
+        ...ram.bytes.subarray(0x400, 0x500),
+      ]}`;
+    default:
+      return `dma-sig=${fw.read(4, rng.pick([1, 2, 4] as const))}`;
+  }
+}
+
+Deno.test("snapshot/restore: identity and identical behaviour mid-file and mid-DMA", () => {
+  let midDma = 0, midFile = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = fwTwin();
+    for (let i = rng.below(60); i > 0; i--) fwStep(rng, a);
+    const b = fwTwin();
+    b.ram.bytes.set(a.ram.bytes); // guest RAM is restored separately
+    const s = assertRestoreIdentity(a.fw, b.fw);
+    if (s.dmaAddress.some((x) => x !== 0) || s.selector === 0x21 && s.offset > 0) midDma++;
+    if (s.selector === 0x20 && s.offset > 0 && s.offset < 300) midFile++;
+    assertSameBehaviour(a, b, seed + 1000, 100, fwStep);
+  }
+  ok(midFile >= 5 && midDma >= 5, `mid-file ${midFile}, mid-DMA ${midDma}`);
+});
+
+Deno.test("snapshot/restore: a half-written DMA address completes after restore; other machines refused", () => {
+  const a = fwTwin();
+  const d = new DataView(a.ram.bytes.buffer, 0x100, 16);
+  d.setUint32(0, (0x20 << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ);
+  d.setUint32(4, 4);
+  d.setUint32(12, 0x400);
+  a.fw.write(4, 4, 0x12345678 >>> 0); // high half written (a bogus value)...
+  a.fw.write(4, 4, 0); // ...then rewritten: still waiting for the low half
+  const b = fwTwin();
+  b.ram.bytes.set(a.ram.bytes);
+  const s = assertRestoreIdentity(a.fw, b.fw);
+  b.fw.write(8, 4, bswap32(0x100));
+  deepStrictEqual([...b.ram.bytes.subarray(0x400, 0x404)], [0, 7, 14, 21]);
+  strictEqual(new DataView(b.ram.bytes.buffer).getUint32(0x100), 0, "control written back as done");
+  const other = new FwCfg({ memory: new TestRam(16) });
+  assertRestoreRejects(other, s, []);
+  assertRestoreRejects(fwTwin().fw, s, [
+    { dmaAddress: new Uint8Array(4) },
+    { offset: 1000 },
+    { files: [] },
+    { writableData: [] },
+    { dma: false },
+  ]);
 });

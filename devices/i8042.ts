@@ -18,6 +18,10 @@
  * set 2 to set 1 through the 8042's fixed table, an F0 prefix turning into
  * bit 7 of the next code.
  *
+ * The status register's system flag (bit 2) reports a passed self-test
+ * (command 0xAA) until the next power-on reset, as QEMU's controller does;
+ * SeaBIOS then writes a command byte with bit 2 clear, and the flag stays.
+ *
  * Simplifications: the controller works instantly, so the input buffer is
  * never seen full (status bit 1) and no timeout or parity error (bits 6, 7)
  * ever happens; a pulsed reset line is reported once through `onSystemReset`.
@@ -25,9 +29,11 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, IrqLine, Json, Stateful } from "./types.ts";
-import { Ps2Keyboard } from "./ps2_keyboard.ts";
-import { Ps2Mouse } from "./ps2_mouse.ts";
+import { allOnes } from "./byte_lanes.ts";
+import type { AccessSize, BusDevice, DeviceState, IrqLine, Snapshotting } from "./types.ts";
+import { Ps2Keyboard, type Ps2KeyboardState } from "./ps2_keyboard.ts";
+import { Ps2Mouse, type Ps2MouseState } from "./ps2_mouse.ts";
+import { StateReader } from "./state_reader.ts";
 
 // Status register bits.
 const STATUS_OBF = 0x01;
@@ -40,7 +46,6 @@ const STATUS_AUX = 0x20;
 // Command byte bits.
 const CB_KBD_INT = 0x01;
 const CB_AUX_INT = 0x02;
-const CB_SYSTEM = 0x04;
 const CB_KBD_DISABLE = 0x10;
 const CB_AUX_DISABLE = 0x20;
 const CB_TRANSLATE = 0x40;
@@ -103,13 +108,58 @@ export interface I8042Options {
   onA20?: (enabled: boolean) => void;
 }
 
-interface OutByte {
+/** A byte waiting for the output buffer, and whether it comes from the aux (mouse) port. */
+export interface I8042OutByte {
   byte: number;
   aux: boolean;
 }
+type OutByte = I8042OutByte;
+
+/**
+ * Saved state of {@link I8042}, keyboard and mouse included. The derived
+ * group is for readers and is not restored.
+ */
+export interface I8042State extends DeviceState {
+  readonly version: 1;
+  /** The 32 bytes of controller RAM; byte 0 is the command byte. */
+  readonly ram: Uint8Array;
+  /** The output buffer's byte (read again from port 0x60 once it is empty). */
+  readonly output: number;
+  /** Output buffer full (status bit 0). */
+  readonly outputFull: boolean;
+  /** The output buffer's byte came from the aux port. */
+  readonly outputAux: boolean;
+  /** Controller replies waiting for the output buffer, before device bytes. */
+  readonly queue: I8042OutByte[];
+  /** The last write went to port 0x64 (status bit 3). */
+  readonly lastWasCommand: boolean;
+  /** A command waiting for its data byte on port 0x60 (0x60-0x7F, 0xD1-0xD4), or null. */
+  readonly pendingCommand: number | null;
+  /** System flag (status bit 2): a passed self-test. */
+  readonly systemFlag: boolean;
+  /** Set-2 F0 prefix seen by the translator, waiting for its code. */
+  readonly breakPrefix: boolean;
+  /** A20 gate (output port bit 1). */
+  readonly a20: boolean;
+  /** Stored output port bits (keyboard and aux clock/data lines). */
+  readonly outputPortLines: number;
+  /** Levels of IRQ 1 and IRQ 12. */
+  readonly irq1: boolean;
+  readonly irq12: boolean;
+  readonly keyboard: Ps2KeyboardState;
+  readonly mouse: Ps2MouseState;
+  // Derived, for readers.
+  /** The status register as port 0x64 reads it. */
+  readonly status: number;
+  readonly commandByte: number;
+  /** Translation to set 1 (command byte bit 6). */
+  readonly translation: boolean;
+  /** Bytes waiting behind the output buffer: replies, keyboard and mouse. */
+  readonly queued: number;
+}
 
 /** The 8042 keyboard controller with a PS/2 keyboard and mouse. */
-export class I8042 implements Stateful {
+export class I8042 implements Snapshotting<I8042State> {
   /** The keyboard on the first port. */
   readonly keyboard: Ps2Keyboard;
   /** The mouse on the auxiliary port. */
@@ -133,6 +183,7 @@ export class I8042 implements Stateful {
   #output = 0;
   #queue: OutByte[] = [];
   #breakPrefix = false;
+  #systemFlag = false;
   #a20 = true;
   #outStored = OUT_STORED;
   #kbdLevel = false;
@@ -173,6 +224,7 @@ export class I8042 implements Stateful {
     this.#output = 0;
     this.#queue = [];
     this.#breakPrefix = false;
+    this.#systemFlag = false;
     this.#outStored = OUT_STORED;
     this.keyboard.reset();
     this.mouse.reset();
@@ -183,7 +235,7 @@ export class I8042 implements Stateful {
   /** The status register as port 0x64 reads it. */
   get status(): number {
     return (this.#outputFull ? STATUS_OBF : 0) |
-      (this.commandByte & CB_SYSTEM ? STATUS_SYSTEM : 0) |
+      (this.#systemFlag ? STATUS_SYSTEM : 0) |
       (this.#lastWasCommand ? STATUS_COMMAND : 0) | STATUS_UNLOCKED |
       (this.#outputFull && this.#outputAux ? STATUS_AUX : 0);
   }
@@ -257,7 +309,7 @@ export class I8042 implements Stateful {
           this.#reply(0x00, false);
           break;
         case 0xaa: // self-test: passed; the system flag now marks a warm boot for POST
-          this.#setCommandByte(this.commandByte | CB_SYSTEM);
+          this.#systemFlag = true;
           this.#reply(0x55, false);
           break;
         case 0xab: // test keyboard port: no error
@@ -361,10 +413,17 @@ export class I8042 implements Stateful {
     }
   }
 
-  #updateIrq(): void {
+  /** IRQ 1 and IRQ 12 levels: a full output buffer whose port's interrupt is enabled. */
+  #wantedLevels(): [boolean, boolean] {
     const cb = this.commandByte;
-    const kbd = this.#outputFull && !this.#outputAux && (cb & CB_KBD_INT) !== 0;
-    const mouse = this.#outputFull && this.#outputAux && (cb & CB_AUX_INT) !== 0;
+    return [
+      this.#outputFull && !this.#outputAux && (cb & CB_KBD_INT) !== 0,
+      this.#outputFull && this.#outputAux && (cb & CB_AUX_INT) !== 0,
+    ];
+  }
+
+  #updateIrq(): void {
+    const [kbd, mouse] = this.#wantedLevels();
     if (kbd !== this.#kbdLevel) {
       this.#kbdLevel = kbd;
       this.#kbdIrq.set(kbd);
@@ -375,33 +434,89 @@ export class I8042 implements Stateful {
     }
   }
 
-  /** Plain-JSON snapshot of the controller, keyboard and mouse. */
-  state(): Json {
+  /** The controller, keyboard and mouse, queued bytes and a half-done command included. */
+  snapshot(): I8042State {
     const cb = this.commandByte;
     return {
-      status: this.status,
-      commandByte: cb,
-      outputBuffer: this.#outputFull ? this.#output : null,
-      outputFromAux: this.#outputFull && this.#outputAux,
-      queued: this.#queue.length + this.keyboard.pendingBytes + this.mouse.pendingBytes,
+      version: 1,
+      ram: this.#ram.slice(),
+      output: this.#output,
+      outputFull: this.#outputFull,
+      outputAux: this.#outputAux,
+      queue: this.#queue.map((q) => ({ ...q })),
+      lastWasCommand: this.#lastWasCommand,
       pendingCommand: this.#pendingCommand ?? null,
-      keyboardPortEnabled: (cb & CB_KBD_DISABLE) === 0,
-      auxPortEnabled: (cb & CB_AUX_DISABLE) === 0,
-      keyboardInterrupt: (cb & CB_KBD_INT) !== 0,
-      auxInterrupt: (cb & CB_AUX_INT) !== 0,
-      translation: (cb & CB_TRANSLATE) !== 0,
-      systemFlag: (cb & CB_SYSTEM) !== 0,
+      systemFlag: this.#systemFlag,
+      breakPrefix: this.#breakPrefix,
       a20: this.#a20,
+      outputPortLines: this.#outStored,
       irq1: this.#kbdLevel,
       irq12: this.#mouseLevel,
-      keyboard: this.keyboard.state(),
-      mouse: this.mouse.state(),
+      keyboard: this.keyboard.snapshot(),
+      mouse: this.mouse.snapshot(),
+      status: this.status,
+      commandByte: cb,
+      translation: (cb & CB_TRANSLATE) !== 0,
+      queued: this.#queue.length + this.keyboard.pendingBytes + this.mouse.pendingBytes,
     };
+  }
+
+  /**
+   * Puts the controller, keyboard and mouse back into `state`, reports an A20
+   * change through `onA20`, and drives IRQ 1 and 12 to the levels the output
+   * buffer and command byte give.
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: I8042State): void {
+    const r = new StateReader("i8042", state, 1);
+    const pending = r.intOrNull("pendingCommand", 0, 0xff);
+    if (
+      pending !== null && !(pending >= 0x60 && pending <= 0x7f) &&
+      !(pending >= 0xd1 && pending <= 0xd4)
+    ) {
+      r.fail("pendingCommand", `0x${pending.toString(16)} takes no data byte`);
+    }
+    const queue = r.objects("queue", CONTROLLER_QUEUE_LIMIT).map((q) => ({
+      byte: q.int("byte", 0, 0xff),
+      aux: q.bool("aux"),
+    }));
+    const v = {
+      ram: r.bytes("ram", 32),
+      output: r.int("output", 0, 0xff),
+      outputFull: r.bool("outputFull"),
+      outputAux: r.bool("outputAux"),
+      lastWasCommand: r.bool("lastWasCommand"),
+      systemFlag: r.bool("systemFlag"),
+      breakPrefix: r.bool("breakPrefix"),
+      a20: r.bool("a20"),
+      lines: r.int("outputPortLines", 0, 0xff),
+    };
+    if (v.lines & ~OUT_STORED) r.fail("outputPortLines", "bits outside the stored lines");
+    // The keyboard and mouse check their own states; restore them only if both are good.
+    const keyboard = new Ps2Keyboard();
+    keyboard.restore(r.raw("keyboard") as Ps2KeyboardState);
+    const mouse = new Ps2Mouse();
+    mouse.restore(r.raw("mouse") as Ps2MouseState);
+    this.keyboard.restore(keyboard.snapshot());
+    this.mouse.restore(mouse.snapshot());
+    this.#ram = v.ram;
+    this.#output = v.output;
+    this.#outputFull = v.outputFull;
+    this.#outputAux = v.outputAux;
+    this.#queue = queue;
+    this.#lastWasCommand = v.lastWasCommand;
+    this.#pendingCommand = pending ?? undefined;
+    this.#systemFlag = v.systemFlag;
+    this.#breakPrefix = v.breakPrefix;
+    this.#outStored = v.lines;
+    this.#setA20(v.a20);
+    [this.#kbdLevel, this.#mouseLevel] = this.#wantedLevels();
+    this.#kbdIrq.set(this.#kbdLevel);
+    this.#mouseIrq.set(this.#mouseLevel);
   }
 }
 
 /** A byte register read wider than a byte: the bytes above read as all ones. */
 function widen(byte: number, size: AccessSize): number {
-  if (size === 1) return byte;
-  return (size === 2 ? 0xff00 : 0xffffff00) + byte;
+  return ((allOnes(size) & ~0xff) | byte) >>> 0;
 }

@@ -1,7 +1,17 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { SteppedClock } from "./clock.ts";
+import { RecordingIrq } from "./testing/recording_irq.ts";
+import { SeededRandom } from "./testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "./testing/snapshot_check.ts";
 import { I8042, I8042_POWER_ON_COMMAND_BYTE, translateSet2Byte } from "./i8042.ts";
 import { KEY_NAMES, scanCodes, textToKeyStrokes } from "./keymap.ts";
-import { MOUSE_LEFT } from "./ps2_mouse.ts";
+import { Ps2Keyboard } from "./ps2_keyboard.ts";
+import { MOUSE_LEFT, Ps2Mouse } from "./ps2_mouse.ts";
 import type { IrqLine } from "./types.ts";
 
 /** Records every level the controller drives onto an IRQ line. */
@@ -51,22 +61,31 @@ Deno.test("i8042: power-on status and command byte", () => {
   strictEqual(status(), UNLOCKED | CMD);
 });
 
-Deno.test("i8042: self-test answers 55 and sets the system flag", () => {
-  const { status, command, drain } = setup();
+Deno.test("i8042: self-test answers 55 and sets the system flag, as QEMU's controller does", () => {
+  const { status, command, data, drain } = setup();
+  strictEqual(status() & SYS, 0);
   command(0xaa);
   strictEqual(status() & SYS, SYS);
   deepStrictEqual(drain(), [0x55]);
   command(0x20);
-  deepStrictEqual(drain(), [0x45]);
+  deepStrictEqual(drain(), [0x41], "the command byte is unchanged");
+  // SeaBIOS then writes its command byte (bit 2 clear): the flag stays, so
+  // status reads 0x1c after POST in vmrun as in QEMU.
+  command(0x60);
+  data(0x61);
+  strictEqual(status(), UNLOCKED | SYS);
+  command(0x20);
+  drain();
+  strictEqual(status(), UNLOCKED | SYS | CMD);
 });
 
-Deno.test("i8042: command byte write and read back; bit 2 drives the system flag", () => {
+Deno.test("i8042: command byte write and read back; only the self-test sets the system flag", () => {
   const { ctl, status, command, data, drain } = setup();
   command(0x60);
   data(0x24);
   strictEqual(status() & CMD, 0);
   strictEqual(ctl.commandByte, 0x24);
-  strictEqual(status() & SYS, SYS);
+  strictEqual(status() & SYS, 0);
   command(0x20);
   deepStrictEqual(drain(), [0x24]);
   command(0x60);
@@ -246,7 +265,7 @@ Deno.test("i8042: controller replies queue behind a full output buffer", () => {
   ctl.keyboard.keyDown("KeyC");
   command(0xaa);
   command(0x20);
-  deepStrictEqual(drain(), [0x2e, 0x55, 0x45]);
+  deepStrictEqual(drain(), [0x2e, 0x55, 0x41]);
 });
 
 Deno.test("i8042: output and input ports, A20 through D1, DD and DF", () => {
@@ -320,49 +339,199 @@ Deno.test("i8042: reset restores power-on state of controller, keyboard and mous
   strictEqual(kbdIrq.level, false);
   strictEqual(ctl.a20, true);
   deepStrictEqual(a20, [false, true]);
-  deepStrictEqual(ctl.state(), {
-    status: 0x10,
-    commandByte: 0x41,
-    outputBuffer: null,
-    outputFromAux: false,
-    queued: 0,
-    pendingCommand: null,
-    keyboardPortEnabled: true,
-    auxPortEnabled: true,
-    keyboardInterrupt: true,
-    auxInterrupt: false,
-    translation: true,
-    systemFlag: false,
-    a20: true,
-    irq1: false,
-    irq12: false,
-    keyboard: {
-      enabled: true,
-      scanCodeSet: 2,
-      leds: { scrollLock: false, numLock: false, capsLock: false },
-      typematic: 0x2b,
-      pressed: [],
-      pendingBytes: 0,
-      awaiting: null,
+  const st = ctl.snapshot();
+  deepStrictEqual(
+    {
+      status: st.status,
+      commandByte: st.commandByte,
+      outputFull: st.outputFull,
+      queue: st.queue,
+      queued: st.queued,
+      pendingCommand: st.pendingCommand,
+      systemFlag: st.systemFlag,
+      translation: st.translation,
+      a20: st.a20,
+      irq1: st.irq1,
+      irq12: st.irq12,
     },
-    mouse: {
-      id: 0,
-      mode: "stream",
-      reporting: false,
-      sampleRate: 100,
-      resolution: 2,
-      scaling: "1:1",
-      buttons: 0,
-      pendingBytes: 0,
+    {
+      status: 0x10,
+      commandByte: 0x41,
+      outputFull: false,
+      queue: [],
+      queued: 0,
+      pendingCommand: null,
+      systemFlag: false,
+      translation: true,
+      a20: true,
+      irq1: false,
+      irq12: false,
     },
+  );
+  // Resend after a reset repeats the last byte sent before it: the rest is power-on state.
+  deepStrictEqual({ ...st.keyboard, lastSent: 0 }, {
+    ...new Ps2Keyboard().snapshot(),
+    lastSent: 0,
   });
+  deepStrictEqual(st.mouse, new Ps2Mouse().snapshot());
 });
 
 Deno.test("i8042: state shows the output buffer and what waits behind it", () => {
   const { ctl } = setup();
   ctl.keyboard.keyDown("ArrowUp");
-  const s = ctl.state() as Record<string, unknown>;
-  strictEqual(s.outputBuffer, 0xe0);
+  const s = ctl.snapshot();
+  deepStrictEqual([s.outputFull, s.output], [true, 0xe0]);
   strictEqual(s.queued, 1);
   strictEqual(s.irq1, true);
+});
+
+// Property: snapshot -> restore into a fresh controller -> snapshot is the
+// identity, and the restored controller behaves like the original.
+
+interface KbcTwin extends Twin {
+  readonly ctl: I8042;
+  readonly irq1: RecordingIrq;
+  readonly irq12: RecordingIrq;
+}
+
+function kbcTwin(): KbcTwin {
+  const clock = new SteppedClock();
+  const events: string[] = [];
+  const line = (name: string, rec: RecordingIrq) => ({
+    set: (level: boolean) => {
+      rec.set(level);
+      events.push(`${name}=${level}`);
+    },
+  });
+  const irq1 = new RecordingIrq();
+  const irq12 = new RecordingIrq();
+  const ctl = new I8042({
+    kbdIrq: line("irq1", irq1),
+    mouseIrq: line("irq12", irq12),
+    onSystemReset: () => events.push("reset"),
+    onA20: (on) => events.push(`a20=${on}`),
+  });
+  return { clock, events, ctl, irq1, irq12 };
+}
+
+const KBC_COMMANDS = [
+  0x20,
+  0x21,
+  0x60,
+  0x65,
+  0xa4,
+  0xa7,
+  0xa8,
+  0xa9,
+  0xaa,
+  0xab,
+  0xad,
+  0xae,
+  0xc0,
+  0xd0,
+  0xd1,
+  0xd2,
+  0xd3,
+  0xd4,
+  0xd4,
+  0xd4,
+  0xdd,
+  0xdf,
+  0xfe,
+];
+const KBD_BYTES = [0xed, 0xee, 0xf0, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xfa, 0xfe, 0xff, 0, 1, 2, 3];
+const MOUSE_BYTES = [0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xee, 0xf0, 0xf2, 0xf3, 0xf4];
+const SOME_KEYS = ["KeyA", "Enter", "ArrowUp", "ShiftLeft", "Pause", "Numpad5"] as const;
+
+function kbcStep(rng: SeededRandom, t: KbcTwin): string {
+  const { ctl } = t;
+  switch (rng.below(10)) {
+    case 0:
+    case 1:
+      return `data=${ctl.dataPort.read(0, rng.pick([1, 1, 2, 4] as const))}`;
+    case 2:
+      return `status=${ctl.commandPort.read(0, 1)}`;
+    case 3:
+      ctl.commandPort.write(0, 1, rng.pick(KBC_COMMANDS));
+      return "cmd";
+    case 4:
+      // Keyboard commands, mouse commands (after 0xD4), arguments and command bytes.
+      ctl.dataPort.write(
+        0,
+        1,
+        rng.pick([...KBD_BYTES, ...MOUSE_BYTES, 0x61, 0x43, 0x03, 200, 100, 80, rng.byte()]),
+      );
+      return "data";
+    case 5:
+    case 6: {
+      const key = rng.pick(SOME_KEYS);
+      return `key ${rng.chance(0.6) ? ctl.keyboard.keyDown(key) : ctl.keyboard.keyUp(key)}`;
+    }
+    case 7:
+      return `move ${
+        ctl.mouse.move(rng.int(-300, 300), rng.int(-9, 9), rng.below(32), rng.int(-9, 9))
+      }`;
+    case 8:
+      ctl.keyboard.releaseAll();
+      return "release";
+    default:
+      return `a20=${ctl.a20} cb=${ctl.commandByte}`;
+  }
+}
+
+Deno.test("i8042 snapshot/restore: identity and identical behaviour from random states, mid-transfer", () => {
+  let midTransfer = 0;
+  for (let seed = 1; seed <= 120; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = kbcTwin();
+    if (rng.chance(0.7)) {
+      a.ctl.commandPort.write(0, 1, 0xd4);
+      a.ctl.dataPort.write(0, 1, 0xf4); // mouse reporting on
+    }
+    for (let i = rng.below(150); i > 0; i--) kbcStep(rng, a);
+    if (rng.chance(0.5)) {
+      // End mid-transfer: bytes from both devices queued, a command awaiting data.
+      a.ctl.keyboard.keyDown("KeyQ");
+      a.ctl.mouse.move(rng.int(-5, 5), rng.int(-5, 5), 0);
+      a.ctl.commandPort.write(0, 1, rng.pick([0x60, 0x61, 0xd1, 0xd2, 0xd3, 0xd4]));
+    }
+    const b = kbcTwin();
+    const saved = assertRestoreIdentity(a.ctl, b.ctl);
+    deepStrictEqual([b.irq1.level, b.irq12.level], [a.irq1.level, a.irq12.level]);
+    strictEqual(b.ctl.a20, a.ctl.a20);
+    if (
+      saved.outputFull && saved.pendingCommand !== null && saved.keyboard.pendingBytes > 0 &&
+      saved.mouse.pendingBytes > 0
+    ) {
+      midTransfer++;
+    }
+    assertSameBehaviour(a, b, seed + 1000, 200, kbcStep);
+  }
+  // Queued keyboard and mouse bytes behind a full output buffer while a
+  // command waits for its data byte, all at once.
+  ok(midTransfer >= 3, `only ${midTransfer} mid-transfer snapshots`);
+});
+
+Deno.test("i8042 snapshot/restore: a command awaiting its data byte and refused states", () => {
+  const a = kbcTwin();
+  a.ctl.dataPort.write(0, 1, 0xf4); // keyboard: enable
+  a.ctl.commandPort.write(0, 1, 0xd4);
+  a.ctl.dataPort.write(0, 1, 0xf4); // mouse: enable reporting
+  a.ctl.keyboard.keyDown("KeyA");
+  a.ctl.mouse.move(3, 4, 1);
+  a.ctl.commandPort.write(0, 1, 0x60); // awaits the command byte
+  const b = kbcTwin();
+  const s = assertRestoreIdentity(a.ctl, b.ctl);
+  strictEqual(s.pendingCommand, 0x60);
+  b.ctl.dataPort.write(0, 1, 0x47);
+  strictEqual(b.ctl.commandByte, 0x47);
+  assertRestoreRejects(kbcTwin().ctl, s, [
+    { pendingCommand: 0x20 },
+    { ram: new Uint8Array(31) },
+    { queue: [{ byte: 256, aux: false }] },
+    { keyboard: { ...s.keyboard, scanCodeSet: 4 } },
+    { keyboard: { ...s.keyboard, pressed: ["NoSuchKey"] } },
+    { mouse: { ...s.mouse, id: 2 } },
+    { mouse: { ...s.mouse, version: 2 } },
+  ]);
 });

@@ -5,12 +5,24 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, Json, Stateful } from "./types.ts";
+import { StateReader } from "./state_reader.ts";
+import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "./types.ts";
 
 const HISTORY = 16;
 
+/** Saved state of {@link PostCode}. */
+export interface PostCodeState extends DeviceState {
+  readonly version: 1;
+  /** The last code written (what the port reads back), or null before any. */
+  readonly last: number | null;
+  /** Recent distinct codes, oldest first, at most 16. */
+  readonly history: number[];
+  /** Writes seen, repeats included. */
+  readonly writes: number;
+}
+
 /** Records POST codes. Reads return the last code, as on many chipsets. */
-export class PostCode implements BusDevice, Stateful {
+export class PostCode implements BusDevice, Snapshotting<PostCodeState> {
   #last: number | null = null;
   #history: number[] = [];
   #writes = 0;
@@ -31,7 +43,18 @@ export class PostCode implements BusDevice, Stateful {
   }
 
   /** Last code, recent distinct codes and the number of writes. */
-  state(): Json {
-    return { last: this.#last, history: [...this.#history], writes: this.#writes };
+  snapshot(): PostCodeState {
+    return { version: 1, last: this.#last, history: [...this.#history], writes: this.#writes };
+  }
+
+  /** @inheritdoc */
+  restore(state: PostCodeState): void {
+    const r = new StateReader("post-code", state, 1);
+    const last = r.intOrNull("last", 0, 0xff);
+    const history = r.ints("history", 0, 0xff, HISTORY);
+    const writes = r.int("writes");
+    this.#last = last;
+    this.#history = history;
+    this.#writes = writes;
   }
 }

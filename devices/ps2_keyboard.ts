@@ -16,8 +16,16 @@
  * @module
  */
 
-import type { Json, Stateful } from "./types.ts";
-import { type KeyName, type KeyStroke, scanCodes, type ScanCodeSet, set3Code } from "./keymap.ts";
+import type { DeviceState, Snapshotting } from "./types.ts";
+import {
+  KEY_NAMES,
+  type KeyName,
+  type KeyStroke,
+  scanCodes,
+  type ScanCodeSet,
+  set3Code,
+} from "./keymap.ts";
+import { StateReader } from "./state_reader.ts";
 
 /** Acknowledge, sent after every accepted command and argument byte. */
 export const KBD_ACK = 0xfa;
@@ -56,10 +64,48 @@ export interface Ps2KeyboardOptions {
 }
 
 /** The argument a multi-byte command is waiting for. */
-type Awaiting = "leds" | "scanSet" | "typematic" | "keyMode";
+export type KeyboardAwaiting = "leds" | "scanSet" | "typematic" | "keyMode";
+type Awaiting = KeyboardAwaiting;
+const AWAITING: readonly (KeyboardAwaiting | null)[] = [
+  null,
+  "leds",
+  "scanSet",
+  "typematic",
+  "keyMode",
+];
+
+/** Longest key sequence a queue entry may hold (Pause in set 2 has 8 bytes). */
+const MAX_SEQUENCE = 16;
+
+/** Saved state of {@link Ps2Keyboard}. `pendingBytes` is derived, for readers. */
+export interface Ps2KeyboardState extends DeviceState {
+  readonly version: 1;
+  /** Bytes ready to go: the rest of a started key sequence, then command replies. */
+  readonly out: number[];
+  /** Whole key sequences waiting behind `out`. */
+  readonly keys: number[][];
+  /** The last byte sent, repeated by the resend command. */
+  readonly lastSent: number;
+  /** The argument a command waits for, or null. */
+  readonly awaiting: KeyboardAwaiting | null;
+  /** Set-3 mode the pending 0xFB-0xFD key list assigns. */
+  readonly keyMode: number;
+  /** Scanning enabled (0xF4) or disabled (0xF5). */
+  readonly enabled: boolean;
+  readonly scanCodeSet: ScanCodeSet;
+  readonly leds: KeyboardLeds;
+  /** Typematic rate/delay byte (stored only). */
+  readonly typematic: number;
+  /** Set-3 mode bits (repeat 1, break 2) per key code. */
+  readonly set3Modes: Uint8Array;
+  /** Keys the host holds down. */
+  readonly pressed: KeyName[];
+  /** Bytes waiting to be sent, replies and queued sequences together. */
+  readonly pendingBytes: number;
+}
 
 /** An MF2 keyboard on the i8042's first PS/2 port. */
-export class Ps2Keyboard implements Stateful {
+export class Ps2Keyboard implements Snapshotting<Ps2KeyboardState> {
   #wake: () => void;
   #out: number[] = [];
   #keys: number[][] = [];
@@ -315,17 +361,62 @@ export class Ps2Keyboard implements Stateful {
     return true;
   }
 
-  /** Plain-JSON snapshot. */
-  state(): Json {
+  /** Everything the controller and the host can observe, queues included. */
+  snapshot(): Ps2KeyboardState {
     return {
+      version: 1,
+      out: [...this.#out],
+      keys: this.#keys.map((k) => [...k]),
+      lastSent: this.#lastSent,
+      awaiting: this.#awaiting ?? null,
+      keyMode: this.#keyMode,
       enabled: this.#enabled,
       scanCodeSet: this.#set,
-      leds: { ...this.leds },
+      leds: this.leds,
       typematic: this.#typematic,
+      set3Modes: this.#set3Modes.slice(),
       pressed: [...this.#pressed],
       pendingBytes: this.pendingBytes,
-      awaiting: this.#awaiting ?? null,
     };
+  }
+
+  /**
+   * Puts the keyboard back into `state` without waking the controller (the
+   * i8042 restores its own output buffer).
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: Ps2KeyboardState): void {
+    const r = new StateReader("ps2-keyboard", state, 1);
+    const leds = r.object("leds");
+    const pressed = r.strings("pressed");
+    for (const key of pressed) {
+      if (!KEY_NAMES.includes(key as KeyName)) r.fail("pressed", `unknown key ${key}`);
+    }
+    const v = {
+      out: r.ints("out", 0, 0xff),
+      keys: r.intLists("keys", 0, 0xff, KBD_QUEUE_LIMIT, MAX_SEQUENCE),
+      lastSent: r.int("lastSent", 0, 0xff),
+      awaiting: r.oneOf("awaiting", AWAITING),
+      keyMode: r.int("keyMode", 0, REPEAT | BREAK),
+      enabled: r.bool("enabled"),
+      set: r.oneOf("scanCodeSet", [1, 2, 3] as const),
+      leds: (leds.bool("scrollLock") ? 1 : 0) | (leds.bool("numLock") ? 2 : 0) |
+        (leds.bool("capsLock") ? 4 : 0),
+      typematic: r.int("typematic", 0, 0x7f),
+      set3Modes: r.bytes("set3Modes", 256),
+    };
+    if (v.set3Modes.some((m) => m > (REPEAT | BREAK))) r.fail("set3Modes", "modes above 3");
+    this.#out = v.out;
+    this.#keys = v.keys;
+    this.#lastSent = v.lastSent;
+    this.#awaiting = v.awaiting ?? undefined;
+    this.#keyMode = v.keyMode;
+    this.#enabled = v.enabled;
+    this.#set = v.set;
+    this.#leds = v.leds;
+    this.#typematic = v.typematic;
+    this.#set3Modes = v.set3Modes;
+    this.#pressed = new Set(pressed as KeyName[]);
   }
 }
 

@@ -1,4 +1,12 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { SteppedClock } from "./clock.ts";
+import { SeededRandom } from "./testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "./testing/snapshot_check.ts";
 import { KBD_QUEUE_LIMIT, Ps2Keyboard } from "./ps2_keyboard.ts";
 
 /** Everything the keyboard has to send, in order. */
@@ -93,10 +101,10 @@ Deno.test("ps2 keyboard: set 3 sends breaks only for shift-type keys until told 
 Deno.test("ps2 keyboard: typematic byte is acknowledged and stored; bit 7 is refused", () => {
   const kbd = new Ps2Keyboard();
   deepStrictEqual(send(kbd, 0xf3, 0x20), [0xfa, 0xfa]);
-  strictEqual((kbd.state() as { typematic: number }).typematic, 0x20);
+  strictEqual(kbd.snapshot().typematic, 0x20);
   deepStrictEqual(send(kbd, 0xf3, 0x80), [0xfa, 0xfe]);
   deepStrictEqual(send(kbd, 0xf6), [0xfa]);
-  strictEqual((kbd.state() as { typematic: number }).typematic, 0x2b);
+  strictEqual(kbd.snapshot().typematic, 0x2b);
 });
 
 Deno.test("ps2 keyboard: disabled keyboard does not scan; enable resumes", () => {
@@ -159,7 +167,7 @@ Deno.test("ps2 keyboard: releaseAll and keyStrokes", () => {
   );
   kbd.releaseAll();
   deepStrictEqual(drain(kbd), [0x14, 0x21, 0xf0, 0x14, 0xf0, 0x21]);
-  deepStrictEqual((kbd.state() as { pressed: string[] }).pressed, []);
+  deepStrictEqual(kbd.snapshot().pressed, []);
 });
 
 Deno.test("ps2 keyboard: a full queue reports an overrun in its last slot", () => {
@@ -179,13 +187,101 @@ Deno.test("ps2 keyboard: state snapshot", () => {
   const kbd = new Ps2Keyboard();
   send(kbd, 0xed, 0x02);
   kbd.keyDown("KeyA");
-  deepStrictEqual(kbd.state(), {
-    enabled: true,
-    scanCodeSet: 2,
-    leds: { scrollLock: false, numLock: true, capsLock: false },
-    typematic: 0x2b,
-    pressed: ["KeyA"],
-    pendingBytes: 1,
-    awaiting: null,
-  });
+  const st = kbd.snapshot();
+  deepStrictEqual(
+    [st.enabled, st.scanCodeSet, st.leds, st.typematic, st.pressed, st.pendingBytes, st.awaiting],
+    [true, 2, { scrollLock: false, numLock: true, capsLock: false }, 0x2b, ["KeyA"], 1, null],
+  );
+  deepStrictEqual([st.out, st.keys, st.lastSent], [[], [[0x1c]], 0xfa]);
+});
+
+interface KbdTwin extends Twin {
+  readonly kbd: Ps2Keyboard;
+}
+
+function kbdTwin(): KbdTwin {
+  const events: string[] = [];
+  return {
+    clock: new SteppedClock(),
+    events,
+    kbd: new Ps2Keyboard({ wake: () => events.push("wake") }),
+  };
+}
+
+const KEYS = [
+  "KeyA",
+  "KeyZ",
+  "Enter",
+  "ArrowLeft",
+  "ControlRight",
+  "Pause",
+  "PrintScreen",
+] as const;
+
+function kbdStep(rng: SeededRandom, t: KbdTwin): string {
+  const { kbd } = t;
+  switch (rng.below(6)) {
+    case 0:
+    case 1:
+      return `pull=${kbd.pull()}`;
+    case 2: // commands, their arguments and set-3 key lists
+      kbd.receive(
+        rng.pick([
+          0xed,
+          0xee,
+          0xf0,
+          0xf2,
+          0xf3,
+          0xf4,
+          0xf5,
+          0xf6,
+          0xf7,
+          0xfa,
+          0xfb,
+          0xfc,
+          0xfe,
+          0xff,
+          0,
+          1,
+          2,
+          3,
+          0x1c,
+          rng.byte(),
+        ]),
+      );
+      return "rx";
+    case 3:
+    case 4: {
+      const key = rng.pick(KEYS);
+      return `key ${rng.chance(0.6) ? kbd.keyDown(key) : kbd.keyUp(key)}`;
+    }
+    default:
+      return `set=${kbd.scanCodeSet} leds=${JSON.stringify(kbd.leds)}`;
+  }
+}
+
+Deno.test("ps2 keyboard snapshot/restore: identity and identical behaviour from random states", () => {
+  let midCommand = 0;
+  for (let seed = 1; seed <= 80; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = kbdTwin();
+    for (let i = rng.below(100); i > 0; i--) kbdStep(rng, a);
+    const b = kbdTwin();
+    const s = assertRestoreIdentity(a.kbd, b.kbd);
+    deepStrictEqual(b.events, [], "restore does not wake the controller");
+    if (s.awaiting !== null && s.keys.length > 0) midCommand++;
+    assertSameBehaviour(a, b, seed + 1000, 150, kbdStep);
+  }
+  ok(
+    midCommand >= 3,
+    `only ${midCommand} snapshots with queued keys and a command awaiting its argument`,
+  );
+  const s = new Ps2Keyboard().snapshot();
+  assertRestoreRejects(new Ps2Keyboard(), s, [
+    { scanCodeSet: 0 },
+    { awaiting: "nothing" },
+    { keys: [[0x100]] },
+    { set3Modes: new Uint8Array(255) },
+    { leds: null },
+  ]);
 });

@@ -15,7 +15,8 @@
  * @module
  */
 
-import type { Json, Stateful } from "./types.ts";
+import { StateReader } from "./state_reader.ts";
+import type { DeviceState, Snapshotting } from "./types.ts";
 
 /** Acknowledge, sent after every accepted command and argument byte. */
 export const MOUSE_ACK = 0xfa;
@@ -58,8 +59,47 @@ function clamp(n: number, min: number, max: number): [number, boolean] {
   return n < min ? [min, true] : n > max ? [max, true] : [n, false];
 }
 
+/** Longest reply or packet a queue entry holds (status request: ACK and 3 bytes). */
+const MAX_UNIT = 4;
+
+/** Saved state of {@link Ps2Mouse}. `mode` and `pendingBytes` are derived, for readers. */
+export interface Ps2MouseState extends DeviceState {
+  readonly version: 1;
+  /** Bytes ready to go: the rest of a started packet, then command replies. */
+  readonly out: number[];
+  /** Movement packets waiting behind `out`. */
+  readonly packets: number[][];
+  /** The last packet or reply, repeated by the resend command. */
+  readonly lastUnit: number[];
+  /** The argument a command waits for, or null. */
+  readonly awaiting: "rate" | "resolution" | null;
+  /** Device ID: 0 plain, 3 IntelliMouse, 4 IntelliMouse Explorer. */
+  readonly id: 0 | 3 | 4;
+  readonly sampleRate: number;
+  readonly resolution: number;
+  readonly scaling: "1:1" | "2:1";
+  /** Remote mode (0xF0); wrap mode may be on top of it. */
+  readonly remote: boolean;
+  /** Wrap (echo) mode. */
+  readonly wrap: boolean;
+  /** Data reporting enabled (0xF4). */
+  readonly reporting: boolean;
+  /** Buttons held, MOUSE_LEFT .. MOUSE_BUTTON5. */
+  readonly buttons: number;
+  /** The last (up to three) sample rates set, for the IntelliMouse knock. */
+  readonly rates: number[];
+  /** Movement not yet reported, in PS/2 orientation (y up). */
+  readonly dx: number;
+  readonly dy: number;
+  readonly dz: number;
+  /** "wrap", "remote" or "stream". */
+  readonly mode: "wrap" | "remote" | "stream";
+  /** Bytes waiting to be sent. */
+  readonly pendingBytes: number;
+}
+
 /** A PS/2 mouse on the i8042's auxiliary port. */
-export class Ps2Mouse implements Stateful {
+export class Ps2Mouse implements Snapshotting<Ps2MouseState> {
   #wake: () => void;
   #out: number[] = [];
   #packets: number[][] = [];
@@ -305,17 +345,72 @@ export class Ps2Mouse implements Stateful {
     return true;
   }
 
-  /** Plain-JSON snapshot. */
-  state(): Json {
+  /** Everything the controller and the host can observe, queues and counters included. */
+  snapshot(): Ps2MouseState {
     return {
-      id: this.#id,
-      mode: this.#wrap ? "wrap" : this.#remote ? "remote" : "stream",
-      reporting: this.#reporting,
+      version: 1,
+      out: [...this.#out],
+      packets: this.#packets.map((p) => [...p]),
+      lastUnit: [...this.#lastUnit],
+      awaiting: this.#awaiting ?? null,
+      id: this.#id as 0 | 3 | 4,
       sampleRate: this.#rate,
       resolution: this.#resolution,
       scaling: this.#scaling21 ? "2:1" : "1:1",
+      remote: this.#remote,
+      wrap: this.#wrap,
+      reporting: this.#reporting,
       buttons: this.#buttons,
+      rates: [...this.#rates],
+      dx: this.#dx,
+      dy: this.#dy,
+      dz: this.#dz,
+      mode: this.#wrap ? "wrap" : this.#remote ? "remote" : "stream",
       pendingBytes: this.pendingBytes,
     };
+  }
+
+  /**
+   * Puts the mouse back into `state` without waking the controller (the
+   * i8042 restores its own output buffer).
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: Ps2MouseState): void {
+    const r = new StateReader("ps2-mouse", state, 1);
+    const counter = (key: string) => r.int(key, -Number.MAX_SAFE_INTEGER);
+    const v = {
+      out: r.ints("out", 0, 0xff),
+      packets: r.intLists("packets", 0, 0xff, MOUSE_QUEUE_LIMIT, MAX_UNIT),
+      lastUnit: r.ints("lastUnit", 0, 0xff),
+      awaiting: r.oneOf("awaiting", [null, "rate", "resolution"] as const),
+      id: r.oneOf("id", [0, 3, 4] as const),
+      rate: r.oneOf("sampleRate", VALID_RATES),
+      resolution: r.int("resolution", 0, 3),
+      scaling: r.oneOf("scaling", ["1:1", "2:1"] as const),
+      remote: r.bool("remote"),
+      wrap: r.bool("wrap"),
+      reporting: r.bool("reporting"),
+      buttons: r.int("buttons", 0, 0x1f),
+      rates: r.ints("rates", 0, 0xff, 3),
+      dx: counter("dx"),
+      dy: counter("dy"),
+      dz: counter("dz"),
+    };
+    this.#out = v.out;
+    this.#packets = v.packets;
+    this.#lastUnit = v.lastUnit;
+    this.#awaiting = v.awaiting ?? undefined;
+    this.#id = v.id;
+    this.#rate = v.rate;
+    this.#resolution = v.resolution;
+    this.#scaling21 = v.scaling === "2:1";
+    this.#remote = v.remote;
+    this.#wrap = v.wrap;
+    this.#reporting = v.reporting;
+    this.#buttons = v.buttons;
+    this.#rates = v.rates;
+    this.#dx = v.dx;
+    this.#dy = v.dy;
+    this.#dz = v.dz;
   }
 }

@@ -1,4 +1,12 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { SteppedClock } from "./clock.ts";
+import { SeededRandom } from "./testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "./testing/snapshot_check.ts";
 import {
   MOUSE_BUTTON4,
   MOUSE_BUTTON5,
@@ -143,7 +151,7 @@ Deno.test("ps2 mouse: remote mode accumulates until Read Data", () => {
   deepStrictEqual(drain(mouse), []);
   deepStrictEqual(send(mouse, 0xeb), [0xfa, 0x08 | 0x02 | 0x20, 7, 0xfe]);
   deepStrictEqual(send(mouse, 0xeb), [0xfa, 0x0a, 0, 0]);
-  deepStrictEqual((mouse.state() as { mode: string }).mode, "remote");
+  deepStrictEqual(mouse.snapshot().mode, "remote");
 });
 
 Deno.test("ps2 mouse: wrap mode echoes until EC", () => {
@@ -175,14 +183,91 @@ Deno.test("ps2 mouse: state snapshot", () => {
   const mouse = streaming();
   send(mouse, 0xf3, 60);
   mouse.move(1, 1, MOUSE_LEFT);
-  deepStrictEqual(mouse.state(), {
-    id: 0,
-    mode: "stream",
-    reporting: true,
-    sampleRate: 60,
-    resolution: 2,
-    scaling: "1:1",
-    buttons: 1,
-    pendingBytes: 3,
-  });
+  const st = mouse.snapshot();
+  deepStrictEqual(
+    [st.id, st.mode, st.reporting, st.sampleRate, st.resolution, st.scaling, st.buttons],
+    [0, "stream", true, 60, 2, "1:1", 1],
+  );
+  deepStrictEqual([st.pendingBytes, st.packets, st.rates], [3, [[0x29, 1, 0xff]], [60]]);
+});
+
+interface MouseTwin extends Twin {
+  readonly mouse: Ps2Mouse;
+}
+
+function mouseTwin(): MouseTwin {
+  const events: string[] = [];
+  return {
+    clock: new SteppedClock(),
+    events,
+    mouse: new Ps2Mouse({ wake: () => events.push("wake") }),
+  };
+}
+
+function mouseStep(rng: SeededRandom, t: MouseTwin): string {
+  const { mouse } = t;
+  switch (rng.below(5)) {
+    case 0:
+    case 1:
+      return `pull=${mouse.pull()}`;
+    case 2: // commands and arguments, the IntelliMouse knocks among them
+      mouse.receive(
+        rng.pick([
+          0xe6,
+          0xe7,
+          0xe8,
+          0xe9,
+          0xea,
+          0xeb,
+          0xec,
+          0xee,
+          0xf0,
+          0xf2,
+          0xf3,
+          0xf3,
+          0xf4,
+          0xf5,
+          0xf6,
+          0xfe,
+          0xff,
+          200,
+          100,
+          80,
+          3,
+          rng.byte(),
+        ]),
+      );
+      return "rx";
+    case 3:
+      return `move ${
+        mouse.move(rng.int(-400, 400), rng.int(-400, 400), rng.below(32), rng.int(-9, 9))
+      }`;
+    default:
+      return `id=${mouse.id} streaming=${mouse.streaming}`;
+  }
+}
+
+Deno.test("ps2 mouse snapshot/restore: identity and identical behaviour from random states", () => {
+  let midPacket = 0;
+  for (let seed = 1; seed <= 80; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = mouseTwin();
+    if (rng.chance(0.7)) a.mouse.receive(0xf4);
+    for (let i = rng.below(100); i > 0; i--) mouseStep(rng, a);
+    const b = mouseTwin();
+    const s = assertRestoreIdentity(a.mouse, b.mouse);
+    deepStrictEqual(b.events, [], "restore does not wake the controller");
+    if (s.out.length > 0 && s.packets.length > 0) midPacket++;
+    assertSameBehaviour(a, b, seed + 1000, 150, mouseStep);
+  }
+  ok(midPacket >= 3, `only ${midPacket} snapshots with a packet half sent and more queued`);
+  const s = new Ps2Mouse().snapshot();
+  assertRestoreRejects(new Ps2Mouse(), s, [
+    { id: 1 },
+    { sampleRate: 7 },
+    { resolution: 4 },
+    { dx: 0.5 },
+    { packets: [[1, 2, 3, 4, 5]] },
+    { scaling: "3:1" },
+  ]);
 });

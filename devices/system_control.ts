@@ -9,7 +9,15 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, Json } from "./types.ts";
+import { allOnes } from "./byte_lanes.ts";
+import { StateReader } from "./state_reader.ts";
+import {
+  type AccessSize,
+  type BusDevice,
+  type DeviceState,
+  type Snapshotting,
+  StateError,
+} from "./types.ts";
 
 const ALT_RESET = 0x01;
 const ALT_A20 = 0x02;
@@ -22,8 +30,17 @@ export interface Port92Options {
   readonly onReset?: () => void;
 }
 
+/** Saved state of {@link Port92}. */
+export interface Port92State extends DeviceState {
+  readonly version: 1;
+  /** The register byte. */
+  readonly value: number;
+  /** The A20 gate bit 1 drives (derived from `value`, for readers). */
+  readonly a20: boolean;
+}
+
 /** System Control Port A (0x92), a one-byte region. */
-export class Port92 implements BusDevice {
+export class Port92 implements BusDevice, Snapshotting<Port92State> {
   #value = 0;
   readonly #onA20: Port92Options["onA20"];
   readonly #onReset: Port92Options["onReset"];
@@ -41,11 +58,9 @@ export class Port92 implements BusDevice {
 
   /** @inheritdoc */
   read(offset: number, size: AccessSize): number {
-    if (offset !== 0) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    if (offset !== 0) return allOnes(size);
     // Bytes past this one-byte register float high.
-    return size === 1
-      ? this.#value
-      : (((size === 4 ? 0xffffffff : 0xffff) & ~0xff) | this.#value) >>> 0;
+    return ((allOnes(size) & ~0xff) | this.#value) >>> 0;
   }
 
   /** @inheritdoc */
@@ -65,8 +80,16 @@ export class Port92 implements BusDevice {
   }
 
   /** The register value and the A20 gate it drives. */
-  state(): Json {
-    return { value: this.#value, a20: this.a20 };
+  snapshot(): Port92State {
+    return { version: 1, value: this.#value, a20: this.a20 };
+  }
+
+  /** Sets the register without a reset pulse; reports A20 if the gate changes. */
+  restore(state: Port92State): void {
+    const value = new StateReader("port92", state, 1).int("value", 0, 0xff);
+    const old = this.#value;
+    this.#value = value;
+    if ((old ^ value) & ALT_A20) this.#onA20?.(this.a20);
   }
 }
 
@@ -81,8 +104,15 @@ export interface ResetControlOptions {
   readonly onReset?: (hard: boolean) => void;
 }
 
+/** Saved state of {@link ResetControl}. */
+export interface ResetControlState extends DeviceState {
+  readonly version: 1;
+  /** The register byte (SRST and RCPU only). */
+  readonly value: number;
+}
+
 /** The PIIX3 Reset Control register (0xCF9), one byte; reached through the PCI host's range. */
-export class ResetControl implements BusDevice {
+export class ResetControl implements BusDevice, Snapshotting<ResetControlState> {
   #value = 0;
   readonly #onReset: ResetControlOptions["onReset"];
 
@@ -93,7 +123,7 @@ export class ResetControl implements BusDevice {
 
   /** @inheritdoc */
   read(offset: number, size: AccessSize): number {
-    if (offset !== 0 || size !== 1) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    if (offset !== 0 || size !== 1) return allOnes(size);
     return this.#value;
   }
 
@@ -111,7 +141,14 @@ export class ResetControl implements BusDevice {
   }
 
   /** The register value. */
-  state(): Json {
-    return { value: this.#value };
+  snapshot(): ResetControlState {
+    return { version: 1, value: this.#value };
+  }
+
+  /** Sets the register; a saved RCPU bit does not request another reset. */
+  restore(state: ResetControlState): void {
+    const value = new StateReader("reset-control", state, 1).int("value", 0, 0xff);
+    if (value & ~RC_MASK) throw new StateError("reset-control", "value: reserved bits set");
+    this.#value = value;
   }
 }

@@ -1,5 +1,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
 import { Port92, ResetControl } from "./system_control.ts";
+import { SeededRandom } from "./testing/seeded_random.ts";
+import { assertRestoreIdentity, assertRestoreRejects } from "./testing/snapshot_check.ts";
 
 function port92() {
   const events: string[] = [];
@@ -72,4 +74,36 @@ Deno.test("0xCF9 keeps only SRST and RCPU, is byte-wide and clears on reset", ()
   strictEqual(rc.read(0, 1), 0x00);
   rc.write(0, 1, 0x06); // the next request after reset is an edge again
   deepStrictEqual(resets, [true, true]);
+});
+
+Deno.test("snapshot/restore: port 0x92 and 0xCF9 restore without pulsing reset", () => {
+  for (let seed = 1; seed <= 30; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = port92();
+    const ra = new ResetControl({ onReset: (hard) => a.events.push(`reset ${hard}`) });
+    for (let i = rng.below(10); i > 0; i--) {
+      a.port.write(0, 1, rng.byte());
+      ra.write(0, 1, rng.byte());
+    }
+    const b = port92();
+    const rb = new ResetControl({ onReset: (hard) => b.events.push(`reset ${hard}`) });
+    const s = assertRestoreIdentity(a.port, b.port);
+    assertRestoreIdentity(ra, rb);
+    // Restoring reports the A20 gate it opens, and never a reset.
+    deepStrictEqual(b.events, s.a20 ? ["a20-on"] : []);
+    strictEqual(b.port.a20, a.port.a20);
+    a.events.length = 0;
+    b.events.length = 0;
+    for (let i = 0; i < 20; i++) {
+      const [v, w] = [rng.byte(), rng.byte()];
+      a.port.write(0, 1, v);
+      b.port.write(0, 1, v);
+      ra.write(0, 1, w);
+      rb.write(0, 1, w);
+      deepStrictEqual([b.port.read(0, 1), rb.read(0, 1)], [a.port.read(0, 1), ra.read(0, 1)]);
+    }
+    deepStrictEqual(b.events, a.events);
+    assertRestoreRejects(b.port, s, [{ value: 0x100 }, { value: "x" }]);
+    assertRestoreRejects(rb, rb.snapshot(), [{ value: 0x01 }, { value: 0x08 }]);
+  }
 });

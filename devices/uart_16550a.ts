@@ -19,15 +19,17 @@
  * @module
  */
 
+import { readLanes, writeLanes } from "./byte_lanes.ts";
+import { DeadlineTimer } from "./deadline_timer.ts";
+import { StateReader } from "./state_reader.ts";
 import type {
   AccessSize,
   BusDevice,
   ByteSink,
   Clock,
+  DeviceState,
   IrqLine,
-  Json,
-  Stateful,
-  Timer,
+  Snapshotting,
   TimerFactory,
 } from "./types.ts";
 
@@ -95,8 +97,8 @@ const MSR_DSR = 0x20;
 const MSR_RI = 0x40;
 const MSR_DCD = 0x80;
 
-/** Names of the interrupt identification codes, for {@link Uart16550a.state}. */
-const INTERRUPT_NAMES: Record<number, string> = {
+/** Names of the interrupt identification codes, for {@link UartState.interrupt}. */
+const INTERRUPT_NAMES: Record<number, UartInterrupt> = {
   [IIR_NONE]: "none",
   [IIR_LINE_STATUS]: "line-status",
   [IIR_RX_DATA]: "rx-data",
@@ -129,8 +131,77 @@ export interface ModemInputs {
   dcd: boolean;
 }
 
+/** The interrupt source IIR reports, by name. */
+export type UartInterrupt =
+  | "none"
+  | "line-status"
+  | "rx-data"
+  | "rx-timeout"
+  | "thr-empty"
+  | "modem-status";
+
+/**
+ * Saved state of {@link Uart16550a}. The first group is what restore reads;
+ * the derived group (IIR, LSR, MSR, baud ...) is there for readers such as
+ * the devices pane and is recomputed, not restored.
+ */
+export interface UartState extends DeviceState {
+  readonly version: 1;
+  /** Last byte read from RBR (read again while the RX FIFO is empty). */
+  readonly rbr: number;
+  /** Last byte written to THR. */
+  readonly thr: number;
+  readonly ier: number;
+  /** FCR bits that are stored: enable, DMA mode, trigger level. */
+  readonly fcr: number;
+  readonly lcr: number;
+  readonly mcr: number;
+  readonly scr: number;
+  /** Divisor latch (DLM << 8 | DLL). */
+  readonly divisor: number;
+  /** Latched LSR error bits (OE, PE, FE, BI), cleared by reading LSR. */
+  readonly lsrErrors: number;
+  /** MSR delta bits 3:0, cleared by reading MSR. */
+  readonly msrDeltas: number;
+  /** The external modem inputs as MSR bits 7:4. */
+  readonly modemInputs: number;
+  /** Received bytes waiting in the RX FIFO (or RBR), oldest first. */
+  readonly rxFifo: number[];
+  /** THRE interrupt latch. */
+  readonly threPending: boolean;
+  /** RX character timeout indication. */
+  readonly timeoutPending: boolean;
+  /** Clock time of the last RX activity, from which the timeout counts. */
+  readonly lastRxActivityNs: number;
+  /** Armed deadline of the character timeout timer, or null. */
+  readonly timeoutDeadlineNs: number | null;
+  /** Level of the interrupt line (after the OUT2 gate). */
+  readonly irq: boolean;
+  /** Bytes the guest transmitted. */
+  readonly txBytes: number;
+  /** Bytes received (host input and loopback). */
+  readonly rxBytes: number;
+  /** Characters lost to overruns. */
+  readonly overruns: number;
+  // Derived, for readers.
+  /** IIR as a read would return it (without acknowledging THRE). */
+  readonly iir: number;
+  /** LSR as a read would return it (without clearing the errors). */
+  readonly lsr: number;
+  /** MSR as a read would return it (without clearing the deltas). */
+  readonly msr: number;
+  /** The pending interrupt source IIR reports. */
+  readonly interrupt: UartInterrupt;
+  /** Baud rate the divisor selects. */
+  readonly baud: number;
+  readonly fifoEnabled: boolean;
+  /** RX FIFO trigger level in bytes. */
+  readonly rxTrigger: number;
+  readonly loopback: boolean;
+}
+
 /** A 16550A UART on the port-I/O bus, offsets 0-7 relative to its base. */
-export class Uart16550a implements BusDevice, Stateful {
+export class Uart16550a implements BusDevice, Snapshotting<UartState> {
   /**
    * Called after a guest access frees RX space (reading RBR, resetting the
    * FIFO, leaving loopback) so the board can feed more host input. It may
@@ -141,7 +212,7 @@ export class Uart16550a implements BusDevice, Stateful {
   readonly #irq: IrqLine;
   readonly #tx: ByteSink;
   readonly #clock: Clock;
-  readonly #timeout: Timer;
+  readonly #timeout: DeadlineTimer;
 
   #rx = new Uint8Array(FIFO_SIZE);
   #rxHead = 0;
@@ -176,7 +247,7 @@ export class Uart16550a implements BusDevice, Stateful {
     this.#irq = options.irq;
     this.#tx = options.tx;
     this.#clock = options.clock;
-    this.#timeout = options.timer(() => this.#onTimeout());
+    this.#timeout = new DeadlineTimer(options.timer, () => this.#onTimeout());
   }
 
   /**
@@ -186,23 +257,21 @@ export class Uart16550a implements BusDevice, Stateful {
    */
   read(offset: number, size: AccessSize): number {
     const spaceBefore = this.rxSpace();
-    let value = 0;
-    for (let i = 0; i < size; i++) {
-      const port = offset + i;
-      const byte = port >= 0 && port < UART_PORT_COUNT ? this.#readByte(port) : 0xff;
-      value |= byte << (8 * i);
-    }
+    const value = readLanes(
+      offset,
+      size,
+      (port) => port >= 0 && port < UART_PORT_COUNT ? this.#readByte(port) : 0xff,
+    );
     this.#afterAccess(spaceBefore);
-    return value >>> 0;
+    return value;
   }
 
   /** Writes registers starting at `offset`, one byte cycle per byte of `size`. */
   write(offset: number, size: AccessSize, value: number): void {
     const spaceBefore = this.rxSpace();
-    for (let i = 0; i < size; i++) {
-      const port = offset + i;
-      if (port >= 0 && port < UART_PORT_COUNT) this.#writeByte(port, (value >>> (8 * i)) & 0xff);
-    }
+    writeLanes(offset, size, value, (port, byte) => {
+      if (port >= 0 && port < UART_PORT_COUNT) this.#writeByte(port, byte);
+    });
     this.#afterAccess(spaceBefore);
   }
 
@@ -280,38 +349,102 @@ export class Uart16550a implements BusDevice, Stateful {
     this.#afterAccess(spaceBefore);
   }
 
-  /** A plain-JSON snapshot; reading it has none of the side effects of register reads. */
-  state(): Json {
+  /** Everything the guest can observe; taking it has none of the side effects of register reads. */
+  snapshot(): UartState {
     const id = this.#pendingId();
+    const rxFifo: number[] = [];
+    for (let i = 0; i < this.#rxCount; i++) rxFifo.push(this.#rx[(this.#rxHead + i) % FIFO_SIZE]);
     return {
+      version: 1,
       rbr: this.#rbr,
       thr: this.#thr,
       ier: this.#ier,
-      iir: this.#iirValue(id),
       fcr: this.#fcr,
       lcr: this.#lcr,
       mcr: this.#mcr,
-      lsr: this.#lsr(),
-      msr: this.#msrStatus() | this.#msrDeltas,
       scr: this.#scr,
-      dll: this.#divisor & 0xff,
-      dlm: this.#divisor >> 8,
-      dlab: (this.#lcr & LCR_DLAB) !== 0,
       divisor: this.#divisor,
-      baud: UART_BASE_BAUD / this.#effectiveDivisor(),
-      fifoEnabled: this.#fifoEnabled(),
-      rxTrigger: this.#rxTrigger(),
-      rxFifo: this.#rxCount,
-      txFifo: 0,
-      interruptPending: id !== IIR_NONE,
-      interruptId: id,
-      interrupt: INTERRUPT_NAMES[id],
+      lsrErrors: this.#lsrErrors,
+      msrDeltas: this.#msrDeltas,
+      modemInputs: this.#inputs,
+      rxFifo,
+      threPending: this.#threPending,
+      timeoutPending: this.#timeoutPending,
+      lastRxActivityNs: this.#lastRxActivityNs,
+      timeoutDeadlineNs: this.#timeout.deadline,
       irq: this.#irqLevel,
-      loopback: (this.#mcr & MCR_LOOP) !== 0,
       txBytes: this.#txBytes,
       rxBytes: this.#rxBytes,
       overruns: this.#overruns,
+      iir: this.#iirValue(id),
+      lsr: this.#lsr(),
+      msr: this.#msrStatus() | this.#msrDeltas,
+      interrupt: INTERRUPT_NAMES[id],
+      baud: UART_BASE_BAUD / this.#effectiveDivisor(),
+      fifoEnabled: this.#fifoEnabled(),
+      rxTrigger: this.#rxTrigger(),
+      loopback: (this.#mcr & MCR_LOOP) !== 0,
     };
+  }
+
+  /**
+   * Puts the UART back into `state`: registers, RX FIFO, latches, the
+   * character timeout at its saved deadline, and the interrupt line driven
+   * to the level the registers give. The derived fields are not read.
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: UartState): void {
+    const r = new StateReader("uart", state, 1);
+    const byte = (key: string) => r.int(key, 0, 0xff);
+    const fcr = byte("fcr");
+    if (fcr & ~FCR_STORED) r.fail("fcr", "bits outside enable, DMA mode and trigger level");
+    const ier = r.int("ier", 0, 0x0f);
+    const mcr = r.int("mcr", 0, 0x1f);
+    const lsrErrors = byte("lsrErrors");
+    if (lsrErrors & ~LSR_ERRORS) r.fail("lsrErrors", "bits outside OE, PE, FE, BI");
+    const msrDeltas = r.int("msrDeltas", 0, 0x0f);
+    const inputs = byte("modemInputs");
+    if (inputs & 0x0f) r.fail("modemInputs", "bits outside MSR 7:4");
+    const capacity = fcr & FCR_ENABLE ? FIFO_SIZE : 1;
+    const rxFifo = r.ints("rxFifo", 0, 0xff, capacity);
+    const values = {
+      rbr: byte("rbr"),
+      thr: byte("thr"),
+      lcr: byte("lcr"),
+      scr: byte("scr"),
+      divisor: r.int("divisor", 0, 0xffff),
+      threPending: r.bool("threPending"),
+      timeoutPending: r.bool("timeoutPending"),
+      lastRxActivityNs: r.number("lastRxActivityNs"),
+      deadline: r.numberOrNull("timeoutDeadlineNs"),
+      txBytes: r.int("txBytes"),
+      rxBytes: r.int("rxBytes"),
+      overruns: r.int("overruns"),
+    };
+    this.#rx.fill(0);
+    this.#rx.set(rxFifo);
+    this.#rxHead = 0;
+    this.#rxCount = rxFifo.length;
+    this.#rbr = values.rbr;
+    this.#thr = values.thr;
+    this.#ier = ier;
+    this.#fcr = fcr;
+    this.#lcr = values.lcr;
+    this.#mcr = mcr;
+    this.#scr = values.scr;
+    this.#divisor = values.divisor;
+    this.#lsrErrors = lsrErrors;
+    this.#msrDeltas = msrDeltas;
+    this.#inputs = inputs;
+    this.#threPending = values.threPending;
+    this.#timeoutPending = values.timeoutPending;
+    this.#lastRxActivityNs = values.lastRxActivityNs;
+    this.#txBytes = values.txBytes;
+    this.#rxBytes = values.rxBytes;
+    this.#overruns = values.overruns;
+    this.#timeout.set(values.deadline);
+    this.#irqLevel = this.#gatedLevel();
+    this.#irq.set(this.#irqLevel);
   }
 
   #readByte(port: number): number {
@@ -555,12 +688,16 @@ export class Uart16550a implements BusDevice, Stateful {
    * inactive, so the gate is closed and interrupts are visible only in IIR.
    */
   #updateIrq(): void {
-    const gated = (this.#mcr & (MCR_OUT2 | MCR_LOOP)) === MCR_OUT2;
-    const level = gated && this.#pendingId() !== IIR_NONE;
+    const level = this.#gatedLevel();
     if (level !== this.#irqLevel) {
       this.#irqLevel = level;
       this.#irq.set(level);
     }
+  }
+
+  #gatedLevel(): boolean {
+    const gated = (this.#mcr & (MCR_OUT2 | MCR_LOOP)) === MCR_OUT2;
+    return gated && this.#pendingId() !== IIR_NONE;
   }
 
   #afterAccess(spaceBefore: number): void {

@@ -1,7 +1,15 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { SteppedClock } from "./clock.ts";
+import { RecordingIrq } from "./testing/recording_irq.ts";
+import { SeededRandom } from "./testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "./testing/snapshot_check.ts";
 import type { IrqLine } from "./types.ts";
-import { Uart16550a, UART_BASE_BAUD } from "./uart_16550a.ts";
+import { Uart16550a, UART_BASE_BAUD, type UartState } from "./uart_16550a.ts";
 
 // Register offsets.
 const RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2;
@@ -38,8 +46,8 @@ function fourCharsNs(divisor: number): number {
   return Math.ceil((40 * divisor * 1e9) / UART_BASE_BAUD);
 }
 
-function field(uart: Uart16550a, name: string) {
-  return (uart.state() as Record<string, unknown>)[name];
+function field(uart: Uart16550a, name: keyof UartState) {
+  return uart.snapshot()[name];
 }
 
 Deno.test("power-on register values", () => {
@@ -90,7 +98,7 @@ Deno.test("DLAB banks the divisor latch over RBR/THR and IER", () => {
   wr(LCR, 0x83);
   strictEqual(rd(DLL), 0x01);
   strictEqual(rd(DLM), 0x09);
-  strictEqual(field(uart, "dlab"), true);
+  strictEqual(uart.snapshot().lcr & 0x80, 0x80); // DLAB
 });
 
 Deno.test("a 16-bit write splits into DLL then DLM", () => {
@@ -237,16 +245,16 @@ Deno.test("FIFO mode: 16 bytes, IIR FIFO bits, FCR reset and mode switch clear",
   strictEqual(uart.rxSpace(), 16);
   strictEqual(uart.receive(new Uint8Array(20).fill(0x7a)), 16);
   strictEqual(uart.rxSpace(), 0);
-  strictEqual(field(uart, "rxFifo"), 16);
+  strictEqual(uart.snapshot().rxFifo.length, 16);
   wr(FCR, 0x03); // RX FIFO reset, self-clearing
-  strictEqual(field(uart, "rxFifo"), 0);
+  strictEqual(uart.snapshot().rxFifo.length, 0);
   strictEqual(rd(LSR) & 0x01, 0);
   strictEqual(field(uart, "fcr"), 0x01);
   uart.receive(Uint8Array.of(1, 2, 3));
   wr(FCR, 0x01); // rewriting the same mode keeps the data
-  strictEqual(field(uart, "rxFifo"), 3);
+  strictEqual(uart.snapshot().rxFifo.length, 3);
   wr(FCR, 0x00); // back to 16450 mode empties the FIFO
-  strictEqual(field(uart, "rxFifo"), 0);
+  strictEqual(uart.snapshot().rxFifo.length, 0);
   strictEqual(rd(IIR), 0x01);
   strictEqual(uart.rxSpace(), 1);
 });
@@ -353,10 +361,10 @@ Deno.test("overrun in FIFO mode: 17th character lost, OE until LSR is read", () 
   wr(IER, 0x04);
   wr(MCR, 0x10);
   for (let i = 0; i < 17; i++) wr(THR, i);
-  strictEqual(field(uart, "rxFifo"), 16);
+  strictEqual(uart.snapshot().rxFifo.length, 16);
   strictEqual(field(uart, "overruns"), 1);
   strictEqual(rd(IIR), 0xc6); // receiver line status
-  strictEqual(field(uart, "lsr"), 0x63); // state() does not clear OE
+  strictEqual(field(uart, "lsr"), 0x63); // snapshot() does not clear OE
   strictEqual(rd(LSR), 0x63);
   strictEqual(rd(LSR), 0x61);
   strictEqual(rd(IIR), 0xc1);
@@ -514,46 +522,164 @@ Deno.test("reset restores power-on values and drops the line", () => {
   strictEqual(rd(SCR), 0x00);
   deepStrictEqual(
     [field(uart, "divisor"), field(uart, "rxFifo"), field(uart, "txBytes")],
-    [12, 0, 0],
+    [12, [], 0],
   );
 });
 
-Deno.test("state() snapshots registers without side effects", () => {
+Deno.test("snapshot() holds registers, FIFO and latches without side effects", () => {
   const { uart, wr } = setup();
   wr(FCR, 0x81);
   wr(IER, 0x03);
   wr(MCR, 0x0b);
   uart.receive(Uint8Array.of(0x41, 0x42));
   wr(THR, 0x43);
-  const before = uart.state();
-  deepStrictEqual(uart.state(), before);
+  const before = uart.snapshot();
+  deepStrictEqual(uart.snapshot(), before);
   deepStrictEqual(before, {
+    version: 1,
     rbr: 0,
     thr: 0x43,
     ier: 0x03,
-    iir: 0xc2,
     fcr: 0x81,
     lcr: 0x00,
     mcr: 0x0b,
-    lsr: 0x61,
-    msr: 0xb0,
     scr: 0,
-    dll: 12,
-    dlm: 0,
-    dlab: false,
     divisor: 12,
-    baud: 9600,
-    fifoEnabled: true,
-    rxTrigger: 8,
-    rxFifo: 2,
-    txFifo: 0,
-    interruptPending: true,
-    interruptId: 0x02,
-    interrupt: "thr-empty",
+    lsrErrors: 0,
+    msrDeltas: 0,
+    modemInputs: 0xb0,
+    rxFifo: [0x41, 0x42],
+    threPending: true,
+    timeoutPending: false,
+    lastRxActivityNs: 0,
+    timeoutDeadlineNs: fourCharsNs(12),
     irq: true,
-    loopback: false,
     txBytes: 1,
     rxBytes: 2,
     overruns: 0,
+    iir: 0xc2,
+    lsr: 0x61,
+    msr: 0xb0,
+    interrupt: "thr-empty",
+    baud: 9600,
+    fifoEnabled: true,
+    rxTrigger: 8,
+    loopback: false,
   });
+});
+
+// Property: snapshot -> restore into a fresh UART -> snapshot is the identity,
+// and the restored UART behaves like the original from then on.
+
+interface UartTwin extends Twin {
+  readonly uart: Uart16550a;
+  readonly irq: RecordingIrq;
+}
+
+function uartTwin(): UartTwin {
+  const clock = new SteppedClock();
+  const events: string[] = [];
+  const irq = new RecordingIrq();
+  const uart = new Uart16550a({
+    irq: {
+      set: (level) => {
+        irq.set(level);
+        events.push(`irq=${level}@${clock.nowNs()}`);
+      },
+    },
+    tx: (bytes) => events.push(`tx ${[...bytes]}`),
+    clock,
+    timer: clock.timer,
+  });
+  uart.onRxSpace = () => events.push("rx-space");
+  return { clock, events, uart, irq };
+}
+
+/** One random guest or host action; returns what it read. */
+function uartStep(rng: SeededRandom, t: UartTwin): string {
+  const { uart, clock } = t;
+  switch (rng.below(12)) {
+    case 0:
+    case 1:
+    case 2: {
+      const offset = rng.below(9);
+      const size = rng.pick([1, 1, 1, 2, 4] as const);
+      return `r${offset}/${size}=${uart.read(offset, size)}`;
+    }
+    case 3:
+      uart.write(FCR, 1, rng.pick([0x00, 0x01, 0x07, 0x41, 0x81, 0xc1, 0xc3]));
+      return "fcr";
+    case 4:
+      uart.write(IER, 1, rng.below(16));
+      return "ier";
+    case 5:
+      uart.write(MCR, 1, rng.pick([0x00, 0x08, 0x0b, 0x1b, rng.below(32)]));
+      return "mcr";
+    case 6:
+      uart.write(LCR, 1, rng.pick([0x03, 0x03, 0x83]));
+      return "lcr";
+    case 7:
+      uart.write(THR, 1, rng.byte()); // DLL while DLAB is set
+      return "thr";
+    case 8:
+      uart.write(SCR, rng.pick([1, 2] as const), rng.next() & 0xffff);
+      return "scr";
+    case 9: {
+      const bytes = Uint8Array.from({ length: rng.int(1, 20) }, () => rng.byte());
+      return `rx took ${uart.receive(bytes)}`;
+    }
+    case 10:
+      uart.setModemInputs({ cts: rng.chance(0.5), ri: rng.chance(0.5), dcd: rng.chance(0.8) });
+      return "modem";
+    default:
+      clock.advance(rng.below(fourCharsNs(12) * 2));
+      return `t=${clock.nowNs()}`;
+  }
+}
+
+Deno.test("snapshot/restore: identity and identical behaviour from random states, mid-transfer", () => {
+  let midTransfer = 0;
+  for (let seed = 1; seed <= 150; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = uartTwin();
+    const steps = rng.below(120);
+    for (let i = 0; i < steps; i++) uartStep(rng, a);
+    const b = uartTwin();
+    b.clock.advanceTo(a.clock.nowNs()); // the machine resumes its clock at the saved time
+    const saved = assertRestoreIdentity(a.uart, b.uart);
+    strictEqual(b.irq.level, a.irq.level, `seed ${seed}: IRQ level after restore`);
+    if (saved.rxFifo.length > 0 && saved.timeoutDeadlineNs !== null && saved.irq) midTransfer++;
+    assertSameBehaviour(a, b, seed + 1000, 150, uartStep);
+  }
+  // The random walks must reach the interesting states: a partly filled FIFO,
+  // the character timeout armed and an interrupt pending, all at once.
+  ok(midTransfer >= 5, `only ${midTransfer} mid-transfer snapshots`);
+});
+
+Deno.test("snapshot/restore: a hand-built mid-transfer state and refused states", () => {
+  const a = uartTwin();
+  a.uart.write(FCR, 1, 0xc1); // FIFO, trigger 14
+  a.uart.write(IER, 1, 0x0f);
+  a.uart.write(MCR, 1, 0x0b);
+  a.uart.receive(Uint8Array.of(1, 2, 3));
+  a.clock.advance(1000);
+  const b = uartTwin();
+  b.clock.advanceTo(a.clock.nowNs());
+  const s = assertRestoreIdentity(a.uart, b.uart);
+  deepStrictEqual([s.rxFifo, s.irq, s.interrupt], [[1, 2, 3], true, "thr-empty"]);
+  strictEqual(b.irq.level, true);
+  // The restored timeout fires at the saved deadline, in both.
+  a.clock.advanceTo(s.timeoutDeadlineNs!);
+  b.clock.advanceTo(s.timeoutDeadlineNs!);
+  a.uart.read(IIR, 1); // acknowledges THRE
+  strictEqual(b.uart.read(IIR, 1), a.uart.read(IIR, 1));
+  strictEqual(a.uart.read(IIR, 1), 0xcc); // RX timeout
+  assertRestoreRejects(uartTwin().uart, s, [
+    { fcr: 0x02 },
+    { rxFifo: new Array(17).fill(0) },
+    { ier: 0x10 },
+    { divisor: -1 },
+    { rxFifo: "abc" },
+    { timeoutDeadlineNs: "soon" },
+  ]);
 });

@@ -15,17 +15,9 @@ import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
 import { type Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
 import { ResetControl } from "../devices/system_control.ts";
-import {
-  type BlockBackend,
-  type BusDevice,
-  type DeviceState,
-  type IrqLine,
-  type Json,
-  type Snapshotting,
-  StateError,
-} from "../devices/types.ts";
+import { type BlockBackend, type BusDevice, type IrqLine, StateError } from "../devices/types.ts";
 import type { VcpuState, VmState } from "../kvm/state.ts";
-import type { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
 import type { VgaPci } from "../devices/vga/vga_pci.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
@@ -108,19 +100,15 @@ export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
 }
 
-/** A snapshot of every device on the board, as plain JSON. */
-export interface BoardState {
-  readonly uart: Json;
-  readonly rtc: Json;
-  readonly i8042: Json;
-  readonly postCode: Json;
-  readonly debugExit: Json;
-  readonly pci: Json;
-  readonly vga: Json;
+/** Every fixed device's typed state, by registry name. */
+export type DeviceStates = {
+  readonly [K in keyof PcDevices]: ReturnType<PcDevices[K]["snapshot"]>;
+};
+
+/** A snapshot of every device on the board, with the text screen and the buses. */
+export interface BoardState extends DeviceStates {
   readonly screen: ScreenState;
-  readonly fwCfg: Json;
-  readonly virtioBlk: Json[];
-  readonly ide: Json;
+  readonly virtioBlk: VirtioBlkState[];
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -132,8 +120,8 @@ export interface BoardState {
 /** The saved state of a board: every device's typed state, then the KVM side. */
 export interface BoardSnapshot {
   readonly version: 1;
-  readonly devices: { readonly [K in keyof PcDevices]: DeviceState };
-  readonly virtioBlk: readonly DeviceState[];
+  readonly devices: DeviceStates;
+  readonly virtioBlk: readonly VirtioBlkState[];
   /** The in-kernel PIC, IOAPIC, PIT and clock. */
   readonly vm: VmState;
   readonly vcpus: readonly VcpuState[];
@@ -258,7 +246,7 @@ export class Board {
     f: PciFunction,
     bars: Partial<Record<number, BusDevice>>,
   ): void {
-    this.devices.pciHost.attach(device, fn, f);
+    this.devices.pci.attach(device, fn, f);
     const mapped = new Map<number, BusRange>();
     f.config.onBarChange = (c: BarChange) => {
       const old = mapped.get(c.index);
@@ -352,17 +340,9 @@ export class Board {
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
     return {
-      uart: d.uart.state(),
-      rtc: d.rtc.state(),
-      i8042: d.i8042.state(),
-      postCode: d.postCode.state(),
-      debugExit: d.debugExit.state(),
-      pci: d.pciHost.state(),
-      vga: d.vga.state(),
+      ...this.#deviceStates(),
       screen: screenState(d.vga.vga),
-      fwCfg: d.fwCfg.state(),
-      virtioBlk: d.virtioBlk.map((b) => b.state()),
-      ide: d.ide.state(),
+      virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
@@ -374,13 +354,9 @@ export class Board {
    * vCPU thread between two runs.
    */
   snapshot(): BoardSnapshot {
-    const devices: Record<string, DeviceState> = {};
-    for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
-      devices[name] = (this.devices[name] as Snapshotting<DeviceState>).snapshot();
-    }
     return {
       version: 1,
-      devices: devices as BoardSnapshot["devices"],
+      devices: this.#deviceStates(),
       virtioBlk: this.devices.virtioBlk.map((b) => b.snapshot()),
       vm: this.vm.saveState(),
       vcpus: this.vcpus.map((v) => v.saveState()),
@@ -399,18 +375,27 @@ export class Board {
     for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
       const state = s.devices[name];
       if (!state) throw new StateError("board", `the saved state has no ${name}`);
-      (this.devices[name] as Snapshotting<DeviceState>).restore(state);
+      // Each entry's state type goes with its own device.
+      (this.devices[name] as { restore(s: unknown): void }).restore(state);
     }
     if (s.virtioBlk.length !== this.devices.virtioBlk.length) {
       throw new StateError("board", "the saved state has another number of virtio disks");
     }
-    this.devices.virtioBlk.forEach((b, i) => b.restore(s.virtioBlk[i] as never));
+    this.devices.virtioBlk.forEach((b, i) => b.restore(s.virtioBlk[i]));
     this.vm.restoreState(s.vm);
     if (s.vcpus.length !== this.vcpus.length) {
       throw new StateError("board", "the saved state has another number of vCPUs");
     }
     this.vcpus.forEach((v, i) => v.restoreState(s.vcpus[i]));
     this.frames.invalidate();
+  }
+
+  #deviceStates(): DeviceStates {
+    const out: Record<string, unknown> = {};
+    for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
+      out[name] = this.devices[name].snapshot();
+    }
+    return out as DeviceStates;
   }
 
   /** Closes the vCPUs and the VM. RAM and firmware stay with the environment. */

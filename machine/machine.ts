@@ -50,6 +50,24 @@ export interface MachineEvents {
 
 const MAIL_RETRY_MS = 2;
 
+/** What a finished save reports. */
+export interface SaveResult {
+  readonly path: string;
+  /** Size of the save file. */
+  readonly bytes: number;
+  /** How long the guest was held while its state was written. */
+  readonly ms: number;
+}
+
+/** How a machine starts. */
+export interface MachineStart {
+  /**
+   * Carry on from this save file instead of powering on; `config` must be
+   * its header's (see restore.ts).
+   */
+  readonly restorePath?: string;
+}
+
 /** A machine running in its own worker threads. */
 export class Machine {
   readonly #ctl: ControlViews;
@@ -63,6 +81,10 @@ export class Machine {
     { resolve: (image: ScreenImage) => void; reject: (e: Error) => void }
   >();
   readonly #frames = new Map<number, (u: FrameUpdate | null) => void>();
+  readonly #saves = new Map<
+    number,
+    { path: string; resolve: (r: SaveResult) => void; reject: (e: Error) => void }
+  >();
   readonly #outbox: MailMessage[] = [];
   #nextSnapshot = 1;
   readonly #locks: FileLock[];
@@ -76,7 +98,11 @@ export class Machine {
    * Starts a machine from a validated config.
    * @throws {ImageLockedError} when another process uses one of its images
    */
-  constructor(readonly config: MachineConfig, events: MachineEvents = {}) {
+  constructor(
+    readonly config: MachineConfig,
+    events: MachineEvents = {},
+    start: MachineStart = {},
+  ) {
     this.#events = events;
     this.exited = new Promise((resolve) => this.#resolveExit = resolve);
     const buffers = createControlBuffers();
@@ -93,7 +119,7 @@ export class Machine {
     };
     this.#timer = new Worker(new URL("./timer_worker.ts", import.meta.url), { type: "module" });
     this.#timer.postMessage(buffers);
-    const init: WorkerInit = { config, buffers };
+    const init: WorkerInit = { config, buffers, restorePath: start.restorePath };
     this.#worker.postMessage(init);
   }
 
@@ -188,6 +214,23 @@ export class Machine {
     return p;
   }
 
+  /**
+   * Writes the running VM to `path`: the guest is held between two
+   * instructions while its devices, vCPUs, RAM and disk overlays are written
+   * (atomically: a partial file never takes the name), then carries on, or
+   * the run ends (reason "stopped") when `stop` is set.
+   * Rejects with the reason when the file cannot be written; the run goes on.
+   */
+  save(path: string, options: { stop?: boolean } = {}): Promise<SaveResult> {
+    if (this.#ended) return Promise.reject(new Error("the machine has stopped"));
+    const id = this.#nextSnapshot++;
+    const p = new Promise<SaveResult>((resolve, reject) =>
+      this.#saves.set(id, { path, resolve, reject })
+    );
+    this.#mail({ type: "save", id, path, stop: options.stop ?? false });
+    return p;
+  }
+
   #request(bits: number): void {
     if (this.#ended) return;
     this.#ctl.request(bits);
@@ -247,6 +290,15 @@ export class Machine {
         resolve?.({ runState: this.#state, devices: e.devices as BoardState, vcpu: e.vcpu });
         break;
       }
+      case "saved":
+      case "save-failed": {
+        const waiter = this.#saves.get(e.id);
+        this.#saves.delete(e.id);
+        if (!waiter) break;
+        if (e.type === "saved") waiter.resolve({ path: waiter.path, bytes: e.bytes, ms: e.ms });
+        else waiter.reject(new Error(`cannot save to '${waiter.path}': ${e.message}`));
+        break;
+      }
       case "exit":
         this.#finish(e.exit);
         break;
@@ -275,6 +327,10 @@ export class Machine {
     this.#screenshots.clear();
     for (const resolve of this.#frames.values()) resolve(null);
     this.#frames.clear();
+    for (const { reject } of this.#saves.values()) {
+      reject(new Error("the machine stopped before the save finished"));
+    }
+    this.#saves.clear();
     this.#resolveExit(exit);
   }
 }

@@ -119,7 +119,10 @@ export const PC_DEVICES = {
     pio: (d) => [["post-code", PIO.POST_CODE, d]],
   }),
   debugExit: device({
-    create: (c) => new DebugExit((code) => c.env.onExit({ reason: "debug-exit", code })),
+    create: (c) =>
+      new DebugExit((code, detail) =>
+        c.env.onExit({ reason: "debug-exit", code, ...(detail === undefined ? {} : { detail }) })
+      ),
     pio: (d) => [["debug-exit", PIO.DEBUG_EXIT, d]],
   }),
   port92: device({
@@ -131,7 +134,7 @@ export const PC_DEVICES = {
     create: (c) => new FwCfg({ memory: c.ram }),
     pio: (d) => [["fw-cfg", PIO.FW_CFG, d]],
   }),
-  pciHost: device({
+  pci: device({
     create: (c) => new PciHost({ resetControl: c.resetControl }),
     pio: (d) => [["pci-config", PIO.PCI_CONFIG, d]],
   }),

@@ -170,6 +170,36 @@ export function readSaveHeader(input: SyncReader): unknown {
   return plain(r.bytes(length));
 }
 
+/** A reader that can skip ahead (a file). */
+export interface SeekableReader extends SyncReader {
+  seekSync(offset: number, whence: Deno.SeekMode): number;
+}
+
+/**
+ * Walks every section header, skipping payloads, to the end marker: a cheap
+ * check that a file is whole before a restore starts on it.
+ * @throws {SaveFileError} for a truncated, foreign or newer file
+ */
+export function checkSaveFileComplete(input: SeekableReader, fileSize: number): void {
+  const r = new ExactReader(input);
+  readPreamble(r);
+  let at = SAVE_MAGIC.length + 4;
+  for (;;) {
+    const tag = decoder.decode(r.bytes(4));
+    const nameLength = r.u32();
+    r.bytes(nameLength);
+    const length = r.u64();
+    at += 16 + nameLength;
+    if (tag === TAG.END) return;
+    if (!Object.values(TAG).includes(tag as typeof TAG[keyof typeof TAG])) {
+      throw new SaveFileError(`the save file has an unknown section '${tag.trim()}'`);
+    }
+    if (at + length > fileSize) throw new SaveFileError("the save file is truncated");
+    at += length;
+    input.seekSync(at, 0);
+  }
+}
+
 function readPreamble(r: ExactReader): void {
   const magic = decoder.decode(r.bytes(SAVE_MAGIC.length, "the file is empty"));
   if (magic !== SAVE_MAGIC) throw new SaveFileError("not a vmrun save file");

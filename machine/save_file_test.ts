@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  checkSaveFileComplete,
   readSaveFile,
   readSaveHeader,
   SAVE_FORMAT_VERSION,
@@ -182,4 +183,28 @@ Deno.test("readSaveHeader reads the header alone, and the state is seen before m
     },
   });
   assert.deepEqual(order, ["state", "ram"]);
+});
+
+Deno.test("checkSaveFileComplete walks to the end marker and finds any cut", () => {
+  const bytes = validFile();
+  const seekable = (b: Uint8Array) => {
+    let pos = 0;
+    return {
+      readSync(p: Uint8Array) {
+        if (pos >= b.length) return null;
+        const n = Math.min(p.length, b.length - pos);
+        p.set(b.subarray(pos, pos + n));
+        pos += n;
+        return n;
+      },
+      seekSync(offset: number) {
+        return pos = offset;
+      },
+    };
+  };
+  checkSaveFileComplete(seekable(bytes), bytes.length);
+  for (const n of [10, 40, 200, bytes.length - 17, bytes.length - 1]) {
+    const cut = bytes.subarray(0, n);
+    assert.throws(() => checkSaveFileComplete(seekable(cut), cut.length), SaveFileError, `${n}`);
+  }
 });

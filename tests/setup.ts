@@ -4,7 +4,7 @@
  * then builds the fixture guests.
  *
  *   deno run -A tests/setup.ts            # demo: nasm, xorriso (fixture CDs)
- *   deno run -A tests/setup.ts --test     # tests: and seabios, qemu-system-x86
+ *   deno run -A tests/setup.ts --test     # tests: and seabios, qemu-system-x86, tmux, zsh, fish
  *
  * @module
  */
@@ -23,6 +23,8 @@ const SEABIOS: Need = { pkg: "seabios", file: "/usr/share/seabios/bios.bin" };
 const QEMU: Need = { pkg: "qemu-system-x86", file: "/usr/bin/qemu-system-x86_64" };
 const TMUX: Need = { pkg: "tmux", file: "/usr/bin/tmux" };
 const XORRISO: Need = { pkg: "xorriso", file: "/usr/bin/xorriso" };
+const ZSH: Need = { pkg: "zsh", file: "/usr/bin/zsh" }; // completion script tests
+const FISH: Need = { pkg: "fish", file: "/usr/bin/fish" }; // completion script tests
 
 function exists(path: string): boolean {
   try {
@@ -59,7 +61,7 @@ async function ensure(needs: Need[]): Promise<string[]> {
 }
 
 const forTests = Deno.args.includes("--test");
-const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX] : [NASM, XORRISO];
+const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH] : [NASM, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {
   console.error(

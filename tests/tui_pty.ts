@@ -40,15 +40,23 @@ export class PtyVmrun {
     const rows = opts.rows ?? 43;
     this.term = new xterm.Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
     // --snapshot: other test files boot the same fixtures at the same time.
-    const cli = ["run", "-A", CLI, "--snapshot", ...args];
+    // -q: Deno's own progress lines are not vmrun's output (vmrun's launcher runs Deno so too).
+    const cli = ["run", "-q", "-A", CLI, "--snapshot", ...args];
     const vmrun = [Deno.execPath(), ...cli].map(quote).join(" ");
     const [file, argv] = opts.shell
       ? ["/bin/sh", ["-c", opts.shell.replace("VMRUN", vmrun)]]
       : [Deno.execPath(), cli];
     // The tests' own NO_COLOR (vmrun_process sets it) must not leak into the console.
-    const { NO_COLOR: _, ...inherited } = Deno.env.toObject();
-    const env: Record<string, string> = { ...inherited, TERM: "xterm-256color", ...opts.env };
-    this.#pty = spawn(file, argv, { cols, rows, name: "xterm-256color", env, cwd: Deno.cwd() });
+    // Nor the host's locale: the console draws UTF-8 unless a test asks for another.
+    const { NO_COLOR: _, LC_ALL: _a, LC_CTYPE: _c, ...inherited } = Deno.env.toObject();
+    const env: Record<string, string> = {
+      ...inherited,
+      TERM: "xterm-256color",
+      LANG: "C.UTF-8",
+      ...opts.env,
+    };
+    // node-pty sets TERM to `name`.
+    this.#pty = spawn(file, argv, { cols, rows, name: env.TERM, env, cwd: Deno.cwd() });
     this.#pty.onData((d) => {
       this.output += d;
       this.#parsed = new Promise((resolve) => this.term.write(d, resolve));

@@ -88,6 +88,8 @@ kvmTest(
       ok(/(^|\s)icanon(\s|$)/m.test(after), "canonical mode is back");
       ok(/(^|\s)echo(\s|$)/m.test(after), "echo is back");
       ok(!after.includes("Stats"), "the console is gone from the normal screen");
+      // The transcript: COM1's last line and how the run ended, before the shell's next words.
+      ok(/keys\?\s*\nvmrun: quit \(status 0\)\nstatus=0/.test(after), after);
     } finally {
       p.kill("SIGKILL");
       p.dispose();
@@ -126,6 +128,10 @@ kvmTest(
       strictEqual((await p.exited).exitCode, 7);
       ok(p.output.includes("\x1b[?1049h"), "the console ran");
       assertRestored(p);
+      // What it printed and how it ended stay on the terminal, as with QEMU's -nographic.
+      const after = p.screen();
+      ok(after.includes("vmrun booted this sector"), after);
+      ok(after.includes("vmrun: the guest exited with status 7"), after);
     } finally {
       p.kill("SIGKILL");
       p.dispose();
@@ -140,7 +146,10 @@ for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
       await p.waitForText("keys?");
       p.kill(sig);
       strictEqual((await p.exited).exitCode, code);
-      if (sig === "SIGTERM") assertRestored(p);
+      if (sig === "SIGTERM") {
+        assertRestored(p);
+        ok(p.screen().includes("vmrun: stopped by SIGTERM (status 143)"), p.screen());
+      }
     } finally {
       p.kill("SIGKILL");
       p.dispose();
@@ -176,3 +185,113 @@ kvmTest("tui: NO_COLOR gives a console without colours", async () => {
     p.dispose();
   }
 });
+
+/** Row `row` of the screen_grid fixture as the console shows it (CP437 as Unicode, or ASCII). */
+function gridRow(row: number, ascii = false): string {
+  const cells = Array.from({ length: 80 }, (_, c) => String(c % 10));
+  cells[0] = "r";
+  cells[1] = String(Math.floor(row / 10));
+  cells[2] = String(row % 10);
+  cells[79] = ascii ? "|" : "│";
+  if (row === 1) {
+    const glyphs = ascii ? "+=+ :## e" : "╔═╗ ░▒▓ é";
+    [...glyphs].forEach((g, i) => cells[40 + i] = g);
+  }
+  return cells.join("");
+}
+
+/** Checks that the terminal shows guest rows `first..first + 23`, each cell at its own column. */
+function assertGridAt(p: PtyVmrun, first: number, ascii = false): void {
+  for (let y = 0; y < 24; y++) {
+    const want = [...gridRow(first + y, ascii)];
+    const got = want.map((_, x) => p.cell(x, y).getChars() || " ");
+    deepStrictEqual(got.join(""), want.join(""), `terminal row ${y}`);
+  }
+}
+
+kvmTest(
+  "tui: an 80x24 terminal shows the 80x25 screen at full width, 24 rows following the cursor; Ctrl-a f brings the panels; the transcript stays",
+  async () => {
+    const p = new PtyVmrun([fixture("screen_grid")], { cols: 80, rows: 24 });
+    try {
+      // The guest's cursor is on row 24: the view shows rows 1-24 (once the start hint is gone).
+      await p.waitFor("rows 1-24", () => p.row(0).startsWith("r01") && p.row(23).startsWith("r24"));
+      assertGridAt(p, 1);
+      const b = p.term.buffer.active;
+      deepStrictEqual([b.cursorY, b.cursorX], [23, 0]);
+      p.type("\x01f");
+      await p.waitFor("the panels", () => p.row(0).includes("screen_grid.img"));
+      ok(p.row(1).startsWith("╭─ Screen 80x25 text ◂ cropped"), p.row(1));
+      ok(p.row(23).includes("Ctrl-a ? help"), p.row(23));
+      p.type("\x01f");
+      await p.waitFor("the screen alone again", () => p.row(0).startsWith("r01"));
+      // Any key ends the guest (status 0x21); its COM1 lines and the ending stay on the terminal.
+      p.type("q");
+      strictEqual((await p.exited).exitCode, 0x21);
+      assertRestored(p);
+      const after = p.screen();
+      for (
+        const line of [
+          "screen_grid: 80x25 cells",
+          "cursor at row 24",
+          "press a key",
+          "vmrun: the guest exited with status 33",
+        ]
+      ) ok(after.includes(line), `missing ${line} in\n${after}`);
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);
+
+kvmTest(
+  "tui: LANG=C: nothing but ASCII reaches the terminal; CP437 shows as look-alikes in their columns",
+  async () => {
+    const p = new PtyVmrun([fixture("screen_grid")], { cols: 80, rows: 24, env: { LANG: "C" } });
+    try {
+      await p.waitFor("rows 1-24", () => p.row(0).startsWith("r01") && p.row(23).startsWith("r24"));
+      assertGridAt(p, 1, true);
+      p.type("\x01f");
+      await p.waitFor("the panels", () => p.row(0).includes("screen_grid.img"));
+      ok(p.row(1).startsWith("+- Screen 80x25 text < cropped"), p.row(1));
+      p.type("\x01x");
+      strictEqual((await p.exited).exitCode, 0);
+      ok(p.screen().includes("vmrun: quit (status 0)"), p.screen());
+      // deno-lint-ignore no-control-regex
+      ok(/^[\x00-\x7f]*$/.test(p.output), "only ASCII was written");
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);
+
+kvmTest(
+  "tui: TERM=dumb gets the line-mode console with a one-line note; COM1 is readable, Ctrl-a x quits",
+  async () => {
+    const p = new PtyVmrun([fixture("screen_grid")], {
+      cols: 80,
+      rows: 24,
+      env: { TERM: "dumb" },
+    });
+    try {
+      await p.waitForText("press a key");
+      const note = p.screen().split("\n").filter((l) => l.startsWith("vmrun: TERM=dumb"));
+      strictEqual(note.length, 1, p.screen());
+      ok(note[0].includes("Ctrl-a h") && note[0].includes("TERM=xterm for the console"), note[0]);
+      ok(!p.output.includes("\x1b[?1049h"), "no alternate screen");
+      // vmrun itself writes no escape sequence to a dumb terminal.
+      const fromVmrun = p.output.slice(p.output.indexOf("vmrun: TERM=dumb"));
+      ok(!fromVmrun.includes("\x1b"), JSON.stringify(fromVmrun));
+      for (const line of ["screen_grid: 80x25 cells", "cursor at row 24"]) {
+        ok(p.screen().includes(line), p.screen());
+      }
+      p.type("\x01x");
+      strictEqual((await p.exited).exitCode, 0);
+    } finally {
+      p.kill("SIGKILL");
+      p.dispose();
+    }
+  },
+);

@@ -44,9 +44,9 @@ export const COMMAND_KEYS: readonly { key: string; label: string; action: Action
 
 /** What each action does, for the help overlay. */
 export const ACTION_HELP: Record<Action, string> = {
-  help: "show or hide this help",
+  help: "show or hide the list of keys",
   focus: "keyboard to screen or serial",
-  fullscreen: "focused pane full-screen, or back",
+  fullscreen: "panels off (focused pane alone) or on",
   pause: "pause or resume the guest",
   reset: "reset the guest",
   "ctrl-alt-del": "send Ctrl-Alt-Del",
@@ -93,4 +93,12 @@ export class CommandRouter {
     const hit = COMMAND_KEYS.find((c) => c.key === k);
     return hit ? { to: "vmrun", action: hit.action } : { to: "none" };
   }
+}
+
+/** The command keys as documentation rows: the keys after Ctrl-a (aliases together), what they do. */
+export function commandKeyRows(): { keys: string[]; does: string }[] {
+  return COMMAND_KEYS.filter((c) => c.label).map((c) => ({
+    keys: c.label.split(/\s+/).map((k) => `Ctrl-a ${k}`),
+    does: ACTION_HELP[c.action],
+  }));
 }

@@ -7,6 +7,7 @@
  */
 
 import { CellGrid, type Rect } from "./cell_grid.ts";
+import { asciiFold, type Charset } from "./charset.ts";
 import type { ColorDepth } from "./colors.ts";
 import { diffGrids, moveTo } from "./frame_diff.ts";
 import type { StyledLine } from "./style.ts";
@@ -31,7 +32,7 @@ export class Compositor {
   /** The last frame cleared the terminal and drew everything (first frame, resize, invalidate). */
   redrewAll = false;
 
-  constructor(readonly depth: ColorDepth) {}
+  constructor(readonly depth: ColorDepth, readonly charset: Charset = "utf-8") {}
 
   /** Forgets what the terminal shows: the next frame is drawn in full. */
   invalidate(): void {
@@ -50,6 +51,7 @@ export class Compositor {
   ): string {
     const grid = new CellGrid(cols, rows);
     for (const l of layers) grid.paintLines(l.lines, l.rect);
+    if (this.charset === "ascii") foldToAscii(grid);
     const shown = this.#shown;
     this.redrewAll = shown === null || shown.width !== cols || shown.height !== rows;
     const diff = diffGrids(shown, grid, this.depth);
@@ -63,5 +65,15 @@ export class Compositor {
     else if (!cursor) out = HIDE_CURSOR;
     if (cursor) out += moveTo(cursor.x, cursor.y) + SHOW_CURSOR;
     return out.length > SYNC_ABOVE ? SYNC_START + out + SYNC_END : out;
+  }
+}
+
+/** One ASCII look-alike per cell; a wide character's second cell becomes a blank. */
+function foldToAscii(grid: CellGrid): void {
+  const chars = grid.chars;
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i];
+    if (ch.length === 1 && ch >= " " && ch < "\x7f") continue;
+    chars[i] = ch === "" ? " " : asciiFold(ch);
   }
 }

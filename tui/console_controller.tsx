@@ -13,7 +13,9 @@ import type { KeyStroke } from "../devices/keymap.ts";
 import type { ScreenState } from "../devices/vga/screen.ts";
 import type { RunState } from "../machine/control.ts";
 import type { MachineSnapshot } from "../machine/machine.ts";
+import type { GuestExit } from "../machine/board.ts";
 import type { Rect } from "./cell_grid.ts";
+import type { Charset } from "./charset.ts";
 import type { ColorDepth } from "./colors.ts";
 import { type Action, CommandRouter } from "./commands.ts";
 import { Compositor, type Layer } from "./compositor.ts";
@@ -35,6 +37,7 @@ import { sameScreen } from "./screen_compare.ts";
 import { renderScreen, type ScreenView } from "./screen_render.ts";
 import { SerialConsole } from "./serial_console.ts";
 import { StatsTracker } from "./stats_tracker.ts";
+import { buildTranscript, TRANSCRIPT_LINES } from "./transcript.ts";
 import { initialUiState, type UiState } from "./ui_state.ts";
 
 /** What the controller needs of a machine. */
@@ -84,6 +87,8 @@ export interface ConsoleOptions {
   readonly cpuTimeMs?: () => number | null;
   /** Guest graphics in the screen pane; without it graphics modes show a placeholder. */
   readonly graphics?: ConsoleGraphics;
+  /** What the terminal shows (ASCII look-alikes under a non-UTF-8 locale); UTF-8 if omitted. */
+  readonly charset?: Charset;
 }
 
 /** Poll interval while the guest's screen or serial port is busy: a little over 30 frames a second. */
@@ -98,6 +103,8 @@ export const ESC_TIMEOUT_MS = 30;
 export const PASTE_CHAR_MS = 20;
 /** The header says "reset" this long after a reset. */
 const RESET_SHOWN_MS = 2000;
+/** Without panels, the status line shows over the bottom row this long at the start. */
+export const HINT_SHOWN_MS = 3000;
 
 /** The console. Call {@link start}, feed it input and machine events, then {@link stop}. */
 export class ConsoleController {
@@ -121,6 +128,8 @@ export class ConsoleController {
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #escTimer: ReturnType<typeof setTimeout> | undefined;
   #pasteTimer: ReturnType<typeof setTimeout> | undefined;
+  #hintTimer: ReturnType<typeof setTimeout> | undefined;
+  #hint = true;
   #paste: KeyStroke[][] = [];
   #renderQueued = false;
   #writing = false;
@@ -134,13 +143,17 @@ export class ConsoleController {
   constructor(options: ConsoleOptions) {
     this.#o = options;
     this.ui = initialUiState(options.image, options.cpus, options.memoryBytes);
-    this.#compositor = new Compositor(options.depth);
+    this.#compositor = new Compositor(options.depth, options.charset ?? "utf-8");
     this.#serial = new SerialConsole(78, 8, () => this.#activity());
   }
 
   /** Starts polling and draws the first frame. */
   start(): void {
     this.#schedulePoll(0);
+    this.#hintTimer = setTimeout(() => {
+      this.#hint = false;
+      this.requestRender();
+    }, HINT_SHOWN_MS);
     this.requestRender();
   }
 
@@ -150,7 +163,18 @@ export class ConsoleController {
     clearTimeout(this.#pollTimer);
     clearTimeout(this.#escTimer);
     clearTimeout(this.#pasteTimer);
+    clearTimeout(this.#hintTimer);
     this.#serial.dispose();
+  }
+
+  /**
+   * What to leave on the terminal once it is restored: the guest's last COM1
+   * lines (at most a screenful) and how the run ended. Call before {@link stop}.
+   */
+  async transcript(exit: GuestExit): Promise<string> {
+    const { rows } = this.#o.size();
+    const lines = await this.#serial.tail(Math.max(1, Math.min(TRANSCRIPT_LINES, rows - 2)));
+    return buildTranscript(lines, exit, this.#o.charset ?? "utf-8");
   }
 
   // ---- machine events -------------------------------------------------------
@@ -273,7 +297,8 @@ export class ConsoleController {
         return this.#update({ focus, show: { ...ui.show, [focus]: true } });
       }
       case "fullscreen":
-        return this.#update({ fullscreen: !ui.fullscreen });
+        // From what is shown: a small terminal starts without panels (fullscreen null).
+        return this.#update({ fullscreen: !(this.#layout?.fullscreen ?? ui.fullscreen) });
       case "pause":
         if (m.runState === "paused") m.resume();
         else m.pause();
@@ -352,7 +377,7 @@ export class ConsoleController {
   }
 
   #screenVisible(): boolean {
-    return this.ui.show.screen && !(this.ui.fullscreen && this.ui.focus !== "screen");
+    return this.ui.show.screen && !(this.#layout?.fullscreen && this.ui.focus !== "screen");
   }
 
   /** Takes in a snapshot (the poller's job; public for tests and benchmarks). */
@@ -546,18 +571,33 @@ export class ConsoleController {
         ),
       });
     }
-    if (layout.status) {
-      const r = layout.status;
-      const key = `${ui.prefixArmed}|${ui.focus}|${ui.notice}|${layout.squeezed.join()}`;
+    // Without panels, the status line comes over the bottom row while Ctrl-a waits for its key
+    // (and for a moment at the start, to say how to get help).
+    const status = layout.status ??
+      (layout.fullscreen && (ui.prefixArmed || this.#hint) && rows > 1
+        ? { x: 0, y: rows - 1, width: cols, height: 1 }
+        : null);
+    if (status) {
+      const r = status;
+      const key =
+        `${ui.prefixArmed}|${ui.focus}|${ui.notice}|${layout.squeezed.join()}|${layout.fullscreen}`;
       layers.push({
         rect: r,
         lines: ink.get(
           "status",
           key,
           r.width,
-          () => <StatusLine ui={ui} width={r.width} squeezed={layout.squeezed} />,
+          () => (
+            <StatusLine
+              ui={ui}
+              width={r.width}
+              squeezed={layout.squeezed}
+              panelsOff={layout.fullscreen}
+            />
+          ),
         ),
       });
+      if (cursor?.y === r.y && !layout.status) cursor = null;
     }
     if (ui.help) {
       const r = helpRect(cols, rows);

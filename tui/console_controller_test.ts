@@ -10,6 +10,7 @@ import {
   type MachineLike,
 } from "./console_controller.tsx";
 import type { PaneGeometry } from "./graphics/mod.ts";
+import type { Charset } from "./charset.ts";
 import { boardState, textScreen } from "./testing.ts";
 
 class FakeMachine implements MachineLike {
@@ -65,11 +66,12 @@ async function until(cond: () => boolean): Promise<void> {
 }
 const enc = (s: string) => new TextEncoder().encode(s);
 
-/** A controller drawing into a headless xterm of 132x43. */
-function setup() {
+/** A controller drawing into a headless xterm of 132x43 (or as asked). */
+function setup(cols = 132, rows = 43, charset: Charset = "utf-8") {
   const machine = new FakeMachine();
-  const term = new xterm.Terminal({ cols: 132, rows: 43, allowProposedApi: true });
+  const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
   let quits = 0;
+  let written = "";
   const c = new ConsoleController({
     machine,
     image: "guest.img",
@@ -77,11 +79,15 @@ function setup() {
     memoryBytes: 256 << 20,
     depth: "16",
     size: () => ({ cols: term.cols, rows: term.rows }),
-    write: (s) => new Promise<void>((r) => term.write(s, r)),
+    write: (s) => {
+      written += s;
+      return new Promise<void>((r) => term.write(s, r));
+    },
     quit: () => quits++,
+    charset,
   });
   const row = (y: number) => term.buffer.active.getLine(y)?.translateToString(true) ?? "";
-  return { machine, term, c, row, quits: () => quits };
+  return { machine, term, c, row, quits: () => quits, written: () => written };
 }
 
 Deno.test("the guest's screen is drawn in its pane with its colours; the cursor sits on the guest's", async () => {
@@ -225,4 +231,73 @@ Deno.test("graphics: the pane is the painter's, titled with its mode; help, full
   c.renderFrame();
   deepStrictEqual(painter.panes.at(-1), null, "the screen pane hidden");
   c.stop();
+});
+
+/** A screen whose every row says which row it is, with the column's last digit in every cell. */
+function numberedScreen(cursor: { row: number; col: number }) {
+  const writes = [];
+  for (let row = 0; row < 25; row++) {
+    const digits = Array.from({ length: 80 }, (_, c) => String(c % 10)).join("");
+    writes.push({ row, col: 0, text: `r${String(row).padStart(2, "0")}` + digits.slice(3) });
+  }
+  return textScreen(80, 25, writes, cursor);
+}
+
+Deno.test("80x24: the guest screen alone, every column at its own place, following the cursor; Ctrl-a f toggles the panels", async () => {
+  const { machine, term, c, row } = setup(80, 24);
+  machine.screen = numberedScreen({ row: 24, col: 10 });
+  c.start();
+  // The cursor is on the last row: rows 1..24 are shown.
+  await until(() => row(23).startsWith("r24"));
+  for (let y = 0; y < 24; y++) {
+    const want = `r${String(y + 1).padStart(2, "0")}` + "3456789" +
+      "0123456789".repeat(7);
+    ok(row(y) === want, `row ${y}: ${row(y)}`);
+  }
+  deepStrictEqual([term.buffer.active.cursorY, term.buffer.active.cursorX], [23, 10]);
+  // The cursor moves to the top: the view follows.
+  machine.screen = numberedScreen({ row: 0, col: 0 });
+  await until(() => row(0).startsWith("r00"));
+  ok(row(23).startsWith("r23"), row(23));
+  // Ctrl-a alone shows the status line over the bottom row until the command key.
+  c.input(enc("\x01"));
+  await until(() => row(23).includes("Ctrl-a _"));
+  c.input(enc("f"));
+  await until(() => row(0).includes("guest.img"));
+  ok(row(1).startsWith("╭─ Screen 80x25 text"), row(1));
+  ok(row(23).includes("Ctrl-a ? help"), row(23));
+  c.input(enc("\x01f"));
+  await until(() => row(0).startsWith("r00"));
+  c.stop();
+  term.dispose();
+});
+
+Deno.test("ASCII charset: every byte written is ASCII; CP437 box drawing as + - |", async () => {
+  const { machine, term, c, row, written } = setup(132, 43, "ascii");
+  const screen = textScreen(80, 25, [{ row: 0, col: 0, text: "caf\x82 \xc9\xcd\xbb \xb0\xdb" }]);
+  machine.screen = screen;
+  c.serialOutput(enc("serial: na\u00efve \u2713\r\n"));
+  c.start();
+  await until(() => row(2).includes("cafe"));
+  ok(row(2).startsWith("|cafe +=+ :#"), row(2));
+  ok(row(1).startsWith("+- Screen 80x25 text"), row(1));
+  const rows = () => Array.from({ length: 43 }, (_, y) => row(y));
+  await until(() => rows().some((l) => l.startsWith("|serial: naive ?")));
+  c.input(enc("\x01?"));
+  await until(() => rows().some((l) => l.includes("vmrun keys")));
+  // deno-lint-ignore no-control-regex
+  ok(/^[\x00-\x7f]*$/.test(written()), "only ASCII");
+  c.stop();
+  term.dispose();
+});
+
+Deno.test("the transcript: the serial lines the guest wrote and how the run ended", async () => {
+  const { c, term } = setup(80, 24);
+  c.serialOutput(enc("SeaBIOS\r\nbooting\x1b[2J\x1b[Hhello\r\n"));
+  strictEqual(
+    await c.transcript({ reason: "debug-exit", code: 3 }),
+    "hello\nvmrun: the guest exited with status 3\n",
+  );
+  c.stop();
+  term.dispose();
 });

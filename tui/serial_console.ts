@@ -8,6 +8,7 @@
 
 import xterm from "@xterm/headless";
 import { renderSerialLines } from "./serial_render.ts";
+import { serialTail } from "./transcript.ts";
 import type { StyledLine } from "./style.ts";
 
 /** Lines kept above the visible ones. */
@@ -100,6 +101,12 @@ export class SerialConsole {
     if (this.#offset > 0) return null;
     const buf = this.#term.buffer.active;
     return { row: buf.cursorY, col: Math.min(buf.cursorX, this.#term.cols - 1) };
+  }
+
+  /** The last `max` lines the guest wrote, as text, once every byte written so far is parsed. */
+  async tail(max: number): Promise<string[]> {
+    await new Promise<void>((resolve) => this.#term.write("", resolve));
+    return serialTail(this.#term.buffer.active, max);
   }
 
   /** Frees the terminal. */

@@ -23,7 +23,8 @@ export interface UiState {
   readonly cpus: number;
   readonly memoryBytes: number;
   readonly focus: Focus;
-  readonly fullscreen: boolean;
+  /** The focused pane alone; null: when the terminal is too small for the panels. */
+  readonly fullscreen: boolean | null;
   readonly help: boolean;
   readonly show: Readonly<Record<PaneName, boolean>>;
   /** Ctrl-a was pressed and vmrun waits for the command key. */
@@ -44,7 +45,7 @@ export function initialUiState(image: string, cpus: number, memoryBytes: number)
     cpus,
     memoryBytes,
     focus: "screen",
-    fullscreen: false,
+    fullscreen: null,
     help: false,
     show: { screen: true, serial: true, stats: true, devices: true },
     prefixArmed: false,

@@ -7,9 +7,18 @@
  * @module
  */
 
-import type { AccessSize, BlockBackend, BusDevice, IrqLine, Json } from "../types.ts";
-import { AtaDisk } from "./ata_disk.ts";
-import { AtapiCdrom } from "./atapi_cdrom.ts";
+import type {
+  AccessSize,
+  BlockBackend,
+  BusDevice,
+  DeviceState,
+  IrqLine,
+  Snapshotting,
+} from "../types.ts";
+import { allOnes, readLanes, writeLanes } from "../byte_lanes.ts";
+import { StateShape } from "../state_shape.ts";
+import { AtaDisk, type AtaDiskState } from "./ata_disk.ts";
+import { AtapiCdrom, type AtapiCdromState } from "./atapi_cdrom.ts";
 import {
   CMD,
   DC_HOB,
@@ -20,7 +29,32 @@ import {
   REG_STATUS,
 } from "./ata_constants.ts";
 import type { DmaRequest, DriveConfig, DriveHost, IdeDrive } from "./ide_drive.ts";
-import { TaskFile } from "./task_file.ts";
+import { TaskFile, type TaskFileState } from "./task_file.ts";
+
+/** A saved device of a channel. */
+export type DriveState = AtaDiskState | AtapiCdromState;
+
+/** A slot without a device: it still latches register writes, and reads back as such. */
+export interface EmptySlotState extends DeviceState {
+  readonly version: 1;
+  readonly kind: "empty";
+  readonly taskFile: TaskFileState;
+}
+
+/**
+ * Saved state of a channel. INTRQ is not saved: it follows from the
+ * selected device's pending interrupt and device control, and restore
+ * drives the line to that level.
+ */
+export interface AtaChannelState extends DeviceState {
+  readonly version: 1;
+  /** Device the device register selects. */
+  readonly selected: 0 | 1;
+  /** Device control register (nIEN, SRST, HOB). */
+  readonly deviceControl: number;
+  readonly master: DriveState | EmptySlotState;
+  readonly slave: DriveState | EmptySlotState;
+}
 
 /** A device to attach to a channel. */
 export interface DriveSpec {
@@ -55,7 +89,7 @@ export interface AtaChannelOptions {
 }
 
 /** Two device slots behind one command block and one control block. */
-export class AtaChannel {
+export class AtaChannel implements Snapshotting<AtaChannelState> {
   /** Device 0 and device 1; undefined when absent. */
   readonly drives: readonly [IdeDrive | undefined, IdeDrive | undefined];
   /** The eight command block ports (data, error/features, ..., status/command). */
@@ -65,7 +99,7 @@ export class AtaChannel {
   readonly #irq: IrqLine;
   readonly #dma: ChannelDmaHooks | undefined;
   // Absent devices still latch register writes; their reads come from here.
-  readonly #shadow: [TaskFile, TaskFile] = [new TaskFile(), new TaskFile()];
+  readonly #shadow: [TaskFile | undefined, TaskFile | undefined];
   #selected: 0 | 1 = 0;
   #deviceControl = 0;
   #level = false;
@@ -95,6 +129,10 @@ export class AtaChannel {
       return spec.kind === "disk" ? new AtaDisk(config) : new AtapiCdrom(config);
     };
     this.drives = [make(0), make(1)];
+    this.#shadow = [
+      this.drives[0] ? undefined : new TaskFile(),
+      this.drives[1] ? undefined : new TaskFile(),
+    ];
     this.#resetShadows();
     this.command = {
       read: (offset, size) => this.#readCommand(offset, size),
@@ -103,10 +141,8 @@ export class AtaChannel {
       writeBlock: (offset, size, src) => this.#writeBlock(offset, size, src),
     };
     this.control = {
-      read: (offset, size) => {
-        const v = offset === 0 ? this.#altStatus() : 0xff;
-        return size === 1 ? v : v | (2 ** (8 * size) - 256);
-      },
+      // Only the first byte decodes; the rest of a wider access floats high.
+      read: (offset, size) => readLanes(offset, size, (at) => at === 0 ? this.#altStatus() : 0xff),
       write: (offset, _size, value) => {
         if (offset === 0) this.#writeDeviceControl(value & 0xff);
       },
@@ -143,16 +179,42 @@ export class AtaChannel {
     for (const d of this.drives) d?.flush();
   }
 
-  /** Channel registers and both devices as plain JSON. */
-  state(): Json {
+  /** Device selection, device control and both slots. */
+  snapshot(): AtaChannelState {
+    const slot = (unit: 0 | 1): DriveState | EmptySlotState =>
+      (this.drives[unit]?.snapshot() as DriveState | undefined) ??
+        { version: 1, kind: "empty", taskFile: this.#shadow[unit]!.snapshot() };
     return {
+      version: 1,
       selected: this.#selected,
       deviceControl: this.#deviceControl,
-      nIEN: (this.#deviceControl & DC_NIEN) !== 0,
-      irq: this.#level,
-      master: this.drives[0]?.state() ?? null,
-      slave: this.drives[1]?.state() ?? null,
+      master: slot(0),
+      slave: slot(1),
     };
+  }
+
+  /**
+   * Puts both slots and the channel registers back and drives INTRQ to the
+   * level they imply. Each slot must hold the kind of device attached.
+   */
+  restore(state: AtaChannelState): void {
+    const s = StateShape.versioned("ide channel", state, 1);
+    const selected = s.oneOf("selected", [0, 1] as const);
+    const deviceControl = s.int("deviceControl", 0, 0xff);
+    if (deviceControl & ~(DC_NIEN | DC_SRST | DC_HOB)) s.fail("deviceControl", "has unknown bits");
+    const applies = (["master", "slave"] as const).map((key, unit) => {
+      const drive = this.drives[unit];
+      if (drive) return drive.prepareRestore(s.raw(key) as DriveState);
+      StateShape.versioned(`ide channel ${key}`, s.raw(key), 1).oneOf("kind", ["empty"]);
+      const taskFile = (s.raw(key) as EmptySlotState).taskFile;
+      new TaskFile().restore(taskFile);
+      return () => this.#shadow[unit]!.restore(taskFile);
+    });
+    for (const apply of applies) apply();
+    this.#selected = selected;
+    this.#deviceControl = deviceControl;
+    this.#level = this.#irqLevel();
+    this.#irq.set(this.#level);
   }
 
   #empty(): boolean {
@@ -160,12 +222,13 @@ export class AtaChannel {
   }
 
   #taskFile(unit: 0 | 1): TaskFile {
-    return this.drives[unit]?.tf ?? this.#shadow[unit];
+    return this.drives[unit]?.tf ?? this.#shadow[unit]!;
   }
 
   #resetShadows(): void {
     // An invalid signature and a passed diagnostic make hosts classify the slot as empty.
     for (const tf of this.#shadow) {
+      if (!tf) continue;
       tf.setSignature(0xff, 0xff);
       tf.error = 0x01;
     }
@@ -184,11 +247,9 @@ export class AtaChannel {
   #readCommand(offset: number, size: AccessSize): number {
     if (offset === REG_DATA) {
       const d = this.drives[this.#selected];
-      return d ? d.readData(size) : 2 ** (8 * size) - 1;
+      return d ? d.readData(size) : allOnes(size);
     }
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.#readRegister((offset + i) & 7);
-    return v;
+    return readLanes(offset, size, (at) => this.#readRegister(at & 7));
   }
 
   #readRegister(reg: number): number {
@@ -204,9 +265,7 @@ export class AtaChannel {
       this.drives[this.#selected]?.writeData(size, value);
       return;
     }
-    for (let i = 0; i < size; i++) {
-      this.#writeRegister((offset + i) & 7, Math.floor(value / 2 ** (8 * i)) & 0xff);
-    }
+    writeLanes(offset, size, value, (at, byte) => this.#writeRegister(at & 7, byte));
   }
 
   #writeRegister(reg: number, value: number): void {
@@ -256,8 +315,8 @@ export class AtaChannel {
     const d = this.drives[this.#selected];
     if (offset === REG_DATA && d) return d.readDataBlock(size, dst);
     for (let i = 0; i + size <= dst.length; i += size) {
-      let v = this.#readCommand(offset, size);
-      for (let j = 0; j < size; j++, v = Math.floor(v / 256)) dst[i + j] = v & 0xff;
+      const v = this.#readCommand(offset, size);
+      writeLanes(i, size, v, (at, byte) => dst[at] = byte);
     }
   }
 
@@ -265,16 +324,18 @@ export class AtaChannel {
     const d = this.drives[this.#selected];
     if (offset === REG_DATA && d) return d.writeDataBlock(size, src);
     for (let i = 0; i + size <= src.length; i += size) {
-      let v = 0;
-      for (let j = size - 1; j >= 0; j--) v = v * 256 + src[i + j];
-      this.#writeCommand(offset, size, v);
+      this.#writeCommand(offset, size, readLanes(i, size, (at) => src[at]));
     }
   }
 
-  #updateIrq(): void {
-    // Only the selected device drives INTRQ, and only while nIEN is clear.
+  /** Only the selected device drives INTRQ, and only while nIEN (and SRST) are clear. */
+  #irqLevel(): boolean {
     const d = this.drives[this.#selected];
-    const level = !!d && d.irqPending && !(this.#deviceControl & (DC_NIEN | DC_SRST));
+    return !!d && d.irqPending && !(this.#deviceControl & (DC_NIEN | DC_SRST));
+  }
+
+  #updateIrq(): void {
+    const level = this.#irqLevel();
     if (level === this.#level) return;
     this.#level = level;
     this.#irq.set(level);

@@ -1,5 +1,7 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import { AtaChannel } from "./ata_channel.ts";
+import { DC_NIEN } from "./ata_constants.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
 import { patternedImage, PortHost, RecordingIrq, word } from "./test_utils.ts";
 
@@ -156,11 +158,35 @@ Deno.test("channel: 16- and 32-bit accesses to byte registers split into bytes",
   strictEqual(host.status(), 0x50);
 });
 
-Deno.test("channel: state lists both devices", () => {
+Deno.test("channel: snapshot lists both devices", () => {
   const { channel } = diskAndCd();
-  const s = JSON.parse(JSON.stringify(channel.state()));
+  const s = channel.snapshot();
   strictEqual(s.master.kind, "disk");
   strictEqual(s.slave.kind, "cdrom");
-  strictEqual(s.slave.sectors, 16);
+  strictEqual(s.slave.kind === "cdrom" && s.slave.size, 16 * 2048);
   strictEqual(s.selected, 0);
+});
+
+Deno.test("channel: restore re-drives INTRQ and refuses another device kind", () => {
+  const { channel, host, irq } = diskAndCd();
+  host.select(0);
+  host.command(0xe5); // CHECK POWER MODE: completes with an interrupt
+  strictEqual(irq.level, true);
+  const saved = channel.snapshot();
+  const copy = diskAndCd();
+  strictEqual(copy.irq.level, false);
+  copy.channel.restore(saved);
+  deepStrictEqual(copy.channel.snapshot(), saved);
+  strictEqual(copy.irq.level, true);
+  strictEqual(copy.host.status(), 0x50); // acknowledges
+  strictEqual(copy.irq.level, false);
+  copy.channel.restore({ ...saved, deviceControl: DC_NIEN });
+  strictEqual(copy.irq.level, false); // masked
+
+  const swapped = { ...saved, master: saved.slave, slave: saved.master };
+  const before = copy.channel.snapshot();
+  throws(() => copy.channel.restore(swapped), StateError);
+  throws(() => copy.channel.restore({ ...saved, deviceControl: 0x01 }), StateError);
+  throws(() => copy.channel.restore({ ...saved, selected: 2 as 0 }), StateError);
+  deepStrictEqual(copy.channel.snapshot(), before);
 });

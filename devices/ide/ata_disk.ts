@@ -7,7 +7,6 @@
  * @module
  */
 
-import type { Json } from "../types.ts";
 import { ATA_SECTOR, CMD, ER_ABRT, ER_IDNF, ER_UNC, ST_DRDY, ST_DSC } from "./ata_constants.ts";
 import {
   type Chs,
@@ -16,10 +15,46 @@ import {
   identifyDevice,
   MAX_MULTIPLE,
 } from "./identify.ts";
-import { type DriveConfig, IdeDrive } from "./ide_drive.ts";
+import { type DriveConfig, IdeDrive, type IdeDriveState } from "./ide_drive.ts";
 
 /** How a command addressed its sectors; completion reports the last sector the same way. */
-type Addressing = "chs" | "lba28" | "lba48";
+export type Addressing = "chs" | "lba28" | "lba48";
+const ADDRESSING: readonly Addressing[] = ["chs", "lba28", "lba48"];
+
+/**
+ * A disk command in progress, as plain data: IDENTIFY's block, a PIO read
+ * or write (next sector, sectors left, DRQ block size in sectors) or a DMA
+ * transfer of `count` sectors from `lba`.
+ */
+export type DiskJob =
+  | { readonly kind: "identify" }
+  | {
+    readonly kind: "read" | "write";
+    readonly lba: number;
+    readonly left: number;
+    readonly block: number;
+    readonly addressing: Addressing;
+  }
+  | {
+    readonly kind: "dma";
+    readonly toMemory: boolean;
+    readonly lba: number;
+    readonly count: number;
+    readonly addressing: Addressing;
+  };
+
+/** Saved state of an ATA disk. */
+export interface AtaDiskState extends IdeDriveState {
+  readonly kind: "disk";
+  /** Current CHS translation (INITIALIZE DEVICE PARAMETERS). */
+  readonly heads: number;
+  readonly sectorsPerTrack: number;
+  /** READ/WRITE MULTIPLE block size, 0 when disabled. */
+  readonly multiple: number;
+  readonly writeCache: boolean;
+  /** The command in progress. */
+  readonly job: DiskJob | null;
+}
 
 interface Extent {
   lba: number;
@@ -28,7 +63,7 @@ interface Extent {
 }
 
 /** An ATA disk over a {@link BlockBackend} of 512-byte sectors. */
-export class AtaDisk extends IdeDrive {
+export class AtaDisk extends IdeDrive<DiskJob> {
   /** Always "disk". */
   readonly kind = "disk" as const;
   /** Addressable sectors (the backend size rounded down to whole sectors). */
@@ -129,7 +164,8 @@ export class AtaDisk extends IdeDrive {
         return this.#complete(extent.lba + extent.count - 1, extent.addressing, true);
       }
       case CMD.IDENTIFY_DEVICE:
-        return this.pioIn(this.identify(), true, () => this.finish(false));
+        this.job = { kind: "identify" };
+        return this.pioIn(this.identify(), true);
       case CMD.SET_FEATURES:
         return this.#setFeatures();
       case CMD.SET_MULTIPLE_MODE:
@@ -212,28 +248,22 @@ export class AtaDisk extends IdeDrive {
     const extent = this.#extent(ext);
     if (!extent) return;
     this.wake();
-    const backend = this.config.backend;
-    let lba = extent.lba;
-    let left = extent.count;
-    const step = () => {
-      const n = Math.min(block, left);
-      const buf = this.scratch(n * ATA_SECTOR);
-      try {
-        backend.read(lba * ATA_SECTOR, buf);
-      } catch {
-        return this.fail(ER_UNC);
-      }
-      this.bytesRead += buf.length;
-      lba += n;
-      left -= n;
-      // Data-in: each DRQ block is announced by an interrupt; none at the end.
-      this.pioIn(
-        buf,
-        true,
-        left > 0 ? step : () => this.#complete(lba - 1, extent.addressing, false),
-      );
-    };
-    step();
+    this.#readBlock(extent.lba, extent.count, block, extent.addressing);
+  }
+
+  /** Reads the next DRQ block of a PIO read and offers it to the host. */
+  #readBlock(lba: number, left: number, block: number, addressing: Addressing): void {
+    const n = Math.min(block, left);
+    const buf = this.scratch(n * ATA_SECTOR);
+    try {
+      this.config.backend.read(lba * ATA_SECTOR, buf);
+    } catch {
+      return this.fail(ER_UNC);
+    }
+    this.bytesRead += buf.length;
+    this.job = { kind: "read", lba: lba + n, left: left - n, block, addressing };
+    // Data-in: each DRQ block is announced by an interrupt; none at the end.
+    this.pioIn(buf, true);
   }
 
   #pioWrite(ext: boolean, block: number): void {
@@ -241,26 +271,32 @@ export class AtaDisk extends IdeDrive {
     const extent = this.#extent(ext);
     if (!extent) return;
     this.wake();
-    const backend = this.config.backend;
-    let lba = extent.lba;
-    let left = extent.count;
-    const want = (irq: boolean) => {
-      const n = Math.min(block, left);
-      this.pioOut(n * ATA_SECTOR, irq, (data) => {
-        try {
-          backend.write(lba * ATA_SECTOR, data);
-        } catch {
-          return this.fail(ER_ABRT);
-        }
-        this.bytesWritten += data.length;
-        lba += n;
-        left -= n;
-        // Data-out: the first block needs no interrupt, every later one and the end do.
-        if (left > 0) want(true);
-        else this.#complete(lba - 1, extent.addressing, true);
-      });
-    };
-    want(false);
+    this.#wantBlock(extent.lba, extent.count, block, extent.addressing, false);
+  }
+
+  /** Asks the host for the next DRQ block of a PIO write. */
+  #wantBlock(lba: number, left: number, block: number, addressing: Addressing, irq: boolean) {
+    this.job = { kind: "write", lba, left, block, addressing };
+    this.pioOut(Math.min(block, left) * ATA_SECTOR, irq);
+  }
+
+  protected blockDone(job: DiskJob, data: Uint8Array): void {
+    if (job.kind === "identify") return this.finish(false);
+    if (job.kind === "read") {
+      if (job.left > 0) return this.#readBlock(job.lba, job.left, job.block, job.addressing);
+      return this.#complete(job.lba - 1, job.addressing, false);
+    }
+    if (job.kind !== "write") return;
+    try {
+      this.config.backend.write(job.lba * ATA_SECTOR, data);
+    } catch {
+      return this.fail(ER_ABRT);
+    }
+    this.bytesWritten += data.length;
+    const n = data.length / ATA_SECTOR;
+    // Data-out: the first block needs no interrupt, every later one and the end do.
+    if (job.left > n) this.#wantBlock(job.lba + n, job.left - n, job.block, job.addressing, true);
+    else this.#complete(job.lba + n - 1, job.addressing, true);
   }
 
   #dma(toMemory: boolean, ext: boolean): void {
@@ -268,23 +304,29 @@ export class AtaDisk extends IdeDrive {
     const extent = this.#extent(ext);
     if (!extent) return;
     this.wake();
-    const backend = this.config.backend;
-    const base = extent.lba * ATA_SECTOR;
-    this.startDma(
-      toMemory,
-      extent.count * ATA_SECTOR,
-      (pos, chunk) => {
-        if (toMemory) {
-          backend.read(base + pos, chunk);
-          this.bytesRead += chunk.length;
-        } else {
-          backend.write(base + pos, chunk);
-          this.bytesWritten += chunk.length;
-        }
-      },
-      () => this.#complete(extent.lba + extent.count - 1, extent.addressing, true),
-      (memoryFault) => this.fail(memoryFault || !toMemory ? ER_ABRT : ER_UNC),
-    );
+    const { lba, count, addressing } = extent;
+    this.job = { kind: "dma", toMemory, lba, count, addressing };
+    this.startDma(toMemory, count * ATA_SECTOR);
+  }
+
+  protected dmaMove(job: DiskJob, pos: number, chunk: Uint8Array): void {
+    if (job.kind !== "dma") return;
+    const at = job.lba * ATA_SECTOR + pos;
+    if (job.toMemory) {
+      this.config.backend.read(at, chunk);
+      this.bytesRead += chunk.length;
+    } else {
+      this.config.backend.write(at, chunk);
+      this.bytesWritten += chunk.length;
+    }
+  }
+
+  protected dmaDone(job: DiskJob): void {
+    if (job.kind === "dma") this.#complete(job.lba + job.count - 1, job.addressing, true);
+  }
+
+  protected dmaFailed(job: DiskJob, memoryFault: boolean): void {
+    this.fail(memoryFault || (job.kind === "dma" && !job.toMemory) ? ER_ABRT : ER_UNC);
   }
 
   #setFeatures(): void {
@@ -323,15 +365,61 @@ export class AtaDisk extends IdeDrive {
     this.finish();
   }
 
-  /** Drive state plus sectors, translation, multiple count and write cache. */
-  override state(): { [key: string]: Json } {
+  /** Drive registers, translation, multiple count, write cache and the command in progress. */
+  snapshot(): AtaDiskState {
     return {
-      ...super.state(),
-      sectors: this.sectors,
-      geometry: { ...this.geometry },
-      translation: { heads: this.#heads, sectors: this.#spt },
+      ...this.baseSnapshot(),
+      kind: "disk",
+      heads: this.#heads,
+      sectorsPerTrack: this.#spt,
       multiple: this.#multiple,
       writeCache: this.#writeCache,
+      job: this.job ? { ...this.job } : null,
+    };
+  }
+
+  /** Checks a saved disk state against this disk and returns what applies it. */
+  prepareRestore(state: IdeDriveState): () => void {
+    const base = this.prepareBase(state, "ata disk");
+    const s = base.shape;
+    const heads = s.int("heads", 1, 16);
+    const spt = s.int("sectorsPerTrack", 1, 255);
+    const multiple = s.int("multiple", 0, MAX_MULTIPLE);
+    if (multiple & (multiple - 1)) s.fail("multiple", "must be zero or a power of two");
+    const writeCache = s.bool("writeCache");
+    const job = s.objectOrNull("job", (j): DiskJob => {
+      const kind = j.oneOf("kind", ["identify", "read", "write", "dma"] as const);
+      if (kind === "identify") return { kind };
+      const addressing = j.oneOf("addressing", ADDRESSING);
+      const lba = j.int("lba", 0, this.sectors);
+      if (kind === "dma") {
+        const count = j.int("count", 1, this.sectors - lba);
+        return { kind, toMemory: j.bool("toMemory"), lba, count, addressing };
+      }
+      const left = j.int("left", 0, this.sectors - lba);
+      return { kind, lba, left, block: j.int("block", 1, MAX_MULTIPLE), addressing };
+    });
+    // The job must be the one the transfer in flight belongs to.
+    const expected = base.dma
+      ? "dma"
+      : base.pio?.dir === "out"
+      ? "write"
+      : base.pio
+      ? (job?.kind === "identify" ? "identify" : "read")
+      : null;
+    if ((job?.kind ?? null) !== expected) s.fail("job", `must be ${expected ?? "null"} here`);
+    if (job?.kind === "dma" && base.dma) {
+      if (base.dma.length !== job.count * ATA_SECTOR || base.dma.toMemory !== job.toMemory) {
+        s.fail("dma", "does not match the job");
+      }
+    }
+    return () => {
+      base.apply();
+      this.#heads = heads;
+      this.#spt = spt;
+      this.#multiple = multiple;
+      this.#writeCache = writeCache;
+      this.job = job;
     };
   }
 }

@@ -1,9 +1,21 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import { AtaChannel } from "./ata_channel.ts";
-import type { AtaDisk } from "./ata_disk.ts";
+import type { AtaDisk, AtaDiskState } from "./ata_disk.ts";
 import { getAtaString } from "./identify.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
-import { patternByte, patternedImage, PortHost, RecordingIrq, word } from "./test_utils.ts";
+import {
+  assertRestoresExactly,
+  type IdeOp,
+  ideRig,
+  patternByte,
+  patternedImage,
+  PortHost,
+  prng,
+  RecordingIrq,
+  runIdeOps,
+  word,
+} from "./test_utils.ts";
 
 const SECTORS = 20 * 16 * 63 + 5; // 20 full cylinders of the default translation, plus a partial one
 
@@ -350,18 +362,89 @@ Deno.test("disk: tiny images still get a geometry", () => {
   strictEqual(word(id, 60), 40);
 });
 
-Deno.test("disk: state reports counters and registers", () => {
+Deno.test("disk: snapshot reports counters and registers", () => {
   const { host, disk } = setup();
   host.lba28(0, 3, 1);
   host.command(0x20);
   host.readBlock(512);
-  const s = disk.state() as Record<string, unknown>;
+  const s = disk.snapshot();
   strictEqual(s.kind, "disk");
-  strictEqual(s.sectors, SECTORS);
   strictEqual(s.size, SECTORS * 512);
   strictEqual(s.lastCommand, 0x20);
   strictEqual(s.bytesRead, 512);
   strictEqual(s.status, 0x50);
-  strictEqual(s.model, "VMRUN TEST DISK");
-  strictEqual(JSON.parse(JSON.stringify(s)).multiple, 0);
+  strictEqual(s.multiple, 0);
+  strictEqual(s.job, null);
+  strictEqual(s.pio, null);
+});
+
+Deno.test("disk: restore mid-sector in PIO reads and part-way through multi-sector writes", () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const next = prng(seed);
+    const rig = ideRig();
+    const op = [0x20, 0xc4, 0x30, 0xc5, 0xec][next(5)];
+    const count = 1 + next(4);
+    const io = (offset: number, value: number): IdeOp => ({
+      kind: "io",
+      port: "cmd0",
+      write: true,
+      offset,
+      size: 1,
+      value,
+    });
+    const setup: IdeOp[] = [
+      io(6, 0xe0),
+      io(2, 2),
+      io(7, 0xc6), // SET MULTIPLE MODE 2
+      io(2, count),
+      io(3, next(40)),
+      io(4, 0),
+      io(5, 0),
+      io(7, op),
+    ];
+    const write = op === 0x30 || op === 0xc5;
+    // Stop anywhere inside the transfer, on a word boundary.
+    const total = op === 0xec ? 512 : count * 512;
+    const blockSize = op === 0xc4 || op === 0xc5 ? 1024 : 512;
+    const part = 2 * next(total / 2);
+    setup.push(
+      write
+        ? { kind: "outs", port: "cmd0", size: 2, data: new Uint8Array(part).map(() => next(256)) }
+        : { kind: "ins", port: "cmd0", size: 2, bytes: part },
+    );
+    runIdeOps(rig, setup);
+    const saved = assertRestoresExactly(rig, [
+      write
+        ? { kind: "outs", port: "cmd0", size: 2, data: new Uint8Array(2048).map(() => next(256)) }
+        : { kind: "ins", port: "cmd0", size: 2, bytes: 2048 },
+      { kind: "io", port: "cmd0", write: false, offset: 7, size: 1, value: 0 },
+      { kind: "io", port: "cmd0", write: false, offset: 3, size: 4, value: 0 },
+    ]);
+    const disk = saved.primary.master;
+    ok(disk.kind === "disk" && disk.pio !== null && disk.pio.pos === part % blockSize);
+    strictEqual(disk.job?.kind, op === 0xec ? "identify" : write ? "write" : "read");
+  }
+});
+
+Deno.test("disk: restore refuses a job that does not match the transfer in flight", () => {
+  const rig = ideRig();
+  const host = new PortHost(rig.ide.primary);
+  host.lba28(0, 2, 2);
+  host.command(0x20);
+  host.readWords(100);
+  const disk = rig.ide.primary.drives[0] as AtaDisk;
+  const saved = disk.snapshot();
+  const fresh = ideRig().ide.primary.drives[0] as AtaDisk;
+  for (
+    const bad of [
+      { ...saved, job: null },
+      { ...saved, job: { kind: "write", lba: 3, left: 1, block: 1, addressing: "lba28" } },
+      { ...saved, job: { kind: "read", lba: 60, left: 10, block: 1, addressing: "lba28" } },
+      { ...saved, pio: { ...saved.pio!, pos: 512 } },
+      { ...saved, multiple: 3 },
+      { ...saved, kind: "cdrom" },
+    ]
+  ) throws(() => fresh.restore(bad as AtaDiskState), StateError);
+  fresh.restore(saved);
+  deepStrictEqual(fresh.snapshot(), saved);
 });

@@ -7,10 +7,9 @@
  * @module
  */
 
-import type { Json } from "../types.ts";
 import { CD_SECTOR, CMD, ER_ABRT, IR_COD, IR_IO, ST_DRDY } from "./ata_constants.ts";
 import { identifyPacketDevice } from "./identify.ts";
-import { type DriveConfig, IdeDrive } from "./ide_drive.ts";
+import { type DriveConfig, IdeDrive, type IdeDriveState } from "./ide_drive.ts";
 import {
   be16,
   be32,
@@ -29,14 +28,46 @@ import {
   SENSES,
 } from "./mmc_responses.ts";
 
+/**
+ * A CD-ROM command in progress, as plain data: IDENTIFY's block, a packet
+ * being received (with the PACKET command's DMA bit and byte count limit),
+ * or data being sent: `length` bytes from the medium at byte `from`, or
+ * from `reply` (a command's response), `pos` of them sent so far by PIO.
+ */
+export type CdromJob =
+  | { readonly kind: "identify" }
+  | { readonly kind: "packet"; readonly dma: boolean; readonly limit: number }
+  | {
+    readonly kind: "send";
+    readonly dma: boolean;
+    readonly limit: number;
+    readonly from: number;
+    readonly reply: Uint8Array | null;
+    readonly length: number;
+    readonly pos: number;
+  };
+
+/** Saved state of an ATAPI CD-ROM. */
+export interface AtapiCdromState extends IdeDriveState {
+  readonly kind: "cdrom";
+  /** What REQUEST SENSE returns next. */
+  readonly sense: Sense;
+  /** PREVENT ALLOW MEDIUM REMOVAL. */
+  readonly locked: boolean;
+  readonly lastPacket: number | null;
+  /** The command in progress. */
+  readonly job: CdromJob | null;
+}
+
 /** An ATAPI CD-ROM over a {@link BlockBackend} of 2048-byte sectors. */
-export class AtapiCdrom extends IdeDrive {
+export class AtapiCdrom extends IdeDrive<CdromJob> {
   /** Always "cdrom". */
   readonly kind = "cdrom" as const;
   /** Opcode of the last packet command, null before the first. */
   lastPacket: number | null = null;
   #sense: Sense = SENSES.NONE;
   #locked = false;
+  // PACKET's DMA bit and byte count limit while its packet runs (the job holds them between bus cycles).
   #dmaPacket = false;
   #limit = 0;
 
@@ -97,7 +128,8 @@ export class AtapiCdrom extends IdeDrive {
       case CMD.PACKET:
         return this.#packet();
       case CMD.IDENTIFY_PACKET_DEVICE:
-        return this.pioIn(this.identify(), true, () => this.finish(false));
+        this.job = { kind: "identify" };
+        return this.pioIn(this.identify(), true);
       case CMD.DEVICE_RESET:
         return this.finishReset();
       case CMD.IDENTIFY_DEVICE:
@@ -119,11 +151,37 @@ export class AtapiCdrom extends IdeDrive {
 
   #packet(): void {
     const tf = this.tf;
-    this.#dmaPacket = (tf.feature & 0x01) !== 0;
-    this.#limit = tf.lbaHigh << 8 | tf.lbaMid;
+    this.job = {
+      kind: "packet",
+      dma: (tf.feature & 0x01) !== 0,
+      limit: tf.lbaHigh << 8 | tf.lbaMid,
+    };
     tf.sectorCount = IR_COD;
     // The packet's DRQ block raises no interrupt (IDENTIFY word 0: DRQ within 50 us).
-    this.pioOut(12, false, (packet) => this.#run(packet.slice()));
+    this.pioOut(12, false);
+  }
+
+  protected blockDone(job: CdromJob, data: Uint8Array): void {
+    if (job.kind === "identify") return this.finish(false);
+    if (job.kind === "packet") {
+      this.#dmaPacket = job.dma;
+      this.#limit = job.limit;
+      return this.#run(data.slice());
+    }
+    if (job.pos < job.length) return this.#sendBlock(job);
+    this.#good();
+  }
+
+  protected dmaMove(job: CdromJob, pos: number, chunk: Uint8Array): void {
+    if (job.kind === "send") this.#produce(job, pos, chunk);
+  }
+
+  protected dmaDone(): void {
+    this.#good();
+  }
+
+  protected dmaFailed(_job: CdromJob, memoryFault: boolean): void {
+    this.#check(memoryFault ? SENSES.MEMORY_FAULT : SENSES.UNRECOVERED_READ);
   }
 
   #run(cdb: Uint8Array): void {
@@ -213,9 +271,7 @@ export class AtapiCdrom extends IdeDrive {
     if (!this.#needMedium()) return;
     if (lba + count > this.blocks) return this.#check(SENSES.LBA_OUT_OF_RANGE);
     this.wake();
-    const backend = this.config.backend;
-    const base = lba * CD_SECTOR;
-    this.#send(count * CD_SECTOR, (pos, dst) => backend.read(base + pos, dst), true);
+    this.#send(count * CD_SECTOR, lba * CD_SECTOR, null);
   }
 
   #readCd(cdb: Uint8Array): void {
@@ -231,50 +287,58 @@ export class AtapiCdrom extends IdeDrive {
 
   /** Returns `data` cut to the allocation length. */
   #reply(data: Uint8Array, allocation: number): void {
-    const out = data.subarray(0, Math.min(data.length, allocation));
-    this.#send(out.length, (pos, dst) => dst.set(out.subarray(pos, pos + dst.length)), false);
+    const out = data.slice(0, Math.min(data.length, allocation));
+    this.#send(out.length, 0, out);
   }
 
-  /** Sends `length` bytes produced by `read(pos, dst)` by DMA or in byte-count-limited PIO blocks. */
-  #send(length: number, read: (pos: number, dst: Uint8Array) => void, medium: boolean): void {
+  /** Sends `length` bytes from the medium at byte `from`, or from `reply`, by DMA or PIO. */
+  #send(length: number, from: number, reply: Uint8Array | null): void {
     if (length === 0) return this.#good();
-    const count = (n: number) => {
-      if (medium) this.bytesRead += n;
-    };
+    const job = {
+      kind: "send",
+      dma: this.#dmaPacket,
+      limit: this.#limit,
+      from,
+      reply,
+      length,
+    } as const;
     if (this.#dmaPacket) {
       this.tf.sectorCount = IR_IO;
-      return this.startDma(
-        true,
-        length,
-        (pos, chunk) => {
-          read(pos, chunk);
-          count(chunk.length);
-        },
-        () => this.#good(),
-        (memoryFault) => this.#check(memoryFault ? SENSES.MEMORY_FAULT : SENSES.UNRECOVERED_READ),
-      );
+      this.job = { ...job, pos: 0 };
+      return this.startDma(true, length);
     }
-    let pos = 0;
-    const step = () => {
-      const left = length - pos;
-      let n = Math.min(left, this.#limit === 0 || this.#limit === 0xffff ? 0xfffe : this.#limit);
-      // Only the last block may have an odd byte count.
-      if (n < left) n = Math.max(2, n & ~1);
-      const buf = this.scratch(n + (n & 1));
-      try {
-        read(pos, buf.subarray(0, n));
-      } catch {
-        return this.#check(SENSES.UNRECOVERED_READ);
-      }
-      if (n & 1) buf[n] = 0; // pad byte of an odd final block
-      count(n);
-      pos += n;
-      this.tf.lbaMid = n & 0xff;
-      this.tf.lbaHigh = n >> 8;
-      this.tf.sectorCount = IR_IO;
-      this.pioIn(buf, true, pos < length ? step : () => this.#good());
-    };
-    step();
+    this.#sendBlock({ ...job, pos: 0 });
+  }
+
+  /** Fills `dst` with bytes `[pos, pos + dst.length)` of what `job` sends (may throw). */
+  #produce(job: CdromJob & { kind: "send" }, pos: number, dst: Uint8Array): void {
+    if (job.reply) {
+      dst.set(job.reply.subarray(pos, pos + dst.length));
+      return;
+    }
+    this.config.backend.read(job.from + pos, dst);
+    this.bytesRead += dst.length;
+  }
+
+  /** Offers the next byte-count-limited PIO block of `job`. */
+  #sendBlock(job: CdromJob & { kind: "send" }): void {
+    const left = job.length - job.pos;
+    const limit = job.limit;
+    let n = Math.min(left, limit === 0 || limit === 0xffff ? 0xfffe : limit);
+    // Only the last block may have an odd byte count.
+    if (n < left) n = Math.max(2, n & ~1);
+    const buf = this.scratch(n + (n & 1));
+    try {
+      this.#produce(job, job.pos, buf.subarray(0, n));
+    } catch {
+      return this.#check(SENSES.UNRECOVERED_READ);
+    }
+    if (n & 1) buf[n] = 0; // pad byte of an odd final block
+    this.tf.lbaMid = n & 0xff;
+    this.tf.lbaHigh = n >> 8;
+    this.tf.sectorCount = IR_IO;
+    this.job = { ...job, pos: job.pos + n };
+    this.pioIn(buf, true);
   }
 
   #good(): void {
@@ -290,14 +354,63 @@ export class AtapiCdrom extends IdeDrive {
     this.fail(sense.key << 4 | (sense.key === SENSE_KEY.ILLEGAL_REQUEST ? ER_ABRT : 0));
   }
 
-  /** Drive state plus blocks, sense, lock and last packet command. */
-  override state(): { [key: string]: Json } {
+  /** Drive registers, sense, lock, last packet and the command in progress. */
+  snapshot(): AtapiCdromState {
+    const job = this.job;
     return {
-      ...super.state(),
-      sectors: this.blocks,
-      lastPacket: this.lastPacket,
+      ...this.baseSnapshot(),
+      kind: "cdrom",
       sense: { ...this.#sense },
       locked: this.#locked,
+      lastPacket: this.lastPacket,
+      job: job?.kind === "send" ? { ...job, reply: job.reply?.slice() ?? null } : job && { ...job },
+    };
+  }
+
+  /** Checks a saved CD-ROM state against this drive and returns what applies it. */
+  prepareRestore(state: IdeDriveState): () => void {
+    const base = this.prepareBase(state, "atapi cdrom");
+    const s = base.shape;
+    const se = s.object("sense");
+    const sense: Sense = {
+      key: se.int("key", 0, 0xf),
+      asc: se.int("asc", 0, 0xff),
+      ascq: se.int("ascq", 0, 0xff),
+    };
+    const locked = s.bool("locked");
+    const lastPacket = s.intOrNull("lastPacket", 0, 0xff);
+    const job = s.objectOrNull("job", (j): CdromJob => {
+      const kind = j.oneOf("kind", ["identify", "packet", "send"] as const);
+      if (kind === "identify") return { kind };
+      const dma = j.bool("dma");
+      const limit = j.int("limit", 0, 0xffff);
+      if (kind === "packet") return { kind, dma, limit };
+      const reply = j.raw("reply") === null ? null : j.bytes("reply");
+      const length = j.int("length", 1, reply ? reply.length : this.blocks * CD_SECTOR);
+      // A reply is sent from its start; medium data must lie on the disc.
+      const from = reply ? j.int("from", 0, 0) : j.int("from", 0, this.blocks * CD_SECTOR - length);
+      return { kind, dma, limit, from, reply, length, pos: j.int("pos", 0, length) };
+    });
+    const expected = base.dma
+      ? "send"
+      : base.pio?.dir === "out"
+      ? "packet"
+      : base.pio
+      ? (job?.kind === "identify" ? "identify" : "send")
+      : null;
+    if ((job?.kind ?? null) !== expected) s.fail("job", `must be ${expected ?? "null"} here`);
+    if (job?.kind === "send" && base.dma && (job.length !== base.dma.length || !job.dma)) {
+      s.fail("dma", "does not match the job");
+    }
+    if (job?.kind === "packet" && base.pio?.data.length !== 12) {
+      s.fail("pio", "of a packet must be 12 bytes");
+    }
+    return () => {
+      base.apply();
+      this.#sense = sense;
+      this.#locked = locked;
+      this.lastPacket = lastPacket;
+      this.job = job;
     };
   }
 }

@@ -1,9 +1,20 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { AtaChannel } from "./ata_channel.ts";
 import type { AtapiCdrom } from "./atapi_cdrom.ts";
 import { getAtaString } from "./identify.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
-import { patternByte, patternedImage, PortHost, RecordingIrq, word } from "./test_utils.ts";
+import {
+  assertRestoresExactly,
+  type IdeOp,
+  ideRig,
+  patternByte,
+  patternedImage,
+  PortHost,
+  prng,
+  RecordingIrq,
+  runIdeOps,
+  word,
+} from "./test_utils.ts";
 
 const BLOCKS = 300;
 
@@ -258,7 +269,7 @@ Deno.test("cdrom: READ CD of user data and DEVICE RESET", () => {
   host.command(0x08);
   strictEqual(host.status(), 0x00);
   deepStrictEqual([host.in(4), host.in(5)], [0x14, 0xeb]);
-  strictEqual((cd.state() as Record<string, unknown>).lastPacket, 0x03);
+  strictEqual(cd.snapshot().lastPacket, 0x03);
 });
 
 Deno.test("cdrom: SET FEATURES and power commands; ATA data commands abort", () => {
@@ -275,4 +286,65 @@ Deno.test("cdrom: SET FEATURES and power commands; ATA data commands abort", () 
     strictEqual(host.status(), 0x41);
     strictEqual(host.in(1), 0x04);
   }
+});
+
+Deno.test("cdrom: restore with a packet half-sent or a data block half-read", () => {
+  const cdbs = [
+    [0x28, 0, 0, 0, 0, 2, 0, 0, 2, 0, 0, 0], // READ(10) of two blocks
+    [0x12, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0], // INQUIRY
+    [0x03, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0], // REQUEST SENSE
+    [0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 0x40, 0, 0, 0], // MODE SENSE(10)
+  ];
+  for (let seed = 1; seed <= 40; seed++) {
+    const next = prng(seed);
+    const rig = ideRig();
+    const cdb = new Uint8Array(cdbs[next(cdbs.length)]);
+    const limit = [0x800, 0x0101, 0x200, 0xfffe][next(4)];
+    const io = (offset: number, value: number): IdeOp => ({
+      kind: "io",
+      port: "cmd0",
+      write: true,
+      offset,
+      size: 1,
+      value,
+    });
+    const ops: IdeOp[] = [
+      io(6, 0xf0),
+      io(1, 0),
+      io(4, limit & 0xff),
+      io(5, limit >> 8),
+      io(7, 0xa0),
+    ];
+    const halfPacket = next(2) === 0;
+    const sent = halfPacket ? 2 * (1 + next(5)) : 12;
+    ops.push({ kind: "outs", port: "cmd0", size: 2, data: cdb.subarray(0, sent) });
+    if (!halfPacket) ops.push({ kind: "ins", port: "cmd0", size: 2, bytes: 2 * next(64) });
+    runIdeOps(rig, ops);
+    const saved = assertRestoresExactly(rig, [
+      { kind: "outs", port: "cmd0", size: 2, data: cdb.subarray(sent) },
+      { kind: "io", port: "cmd0", write: false, offset: 7, size: 1, value: 0 },
+      { kind: "io", port: "cmd0", write: false, offset: 4, size: 2, value: 0 },
+      { kind: "ins", port: "cmd0", size: 2, bytes: 4096 },
+      { kind: "io", port: "cmd0", write: false, offset: 7, size: 1, value: 0 },
+    ]);
+    const cd = saved.primary.slave;
+    ok(cd.kind === "cdrom");
+    if (halfPacket) {
+      strictEqual(cd.job?.kind, "packet");
+      strictEqual(cd.pio?.pos, sent);
+    }
+  }
+});
+
+Deno.test("cdrom: without a disc, a reply half-read still saves and restores", () => {
+  const make = () => setup(new MemoryBackend(0, true));
+  const { host, cd } = make();
+  host.packet(0, [0x12, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0]); // INQUIRY
+  host.readWords(10);
+  const saved = cd.snapshot();
+  strictEqual(saved.job?.kind, "send");
+  const copy = make();
+  copy.cd.restore(structuredClone(saved));
+  deepStrictEqual(copy.cd.snapshot(), saved);
+  deepStrictEqual(copy.host.readWords(26), host.readWords(26));
 });

@@ -12,10 +12,13 @@
 import {
   type AccessSize,
   type BusDevice,
+  type DeviceState,
   type GuestMemory,
   GuestMemoryError,
-  type Json,
+  type Snapshotting,
 } from "../types.ts";
+import { laneByte, readLanes, writeLanes } from "../byte_lanes.ts";
+import { StateShape } from "../state_shape.ts";
 import type { DmaRequest } from "./ide_drive.ts";
 
 /** Command register: start/stop bus master. */
@@ -47,6 +50,27 @@ export interface BusMasterOptions {
   readonly masterEnabled?: () => boolean;
 }
 
+/** One channel's bus master registers and how far it got through its PRD table. */
+export interface BusMasterChannelState {
+  readonly command: number;
+  readonly status: number;
+  /** PRD table pointer (dword aligned). */
+  readonly prdTable: number;
+  /** Address of the PRD being worked on. */
+  readonly entry: number;
+  /** Bytes of that PRD's buffer already used. */
+  readonly used: number;
+}
+
+/** Saved state of the bus master IDE function's registers, both channels. */
+export interface BusMasterState extends DeviceState {
+  readonly version: 1;
+  readonly channels: readonly [BusMasterChannelState, BusMasterChannelState];
+}
+
+const STATUS_BITS = BM_ST_ACTIVE | BM_ST_ERROR | BM_ST_INTERRUPT | BM_ST_DRIVE0_DMA |
+  BM_ST_DRIVE1_DMA;
+
 interface Engine {
   command: number;
   status: number;
@@ -62,7 +86,7 @@ function engine(): Engine {
 }
 
 /** Bus master IDE registers and PRD-driven transfers for two channels. */
-export class BusMaster implements BusDevice {
+export class BusMaster implements BusDevice, Snapshotting<BusMasterState> {
   readonly #memory: GuestMemory;
   readonly #masterEnabled: () => boolean;
   readonly #engines: [Engine, Engine] = [engine(), engine()];
@@ -90,16 +114,12 @@ export class BusMaster implements BusDevice {
 
   /** Reads `size` bytes of the 16 registers. */
   read(offset: number, size: AccessSize): number {
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.#readByte((offset + i) & 0xf);
-    return v;
+    return readLanes(offset, size, (at) => this.#readByte(at & 0xf));
   }
 
   /** Writes `size` bytes of the 16 registers, lowest address first. */
   write(offset: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) {
-      this.#writeByte((offset + i) & 0xf, Math.floor(value / 2 ** (8 * i)) & 0xff);
-    }
+    writeLanes(offset, size, value, (at, byte) => this.#writeByte(at & 0xf, byte));
   }
 
   /** Back to power-on state: stopped, status and PRD pointers cleared. */
@@ -114,16 +134,38 @@ export class BusMaster implements BusDevice {
     }
   }
 
-  /** Registers of both channels as plain JSON. */
-  state(): Json {
-    return this.#engines.map((e) => ({
+  /** Registers and PRD progress of both channels. */
+  snapshot(): BusMasterState {
+    const channel = (e: Engine): BusMasterChannelState => ({
       command: e.command,
       status: e.status,
       prdTable: e.prdTable,
-      active: (e.status & BM_ST_ACTIVE) !== 0,
-      interrupt: (e.status & BM_ST_INTERRUPT) !== 0,
-      error: (e.status & BM_ST_ERROR) !== 0,
-    }));
+      entry: e.entry,
+      used: e.used,
+    });
+    return { version: 1, channels: [channel(this.#engines[0]), channel(this.#engines[1])] };
+  }
+
+  /** Puts registers and PRD progress back; a transfer resumes at the next kick or start. */
+  restore(state: BusMasterState): void {
+    const s = StateShape.versioned("ide bus master", state, 1);
+    const channels = s.array("channels", 2).map((value, i) => {
+      const c = new StateShape("ide bus master", value, `state.channels[${i}]`);
+      const command = c.int("command", 0, 0xff);
+      if (command & ~(BM_CMD_START | BM_CMD_WRITE)) c.fail("command", "has unknown bits");
+      const status = c.int("status", 0, 0xff);
+      if (status & ~STATUS_BITS) c.fail("status", "has unknown bits");
+      const prdTable = c.int("prdTable", 0, 0xfffffffc);
+      if (prdTable & 3) c.fail("prdTable", "must be dword aligned");
+      return {
+        command,
+        status,
+        prdTable,
+        entry: c.int("entry", 0, 2 ** 33),
+        used: c.int("used", 0, 0x10000),
+      };
+    });
+    channels.forEach((c, i) => Object.assign(this.#engines[i], c));
   }
 
   #readByte(offset: number): number {
@@ -131,7 +173,7 @@ export class BusMaster implements BusDevice {
     const reg = offset & 7;
     if (reg === 0) return e.command;
     if (reg === 2) return e.status;
-    if (reg >= 4) return (e.prdTable >>> (8 * (reg - 4))) & 0xff;
+    if (reg >= 4) return laneByte(e.prdTable, reg - 4);
     return 0;
   }
 

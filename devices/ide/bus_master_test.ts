@@ -1,6 +1,8 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
-import { BusMaster } from "./bus_master.ts";
+import { BM_ST_INTERRUPT, BusMaster, type BusMasterState } from "./bus_master.ts";
+import { prng } from "./test_utils.ts";
 import type { DmaRequest } from "./ide_drive.ts";
 
 /** A device-to-memory transfer of `length` bytes counting up from 1. */
@@ -147,10 +149,62 @@ Deno.test("bus master: nothing moves while PCI bus mastering is disabled", () =>
   strictEqual(t.done, true);
 });
 
-Deno.test("bus master: state", () => {
+Deno.test("bus master: snapshot", () => {
   const { bm } = setup();
   bm.write(4, 4, 0x100);
   bm.interrupt(0);
-  const s = bm.state() as { prdTable: number; interrupt: boolean }[];
-  deepStrictEqual([s[0].prdTable, s[0].interrupt, s[1].interrupt], [0x100, true, false]);
+  const [c0, c1] = bm.snapshot().channels;
+  deepStrictEqual([c0.prdTable, c0.status, c1.status], [0x100, BM_ST_INTERRUPT, 0]);
+});
+
+Deno.test("bus master: restore resumes a transfer part-way through its PRD table", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const next = prng(seed);
+    const a = setup();
+    const entries: [number, number][] = [];
+    for (let i = 0, n = 1 + next(3); i < n; i++) {
+      entries.push([0x1000 + 0x2000 * i, 2 * (1 + next(600))]);
+    }
+    prd(a.memory, 0x100, entries);
+    a.bm.write(4, 4, 0x100);
+    a.bm.write(0, 1, 0x09);
+    // Half of a transfer bigger than the table: the engine stops at end of table.
+    const total = entries.reduce((t, [, n]) => t + n, 0);
+    const t = new FakeTransfer(total + 2 * (1 + next(100)));
+    a.post(t);
+    const saved = a.bm.snapshot();
+    strictEqual(saved.channels[0].status & 1, 0); // inactive: table exhausted
+    const b = setup();
+    b.memory.bytes.set(a.memory.bytes);
+    b.bm.restore(saved);
+    deepStrictEqual(b.bm.snapshot(), saved);
+    // The same transfer waits on both; each engine gets a fresh table and starts again.
+    const rest = new FakeTransfer(t.length - t.moved);
+    b.post(rest);
+    strictEqual(rest.moved, 0);
+    for (const x of [a, b]) {
+      prd(x.memory, 0x200, [[0x8000, 0x400]]);
+      x.bm.write(4, 4, 0x200);
+      x.bm.write(0, 1, 0x00);
+      x.bm.write(0, 1, 0x09);
+    }
+    deepStrictEqual([rest.done, rest.remaining], [t.done, t.remaining]);
+    deepStrictEqual(b.bm.snapshot(), a.bm.snapshot());
+    for (let reg = 0; reg < 16; reg++) strictEqual(b.bm.read(reg, 1), a.bm.read(reg, 1));
+  }
+});
+
+Deno.test("bus master: restore refuses malformed registers", () => {
+  const { bm } = setup();
+  const good = bm.snapshot();
+  const c = good.channels[0];
+  for (
+    const bad of [
+      { ...good, version: 2 },
+      { ...good, channels: [c] },
+      { ...good, channels: [{ ...c, command: 0x02 }, c] },
+      { ...good, channels: [{ ...c, prdTable: 0x102 }, c] },
+      { ...good, channels: [c, { ...c, status: 0x80 }] },
+    ]
+  ) throws(() => bm.restore(bad as BusMasterState), StateError);
 });

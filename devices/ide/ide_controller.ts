@@ -6,10 +6,17 @@
  * @module
  */
 
-import type { BusDevice, GuestMemory, IrqLine, Json } from "../types.ts";
-import { PCI_COMMAND_MASTER, PciConfigSpace, type PciFunction } from "../pci/config_space.ts";
-import { AtaChannel, type DriveSpec } from "./ata_channel.ts";
-import { BusMaster } from "./bus_master.ts";
+import type { BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
+import {
+  PCI_COMMAND_MASTER,
+  PciConfigSpace,
+  type PciConfigState,
+  type PciFunction,
+  type PciFunctionState,
+} from "../pci/config_space.ts";
+import { StateShape } from "../state_shape.ts";
+import { AtaChannel, type AtaChannelState, type DriveSpec } from "./ata_channel.ts";
+import { BusMaster, type BusMasterState } from "./bus_master.ts";
 
 /** PCI identity of the PIIX3 IDE function. */
 export const PIIX3_IDE_VENDOR_ID = 0x8086;
@@ -43,8 +50,17 @@ export interface IdeControllerOptions {
   };
 }
 
+/** Saved state of the PIIX3 IDE function (disk contents belong to the backends). */
+export interface IdeControllerState extends PciFunctionState {
+  readonly version: 1;
+  readonly config: PciConfigState;
+  readonly busMaster: BusMasterState;
+  readonly primary: AtaChannelState;
+  readonly secondary: AtaChannelState;
+}
+
 /** PIIX3 IDE: configuration space, two channels and the bus master. */
-export class IdeController implements PciFunction {
+export class IdeController implements PciFunction, Snapshotting<IdeControllerState> {
   /** Name for the devices pane. */
   readonly name = "piix3-ide";
   /** PCI configuration space (BAR4: 16 I/O ports for the bus master). */
@@ -56,13 +72,19 @@ export class IdeController implements PciFunction {
   /** Bus master IDE registers, 16 ports at BAR4 (the board maps it on BAR changes). */
   readonly busMaster: BusMaster;
 
+  readonly #memory: GuestMemory;
+  readonly #drives: IdeControllerOptions["drives"];
+
   /** @param options IRQ lines, guest memory and drives */
   constructor(options: IdeControllerOptions) {
+    this.#memory = options.memory;
+    this.#drives = options.drives;
     this.config = new PciConfigSpace({
       vendorId: PIIX3_IDE_VENDOR_ID,
       deviceId: PIIX3_IDE_DEVICE_ID,
       classCode: PIIX3_IDE_CLASS,
       bars: [undefined, undefined, undefined, undefined, { kind: "io", size: 16 }],
+      status: 0x0280, // 82371SB: fast back-to-back, medium DEVSEL (as QEMU reports)
     });
     // IDETIM primary/secondary (40h-43h) and SIDETIM (44h): timings firmware programs.
     this.config.setWritable(0x40, 5);
@@ -125,13 +147,38 @@ export class IdeController implements PciFunction {
     this.secondary.flush();
   }
 
-  /** Configuration, bus master and both channels as plain JSON. */
-  state(): Json {
+  /** Configuration space, bus master and both channels. */
+  snapshot(): IdeControllerState {
     return {
-      pci: this.config.state(),
-      busMaster: this.busMaster.state(),
-      primary: this.primary.state(),
-      secondary: this.secondary.state(),
+      version: 1,
+      config: this.config.snapshot(),
+      busMaster: this.busMaster.snapshot(),
+      primary: this.primary.snapshot(),
+      secondary: this.secondary.snapshot(),
     };
+  }
+
+  /**
+   * Puts everything back: configuration space (BAR4 is reported to the
+   * board), bus master, channels and their IRQ lines. Nothing moves until
+   * the guest's next access, as after the access the state was saved at.
+   */
+  restore(state: IdeControllerState): void {
+    StateShape.versioned("piix3 ide", state, 1);
+    // Check the parts on scratch copies first: a refused state changes nothing.
+    const scratch = new IdeController({
+      primaryIrq: { set() {} },
+      secondaryIrq: { set() {} },
+      memory: this.#memory,
+      drives: this.#drives,
+    });
+    scratch.config.restore(state.config);
+    scratch.busMaster.restore(state.busMaster);
+    scratch.primary.restore(state.primary);
+    scratch.secondary.restore(state.secondary);
+    this.config.restore(state.config);
+    this.busMaster.restore(state.busMaster);
+    this.primary.restore(state.primary);
+    this.secondary.restore(state.secondary);
   }
 }

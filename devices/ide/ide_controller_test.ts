@@ -1,9 +1,22 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import type { BarChange } from "../pci/config_space.ts";
 import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
-import { IdeController } from "./ide_controller.ts";
+import { IdeController, type IdeControllerState } from "./ide_controller.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
-import { patternByte, patternedImage, PortHost, RecordingIrq } from "./test_utils.ts";
+import {
+  assertRestoresExactly,
+  type IdeOp,
+  type IdePort,
+  ideRig,
+  patternByte,
+  patternedImage,
+  PortHost,
+  prng,
+  randomIdeOps,
+  RecordingIrq,
+  runIdeOps,
+} from "./test_utils.ts";
 
 function setup() {
   const memory = new ArrayGuestMemory(0x40000);
@@ -151,7 +164,7 @@ Deno.test("controller: ATAPI READ(10) by DMA on the secondary channel", () => {
   strictEqual(memory.bytes[0x20000 + 4095], patternByte(6, 2047));
 });
 
-Deno.test("controller: reset, flush and state", () => {
+Deno.test("controller: reset, flush and snapshot", () => {
   const { ide, primary, disk, cd } = setup();
   primary.out(2, 4);
   primary.select(0);
@@ -160,19 +173,19 @@ Deno.test("controller: reset, flush and state", () => {
   ide.flush();
   strictEqual(disk.flushes, 1);
   strictEqual(cd.flushes, 1);
-  const s = JSON.parse(JSON.stringify(ide.state()));
-  strictEqual(s.primary.master.multiple, 4);
-  strictEqual(s.primary.master.lastCommand, 0xc6);
+  const s = ide.snapshot();
+  strictEqual(s.primary.master.kind === "disk" && s.primary.master.multiple, 4);
+  strictEqual(s.primary.master.kind === "disk" && s.primary.master.lastCommand, 0xc6);
   strictEqual(s.secondary.master.kind, "cdrom");
-  strictEqual(s.primary.slave, null);
-  strictEqual(s.busMaster[0].prdTable, 0x1234);
-  strictEqual(s.pci.deviceId, 0x7010);
+  strictEqual(s.primary.slave.kind, "empty");
+  strictEqual(s.busMaster.channels[0].prdTable, 0x1234);
+  deepStrictEqual([s.config.bytes[2], s.config.bytes[3]], [0x10, 0x70]);
   ide.reset();
-  const after = JSON.parse(JSON.stringify(ide.state()));
-  strictEqual(after.primary.master.multiple, 0);
-  strictEqual(after.primary.master.lastCommand, null);
-  strictEqual(after.busMaster[0].prdTable, 0);
-  strictEqual(after.pci.command, 0);
+  const after = ide.snapshot();
+  strictEqual(after.primary.master.kind === "disk" && after.primary.master.multiple, 0);
+  strictEqual(after.primary.master.kind === "disk" && after.primary.master.lastCommand, null);
+  strictEqual(after.busMaster.channels[0].prdTable, 0);
+  deepStrictEqual([after.config.bytes[4], after.config.bytes[5]], [0, 0]);
   strictEqual(primary.status(), 0x50);
 });
 
@@ -190,4 +203,119 @@ Deno.test("controller: the board-facing BusDevices", () => {
   });
   strictEqual(empty.secondaryCommand.read(7, 1), 0xff);
   strictEqual(empty.primaryCommand.read(7, 1), 0x00); // master absent, slave present
+});
+
+/** Accesses that leave a transfer part-way, whatever state the random ones left. */
+function midTransfer(which: number): IdeOp[] {
+  const ops: IdeOp[] = [];
+  const io = (port: IdePort, offset: number, value: number, size: 1 | 2 | 4 = 1) =>
+    ops.push({ kind: "io", port, write: true, offset, size, value });
+  io("ctl0", 0, 0x00); // release SRST, interrupts on
+  io("cfg", 0x04, 0x0005, 2); // I/O decoding and bus mastering
+  const command = (device: number, count: number, op: number, limit = 0) => {
+    io("cmd0", 6, 0xe0 | device);
+    io("cmd0", 1, 0);
+    io("cmd0", 2, count);
+    io("cmd0", 3, 5);
+    io("cmd0", 4, limit & 0xff);
+    io("cmd0", 5, limit >> 8);
+    io("cmd0", 7, op);
+  };
+  switch (which) {
+    case 0: // PIO read, 300 bytes into the first of three sectors
+      command(0, 3, 0x20);
+      ops.push({ kind: "ins", port: "cmd0", size: 2, bytes: 300 });
+      break;
+    case 1: // PIO write of four sectors, half-way through the second
+      command(0, 4, 0x30);
+      ops.push({ kind: "outs", port: "cmd0", size: 2, data: new Uint8Array(768).fill(0xa5) });
+      break;
+    case 2: // PACKET READ(10) with three of its six words sent
+      command(0x10, 0, 0xa0, 0x800);
+      ops.push({
+        kind: "outs",
+        port: "cmd0",
+        size: 2,
+        data: new Uint8Array([0x28, 0, 0, 0, 0, 3]),
+      });
+      break;
+    case 3: { // READ DMA of 2 KiB into a 1 KiB PRD table: the engine stops half-way
+      io("bm", 0, 0x00);
+      const prd = new Uint8Array(8);
+      new DataView(prd.buffer).setUint32(0, 0x20000, true);
+      new DataView(prd.buffer).setUint32(4, 0x80000400, true);
+      ops.push({ kind: "mem", addr: 0x1000, data: prd });
+      io("bm", 4, 0x1000, 4);
+      command(0, 4, 0xc8);
+      io("bm", 0, 0x09);
+      break;
+    }
+    case 4: // WRITE DMA posted, the engine not started
+      io("bm", 0, 0x00);
+      command(0, 2, 0xca);
+      break;
+  }
+  return ops;
+}
+
+Deno.test("controller: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
+  const seen = new Set<string>();
+  for (let seed = 1; seed <= 60; seed++) {
+    const next = prng(seed);
+    const rig = ideRig();
+    runIdeOps(rig, randomIdeOps(next, 150 + next(300)));
+    runIdeOps(rig, midTransfer(seed % 6));
+    const saved = assertRestoresExactly(rig, randomIdeOps(next, 300));
+    // Note which mid-transfer states the seeds reached.
+    for (const ch of [saved.primary, saved.secondary]) {
+      for (const d of [ch.master, ch.slave]) {
+        if (d.kind === "empty") continue;
+        if (d.pio?.dir === "in" && d.pio.pos % 512 !== 0) seen.add("pio in mid-sector");
+        if (d.kind === "disk" && d.job?.kind === "write" && d.job.left > 1 && d.pio!.pos > 0) {
+          seen.add("multi-sector write part-way");
+        }
+        if (d.kind === "cdrom" && d.job?.kind === "packet" && d.pio!.pos > 0) {
+          seen.add("packet half-sent");
+        }
+        if (d.dma) seen.add("dma posted");
+        if (d.dma && d.dma.pos > 0) seen.add("dma part-way");
+      }
+    }
+    if (saved.busMaster.channels.some((c) => c.used > 0 || c.entry > c.prdTable)) {
+      seen.add("prd progress");
+    }
+  }
+  deepStrictEqual([...seen].sort(), [
+    "dma part-way",
+    "dma posted",
+    "multi-sector write part-way",
+    "packet half-sent",
+    "pio in mid-sector",
+    "prd progress",
+  ]);
+});
+
+Deno.test("controller: restore refuses a state for other drives and changes nothing", () => {
+  const rig = ideRig();
+  const saved = rig.ide.snapshot();
+  const other = new IdeController({
+    primaryIrq: new RecordingIrq(),
+    secondaryIrq: new RecordingIrq(),
+    memory: new ArrayGuestMemory(4096),
+    drives: { primaryMaster: { kind: "cdrom", backend: new MemoryBackend(2048) } },
+  });
+  const before = other.snapshot();
+  throws(() => other.restore(saved), StateError);
+  const smaller = ideRig();
+  const disk = smaller.ide.snapshot().primary.master;
+  for (
+    const bad of [
+      { ...saved, version: 2 },
+      { ...saved, primary: { ...saved.primary, master: { ...disk, size: 512 } } },
+      { ...saved, primary: { ...saved.primary, master: { ...disk, status: 0x58 } } }, // DRQ, no transfer
+      { ...saved, busMaster: { ...saved.busMaster, channels: [saved.busMaster.channels[0]] } },
+    ]
+  ) throws(() => rig.ide.restore(bad as IdeControllerState), StateError);
+  deepStrictEqual(other.snapshot(), before);
+  deepStrictEqual(rig.ide.snapshot(), saved);
 });

@@ -7,10 +7,12 @@
  * @module
  */
 
-import type { BlockBackend, Json } from "../types.ts";
+import type { BlockBackend, DeviceState } from "../types.ts";
+import { readLanes, writeLanes } from "../byte_lanes.ts";
+import { StateShape } from "../state_shape.ts";
 import { CMD, ER_ABRT, ST_BSY, ST_DRQ, ST_ERR } from "./ata_constants.ts";
 import type { TransferMode } from "./identify.ts";
-import { TaskFile } from "./task_file.ts";
+import { TaskFile, type TaskFileState } from "./task_file.ts";
 
 /** A transfer waiting for (or being moved by) the bus master. */
 export interface DmaRequest {
@@ -45,13 +47,65 @@ export interface DriveConfig {
   readonly host: DriveHost;
 }
 
+/** A PIO data block in flight through the data port (DRQ set). */
+export interface PioState {
+  /** "in": device to host; "out": host to device. */
+  readonly dir: "in" | "out";
+  /** The whole block: the bytes the host reads, or what it has written so far. */
+  readonly data: Uint8Array;
+  /** Bytes of `data` the host has moved. */
+  readonly pos: number;
+}
+
+/** A DMA transfer posted to the bus master and how far it got. */
+export interface DmaProgressState {
+  readonly toMemory: boolean;
+  /** Bytes the command moves in all. */
+  readonly length: number;
+  /** Bytes moved so far. */
+  readonly pos: number;
+}
+
+/** What both device kinds save; {@link AtaDiskState} and {@link AtapiCdromState} add their own. */
+export interface IdeDriveState extends DeviceState {
+  readonly version: 1;
+  readonly kind: "disk" | "cdrom";
+  /** Medium size in bytes; a state only restores onto a backend of this size. */
+  readonly size: number;
+  readonly taskFile: TaskFileState;
+  readonly status: number;
+  readonly irqPending: boolean;
+  readonly lastCommand: number | null;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly mode: TransferMode;
+  readonly power: PowerMode;
+  /** The PIO block in flight, null without DRQ. */
+  readonly pio: PioState | null;
+  /** The DMA transfer in flight. */
+  readonly dma: DmaProgressState | null;
+}
+
 /** Power modes reported by CHECK POWER MODE. */
 export type PowerMode = "active" | "idle" | "standby";
 
 const EMPTY = new Uint8Array(0);
+const POWER_MODES: readonly PowerMode[] = ["active", "idle", "standby"];
+const MAX_U53 = Number.MAX_SAFE_INTEGER;
 
-/** Base of the ATA and ATAPI device models. */
-export abstract class IdeDrive {
+interface DmaTransfer {
+  readonly toMemory: boolean;
+  readonly length: number;
+  pos: number;
+  readonly req: DmaRequest;
+}
+
+/**
+ * Base of the ATA and ATAPI device models. A command in progress is the
+ * subclass's plain-data job `J` plus the PIO block or DMA transfer here, so
+ * a drive can be saved and restored between any two bus cycles.
+ */
+export abstract class IdeDrive<J extends object = object> {
   /** "disk" or "cdrom". */
   abstract readonly kind: "disk" | "cdrom";
   /** Command block registers this device latched. */
@@ -71,13 +125,15 @@ export abstract class IdeDrive {
   /** Current power mode. */
   power: PowerMode = "active";
 
+  /** What the command in progress does next; null when none is. */
+  protected job: J | null = null;
+
   #buf: Uint8Array = EMPTY;
   #scratch = new Uint8Array(4096);
   #pos = 0;
   #end = 0;
   #dir: "in" | "out" | null = null;
-  #next: ((data: Uint8Array) => void) | null = null;
-  #dma: DmaRequest | null = null;
+  #dma: DmaTransfer | null = null;
 
   /** @param config backend, identity strings, position and channel hooks */
   constructor(protected readonly config: DriveConfig) {}
@@ -92,6 +148,27 @@ export abstract class IdeDrive {
   protected abstract execute(op: number): void;
   /** Power-on defaults of the subclass (multiple count, translation). */
   protected abstract powerOnDefaults(): void;
+  /** The host moved the whole PIO block `data` of `job`. */
+  protected abstract blockDone(job: J, data: Uint8Array): void;
+  /** Moves `chunk` at byte `pos` of the DMA transfer of `job` (may throw). */
+  protected abstract dmaMove(job: J, pos: number, chunk: Uint8Array): void;
+  /** The DMA transfer of `job` is complete. */
+  protected abstract dmaDone(job: J): void;
+  /** The DMA transfer of `job` failed: guest memory (`memoryFault`) or the medium. */
+  protected abstract dmaFailed(job: J, memoryFault: boolean): void;
+  /** A deep copy of the subclass's state. */
+  abstract snapshot(): IdeDriveState;
+  /**
+   * Checks `state` whole and returns what puts it in place, so a channel can
+   * check both its devices before changing either.
+   * @throws {StateError} for an unknown version, another kind or medium size, or a malformed state
+   */
+  abstract prepareRestore(state: IdeDriveState): () => void;
+
+  /** Puts the drive back into `state`; the channel re-drives INTRQ. */
+  restore(state: IdeDriveState): void {
+    this.prepareRestore(state)();
+  }
 
   /** Reads the status register, acknowledging the interrupt. */
   readStatus(): number {
@@ -130,16 +207,14 @@ export abstract class IdeDrive {
       if (this.#pos === this.#end) this.#blockDone();
     } else {
       // Crosses a DRQ block boundary, or no data is pending.
-      v = 0;
-      for (let i = 0; i < n; i++) v += this.#readByte() * 2 ** (8 * i);
+      v = readLanes(0, n, () => this.#readByte());
     }
     return size === 1 ? v & 0xff : v;
   }
 
   /** A data-port write of `size` bytes. */
   writeData(size: number, value: number): void {
-    const n = size === 4 ? 4 : 2;
-    for (let i = 0; i < n; i++) this.#writeByte(Math.floor(value / 2 ** (8 * i)) & 0xff);
+    writeLanes(0, size === 4 ? 4 : 2, value, (_, byte) => this.#writeByte(byte));
   }
 
   /** `rep insw/insd`: fills `dst` from the data port. */
@@ -180,7 +255,7 @@ export abstract class IdeDrive {
 
   /** The transfer waiting for the bus master, if any. */
   get pendingDma(): DmaRequest | null {
-    return this.#dma;
+    return this.#dma?.req ?? null;
   }
 
   /** SRST asserted: the device goes busy and drops any transfer. */
@@ -220,25 +295,92 @@ export abstract class IdeDrive {
     this.config.backend.flush();
   }
 
-  /** Common state as plain JSON; subclasses add their own fields. */
-  state(): { [key: string]: Json } {
+  /** The state both device kinds share, for the subclass's {@link snapshot}. */
+  protected baseSnapshot(): IdeDriveState {
+    const dma = this.#dma;
     return {
+      version: 1,
       kind: this.kind,
       size: this.config.backend.size,
-      model: this.config.model,
-      serial: this.config.serial,
-      readonly: this.config.backend.readonly,
+      taskFile: this.tf.snapshot(),
+      status: this.status,
+      irqPending: this.irqPending,
       lastCommand: this.lastCommand,
       bytesRead: this.bytesRead,
       bytesWritten: this.bytesWritten,
-      status: this.status,
-      error: this.tf.error,
-      irqPending: this.irqPending,
+      mode: { ...this.mode },
       power: this.power,
-      transferMode: { ...this.mode },
-      registers: this.tf.state(),
-      dmaPending: this.#dma !== null,
+      pio: this.#dir
+        ? { dir: this.#dir, data: this.#buf.slice(0, this.#end), pos: this.#pos }
+        : null,
+      dma: dma ? { toMemory: dma.toMemory, length: dma.length, pos: dma.pos } : null,
     };
+  }
+
+  /**
+   * Checks the shared part of `state` (and that it is for this kind of
+   * device on a medium of this size) and returns what applies it. The
+   * subclass checks its job against `pio` and `dma`.
+   */
+  protected prepareBase(state: IdeDriveState, device: string): {
+    shape: StateShape;
+    pio: PioState | null;
+    dma: DmaProgressState | null;
+    apply: () => void;
+  } {
+    const s = StateShape.versioned(device, state, 1);
+    s.oneOf("kind", [this.kind]);
+    s.oneOf("size", [this.config.backend.size]);
+    const tf = new TaskFile();
+    tf.restore(state.taskFile);
+    const status = s.int("status", 0, 0xff);
+    const irqPending = s.bool("irqPending");
+    const lastCommand = s.intOrNull("lastCommand", 0, 0xff);
+    const bytesRead = s.int("bytesRead", 0, MAX_U53);
+    const bytesWritten = s.int("bytesWritten", 0, MAX_U53);
+    const m = s.object("mode");
+    const mode: TransferMode = {
+      pio: m.int("pio", 0, 4),
+      mwdma: m.intOrNull("mwdma", 0, 2),
+      udma: m.intOrNull("udma", 0, 6),
+    };
+    const power = s.oneOf("power", POWER_MODES);
+    const pio = s.objectOrNull("pio", (p): PioState => {
+      const data = p.bytes("data");
+      if (data.length === 0) p.fail("data", "is empty");
+      return {
+        dir: p.oneOf("dir", ["in", "out"] as const),
+        data,
+        pos: p.int("pos", 0, data.length - 1),
+      };
+    });
+    const dma = s.objectOrNull("dma", (d): DmaProgressState => {
+      const length = d.int("length", 1, MAX_U53);
+      return { toMemory: d.bool("toMemory"), length, pos: d.int("pos", 0, length - 1) };
+    });
+    if (pio && dma) s.fail("dma", "and pio cannot both be in flight");
+    if ((pio !== null || dma !== null) !== ((status & ST_DRQ) !== 0)) {
+      s.fail("status", "DRQ must be set exactly while a transfer is in flight");
+    }
+    const apply = () => {
+      this.#cancel(); // the subclass sets its job after this
+      this.tf.restore(state.taskFile);
+      this.status = status;
+      this.irqPending = irqPending;
+      this.lastCommand = lastCommand;
+      this.bytesRead = bytesRead;
+      this.bytesWritten = bytesWritten;
+      this.mode = mode;
+      this.power = power;
+      if (pio) {
+        this.#buf = pio.data; // already a copy
+        this.#pos = pio.pos;
+        this.#end = pio.data.length;
+        this.#dir = pio.dir;
+      }
+      if (dma) this.#dma = this.#makeDma(dma.toMemory, dma.length, dma.pos);
+    };
+    return { shape: s, pio, dma, apply };
   }
 
   // ---- for subclasses ------------------------------------------------------
@@ -251,73 +393,73 @@ export abstract class IdeDrive {
     return this.#scratch.subarray(0, length);
   }
 
-  /** Offers `data` as one PIO data-in DRQ block; `next` runs once the host read it all. */
-  protected pioIn(data: Uint8Array, irq: boolean, next: () => void): void {
+  /** Offers `data` as one PIO data-in DRQ block of {@link job}. */
+  protected pioIn(data: Uint8Array, irq: boolean): void {
     this.#buf = data;
     this.#pos = 0;
     this.#end = data.length;
     this.#dir = "in";
-    this.#next = next;
     this.status = (this.readyStatus | ST_DRQ) & ~ST_ERR;
     if (irq) this.raiseIrq();
   }
 
-  /** Asks for a PIO data-out DRQ block of `length` bytes; `next` gets them once written. */
-  protected pioOut(length: number, irq: boolean, next: (data: Uint8Array) => void): void {
-    this.#buf = this.scratch(length);
+  /** Asks for a PIO data-out DRQ block of `length` bytes for {@link job}. */
+  protected pioOut(length: number, irq: boolean): void {
+    // Zeroed, so a saved half-written block holds nothing but what the host wrote.
+    this.#buf = this.scratch(length).fill(0);
     this.#pos = 0;
     this.#end = length;
     this.#dir = "out";
-    this.#next = next;
     this.status = (this.readyStatus | ST_DRQ) & ~ST_ERR;
     if (irq) this.raiseIrq();
   }
 
-  /**
-   * Posts a DMA transfer of `length` bytes. `move(pos, chunk)` fills (to
-   * memory) or consumes `chunk` at byte `pos` of the transfer and may throw;
-   * `done` completes the command, `failed(memory)` ends it with an error.
-   */
-  protected startDma(
-    toMemory: boolean,
-    length: number,
-    move: (pos: number, chunk: Uint8Array) => void,
-    done: () => void,
-    failed: (memoryFault: boolean) => void,
-  ): void {
-    let pos = 0;
+  /** Posts a DMA transfer of `length` bytes for {@link job}. */
+  protected startDma(toMemory: boolean, length: number): void {
+    this.#dma = this.#makeDma(toMemory, length, 0);
+    this.status = (this.readyStatus | ST_DRQ) & ~ST_ERR;
+    this.config.host.dmaReady();
+  }
+
+  #makeDma(toMemory: boolean, length: number, pos: number): DmaTransfer {
     // deno-lint-ignore no-this-alias
     const drive = this;
     const req: DmaRequest = {
       toMemory,
       get remaining() {
-        return drive.#dma === req ? length - pos : 0;
+        return drive.#dma?.req === req ? length - t.pos : 0;
       },
       transfer(chunk) {
-        if (drive.#dma !== req) return;
-        const n = Math.min(chunk.length, length - pos);
+        const job = drive.job;
+        if (drive.#dma?.req !== req || !job) return;
+        const n = Math.min(chunk.length, length - t.pos);
         try {
-          move(pos, chunk.subarray(0, n));
+          drive.dmaMove(job, t.pos, chunk.subarray(0, n));
         } catch {
-          drive.#dma = null;
-          failed(false);
+          drive.#endDma();
+          drive.dmaFailed(job, false);
           return;
         }
-        pos += n;
-        if (pos === length) {
-          drive.#dma = null;
-          done();
+        t.pos += n;
+        if (t.pos === length) {
+          drive.#endDma();
+          drive.dmaDone(job);
         }
       },
       fail() {
-        if (drive.#dma !== req) return;
-        drive.#dma = null;
-        failed(true);
+        const job = drive.job;
+        if (drive.#dma?.req !== req || !job) return;
+        drive.#endDma();
+        drive.dmaFailed(job, true);
       },
     };
-    this.#dma = req;
-    this.status = (this.readyStatus | ST_DRQ) & ~ST_ERR;
-    this.config.host.dmaReady();
+    const t: DmaTransfer = { toMemory, length, pos, req };
+    return t;
+  }
+
+  #endDma(): void {
+    this.#dma = null;
+    this.job = null;
   }
 
   /** Ends the command successfully, with an interrupt unless `irq` is false. */
@@ -401,19 +543,19 @@ export abstract class IdeDrive {
   }
 
   #blockDone(): void {
-    const next = this.#next;
+    const job = this.job;
     const data = this.#buf.subarray(0, this.#end);
+    this.job = null;
     this.#dir = null;
-    this.#next = null;
     this.#buf = EMPTY;
     this.#pos = this.#end = 0;
     this.status &= ~ST_DRQ;
-    if (next) next(data);
+    if (job) this.blockDone(job, data);
   }
 
   #cancel(): void {
+    this.job = null;
     this.#dir = null;
-    this.#next = null;
     this.#buf = EMPTY;
     this.#pos = this.#end = 0;
     this.#dma = null;

@@ -1,9 +1,9 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
-import { type DriveHost, IdeDrive } from "./ide_drive.ts";
+import { type DriveHost, IdeDrive, type IdeDriveState } from "./ide_drive.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
 
 /** A minimal device: command 1 offers two 6-byte DRQ blocks, command 2 takes one 4-byte block. */
-class ScriptedDrive extends IdeDrive {
+class ScriptedDrive extends IdeDrive<{ step: "first" | "second" | "out" }> {
   readonly kind = "disk" as const;
   received: number[][] = [];
   protected get readyStatus() {
@@ -18,17 +18,34 @@ class ScriptedDrive extends IdeDrive {
   protected powerOnDefaults() {}
   protected execute(op: number) {
     if (op === 1) {
-      this.pioIn(new Uint8Array([1, 2, 3, 4, 5, 6]), true, () => {
-        this.pioIn(new Uint8Array([7, 8, 9, 10, 11, 12]), true, () => this.finish(false));
-      });
+      this.job = { step: "first" };
+      this.pioIn(new Uint8Array([1, 2, 3, 4, 5, 6]), true);
     } else if (op === 2) {
-      this.pioOut(4, false, (data) => {
-        this.received.push([...data]);
-        this.finish();
-      });
+      this.job = { step: "out" };
+      this.pioOut(4, false);
     } else {
       this.fail();
     }
+  }
+  protected blockDone(job: { step: string }, data: Uint8Array) {
+    if (job.step === "first") {
+      this.job = { step: "second" };
+      this.pioIn(new Uint8Array([7, 8, 9, 10, 11, 12]), true);
+    } else if (job.step === "second") {
+      this.finish(false);
+    } else {
+      this.received.push([...data]);
+      this.finish();
+    }
+  }
+  protected dmaMove() {}
+  protected dmaDone() {}
+  protected dmaFailed() {}
+  snapshot() {
+    return this.baseSnapshot();
+  }
+  prepareRestore(state: IdeDriveState) {
+    return this.prepareBase(state, "scripted").apply;
   }
 }
 

@@ -14,9 +14,43 @@ import {
   REG_LBA_MID,
   REG_SECTOR_COUNT,
 } from "./ata_constants.ts";
+import type { DeviceState, Snapshotting } from "../types.ts";
+import { StateShape } from "../state_shape.ts";
+
+const FIELDS = [
+  "feature",
+  "featurePrev",
+  "sectorCount",
+  "sectorCountPrev",
+  "lbaLow",
+  "lbaLowPrev",
+  "lbaMid",
+  "lbaMidPrev",
+  "lbaHigh",
+  "lbaHighPrev",
+  "device",
+  "error",
+] as const;
+
+/** Saved task file: every register byte, current and previous. */
+export interface TaskFileState extends DeviceState {
+  readonly version: 1;
+  readonly feature: number;
+  readonly featurePrev: number;
+  readonly sectorCount: number;
+  readonly sectorCountPrev: number;
+  readonly lbaLow: number;
+  readonly lbaLowPrev: number;
+  readonly lbaMid: number;
+  readonly lbaMidPrev: number;
+  readonly lbaHigh: number;
+  readonly lbaHighPrev: number;
+  readonly device: number;
+  readonly error: number;
+}
 
 /** A device's task file registers. Writes shift the old value into the "previous" byte (ATA 48-bit FIFO). */
-export class TaskFile {
+export class TaskFile implements Snapshotting<TaskFileState> {
   /** Features (current / previous). */
   feature = 0;
   /** @see feature */
@@ -145,16 +179,17 @@ export class TaskFile {
     this.lbaHigh = this.lbaHighPrev = lbaHigh;
   }
 
-  /** Registers as plain JSON. */
-  state(): { [key: string]: number } {
-    return {
-      feature: this.feature,
-      sectorCount: this.sectorCount,
-      lbaLow: this.lbaLow,
-      lbaMid: this.lbaMid,
-      lbaHigh: this.lbaHigh,
-      device: this.device,
-      error: this.error,
-    };
+  /** Every register byte. */
+  snapshot(): TaskFileState {
+    const s: Record<string, number> = { version: 1 };
+    for (const f of FIELDS) s[f] = this[f];
+    return s as unknown as TaskFileState;
+  }
+
+  /** Puts every register byte back. */
+  restore(state: TaskFileState): void {
+    const s = StateShape.versioned("ide task file", state, 1);
+    const values = FIELDS.map((f) => s.int(f, 0, 0xff));
+    FIELDS.forEach((f, i) => this[f] = values[i]);
   }
 }

@@ -6,10 +6,14 @@
  * @module
  */
 
-export { RecordingIrq } from "../testing/recording_irq.ts";
-import type { AccessSize } from "../types.ts";
+import { deepStrictEqual, ok } from "node:assert";
+import { RecordingIrq } from "../testing/recording_irq.ts";
+export { RecordingIrq };
+import type { AccessSize, BusDevice } from "../types.ts";
 import type { AtaChannel } from "./ata_channel.ts";
+import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
+import { IdeController, type IdeControllerState } from "./ide_controller.ts";
 
 /** An IrqLine recording its level and rising edges. */
 
@@ -181,4 +185,222 @@ export class PortHost {
 /** Little-endian 16-bit word `i` of an IDENTIFY block. */
 export function word(data: Uint8Array, i: number): number {
   return data[2 * i] | data[2 * i + 1] << 8;
+}
+
+/** A small seeded PRNG (mulberry32): `next(n)` is an integer in [0, n). */
+export function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+/** The register blocks a guest reaches on the controller. */
+export type IdePort = "cmd0" | "ctl0" | "cmd1" | "ctl1" | "bm" | "cfg";
+
+/** One guest access to an IDE controller, as data so it can be replayed. */
+export type IdeOp =
+  | { kind: "io"; port: IdePort; write: boolean; offset: number; size: AccessSize; value: number }
+  | { kind: "ins"; port: "cmd0" | "cmd1"; size: 2 | 4; bytes: number }
+  | { kind: "outs"; port: "cmd0" | "cmd1"; size: 2 | 4; data: Uint8Array }
+  | { kind: "mem"; addr: number; data: Uint8Array };
+
+/** A controller with a disk and a CD-ROM on the primary channel, a CD-ROM alone on the secondary. */
+export interface IdeRig {
+  readonly ide: IdeController;
+  readonly memory: ArrayGuestMemory;
+  readonly disk: MemoryBackend;
+  readonly cd: MemoryBackend;
+  readonly cd2: MemoryBackend;
+  readonly irqs: readonly [RecordingIrq, RecordingIrq];
+}
+
+/** A fresh rig; with `from`, over copies of that rig's guest memory and disk contents. */
+export function ideRig(from?: IdeRig): IdeRig {
+  const memory = new ArrayGuestMemory(from ? from.memory.bytes.slice() : 0x80000);
+  const disk = from ? new MemoryBackend(from.disk.bytes.slice()) : patternedImage(64);
+  const cd = from ? new MemoryBackend(from.cd.bytes.slice(), true) : patternedImage(16, 2048, true);
+  const cd2 = from
+    ? new MemoryBackend(from.cd2.bytes.slice(), true)
+    : patternedImage(8, 2048, true);
+  const irqs = [new RecordingIrq(), new RecordingIrq()] as const;
+  const ide = new IdeController({
+    primaryIrq: irqs[0],
+    secondaryIrq: irqs[1],
+    memory,
+    drives: {
+      primaryMaster: { kind: "disk", backend: disk },
+      primarySlave: { kind: "cdrom", backend: cd },
+      secondaryMaster: { kind: "cdrom", backend: cd2 },
+    },
+  });
+  return { ide, memory, disk, cd, cd2, irqs };
+}
+
+function portDevice(ide: IdeController, port: IdePort): BusDevice {
+  switch (port) {
+    case "cmd0":
+      return ide.primaryCommand;
+    case "ctl0":
+      return ide.primaryControl;
+    case "cmd1":
+      return ide.secondaryCommand;
+    case "ctl1":
+      return ide.secondaryControl;
+    case "bm":
+      return ide.busMaster;
+    case "cfg":
+      return ide.config;
+  }
+}
+
+/** Applies `ops`; returns every value read and both IRQ levels after each access. */
+export function runIdeOps(rig: IdeRig, ops: readonly IdeOp[]): unknown[] {
+  const out: unknown[] = [];
+  for (const op of ops) {
+    if (op.kind === "io") {
+      const dev = portDevice(rig.ide, op.port);
+      if (op.write) dev.write(op.offset, op.size, op.value);
+      else out.push(dev.read(op.offset, op.size));
+    } else if (op.kind === "ins") {
+      const dst = new Uint8Array(op.bytes);
+      portDevice(rig.ide, op.port).readBlock!(0, op.size, dst);
+      out.push([...dst]);
+    } else if (op.kind === "outs") {
+      portDevice(rig.ide, op.port).writeBlock!(0, op.size, op.data);
+    } else {
+      rig.memory.write(op.addr, op.data);
+    }
+    out.push(rig.irqs[0].level, rig.irqs[1].level);
+  }
+  return out;
+}
+
+const COMMANDS = [0x20, 0x24, 0x30, 0xc4, 0xc5, 0xc6, 0xc8, 0xca, 0xec, 0xa0, 0xa0, 0xa1, 0xe5];
+
+function cdb(next: (n: number) => number): Uint8Array {
+  const c = new Uint8Array(12);
+  switch (next(7)) {
+    case 0: // READ(10)
+      c.set([0x28, 0, 0, 0, 0, next(15), 0, 0, 1 + next(2)]);
+      break;
+    case 1:
+      c.set([0x12, 0, 0, 0, 36]); // INQUIRY
+      break;
+    case 2:
+      c.set([0x03, 0, 0, 0, 18]); // REQUEST SENSE
+      break;
+    case 3:
+      break; // TEST UNIT READY
+    case 4:
+      c.set([0x25]); // READ CAPACITY
+      break;
+    case 5:
+      c.set([0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 0x40]); // MODE SENSE(10)
+      break;
+    default:
+      c.set([0xff]); // invalid opcode
+  }
+  return c;
+}
+
+/**
+ * Guest-like accesses: commands with their parameters, data in and out in
+ * pieces of any length (so transfers stop mid-sector or mid-packet), bus
+ * master PRD tables and start/stop, device control and the PCI command
+ * register, with a sprinkle of arbitrary register accesses.
+ */
+export function randomIdeOps(next: (n: number) => number, count: number): IdeOp[] {
+  const ops: IdeOp[] = [];
+  const io = (port: IdePort, write: boolean, offset: number, value = 0, size: AccessSize = 1) =>
+    ops.push({ kind: "io", port, write, offset, size, value });
+  while (ops.length < count) {
+    const ch = next(3) === 0 ? 1 : 0;
+    const cmd = ch ? "cmd1" : "cmd0";
+    const r = next(100);
+    if (r < 18) {
+      const op = COMMANDS[next(COMMANDS.length)];
+      io(cmd, true, 6, 0xe0 | next(2) << 4);
+      io(cmd, true, 1, op === 0xa0 ? next(2) : 0x03); // PACKET DMA bit / SET FEATURES
+      io(cmd, true, 2, op === 0xc6 ? [0, 2, 4, 3][next(4)] : 1 + next(4));
+      io(cmd, true, 3, next(60));
+      io(cmd, true, 4, op === 0xa0 ? [0x00, 0x00, 0x01, 0x08, 0x00][next(5)] : 0);
+      io(cmd, true, 5, op === 0xa0 ? [0x02, 0x08, 0x01, 0x00, 0xff][next(5)] : 0);
+      io(cmd, true, 7, op);
+    } else if (r < 40) {
+      if (next(2)) {
+        ops.push({ kind: "ins", port: cmd, size: next(4) ? 2 : 4, bytes: 4 * (1 + next(200)) });
+      } else for (let i = next(8); i >= 0; i--) io(cmd, false, 0, 0, next(3) ? 2 : 4);
+    } else if (r < 55) {
+      if (next(2)) {
+        ops.push({
+          kind: "outs",
+          port: cmd,
+          size: 2,
+          data: cdb(next).subarray(0, 2 * (1 + next(6))),
+        });
+      } else {
+        const data = new Uint8Array(4 * (1 + next(200))).map(() => next(256));
+        ops.push({ kind: "outs", port: cmd, size: next(4) ? 2 : 4, data });
+      }
+    } else if (r < 67) {
+      io(cmd, false, 7);
+      if (next(2)) io(ch ? "ctl1" : "ctl0", false, 0);
+      if (next(2)) io(cmd, false, 1 + next(6), 0, ([1, 2, 4] as const)[next(3)]);
+    } else if (r < 80) {
+      // A PRD table of one to three entries at 0x1000 + 0x100 * channel.
+      const table = 0x1000 + 0x100 * ch;
+      const entries = 1 + next(3);
+      const data = new Uint8Array(8 * entries);
+      const view = new DataView(data.buffer);
+      for (let i = 0; i < entries; i++) {
+        view.setUint32(8 * i, 0x10000 + 0x8000 * next(8) + 2 * next(64), true);
+        view.setUint32(
+          8 * i + 4,
+          (2 * (1 + next(1200))) | (i === entries - 1 ? 0x80000000 : 0),
+          true,
+        );
+      }
+      ops.push({ kind: "mem", addr: table, data });
+      io("bm", true, 8 * ch + 4, table, 4);
+      io("bm", true, 8 * ch, [0x09, 0x01, 0x00][next(3)]);
+      if (next(2)) io("bm", true, 8 * ch + 2, 0x06 | next(2) << 5);
+    } else if (r < 86) {
+      io("bm", false, 8 * ch + next(8), 0, ([1, 2, 4] as const)[next(3)]);
+    } else if (r < 91) {
+      const dc = [0x00, 0x02, 0x00, 0x80, 0x04][next(5)];
+      io(ch ? "ctl1" : "ctl0", true, 0, dc);
+      if (dc === 0x04) io(ch ? "ctl1" : "ctl0", true, 0, 0);
+    } else if (r < 95) {
+      io("cfg", true, 0x04, [0x0005, 0x0001, 0x0401][next(3)], 2);
+    } else {
+      const port = (["cmd0", "ctl0", "cmd1", "ctl1", "bm"] as const)[next(5)];
+      io(port, next(2) === 0, next(port[0] === "c" && port[1] === "m" ? 8 : 1), next(256));
+    }
+  }
+  return ops;
+}
+
+/**
+ * Saves `rig`, restores the state into a fresh rig over copies of its memory
+ * and disks, checks the restored snapshot is the saved one, then runs
+ * `more` on both and checks every read, IRQ level, memory byte, disk byte
+ * and the final states agree. Returns the saved state.
+ */
+export function assertRestoresExactly(rig: IdeRig, more: readonly IdeOp[]): IdeControllerState {
+  const saved = rig.ide.snapshot();
+  const copy = ideRig(rig);
+  // As it arrives from a worker or a save file: a structured clone, no shared references.
+  copy.ide.restore(structuredClone(saved));
+  deepStrictEqual(copy.ide.snapshot(), saved);
+  deepStrictEqual([copy.irqs[0].level, copy.irqs[1].level], [rig.irqs[0].level, rig.irqs[1].level]);
+  deepStrictEqual(runIdeOps(copy, more), runIdeOps(rig, more));
+  deepStrictEqual(copy.ide.snapshot(), rig.ide.snapshot());
+  ok(copy.memory.bytes.every((v, i) => v === rig.memory.bytes[i]), "guest memory differs");
+  ok(copy.disk.bytes.every((v, i) => v === rig.disk.bytes[i]), "disk contents differ");
+  return saved;
 }

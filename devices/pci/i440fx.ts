@@ -13,8 +13,10 @@
  * @module
  */
 
-import type { AccessSize, Json } from "../types.ts";
-import { PciConfigSpace, type PciFunction } from "./config_space.ts";
+import { laneByte } from "../byte_lanes.ts";
+import { StateReader } from "../state_reader.ts";
+import type { AccessSize, DeviceState, Snapshotting } from "../types.ts";
+import { PciConfigSpace, type PciConfigState, type PciFunction } from "./config_space.ts";
 
 /** Where accesses to a PAM range go: DRAM, or PCI (the ROM or nothing). */
 export type PamTarget = "ram" | "pci";
@@ -73,8 +75,27 @@ export function decodePam(bytes: Uint8Array): PamRegion[] {
   });
 }
 
+/**
+ * Saved state of {@link I440fx}: its configuration space, which holds the PAM
+ * and SMRAM registers. `pam` and `smram` are decoded from it, for readers.
+ */
+export interface I440fxState extends DeviceState {
+  readonly version: 1;
+  readonly config: PciConfigState;
+  /** PAM0-PAM6 (0x59-0x5F). */
+  readonly pam: number[];
+  /** The SMRAM control register (0x72) and its bits. */
+  readonly smram: {
+    readonly value: number;
+    readonly open: boolean;
+    readonly closed: boolean;
+    readonly locked: boolean;
+    readonly enabled: boolean;
+  };
+}
+
 /** The 440FX host bridge function (8086:1237, revision 2, class 0x060000). */
-export class I440fx implements PciFunction {
+export class I440fx implements PciFunction, Snapshotting<I440fxState> {
   /** @inheritdoc */
   readonly name = "i440fx";
   /** @inheritdoc */
@@ -85,6 +106,7 @@ export class I440fx implements PciFunction {
     classCode: 0x060000,
     subsystemVendorId: 0x1af4, // QEMU's default subsystem IDs for every PCI function
     subsystemId: 0x1100,
+    status: 0x0280, // fast back-to-back, medium DEVSEL
   });
   readonly #onPamChange: I440fxOptions["onPamChange"];
   #pam = new Uint8Array(7);
@@ -101,7 +123,6 @@ export class I440fx implements PciFunction {
 
   #applyDefaults(): void {
     this.config.setU16(0x04, 0x0006); // memory and bus master enabled
-    this.config.setU16(0x06, 0x0280); // fast back-to-back, medium DEVSEL
     this.config.bytes[SMRAM] = C_BASE_SEG;
   }
 
@@ -112,7 +133,7 @@ export class I440fx implements PciFunction {
 
   #written(offset: number, size: AccessSize, value: number): void {
     if (offset <= SMRAM && offset + size > SMRAM) {
-      this.#writeSmram((value >>> ((SMRAM - offset) * 8)) & 0xff);
+      this.#writeSmram(laneByte(value, SMRAM - offset));
     }
     if (offset < PAM0 + 7 && offset + size > PAM0) this.#reportPam();
   }
@@ -145,11 +166,12 @@ export class I440fx implements PciFunction {
     this.#reportPam();
   }
 
-  /** Identity, raw PAM bytes, SMRAM bits. */
-  state(): Json {
+  /** Configuration space with the PAM bytes and SMRAM bits decoded. */
+  snapshot(): I440fxState {
     const smram = this.config.bytes[SMRAM];
     return {
-      config: this.config.state(),
+      version: 1,
+      config: this.config.snapshot(),
       pam: [...this.config.bytes.subarray(PAM0, PAM0 + 7)],
       smram: {
         value: smram,
@@ -159,5 +181,16 @@ export class I440fx implements PciFunction {
         enabled: (smram & G_SMRAME) !== 0,
       },
     };
+  }
+
+  /**
+   * Puts the configuration space back and reports the PAM ranges through
+   * `onPamChange` when they differ from the current ones.
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: I440fxState): void {
+    const r = new StateReader("i440fx", state, 1);
+    this.config.restore(r.raw("config") as PciConfigState);
+    this.#reportPam();
   }
 }

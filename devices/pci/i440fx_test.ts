@@ -1,5 +1,15 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
-import { decodePam, I440fx, type PamRegion, SMRAM } from "./i440fx.ts";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { SteppedClock } from "../clock.ts";
+import { pciConfigStep } from "../testing/pci_config_walk.ts";
+import { SeededRandom } from "../testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "../testing/snapshot_check.ts";
+import { decodePam, I440fx, PAM0, type PamRegion, SMRAM } from "./i440fx.ts";
+import { Piix3 } from "./piix3.ts";
 
 function summary(regions: PamRegion[]): string[] {
   return regions.map((r) => `${r.base.toString(16)}+${r.size.toString(16)}:${r.read}/${r.write}`);
@@ -93,4 +103,41 @@ Deno.test("SMRAM: D_OPEN, D_CLS, G_SMRAME writable; D_LCK clears D_OPEN and lock
   strictEqual(nb.config.read(SMRAM, 1), 0x02);
   nb.config.write(0x70, 4, 0x00480000);
   strictEqual(nb.config.read(SMRAM, 1), 0x4a);
+});
+
+interface NbTwin extends Twin {
+  readonly nb: I440fx;
+}
+
+function nbTwin(): NbTwin {
+  const events: string[] = [];
+  const nb = new I440fx({ onPamChange: (r) => events.push(summary(r).join(",")) });
+  return { clock: new SteppedClock(), events, nb };
+}
+
+const PAM_VALUES = [0x00, 0x11, 0x33, 0x30, 0x03, 0x10, 0x22];
+const nbStep = (rng: SeededRandom, t: NbTwin) =>
+  pciConfigStep(rng, t.nb.config, [
+    ...Array.from({ length: 7 }, (_, i) => ({ offset: PAM0 + i, values: PAM_VALUES })),
+    { offset: SMRAM, values: [0x0a, 0x4a, 0x1a, 0x2a, 0x00, 0x5a] },
+  ]);
+
+Deno.test("snapshot/restore: identity, PAM reported again, identical behaviour afterwards", () => {
+  let shadowed = 0;
+  for (let seed = 1; seed <= 80; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = nbTwin();
+    for (let i = rng.below(80); i > 0; i--) nbStep(rng, a);
+    const b = nbTwin();
+    const s = assertRestoreIdentity(a.nb, b.nb);
+    const changed = s.pam.some((p) => p !== 0);
+    deepStrictEqual(b.events, changed ? [summary(a.nb.pamRegions()).join(",")] : []);
+    if (changed && s.smram.value !== 0x02) shadowed++;
+    assertSameBehaviour(a, b, seed + 1000, 100, nbStep);
+  }
+  ok(shadowed >= 10, `only ${shadowed} snapshots with PAM and SMRAM programmed`);
+  const nb = new I440fx();
+  assertRestoreRejects(nb, nb.snapshot(), [{ config: null }, {
+    config: new Piix3().snapshot().config,
+  }]);
 });

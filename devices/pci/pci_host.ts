@@ -10,8 +10,10 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, Json } from "../types.ts";
-import type { PciFunction } from "./config_space.ts";
+import { allOnes } from "../byte_lanes.ts";
+import { StateReader } from "../state_reader.ts";
+import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "../types.ts";
+import type { PciConfigState, PciFunction } from "./config_space.ts";
 
 /** One attached function, as listed by {@link PciHost.functions}. */
 export interface PciSlot {
@@ -41,13 +43,31 @@ const ADDRESS_MASK = 0x80fffffc;
 const HEADER_TYPE = 0x0e;
 const MULTI_FUNCTION = 0x80;
 
-/** All ones for an access of `size` bytes. */
-function ones(size: AccessSize): number {
-  return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+/** An attached function as {@link PciHostState.functions} lists it. */
+export interface PciSlotState {
+  readonly device: number;
+  readonly fn: number;
+  readonly name: string;
+  /** The function's configuration space (restored by the function itself). */
+  readonly config: PciConfigState;
+}
+
+/**
+ * Saved state of {@link PciHost}: CONFIG_ADDRESS. The attached functions are
+ * listed with their configuration spaces for readers (the devices pane and
+ * the API); each function restores its own state, and the host refuses a
+ * state whose slots differ from its own.
+ */
+export interface PciHostState extends DeviceState {
+  readonly version: 1;
+  /** CONFIG_ADDRESS (0xCF8) as last written. */
+  readonly configAddress: number;
+  /** The attached functions, sorted by device then function. */
+  readonly functions: PciSlotState[];
 }
 
 /** The PCI host bridge's configuration ports, registered as one 8-byte region at 0xCF8. */
-export class PciHost implements BusDevice {
+export class PciHost implements BusDevice, Snapshotting<PciHostState> {
   #address = 0;
   readonly #slots = new Map<number, PciFunction>();
   readonly #resetControl: PciHostOptions["resetControl"];
@@ -89,9 +109,9 @@ export class PciHost implements BusDevice {
   read(offset: number, size: AccessSize): number {
     if (offset === 0 && size === 4) return this.#address;
     if (offset === 1 && size === 1 && this.#resetControl) return this.#resetControl.read(0, 1);
-    if (offset < 4) return ones(size);
+    if (offset < 4) return allOnes(size);
     const target = this.#target();
-    if (!target) return ones(size);
+    if (!target) return allOnes(size);
     const reg = (this.#address & 0xfc) + (offset - 4);
     let value = target.f.config.read(reg, size);
     // Firmware only probes functions 1-7 when function 0 says it is multi-function.
@@ -141,17 +161,40 @@ export class PciHost implements BusDevice {
     this.#resetControl?.reset?.();
   }
 
-  /** CONFIG_ADDRESS and the attached functions' states. */
-  state(): Json {
+  /** CONFIG_ADDRESS and the attached functions' configuration spaces. */
+  snapshot(): PciHostState {
     return {
+      version: 1,
       configAddress: this.#address,
       functions: this.functions().map((s) => ({
         device: s.device,
         fn: s.fn,
         name: s.function.name,
-        state: s.function.state(),
+        config: s.function.config.snapshot(),
       })),
     };
+  }
+
+  /**
+   * Puts CONFIG_ADDRESS back. The functions' configuration spaces are not
+   * touched here: each function's own restore puts them back.
+   * @throws {StateError} for an unknown version, a malformed state or other slots
+   */
+  restore(state: PciHostState): void {
+    const r = new StateReader("pci-host", state, 1);
+    const address = r.int("configAddress", 0, 0xffffffff);
+    if ((address & ~ADDRESS_MASK) !== 0) r.fail("configAddress", "reserved bits set");
+    const slots = r.objects("functions").map((f) =>
+      `00:${hex2(f.int("device", 0, 31))}.${f.int("fn", 0, 7)} ${String(f.raw("name"))}`
+    );
+    const mine = this.functions().map((s) => `00:${hex2(s.device)}.${s.fn} ${s.function.name}`);
+    if (slots.join(",") !== mine.join(",")) {
+      r.fail(
+        "functions",
+        `slots ${slots.join(", ")} differ from this machine's ${mine.join(", ")}`,
+      );
+    }
+    this.#address = address;
   }
 }
 

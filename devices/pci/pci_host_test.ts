@@ -2,7 +2,7 @@ import { deepStrictEqual, strictEqual, throws } from "node:assert";
 import { PciConfigSpace, type PciFunction } from "./config_space.ts";
 import { PciHost, PciSlotError } from "./pci_host.ts";
 import { ResetControl } from "../system_control.ts";
-import type { Json } from "../types.ts";
+import { assertRestoreIdentity, assertRestoreRejects } from "../testing/snapshot_check.ts";
 
 function fakeFunction(name: string, deviceId = 0x5678): PciFunction & { resets: number } {
   const config = new PciConfigSpace({
@@ -19,9 +19,6 @@ function fakeFunction(name: string, deviceId = 0x5678): PciFunction & { resets: 
     reset() {
       this.resets++;
       config.reset();
-    },
-    state(): Json {
-      return config.state();
     },
   };
 }
@@ -153,6 +150,29 @@ Deno.test("reset clears CONFIG_ADDRESS and resets every function", () => {
   strictEqual(host.read(0, 4), 0);
   strictEqual(a.resets + b.resets, 2);
   strictEqual(a.config.bytes[0x3c], 0);
-  const state = host.state() as { functions: { name: string }[] };
+  const state = host.snapshot();
   deepStrictEqual(state.functions.map((f) => f.name), ["a", "b"]);
+});
+
+Deno.test("snapshot/restore: CONFIG_ADDRESS comes back; other slots are refused", () => {
+  const build = () => {
+    const host = new PciHost();
+    host.attach(0, 0, fakeFunction("a"));
+    host.attach(3, 1, fakeFunction("b"));
+    return host;
+  };
+  const a = build();
+  a.write(0, 4, address(3, 1, 0));
+  const b = build();
+  const s = assertRestoreIdentity(a, b);
+  deepStrictEqual(s.functions.map((f) => [f.device, f.fn, f.name, f.config.deviceId]), [
+    [0, 0, "a", 0x5678],
+    [3, 1, "b", 0x5678],
+  ]);
+  strictEqual(b.read(0, 4), address(3, 1, 0));
+  strictEqual(b.read(4, 2), 0x1234);
+  const other = new PciHost();
+  other.attach(0, 0, fakeFunction("a"));
+  assertRestoreRejects(other, s, []);
+  assertRestoreRejects(build(), s, [{ configAddress: 0x7f000000 }, { functions: "none" }]);
 });

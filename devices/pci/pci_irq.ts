@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { IrqLine, Json } from "../types.ts";
+import { StateReader } from "../state_reader.ts";
+import type { DeviceState, IrqLine, Snapshotting } from "../types.ts";
 import { type Piix3, PIRQ_COUNT } from "./piix3.ts";
 
 /** First IOAPIC input wired to the PIRQs. */
@@ -32,8 +33,31 @@ export interface PciIrqRouterOptions {
   readonly setGsi: (gsi: number, level: boolean) => void;
 }
 
+/** One PIRQ in {@link PciIrqState}. */
+export interface PirqState {
+  /** True while any line on it is asserted. */
+  readonly level: boolean;
+  /** How many of its lines are asserted. */
+  readonly lines: number;
+  /** The ISA IRQ the PIIX3 routes it to, or null. */
+  readonly isaIrq: number | null;
+}
+
+/**
+ * Saved state of {@link PciIrqRouter}. All of it follows from the levels the
+ * devices drive on their lines and from the PIIX3's routes, which those
+ * devices and the PIIX3 restore; the router's restore only checks the state
+ * and drives the GSIs again.
+ */
+export interface PciIrqState extends DeviceState {
+  readonly version: 1;
+  readonly pirqs: PirqState[];
+  /** GSIs currently driven high. */
+  readonly highGsis: number[];
+}
+
 /** Turns PCI INTx lines into GSI levels through the PIIX3's PIRQ routing. */
-export class PciIrqRouter {
+export class PciIrqRouter implements Snapshotting<PciIrqState> {
   readonly #piix3: Piix3;
   readonly #setGsi: PciIrqRouterOptions["setGsi"];
   /** Per PIRQ, how many of its lines are asserted. */
@@ -89,8 +113,9 @@ export class PciIrqRouter {
   }
 
   /** PIRQ levels, routes and the GSIs currently driven high. */
-  state(): Json {
+  snapshot(): PciIrqState {
     return {
+      version: 1,
       pirqs: Array.from({ length: PIRQ_COUNT }, (_, p) => ({
         level: this.pirqLevel(p),
         lines: this.#asserted[p],
@@ -98,5 +123,23 @@ export class PciIrqRouter {
       })),
       highGsis: [...this.#sent].sort((a, b) => a - b),
     };
+  }
+
+  /**
+   * Checks `state` and drives the GSIs from the current line levels and
+   * routes (the devices and the PIIX3 restore those).
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: PciIrqState): void {
+    const r = new StateReader("pci-irq", state, 1);
+    const pirqs = r.objects("pirqs", PIRQ_COUNT);
+    if (pirqs.length !== PIRQ_COUNT) r.fail("pirqs", `expected ${PIRQ_COUNT} PIRQs`);
+    for (const p of pirqs) {
+      p.bool("level");
+      p.int("lines");
+      p.intOrNull("isaIrq", 0, 15);
+    }
+    r.ints("highGsis", 0, 0xff);
+    this.#sync();
   }
 }

@@ -1,6 +1,7 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert";
 import { PciIrqRouter, pirqFor } from "./pci_irq.ts";
 import { Piix3 } from "./piix3.ts";
+import { assertRestoreRejects } from "../testing/snapshot_check.ts";
 
 function setup() {
   const piix3 = new Piix3();
@@ -78,7 +79,7 @@ Deno.test("re-routing a raised PIRQ lowers the old ISA IRQ before raising the ne
   piix3.reset();
   deepStrictEqual(calls.slice(6), [[14, false]]);
   strictEqual(router.pirqLevel(0), true);
-  deepStrictEqual((router.state() as { highGsis: number[] }).highGsis, [16]);
+  deepStrictEqual(router.snapshot().highGsis, [16]);
 });
 
 Deno.test("re-routing a low PIRQ changes nothing", () => {
@@ -100,4 +101,32 @@ Deno.test("a PIRQ moved onto an ISA IRQ already raised by another PIRQ keeps it 
   deepStrictEqual(calls, [[10, false]]);
   c.set(false);
   deepStrictEqual(calls.slice(1), [[18, false]]);
+});
+
+Deno.test("snapshot/restore: the routes and line levels the PIIX3 and devices restore give the same GSIs", () => {
+  const a = setup();
+  const lines = [a.router.lineFor(3, 1), a.router.lineFor(5, 1), a.router.lineFor(4, 2)];
+  lines[0].set(true);
+  lines[2].set(true);
+  a.piix3.config.write(0x61, 1, 0x05);
+  const saved = a.router.snapshot();
+  deepStrictEqual(saved.pirqs.map((p) => [p.lines, p.isaIrq]), [[0, 10], [1, 5], [0, 11], [1, 11]]);
+  deepStrictEqual(saved.highGsis, [5, 11, 17, 19]);
+  // A fresh board: the PIIX3 and the devices restore first, then the router.
+  const b = setup();
+  const linesB = [b.router.lineFor(3, 1), b.router.lineFor(5, 1), b.router.lineFor(4, 2)];
+  b.piix3.restore(a.piix3.snapshot());
+  linesB[0].set(true);
+  linesB[2].set(true);
+  b.router.restore(structuredClone(saved));
+  deepStrictEqual(b.router.snapshot(), saved);
+  const high = new Map<number, boolean>();
+  for (const [gsi, level] of b.calls) high.set(gsi, level);
+  deepStrictEqual([...high].filter(([, l]) => l).map(([g]) => g).sort((x, y) => x - y), [
+    5,
+    11,
+    17,
+    19,
+  ]);
+  assertRestoreRejects(b.router, saved, [{ pirqs: [] }, { highGsis: [-1] }]);
 });

@@ -9,8 +9,9 @@
  * @module
  */
 
-import type { AccessSize, Json } from "../types.ts";
-import { PciConfigSpace, type PciFunction } from "./config_space.ts";
+import { StateReader } from "../state_reader.ts";
+import type { AccessSize, DeviceState, Snapshotting } from "../types.ts";
+import { PciConfigSpace, type PciConfigState, type PciFunction } from "./config_space.ts";
 
 /** Offset of PIRQRC[A]; PIRQRC[D] is at 0x63. */
 export const PIRQRC = 0x60;
@@ -42,8 +43,21 @@ const DEFAULTS: readonly [number, 1 | 2 | 4, number][] = [
   [0xae, 1, 0x00], // CTHTMR
 ];
 
+/**
+ * Saved state of {@link Piix3}: its configuration space. `pirqrc` and
+ * `routes` are decoded from it, for readers.
+ */
+export interface Piix3State extends DeviceState {
+  readonly version: 1;
+  readonly config: PciConfigState;
+  /** PIRQRC[A-D] (0x60-0x63). */
+  readonly pirqrc: number[];
+  /** The ISA IRQ each PIRQ is routed to, or null. */
+  readonly routes: (number | null)[];
+}
+
 /** The PIIX3 PCI-to-ISA bridge function (8086:7000, class 0x060100, multi-function). */
-export class Piix3 implements PciFunction {
+export class Piix3 implements PciFunction, Snapshotting<Piix3State> {
   /** @inheritdoc */
   readonly name = "piix3";
   /** @inheritdoc */
@@ -54,6 +68,7 @@ export class Piix3 implements PciFunction {
     headerType: 0x80,
     subsystemVendorId: 0x1af4, // QEMU's default subsystem IDs for every PCI function
     subsystemId: 0x1100,
+    status: 0x0200, // medium DEVSEL
   });
   readonly #listeners: (() => void)[] = [];
   #routes = new Uint8Array(PIRQ_COUNT);
@@ -69,7 +84,6 @@ export class Piix3 implements PciFunction {
 
   #applyDefaults(): void {
     this.config.setU16(0x04, 0x0007); // I/O, memory, bus master
-    this.config.setU16(0x06, 0x0200); // medium DEVSEL
     for (const [offset, width, value] of DEFAULTS) {
       if (width === 1) this.config.bytes[offset] = value;
       else if (width === 2) this.config.setU16(offset, value);
@@ -108,12 +122,24 @@ export class Piix3 implements PciFunction {
     this.#checkRoutes();
   }
 
-  /** Identity and the PIRQ routes. */
-  state(): Json {
+  /** Configuration space with the PIRQ routes decoded. */
+  snapshot(): Piix3State {
     return {
-      config: this.config.state(),
+      version: 1,
+      config: this.config.snapshot(),
       pirqrc: [...this.config.bytes.subarray(PIRQRC, PIRQRC + PIRQ_COUNT)],
       routes: Array.from({ length: PIRQ_COUNT }, (_, i) => this.pirqRoute(i)),
     };
+  }
+
+  /**
+   * Puts the configuration space back; route listeners hear of it when the
+   * PIRQ routes change.
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: Piix3State): void {
+    const r = new StateReader("piix3", state, 1);
+    this.config.restore(r.raw("config") as PciConfigState);
+    this.#checkRoutes();
   }
 }

@@ -1,4 +1,13 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { SteppedClock } from "../clock.ts";
+import { pciConfigStep } from "../testing/pci_config_walk.ts";
+import { SeededRandom } from "../testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "../testing/snapshot_check.ts";
 import { Piix3 } from "./piix3.ts";
 
 Deno.test("identity: 8086:7000, ISA bridge class, multi-function header", () => {
@@ -70,4 +79,43 @@ Deno.test("other PIIX3 function-0 registers keep their defaults and stay writabl
   isa.reset();
   strictEqual(isa.config.read(0x4e, 2), 0x0003);
   strictEqual(isa.config.read(0xa0, 1), 0x08);
+});
+
+interface IsaTwin extends Twin {
+  readonly isa: Piix3;
+}
+
+function isaTwin(): IsaTwin {
+  const events: string[] = [];
+  const isa = new Piix3();
+  isa.addRouteListener(() => events.push(`routes ${[0, 1, 2, 3].map((p) => isa.pirqRoute(p))}`));
+  return { clock: new SteppedClock(), events, isa };
+}
+
+const ROUTES = [0x80, 0x0a, 0x0b, 0x05, 0x0d, 0x8b, 0x0e];
+const isaStep = (rng: SeededRandom, t: IsaTwin) =>
+  pciConfigStep(rng, t.isa.config, [0, 1, 2, 3].map((i) => ({ offset: 0x60 + i, values: ROUTES })));
+
+Deno.test("snapshot/restore: identity, routes reported again, identical behaviour afterwards", () => {
+  let routed = 0;
+  for (let seed = 1; seed <= 80; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = isaTwin();
+    for (let i = rng.below(80); i > 0; i--) isaStep(rng, a);
+    const b = isaTwin();
+    const s = assertRestoreIdentity(a.isa, b.isa);
+    const changed = s.pirqrc.some((v) => v !== 0x80);
+    deepStrictEqual(
+      b.events.length,
+      changed ? 1 : 0,
+      "route listeners hear of a restore that changes routes",
+    );
+    if (s.routes.some((r) => r !== null)) routed++;
+    assertSameBehaviour(a, b, seed + 1000, 100, isaStep);
+  }
+  ok(routed >= 20, `only ${routed} snapshots with a PIRQ routed`);
+  const isa = new Piix3();
+  assertRestoreRejects(isa, isa.snapshot(), [{
+    config: { version: 1, bytes: new Uint8Array(256) },
+  }]);
 });

@@ -37,8 +37,19 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, Clock, IrqLine, Json, Timer, TimerFactory } from "../types.ts";
-import { PciConfigSpace, type PciFunction } from "./config_space.ts";
+import { laneByte, readLanes, writeLanes } from "../byte_lanes.ts";
+import { DeadlineTimer } from "../deadline_timer.ts";
+import { StateReader } from "../state_reader.ts";
+import type {
+  AccessSize,
+  BusDevice,
+  Clock,
+  DeviceState,
+  IrqLine,
+  Snapshotting,
+  TimerFactory,
+} from "../types.ts";
+import { PciConfigSpace, type PciConfigState, type PciFunction } from "./config_space.ts";
 
 /** Bytes of the PM I/O block. */
 export const PM_IO_SIZE = 64;
@@ -124,8 +135,39 @@ export interface Piix4PmOptions {
   readonly onPowerOff: () => void;
 }
 
+/**
+ * Saved state of {@link Piix4Pm}. The PM timer is not stored: it is the
+ * injected clock, which a restored machine resumes at the saved time. The
+ * derived group is for readers and is not restored.
+ */
+export interface Piix4PmState extends DeviceState {
+  readonly version: 1;
+  readonly config: PciConfigState;
+  /** The PM I/O block's storage (the timer and the C-state registers read 0). */
+  readonly pmRegisters: Uint8Array;
+  /** Toggles of PM timer bit 23 already reflected in TMR_STS. */
+  readonly overflowsSeen: number;
+  /** Armed deadline of the timer-overflow SCI, or null. */
+  readonly overflowDeadlineNs: number | null;
+  /** APM control (0xB2) and status (0xB3). */
+  readonly apmc: number;
+  readonly apms: number;
+  /** Level of the SCI. */
+  readonly sci: boolean;
+  // Derived, for readers.
+  /** Where the PM block decodes, or null. */
+  readonly pmBase: number | null;
+  readonly pm1Status: number;
+  readonly pm1Enable: number;
+  readonly pm1Control: number;
+  /** The PM timer's 24-bit value at the snapshot. */
+  readonly timer: number;
+  readonly gpe0Status: number;
+  readonly gpe0Enable: number;
+}
+
 /** The PIIX4 power-management function with its ACPI register block and APM ports. */
-export class Piix4Pm implements PciFunction {
+export class Piix4Pm implements PciFunction, Snapshotting<Piix4PmState> {
   /** @inheritdoc */
   readonly name = "piix4-pm";
   /** @inheritdoc */
@@ -137,6 +179,7 @@ export class Piix4Pm implements PciFunction {
     interruptPin: 1,
     subsystemVendorId: 0x1af4,
     subsystemId: 0x1100,
+    status: 0x0280, // medium DEVSEL, fast back-to-back
   });
   /** The 64-byte PM register block; the board maps it at {@link pmBase}. */
   readonly pmIo: BusDevice;
@@ -148,7 +191,7 @@ export class Piix4Pm implements PciFunction {
   readonly #clock: Clock;
   readonly #sci: IrqLine;
   readonly #onPowerOff: () => void;
-  readonly #overflowTimer: Timer;
+  readonly #overflowTimer: DeadlineTimer;
   readonly #regs = new Uint8Array(PM_IO_SIZE);
   #pmBase: number | null = null;
   /** PM timer half-periods (bit 23 toggles) already reflected in TMR_STS. */
@@ -162,7 +205,7 @@ export class Piix4Pm implements PciFunction {
     this.#clock = options.clock;
     this.#sci = options.sci;
     this.#onPowerOff = options.onPowerOff;
-    this.#overflowTimer = options.timer(() => this.#timerOverflow());
+    this.#overflowTimer = new DeadlineTimer(options.timer, () => this.#timerOverflow());
     this.#overflowsSeen = this.#overflows();
     const c = this.config;
     c.setWritable(PMBA, 2, [0xc0, 0xff]);
@@ -187,7 +230,6 @@ export class Piix4Pm implements PciFunction {
     c.setU32(PMBA, 0x00000001);
     c.setU32(SMBBA, 0x00000001);
     c.setU32(DEVACTB, APMC_EN);
-    c.setU16(0x06, 0x0280); // status: medium DEVSEL, fast back-to-back
   }
 
   /** Where the PM block decodes, or null. */
@@ -234,37 +276,30 @@ export class Piix4Pm implements PciFunction {
   #readPm(offset: number, size: AccessSize): number {
     this.#catchUpOverflow();
     const timer = this.timerValue();
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) {
-      const at = offset + i;
-      let byte = 0;
-      if (at >= PM_REG.PM_TMR && at < PM_REG.PM_TMR + 4) byte = (timer >>> ((at - 8) * 8)) & 0xff;
-      else if (at < PM_IO_SIZE && !inRanges(NOT_STORAGE, at)) byte = this.#regs[at];
-      v = v * 256 + byte;
-    }
-    return v;
+    return readLanes(offset, size, (at) => {
+      if (at >= PM_REG.PM_TMR && at < PM_REG.PM_TMR + 4) return laneByte(timer, at - PM_REG.PM_TMR);
+      return at < PM_IO_SIZE && !inRanges(NOT_STORAGE, at) ? this.#regs[at] : 0;
+    });
   }
 
   #writePm(offset: number, size: AccessSize, value: number): void {
     this.#catchUpOverflow();
-    for (let i = 0; i < size; i++) {
-      const at = offset + i;
-      const byte = Math.floor(value / 2 ** (8 * i)) & 0xff;
-      if (at >= PM_IO_SIZE || inRanges(NOT_STORAGE, at)) continue;
+    writeLanes(offset, size, value, (at, byte) => {
+      if (at >= PM_IO_SIZE || inRanges(NOT_STORAGE, at)) return;
       if (inRanges(W1C_RANGES, at)) {
         if (at === PM_REG.PM1_STS && byte & PM1_EVT.TMR) this.#overflowsSeen = this.#overflows();
         this.#regs[at] &= ~byte;
       } else if (at === PM_REG.PM1_EN || at === PM_REG.PM1_EN + 1) {
-        this.#regs[at] = byte & (PM1_EN_RW >> ((at - PM_REG.PM1_EN) * 8));
+        this.#regs[at] = byte & laneByte(PM1_EN_RW, at - PM_REG.PM1_EN);
       } else if (at === PM_REG.PM1_CNT || at === PM_REG.PM1_CNT + 1) {
         const high = at === PM_REG.PM1_CNT + 1;
-        this.#regs[at] = byte & (PM1_CNT_RW >> (high ? 8 : 0));
+        this.#regs[at] = byte & laneByte(PM1_CNT_RW, high ? 1 : 0);
         // SLP_TYP and SLP_EN share the high byte, so a byte write there is a whole request.
         if (high && byte & (PM1_CNT.SLP_EN >> 8)) this.#sleep((byte >> (SLP_TYP_SHIFT - 8)) & 7);
       } else {
         this.#regs[at] = byte;
       }
-    }
+    });
     this.#armOverflow();
     this.#updateSci();
   }
@@ -317,10 +352,14 @@ export class Piix4Pm implements PciFunction {
     this.#updateSci();
   }
 
-  #updateSci(): void {
+  #sciWanted(): boolean {
     const pm1 = this.#u16(PM_REG.PM1_STS) & this.#u16(PM_REG.PM1_EN);
     const gpe = this.#u16(PM_REG.GPE0_STS) & this.#u16(PM_REG.GPE0_EN);
-    const level = (this.#regs[PM_REG.PM1_CNT] & PM1_CNT.SCI_EN) !== 0 && (pm1 !== 0 || gpe !== 0);
+    return (this.#regs[PM_REG.PM1_CNT] & PM1_CNT.SCI_EN) !== 0 && (pm1 !== 0 || gpe !== 0);
+  }
+
+  #updateSci(): void {
+    const level = this.#sciWanted();
     if (level === this.#sciLevel) return;
     this.#sciLevel = level;
     this.#sci.set(level);
@@ -339,11 +378,18 @@ export class Piix4Pm implements PciFunction {
     this.#updatePmBase();
   }
 
-  /** Configuration, PM block base and the ACPI registers. */
-  state(): Json {
+  /** Configuration, the PM block and APM registers, caught up to the clock's present. */
+  snapshot(): Piix4PmState {
     this.#catchUpOverflow();
     return {
-      config: this.config.state(),
+      version: 1,
+      config: this.config.snapshot(),
+      pmRegisters: this.#regs.slice(),
+      overflowsSeen: this.#overflowsSeen,
+      overflowDeadlineNs: this.#overflowTimer.deadline,
+      apmc: this.#apmc,
+      apms: this.#apms,
+      sci: this.#sciLevel,
       pmBase: this.#pmBase,
       pm1Status: this.#u16(PM_REG.PM1_STS),
       pm1Enable: this.#u16(PM_REG.PM1_EN),
@@ -351,9 +397,37 @@ export class Piix4Pm implements PciFunction {
       timer: this.timerValue(),
       gpe0Status: this.#u16(PM_REG.GPE0_STS),
       gpe0Enable: this.#u16(PM_REG.GPE0_EN),
-      sci: this.#sciLevel,
-      apmc: this.#apmc,
-      apms: this.#apms,
     };
+  }
+
+  /**
+   * Puts the configuration space and registers back, reports the PM block's
+   * base through `onPmBaseChange`, re-arms the overflow timer at its saved
+   * deadline and drives the SCI to the level the registers give.
+   * @throws {StateError} for an unknown version or a malformed state
+   */
+  restore(state: Piix4PmState): void {
+    const r = new StateReader("piix4-pm", state, 1);
+    const regs = r.bytes("pmRegisters", PM_IO_SIZE);
+    for (let at = 0; at < PM_IO_SIZE; at++) {
+      if (inRanges(NOT_STORAGE, at) && regs[at] !== 0) {
+        r.fail("pmRegisters", "the timer bytes are not storage");
+      }
+    }
+    const v = {
+      overflowsSeen: r.int("overflowsSeen"),
+      deadline: r.numberOrNull("overflowDeadlineNs"),
+      apmc: r.int("apmc", 0, 0xff),
+      apms: r.int("apms", 0, 0xff),
+    };
+    this.config.restore(r.raw("config") as PciConfigState);
+    this.#regs.set(regs);
+    this.#overflowsSeen = v.overflowsSeen;
+    this.#apmc = v.apmc;
+    this.#apms = v.apms;
+    this.#overflowTimer.set(v.deadline);
+    this.#sciLevel = this.#sciWanted();
+    this.#sci.set(this.#sciLevel);
+    this.#updatePmBase();
   }
 }

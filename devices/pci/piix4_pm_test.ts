@@ -1,5 +1,14 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { SteppedClock } from "../clock.ts";
+import { pciConfigStep } from "../testing/pci_config_walk.ts";
+import { RecordingIrq } from "../testing/recording_irq.ts";
+import { SeededRandom } from "../testing/seeded_random.ts";
+import {
+  assertRestoreIdentity,
+  assertRestoreRejects,
+  assertSameBehaviour,
+  type Twin,
+} from "../testing/snapshot_check.ts";
 import {
   APMC_ACPI_DISABLE,
   APMC_ACPI_ENABLE,
@@ -188,6 +197,119 @@ Deno.test("piix4_pm: reset unmaps the block, clears registers and lowers the SCI
   deepStrictEqual(bases, [0x600, null]);
   strictEqual(pm.config.read(0x40, 4), 1);
   strictEqual(pm.pmIo.read(PM_REG.PM1_CNT, 2), 0);
-  const s = pm.state() as Record<string, unknown>;
+  const s = pm.snapshot();
   deepStrictEqual([s.pmBase, s.pm1Status, s.sci], [null, 0, false]);
+});
+
+interface PmTwin extends Twin {
+  readonly pm: Piix4Pm;
+  readonly sci: RecordingIrq;
+}
+
+function pmTwin(): PmTwin {
+  const clock = new SteppedClock();
+  const events: string[] = [];
+  const sci = new RecordingIrq();
+  const pm = new Piix4Pm({
+    clock,
+    timer: clock.timer,
+    sci: {
+      set: (level) => {
+        sci.set(level);
+        events.push(`sci=${level}@${clock.nowNs()}`);
+      },
+    },
+    onPowerOff: () => events.push(`power-off@${clock.nowNs()}`),
+  });
+  pm.onPmBaseChange = (base) => events.push(`base ${base}`);
+  return { clock, events, pm, sci };
+}
+
+const TOGGLE_NS = (2 ** 23 / PM_TIMER_HZ) * 1e9;
+
+function pmStep(rng: SeededRandom, t: PmTwin): string {
+  const { pm, clock } = t;
+  switch (rng.below(9)) {
+    case 0:
+      return pciConfigStep(rng, pm.config, [
+        { offset: 0x40, values: [0x01, 0x41] },
+        { offset: 0x41, values: [0x06, 0xb0] },
+        { offset: 0x80, values: [0x00, 0x01] },
+      ]);
+    case 1:
+    case 2: {
+      const size = rng.pick([1, 2, 4] as const);
+      const offset = rng.pick([0, 2, 4, 8, 0x0c, 0x0e, 0x10, 0x18, 0x1c, rng.below(64)]);
+      return `r${offset}/${size}=${pm.pmIo.read(offset, size)}`;
+    }
+    case 3:
+      pm.pmIo.write(PM_REG.PM1_EN, 2, rng.pick([PM1_EVT.TMR, PM1_EVT.TMR | PM1_EVT.PWRBTN, 0]));
+      return "en";
+    case 4:
+      pm.pmIo.write(PM_REG.PM1_STS, 2, rng.pick([PM1_EVT.TMR, PM1_EVT.PWRBTN, 0xffff, 0]));
+      return "sts";
+    case 5:
+      pm.pmIo.write(
+        PM_REG.PM1_CNT,
+        2,
+        rng.pick([PM1_CNT.SCI_EN, 0, 1 << SLP_TYP_SHIFT | PM1_CNT.SLP_EN]),
+      );
+      return "cnt";
+    case 6:
+      pm.apm.write(rng.below(2), 1, rng.pick([APMC_ACPI_ENABLE, APMC_ACPI_DISABLE, rng.byte()]));
+      return `apm ${pm.apm.read(0, 1)} ${pm.apm.read(1, 1)}`;
+    case 7:
+      if (rng.chance(0.3)) pm.pressPowerButton();
+      pm.pmIo.write(
+        rng.pick([PM_REG.GPE0_EN, PM_REG.GPE0_STS, 0x10, 0x28]),
+        2,
+        rng.next() & 0xffff,
+      );
+      return "misc";
+    default:
+      clock.advance(rng.below(TOGGLE_NS * 1.5));
+      return `t=${clock.nowNs()} timer=${pm.timerValue()}`;
+  }
+}
+
+Deno.test("piix4_pm snapshot/restore: identity and identical behaviour, overflow SCI pending", () => {
+  let pending = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = pmTwin();
+    enable(a.pm);
+    a.pm.pmIo.write(PM_REG.PM1_CNT, 2, PM1_CNT.SCI_EN);
+    for (let i = rng.below(80); i > 0; i--) pmStep(rng, a);
+    const b = pmTwin();
+    b.clock.advanceTo(a.clock.nowNs()); // the machine resumes its clock at the saved time
+    const s = assertRestoreIdentity(a.pm, b.pm);
+    strictEqual(b.sci.level, a.sci.level, `seed ${seed}: SCI after restore`);
+    strictEqual(b.pm.pmBase, a.pm.pmBase);
+    strictEqual(b.pm.timerValue(), a.pm.timerValue());
+    if (s.overflowDeadlineNs !== null) pending++;
+    assertSameBehaviour(a, b, seed + 1000, 100, pmStep);
+  }
+  ok(pending >= 10, `only ${pending} snapshots with the overflow SCI armed`);
+});
+
+Deno.test("piix4_pm snapshot/restore: a pending overflow raises the SCI on time; bad states refused", () => {
+  const a = pmTwin();
+  enable(a.pm);
+  a.pm.pmIo.write(PM_REG.PM1_CNT, 2, PM1_CNT.SCI_EN);
+  a.pm.pmIo.write(PM_REG.PM1_EN, 2, PM1_EVT.TMR);
+  a.clock.advance(1e9);
+  const b = pmTwin();
+  b.clock.advanceTo(a.clock.nowNs());
+  const s = assertRestoreIdentity(a.pm, b.pm);
+  strictEqual(s.overflowDeadlineNs, Math.ceil(TOGGLE_NS));
+  // Restore drives the SCI to its level and maps the PM block again.
+  deepStrictEqual(b.events, ["sci=false@1000000000", "base 1536"]);
+  b.clock.advanceTo(s.overflowDeadlineNs!);
+  deepStrictEqual(b.events.slice(2), [`sci=true@${s.overflowDeadlineNs}`]);
+  assertRestoreRejects(pmTwin().pm, s, [
+    { pmRegisters: new Uint8Array(32) },
+    { pmRegisters: Uint8Array.from({ length: 64 }, (_, i) => (i === 8 ? 1 : 0)) },
+    { apmc: 256 },
+    { overflowsSeen: -1 },
+  ]);
 });

@@ -6,7 +6,19 @@
  * @module
  */
 
-import type { Json } from "../types.ts";
+import type { DeviceState, Snapshotting } from "../types.ts";
+import { StateShape } from "../state_shape.ts";
+
+/** Saved state of the attribute controller. */
+export interface AttributeState extends DeviceState {
+  readonly version: 1;
+  /** Index register (index and palette address source). */
+  readonly index: number;
+  /** The flip-flop: the next 0x3C0 write is data. */
+  readonly dataNext: boolean;
+  /** The 21 registers. */
+  readonly regs: Uint8Array;
+}
 
 /** Attribute controller register indices. */
 export const ATTR_MODE_CONTROL = 0x10;
@@ -29,7 +41,7 @@ export const ATTR_PAS = 0x20;
 const MASKS = [...new Array<number>(16).fill(0x3f), 0xef, 0xff, 0x3f, 0x0f, 0x0f];
 
 /** The 21 attribute registers, the index register and its flip-flop. */
-export class AttributeController {
+export class AttributeController implements Snapshotting<AttributeState> {
   /** Index register: index in bits 0-4, palette address source in bit 5. */
   indexRegister = 0;
   /** True when the next 0x3C0 write is data, false when it is an index. */
@@ -91,8 +103,27 @@ export class AttributeController {
     this.regs.fill(0);
   }
 
-  /** Index, flip-flop and registers as plain JSON. */
-  state(): Json {
-    return { index: this.indexRegister, dataNext: this.dataNext, regs: [...this.regs] };
+  /** Index, flip-flop and registers. */
+  snapshot(): AttributeState {
+    return {
+      version: 1,
+      index: this.indexRegister,
+      dataNext: this.dataNext,
+      regs: this.regs.slice(),
+    };
+  }
+
+  /** Puts index, flip-flop and registers back; reserved bits must be clear. */
+  restore(state: AttributeState): void {
+    const s = StateShape.versioned("vga attribute controller", state, 1);
+    const index = s.int("index", 0, 0x3f);
+    const dataNext = s.bool("dataNext");
+    const regs = s.bytes("regs", ATTR_REGISTER_COUNT);
+    regs.forEach((v, i) => {
+      if (v & ~MASKS[i]) s.fail(`regs[${i}]`, "has reserved bits set");
+    });
+    this.indexRegister = index;
+    this.dataNext = dataNext;
+    this.regs.set(regs);
   }
 }

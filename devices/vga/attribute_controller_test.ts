@@ -1,4 +1,5 @@
-import { strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import { ATTR_MODE_CONTROL, AttributeController } from "./attribute_controller.ts";
 
 Deno.test("attribute: writes alternate between index and data", () => {
@@ -60,4 +61,19 @@ Deno.test("attribute: register masks and mode control bits", () => {
   ac.write(0x15); // no register there
   ac.write(0x12);
   strictEqual(ac.readData(), 0xff);
+});
+
+Deno.test("attribute: snapshot -> restore keeps the flip-flop and index", () => {
+  const a = new AttributeController();
+  for (const v of [0x30, 0x0f, 0x31, 0x21, 0x12]) a.write(v); // index 0x12 written, data next
+  const saved = a.snapshot();
+  strictEqual(saved.dataNext, true);
+  const b = new AttributeController();
+  b.restore(structuredClone(saved));
+  deepStrictEqual(b.snapshot(), saved);
+  for (const ac of [a, b]) ac.write(0x3f);
+  deepStrictEqual(b.snapshot(), a.snapshot());
+  strictEqual(b.readData(), 0x3f); // colour plane enable (bits 0-5)
+  throws(() => b.restore({ ...saved, index: 0x40 }), StateError);
+  throws(() => b.restore({ ...saved, regs: new Uint8Array(21).fill(0xff) }), StateError);
 });

@@ -45,7 +45,7 @@ const OVERFLOW_LINE_COMPARE = 0x10;
 /** The CRTC registers, with register 0x11's write protection of registers 0-7. */
 export class Crtc extends IndexedRegisters {
   constructor() {
-    super(new Array(CRTC_REGISTER_COUNT).fill(0xff));
+    super(new Array(CRTC_REGISTER_COUNT).fill(0xff), "vga crtc");
   }
 
   /** Data port write honouring the protect bit (register 0x11 bit 7). */

@@ -6,10 +6,28 @@
  * @module
  */
 
-import type { Json } from "../types.ts";
+import type { DeviceState, Snapshotting } from "../types.ts";
+import { StateShape } from "../state_shape.ts";
+
+/** Saved state of the DAC. */
+export interface DacState extends DeviceState {
+  readonly version: 1;
+  /** 256 × (red, green, blue), 6 bits each. */
+  readonly palette: Uint8Array;
+  /** Pixel mask. */
+  readonly mask: number;
+  readonly writeIndex: number;
+  readonly readIndex: number;
+  /** Which index port was written last. */
+  readonly mode: "read" | "write";
+  /** Component (0 red, 1 green, 2 blue) the next data access reaches. */
+  readonly component: number;
+  /** Components of the entry being written, before its blue arrives. */
+  readonly pending: Uint8Array;
+}
 
 /** The DAC's palette RAM and its access state machine. */
-export class Dac {
+export class Dac implements Snapshotting<DacState> {
   /** 256 × (red, green, blue), 6 bits each. */
   readonly palette = new Uint8Array(768);
   /** Pixel mask (port 0x3C6). */
@@ -71,13 +89,38 @@ export class Dac {
     this.#component = 0;
   }
 
-  /** Indices and mask (the palette itself is available from the VGA). */
-  state(): Json {
+  /** Palette, mask, indices and the position within the current triplet. */
+  snapshot(): DacState {
     return {
+      version: 1,
+      palette: this.palette.slice(),
       mask: this.mask,
       writeIndex: this.writeIndex,
       readIndex: this.readIndex,
       mode: this.mode,
+      component: this.#component,
+      pending: this.#pending.slice(),
     };
+  }
+
+  /** Puts palette, indices and the triplet position back. */
+  restore(state: DacState): void {
+    const s = StateShape.versioned("vga dac", state, 1);
+    const palette = s.bytes("palette", 768);
+    const pending = s.bytes("pending", 3);
+    if (palette.some((v) => v > 0x3f)) s.fail("palette", "has entries above 6 bits");
+    if (pending.some((v) => v > 0x3f)) s.fail("pending", "has entries above 6 bits");
+    const mask = s.int("mask", 0, 0xff);
+    const writeIndex = s.int("writeIndex", 0, 0xff);
+    const readIndex = s.int("readIndex", 0, 0xff);
+    const mode = s.oneOf("mode", ["read", "write"] as const);
+    const component = s.int("component", 0, 2);
+    this.palette.set(palette);
+    this.#pending.set(pending);
+    this.mask = mask;
+    this.writeIndex = writeIndex;
+    this.readIndex = readIndex;
+    this.mode = mode;
+    this.#component = component;
   }
 }

@@ -1,4 +1,5 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import { Dac } from "./dac.ts";
 
 Deno.test("dac: three writes fill one entry and advance the write index", () => {
@@ -40,4 +41,36 @@ Deno.test("dac: reads auto-increment and the state register follows the last ind
   strictEqual(dac.readState(), 3);
   deepStrictEqual([1, 2, 3, 4, 5, 6].map(() => dac.readData()), [1, 2, 3, 4, 5, 6]);
   strictEqual(dac.readIndex, 1);
+});
+
+Deno.test("dac: snapshot -> restore -> snapshot is the identity mid-triplet, and both answer alike", () => {
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let round = 0; round < 30; round++) {
+    const ops = Array.from({ length: 60 }, () => [next(5), next(256)] as const);
+    const run = (dac: Dac, list: readonly (readonly [number, number])[]) =>
+      list.map(([op, v]) => {
+        if (op === 0) dac.setReadIndex(v);
+        else if (op === 1) dac.setWriteIndex(v);
+        else if (op === 2) dac.writeData(v);
+        else if (op === 3) return dac.readData();
+        else return dac.readState();
+        return -1;
+      });
+    const a = new Dac();
+    run(a, ops);
+    a.writeData(next(64)); // leave a write part-way through its triplet now and then
+    const saved = a.snapshot();
+    const b = new Dac();
+    b.restore(structuredClone(saved));
+    deepStrictEqual(b.snapshot(), saved);
+    deepStrictEqual(run(b, ops), run(a, ops));
+    deepStrictEqual(b.snapshot(), a.snapshot());
+  }
+  const good = new Dac().snapshot();
+  throws(() => new Dac().restore({ ...good, palette: new Uint8Array(768).fill(0x40) }), StateError);
+  throws(() => new Dac().restore({ ...good, mode: "both" as "read" }), StateError);
 });

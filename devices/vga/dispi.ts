@@ -14,7 +14,9 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, Json, Stateful } from "../types.ts";
+import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "../types.ts";
+import { allOnes, laneByte, readLanes, writeLanes } from "../byte_lanes.ts";
+import { StateShape } from "../state_shape.ts";
 
 /** First DISPI port (index); the data port follows it. */
 export const DISPI_PORT_BASE = 0x1ce;
@@ -74,13 +76,22 @@ export interface DispiLayout {
   readonly virtualHeight: number;
 }
 
+/** Saved state of the DISPI registers (the bank shown is `regs[BANK]`). */
+export interface DispiState extends DeviceState {
+  readonly version: 1;
+  /** The index port. */
+  readonly index: number;
+  /** The registers by {@link DISPI_INDEX} (VIDEO_MEMORY_64K unused: it reads the VRAM size). */
+  readonly regs: readonly number[];
+}
+
 /** Bytes a line of `pixels` takes at `bpp`. */
 export function lineBytesFor(pixels: number, bpp: number): number {
   return bpp === 4 ? pixels >> 1 : pixels * ((bpp + 7) >> 3);
 }
 
 /** The DISPI register file. */
-export class Dispi implements BusDevice, Stateful {
+export class Dispi implements BusDevice, Snapshotting<DispiState> {
   /** The registers by {@link DISPI_INDEX}; VIRT_HEIGHT and VIDEO_MEMORY_64K are derived. */
   readonly regs = new Uint16Array(REGISTER_COUNT);
   /** The index port's value. */
@@ -111,7 +122,7 @@ export class Dispi implements BusDevice, Stateful {
   /** Port read: offset 0 is the index, 1 the data register (16-bit; bytes read the low half). */
   read(offset: number, size: AccessSize): number {
     const value = offset === 0 ? this.index : this.readRegister(this.index);
-    return size === 1 ? value & 0xff : value;
+    return value & allOnes(size);
   }
 
   /** Port write: offset 0 selects a register, 1 writes it. */
@@ -236,15 +247,30 @@ export class Dispi implements BusDevice, Stateful {
     this.index = 0;
   }
 
-  /** Registers and the derived layout. */
-  state(): Json {
-    const l = this.layout();
-    return {
-      index: this.index,
-      regs: [...this.regs],
-      enabled: this.enabled,
-      layout: l ? { ...l } : null,
-    };
+  /** Index port and registers. */
+  snapshot(): DispiState {
+    return { version: 1, index: this.index, regs: [...this.regs] };
+  }
+
+  /**
+   * Puts index and registers back. The registers must be ones this video
+   * RAM could hold: a mode that does not fit (or a bank past its end) is refused.
+   */
+  restore(state: DispiState): void {
+    const s = StateShape.versioned("vga dispi", state, 1);
+    const index = s.int("index", 0, 0xffff);
+    const regs = Uint16Array.from(s.ints("regs", 0, 0xffff, REGISTER_COUNT));
+    const saved = this.regs.slice();
+    this.regs.set(regs);
+    this.#fixup();
+    const fits = this.regs.every((v, i) => v === regs[i]) &&
+      regs[DISPI_INDEX.BANK] < Math.max(1, Math.floor(this.vram.length / BANK_SIZE)) &&
+      regs[DISPI_INDEX.ID] >= DISPI_ID_MIN && regs[DISPI_INDEX.ID] <= DISPI_ID_MAX;
+    if (!fits) {
+      this.regs.set(saved);
+      s.fail("regs", "describe a mode this video RAM cannot hold");
+    }
+    this.index = index;
   }
 }
 
@@ -278,13 +304,11 @@ export class DispiWindow implements BusDevice {
   /** Little-endian read through the window. */
   read(offset: number, size: AccessSize): number {
     if (!this.#banked()) return this.planar.read(offset, size);
-    let v = 0;
-    const base = this.dispi.bankOffset + offset;
-    for (let i = size - 1; i >= 0; i--) {
-      const at = base + i;
-      v = v * 256 + (offset + i < BANK_SIZE && at < this.vram.length ? this.vram[at] : 0xff);
-    }
-    return v;
+    const bank = this.dispi.bankOffset;
+    return readLanes(offset, size, (at) => {
+      const v = bank + at;
+      return at < BANK_SIZE && v < this.vram.length ? this.vram[v] : 0xff;
+    });
   }
 
   /** Little-endian write through the window. */
@@ -294,14 +318,11 @@ export class DispiWindow implements BusDevice {
       this.onPlanarWrite?.(offset, size);
       return;
     }
-    const base = this.dispi.bankOffset + offset;
-    for (let i = 0; i < size; i++) {
-      const at = base + i;
-      if (offset + i < BANK_SIZE && at < this.vram.length) {
-        this.vram[at] = Math.floor(value / 2 ** (8 * i)) & 0xff;
-      }
-    }
-    this.onBankedWrite?.(base, base + size);
+    const bank = this.dispi.bankOffset;
+    writeLanes(offset, size, value, (at, byte) => {
+      if (at < BANK_SIZE && bank + at < this.vram.length) this.vram[bank + at] = byte;
+    });
+    this.onBankedWrite?.(bank + offset, bank + offset + size);
   }
 
   /** Repeated reads of one address (string I/O contract). */
@@ -311,8 +332,8 @@ export class DispiWindow implements BusDevice {
       return;
     }
     for (let i = 0; i + size <= dst.length; i += size) {
-      let v = this.read(offset, size);
-      for (let b = 0; b < size; b++, v = Math.floor(v / 256)) dst[i + b] = v & 0xff;
+      const v = this.read(offset, size);
+      for (let b = 0; b < size; b++) dst[i + b] = laneByte(v, b);
     }
   }
 
@@ -324,9 +345,7 @@ export class DispiWindow implements BusDevice {
       return;
     }
     for (let i = 0; i + size <= src.length; i += size) {
-      let v = 0;
-      for (let b = size - 1; b >= 0; b--) v = v * 256 + src[i + b];
-      this.write(offset, size, v);
+      this.write(offset, size, readLanes(i, size, (at) => src[at]));
     }
   }
 }

@@ -1,4 +1,5 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import {
   Dispi,
   DISPI_ENABLE,
@@ -152,4 +153,32 @@ Deno.test("the standard VGA's BAR2 reaches the DISPI registers at 0x500 + index 
   pci.mmio.write(0x500 + DISPI_INDEX.XRES * 2, 2, 800);
   strictEqual(pci.vga.dispi.regs[DISPI_INDEX.XRES], 800);
   strictEqual(pci.mmio.read(0x600, 2), 0xffff, "the QEMU extension block is absent");
+});
+
+Deno.test("dispi: snapshot -> restore in a VBE mode with a bank set; the window shows the same bank", () => {
+  const vram = new Uint8Array(0x400000).map((_, i) => i * 7);
+  const a = new Dispi(vram);
+  const set = (d: Dispi, index: number, value: number) => d.writeRegister(index, value);
+  set(a, DISPI_INDEX.XRES, 1024);
+  set(a, DISPI_INDEX.YRES, 768);
+  set(a, DISPI_INDEX.BPP, 16);
+  set(a, DISPI_INDEX.ENABLE, DISPI_ENABLE.ENABLED | DISPI_ENABLE.NOCLEARMEM);
+  set(a, DISPI_INDEX.BANK, 5);
+  set(a, DISPI_INDEX.Y_OFFSET, 100);
+  a.write(0, 2, DISPI_INDEX.BANK);
+  const saved = a.snapshot();
+  const b = new Dispi(vram);
+  b.restore(structuredClone(saved));
+  deepStrictEqual(b.snapshot(), saved);
+  deepStrictEqual(b.layout(), a.layout());
+  strictEqual(b.read(1, 2), 5);
+  const planar = { read: () => 0, write: () => {} };
+  const wa = new DispiWindow(a, vram, planar);
+  const wb = new DispiWindow(b, vram, planar);
+  strictEqual(wb.read(0x1234, 4), wa.read(0x1234, 4));
+  // Too big for a smaller video RAM: refused, the registers untouched.
+  const small = new Dispi(new Uint8Array(0x100000));
+  const before = small.snapshot();
+  throws(() => small.restore(saved), StateError);
+  deepStrictEqual(small.snapshot(), before);
 });

@@ -36,7 +36,7 @@ const OPS: readonly LogicalOp[] = ["none", "and", "or", "xor"];
 /** The nine graphics controller registers and what their bits mean. */
 export class GraphicsController extends IndexedRegisters {
   constructor() {
-    super(MASKS);
+    super(MASKS, "vga graphics controller");
   }
 
   /** Set/reset value, one bit per plane. */

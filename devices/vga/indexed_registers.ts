@@ -6,18 +6,31 @@
  * @module
  */
 
-import type { Json } from "../types.ts";
+import type { DeviceState, Snapshotting } from "../types.ts";
+import { StateShape } from "../state_shape.ts";
+
+/** Saved state of an index/data register bank. */
+export interface IndexedRegistersState extends DeviceState {
+  readonly version: 1;
+  /** The index port. */
+  readonly index: number;
+  /** Register contents. */
+  readonly regs: Uint8Array;
+}
 
 /** A bank of 8-bit registers behind an index port, with per-register writable-bit masks. */
-export class IndexedRegisters {
+export class IndexedRegisters implements Snapshotting<IndexedRegistersState> {
   /** The index port's contents (all 8 bits kept; indices past the bank select nothing). */
   index = 0;
   /** Register contents, readable directly by the rest of the VGA. */
   readonly regs: Uint8Array;
   readonly #masks: readonly number[];
 
-  /** @param masks one writable-bit mask per register; the bank's size is its length */
-  constructor(masks: readonly number[]) {
+  /**
+   * @param masks one writable-bit mask per register; the bank's size is its length
+   * @param name what a refused restore names
+   */
+  constructor(masks: readonly number[], readonly name = "vga registers") {
     this.#masks = masks;
     this.regs = new Uint8Array(masks.length);
   }
@@ -48,8 +61,20 @@ export class IndexedRegisters {
     this.regs.fill(0);
   }
 
-  /** Index and register contents as plain JSON. */
-  state(): Json {
-    return { index: this.index, regs: [...this.regs] };
+  /** Index and register contents. */
+  snapshot(): IndexedRegistersState {
+    return { version: 1, index: this.index, regs: this.regs.slice() };
+  }
+
+  /** Puts index and registers back; reserved bits must be clear. */
+  restore(state: IndexedRegistersState): void {
+    const s = StateShape.versioned(this.name, state, 1);
+    const index = s.int("index", 0, 0xff);
+    const regs = s.bytes("regs", this.regs.length);
+    regs.forEach((v, i) => {
+      if (v & ~this.#masks[i]) s.fail(`regs[${i}]`, "has reserved bits set");
+    });
+    this.index = index;
+    this.regs.set(regs);
   }
 }

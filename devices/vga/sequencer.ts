@@ -27,7 +27,7 @@ const MAP_OFFSETS = [0x0000, 0x4000, 0x8000, 0xc000, 0x2000, 0x6000, 0xa000, 0xe
 /** The five sequencer registers and what their bits mean. */
 export class Sequencer extends IndexedRegisters {
   constructor() {
-    super(MASKS);
+    super(MASKS, "vga sequencer");
   }
 
   /** Planes enabled for host writes (bit n = plane n). */

@@ -10,13 +10,15 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, Json, Stateful } from "../types.ts";
-import { AttributeController } from "./attribute_controller.ts";
+import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "../types.ts";
+import { readLanes, writeLanes } from "../byte_lanes.ts";
+import { StateShape } from "../state_shape.ts";
+import { AttributeController, type AttributeState } from "./attribute_controller.ts";
 import { Crtc } from "./crtc.ts";
-import { Dac } from "./dac.ts";
-import { Dispi, DispiWindow } from "./dispi.ts";
-import { displayGeometry, textCursor } from "./display_geometry.ts";
+import { Dac, type DacState } from "./dac.ts";
+import { Dispi, type DispiState, DispiWindow } from "./dispi.ts";
 import { GraphicsController } from "./graphics_controller.ts";
+import type { IndexedRegistersState } from "./indexed_registers.ts";
 import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
 import { Sequencer } from "./sequencer.ts";
 import { PLANAR_SIZE, VideoMemory } from "./video_memory.ts";
@@ -30,7 +32,28 @@ export const VGA_PORT_COUNT = 0x30;
 /** Guest-physical base of the legacy memory window. */
 export const VGA_WINDOW_BASE = 0xa0000;
 
-const MEMORY_MAPS = ["a0000-128k", "a0000-64k", "b0000-32k", "b8000-32k"];
+/**
+ * Saved state of the VGA: every register, latch and index a guest can
+ * observe. Video RAM is not in it: it is host memory the machine saves as a
+ * memory region of its own.
+ */
+export interface VgaState extends DeviceState {
+  readonly version: 1;
+  /** Miscellaneous output register. */
+  readonly misc: number;
+  readonly featureControl: number;
+  readonly subsystemEnable: number;
+  /** Where input status 1 reads are in their eight-read frame (0-7). */
+  readonly statusPhase: number;
+  readonly sequencer: IndexedRegistersState;
+  readonly graphics: IndexedRegistersState;
+  readonly crtc: IndexedRegistersState;
+  readonly attribute: AttributeState;
+  readonly dac: DacState;
+  /** The four read latches, plane 0 first. */
+  readonly latches: Uint8Array;
+  readonly dispi: DispiState;
+}
 
 /** Construction options. */
 export interface VgaOptions {
@@ -46,7 +69,7 @@ export interface VgaOptions {
 }
 
 /** The VGA's registers and memory. */
-export class Vga implements BusDevice, Stateful {
+export class Vga implements BusDevice, Snapshotting<VgaState> {
   /** Video RAM; the four planes are interleaved in its first 256 KiB. */
   readonly vram: Uint8Array;
   /** Sequencer (0x3C4/0x3C5). */
@@ -72,7 +95,7 @@ export class Vga implements BusDevice, Stateful {
   /** VGA subsystem enable register (0x3C3). */
   subsystemEnable = 0;
   readonly #startInTextMode: boolean;
-  #statusReads = 0;
+  #statusPhase = 0;
 
   /** @param options VRAM size and power-on mode */
   constructor(options: VgaOptions = {}) {
@@ -96,23 +119,19 @@ export class Vga implements BusDevice, Stateful {
 
   /** Port read at `offset` from 0x3B0; wider accesses are consecutive byte reads. */
   read(offset: number, size: AccessSize): number {
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.#readByte(VGA_PORT_BASE + offset + i);
-    return v;
+    return readLanes(VGA_PORT_BASE + offset, size, (port) => this.#readByte(port));
   }
 
   /** Port write at `offset` from 0x3B0; `out dx, ax` writes index then data. */
   write(offset: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) {
-      this.#writeByte(VGA_PORT_BASE + offset + i, Math.floor(value / 2 ** (8 * i)) & 0xff);
-    }
+    writeLanes(VGA_PORT_BASE + offset, size, value, (port, byte) => this.#writeByte(port, byte));
   }
 
   /** `rep ins` from one port (e.g. reading the DAC). */
   readBlock(offset: number, size: AccessSize, dst: Uint8Array): void {
+    const port = VGA_PORT_BASE + offset;
     for (let i = 0; i + size <= dst.length; i += size) {
-      let v = this.read(offset, size);
-      for (let b = 0; b < size; b++, v = Math.floor(v / 256)) dst[i + b] = v & 0xff;
+      for (let b = 0; b < size; b++) dst[i + b] = this.#readByte(port + b);
     }
   }
 
@@ -219,7 +238,8 @@ export class Vga implements BusDevice, Stateful {
    */
   #inputStatus1(): number {
     this.attr.resetFlipFlop();
-    const phase = this.#statusReads++ & 7;
+    const phase = this.#statusPhase;
+    this.#statusPhase = (phase + 1) & 7;
     const vretrace = phase >= 6;
     return (vretrace || phase & 1 ? 0x01 : 0) | (vretrace ? 0x08 : 0);
   }
@@ -262,34 +282,54 @@ export class Vga implements BusDevice, Stateful {
     this.misc = 0;
     this.featureControl = 0;
     this.subsystemEnable = 0;
-    this.#statusReads = 0;
+    this.#statusPhase = 0;
     if (this.#startInTextMode) programRegisters(this, TEXT_80X25);
   }
 
-  /** Registers summary: misc, mode, size, cursor, start address, DAC index, memory map. */
-  state(): Json {
-    const g = displayGeometry(this);
-    const cursor = textCursor(this, g);
+  /** Every register, latch and index (not video RAM). */
+  snapshot(): VgaState {
     return {
+      version: 1,
       misc: this.misc,
-      addressing: this.misc & 1 ? "colour" : "mono",
-      mode: g.mode,
-      cols: g.cols,
-      rows: g.rows,
-      width: g.width,
-      height: g.height,
-      charHeight: g.charHeight,
-      cursor: { row: cursor.row, col: cursor.col, visible: cursor.visible },
-      startAddress: g.startAddress,
-      offset: this.crtc.offset,
-      dacWriteIndex: this.dac.writeIndex,
-      memoryMap: MEMORY_MAPS[this.gc.memoryMap],
-      sequencer: [...this.seq.regs],
-      graphics: [...this.gc.regs],
-      attribute: [...this.attr.regs],
-      attributeIndex: this.attr.indexRegister,
-      crtc: [...this.crtc.regs],
-      dispi: this.dispi.state(),
+      featureControl: this.featureControl,
+      subsystemEnable: this.subsystemEnable,
+      statusPhase: this.#statusPhase,
+      sequencer: this.seq.snapshot(),
+      graphics: this.gc.snapshot(),
+      crtc: this.crtc.snapshot(),
+      attribute: this.attr.snapshot(),
+      dac: this.dac.snapshot(),
+      latches: this.memory.latches.slice(),
+      dispi: this.dispi.snapshot(),
     };
+  }
+
+  /** Puts every register back; video RAM is left as it is. */
+  restore(state: VgaState): void {
+    const s = StateShape.versioned("vga", state, 1);
+    const misc = s.int("misc", 0, 0xff);
+    const featureControl = s.int("featureControl", 0, 0xff);
+    const subsystemEnable = s.int("subsystemEnable", 0, 1);
+    const statusPhase = s.int("statusPhase", 0, 7);
+    const latches = s.bytes("latches", 4);
+    // The parts check themselves; try them on scratch copies first so a
+    // refused state leaves this VGA untouched.
+    new Sequencer().restore(state.sequencer);
+    new GraphicsController().restore(state.graphics);
+    new Crtc().restore(state.crtc);
+    new AttributeController().restore(state.attribute);
+    new Dac().restore(state.dac);
+    new Dispi(this.vram).restore(state.dispi);
+    this.seq.restore(state.sequencer);
+    this.gc.restore(state.graphics);
+    this.crtc.restore(state.crtc);
+    this.attr.restore(state.attribute);
+    this.dac.restore(state.dac);
+    this.dispi.restore(state.dispi);
+    this.memory.latches.set(latches);
+    this.misc = misc;
+    this.featureControl = featureControl;
+    this.subsystemEnable = subsystemEnable;
+    this.#statusPhase = statusPhase;
   }
 }

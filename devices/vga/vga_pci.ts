@@ -11,9 +11,16 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, Json } from "../types.ts";
-import { PciConfigSpace, type PciFunction } from "../pci/config_space.ts";
-import { Vga, VGA_PORT_BASE } from "./vga.ts";
+import type { AccessSize, BusDevice, Snapshotting } from "../types.ts";
+import { allOnes, readLanes, writeLanes } from "../byte_lanes.ts";
+import {
+  PciConfigSpace,
+  type PciConfigState,
+  type PciFunction,
+  type PciFunctionState,
+} from "../pci/config_space.ts";
+import { StateShape } from "../state_shape.ts";
+import { Vga, VGA_PORT_BASE, type VgaState } from "./vga.ts";
 
 /** Size of BAR2. */
 export const VGA_MMIO_SIZE = 0x1000;
@@ -46,18 +53,20 @@ export function romSizeFor(length: number): number {
   return size;
 }
 
-/** Little-endian reads from a byte array; bytes past its end read as `fill`. */
-function readBytes(bytes: Uint8Array, offset: number, size: AccessSize, fill: number): number {
-  let v = 0;
-  for (let i = size - 1; i >= 0; i--) {
-    const at = offset + i;
-    v = v * 256 + (at >= 0 && at < bytes.length ? bytes[at] : fill);
-  }
-  return v;
+/** Little-endian reads from a byte array; bytes past its end read as all ones. */
+function readBytes(bytes: Uint8Array, offset: number, size: AccessSize): number {
+  return readLanes(offset, size, (at) => at >= 0 && at < bytes.length ? bytes[at] : 0xff);
+}
+
+/** Saved state of the VGA PCI function (video RAM and the ROM image are not state). */
+export interface VgaPciState extends PciFunctionState {
+  readonly version: 1;
+  readonly config: PciConfigState;
+  readonly vga: VgaState;
 }
 
 /** QEMU's standard VGA as a PCI function. */
-export class VgaPci implements PciFunction {
+export class VgaPci implements PciFunction, Snapshotting<VgaPciState> {
   /** Short name for the devices pane. */
   readonly name = "vga";
   /** Configuration space: BAR0 framebuffer, BAR2 MMIO, expansion ROM. */
@@ -101,7 +110,7 @@ export class VgaPci implements PciFunction {
     const image = new Uint8Array(this.romSize);
     image.set(romData);
     this.rom = {
-      read: (offset, size) => readBytes(image, offset, size, 0xff),
+      read: (offset, size) => readBytes(image, offset, size),
       write: () => {},
     };
   }
@@ -112,21 +121,28 @@ export class VgaPci implements PciFunction {
     this.vga.reset();
   }
 
-  /** Configuration space and VGA summary. */
-  state(): Json {
-    return { config: this.config.state(), vga: this.vga.state(), romSize: this.romSize };
+  /** Configuration space and VGA registers. */
+  snapshot(): VgaPciState {
+    return { version: 1, config: this.config.snapshot(), vga: this.vga.snapshot() };
+  }
+
+  /** Puts configuration space (and so the BAR mappings) and the VGA registers back. */
+  restore(state: VgaPciState): void {
+    StateShape.versioned("vga pci", state, 1);
+    // The VGA checks everything before changing anything; the config space only has its bytes.
+    new PciConfigSpace(this.config.id).restore(state.config);
+    this.vga.restore(state.vga);
+    this.config.restore(state.config);
   }
 }
 
 function linearMemory(vram: Uint8Array): BusDevice {
-  const write = (offset: number, size: AccessSize, value: number) => {
-    for (let i = 0; i < size; i++) {
-      const at = offset + i;
-      if (at >= 0 && at < vram.length) vram[at] = Math.floor(value / 2 ** (8 * i)) & 0xff;
-    }
-  };
+  const write = (offset: number, size: AccessSize, value: number) =>
+    writeLanes(offset, size, value, (at, byte) => {
+      if (at >= 0 && at < vram.length) vram[at] = byte;
+    });
   return {
-    read: (offset, size) => readBytes(vram, offset, size, 0xff),
+    read: (offset, size) => readBytes(vram, offset, size),
     write,
     readBlock(offset, size, dst) {
       for (let i = 0; i + size <= dst.length; i += size) {
@@ -135,9 +151,7 @@ function linearMemory(vram: Uint8Array): BusDevice {
     },
     writeBlock(offset, size, src) {
       for (let i = 0; i + size <= src.length; i += size) {
-        let v = 0;
-        for (let b = size - 1; b >= 0; b--) v = v * 256 + src[i + b];
-        write(offset, size, v);
+        write(offset, size, readLanes(i, size, (at) => src[at]));
       }
     },
   };
@@ -153,7 +167,7 @@ function mmioBlock(vga: Vga): BusDevice {
       if (offset >= MMIO_DISPI && offset < MMIO_DISPI_END && size === 2 && !(offset & 1)) {
         return vga.dispi.readRegister((offset - MMIO_DISPI) >> 1);
       }
-      return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+      return allOnes(size);
     },
     write(offset, size, value) {
       if (inPorts(offset, size)) vga.write(toPort(offset), size, value);

@@ -1,6 +1,7 @@
-import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
 import { type BarChange, PCI_COMMAND_MEMORY, ROM_BAR } from "../pci/config_space.ts";
-import { romSizeFor, VgaPci } from "./vga_pci.ts";
+import { StateError } from "../types.ts";
+import { romSizeFor, VgaPci, type VgaPciState } from "./vga_pci.ts";
 
 Deno.test("vga pci: identity of QEMU's standard VGA", () => {
   const dev = new VgaPci();
@@ -100,9 +101,121 @@ Deno.test("vga pci: reset and state", () => {
   dev.reset();
   strictEqual(dev.config.read(0x10, 4), 0x00000008);
   strictEqual(dev.vga.misc, 0x67);
-  const s = JSON.parse(JSON.stringify(dev.state()));
-  strictEqual(s.vga.mode, "text");
-  strictEqual(s.config.vendorId, 0x1234);
-  strictEqual(s.romSize, 0);
+  const s = dev.snapshot();
+  strictEqual(s.vga.misc, 0x67);
+  deepStrictEqual([s.config.bytes[0], s.config.bytes[1]], [0x34, 0x12]);
+  deepStrictEqual(s.config.bars.map((b) => b.index), [0, 2]); // no ROM
   throws(() => new VgaPci({ vramSize: 3 * 1024 * 1024 }), RangeError);
+});
+
+/** A small seeded PRNG (mulberry32): `next(n)` is an integer in [0, n). */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+type PciOp = {
+  bus: "config" | "mmio" | "fb" | "rom";
+  write: boolean;
+  offset: number;
+  size: 1 | 2 | 4;
+  value: number;
+};
+
+/** Firmware- and driver-like accesses: BAR sizing and placement, MMIO ports and DISPI, framebuffer. */
+function pciOps(next: (n: number) => number, count: number): PciOp[] {
+  const ops: PciOp[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = next(100);
+    const write = next(3) !== 0;
+    const value = (next(0x10000) * 0x10000 + next(0x10000)) >>> 0;
+    if (r < 20) {
+      const offset = [0x04, 0x10, 0x18, 0x30, 0x3c, 0x0c][next(6)];
+      const v = [0xffffffff, 0xfd000000, 0xfebf0000, 0xfeb00001, 0x3, 0x7, value][next(7)];
+      ops.push({ bus: "config", write, offset, size: offset === 0x04 ? 2 : 4, value: v });
+    } else if (r < 60) {
+      const dispi = next(2) === 0;
+      const offset = dispi ? 0x500 + 2 * next(11) : 0x400 + next(0x20);
+      const size = dispi ? 2 : ([1, 2] as const)[next(2)];
+      ops.push({ bus: "mmio", write, offset, size, value: value & (size === 1 ? 0xff : 0xffff) });
+    } else if (r < 90) {
+      const size = ([1, 2, 4] as const)[next(3)];
+      ops.push({ bus: "fb", write, offset: next(0x40000), size, value: value % 2 ** (8 * size) });
+    } else {
+      ops.push({ bus: "rom", write: false, offset: next(0x900), size: 4, value: 0 });
+    }
+  }
+  return ops;
+}
+
+function runPciOps(dev: VgaPci, ops: readonly PciOp[]): number[] {
+  const reads: number[] = [];
+  for (const op of ops) {
+    const target = op.bus === "config"
+      ? dev.config
+      : op.bus === "mmio"
+      ? dev.mmio
+      : op.bus === "fb"
+      ? dev.framebuffer
+      : dev.rom;
+    if (op.write) target.write(op.offset, op.size, op.value);
+    else reads.push(target.read(op.offset, op.size));
+  }
+  return reads;
+}
+
+Deno.test("vga pci: snapshot -> restore -> snapshot is the identity, BARs and behaviour follow", () => {
+  const romData = new Uint8Array(0x900).map((_, i) => i * 7);
+  for (let seed = 1; seed <= 12; seed++) {
+    const next = prng(seed);
+    const a = new VgaPci({ vramSize: 0x100000, romData });
+    runPciOps(a, pciOps(next, 300));
+    // DISPI on in an 8-bit mode with bank 2, BAR0 placed and decoding.
+    runPciOps(a, [
+      { bus: "config", write: true, offset: 0x10, size: 4, value: 0xfd000000 },
+      { bus: "config", write: true, offset: 0x04, size: 2, value: 0x0003 },
+      { bus: "mmio", write: true, offset: 0x508, size: 2, value: 0 },
+      { bus: "mmio", write: true, offset: 0x506, size: 2, value: 8 },
+      { bus: "mmio", write: true, offset: 0x508, size: 2, value: 0xc1 },
+      { bus: "mmio", write: true, offset: 0x50a, size: 2, value: 2 },
+    ]);
+    const saved = a.snapshot();
+    strictEqual(a.vga.dispi.bankOffset, 0x20000);
+
+    const b = new VgaPci({ vram: a.vga.vram.slice(), romData });
+    const changes: BarChange[] = [];
+    b.config.onBarChange = (c) => changes.push(c);
+    b.restore(structuredClone(saved));
+    deepStrictEqual(b.snapshot(), saved);
+    ok(changes.some((c) => c.index === 0 && c.base === 0xfd000000), "BAR0 mapping reported");
+    deepStrictEqual(changes.map((c) => [c.index, c.base]), [
+      ...saved.config.bars.filter((bar) => bar.base !== null).map((bar) => [bar.index, bar.base]),
+    ]);
+
+    const more = pciOps(next, 300);
+    deepStrictEqual(runPciOps(b, more), runPciOps(a, more), `seed ${seed}`);
+    deepStrictEqual(b.snapshot(), a.snapshot());
+    ok(b.vga.vram.every((v, i) => v === a.vga.vram[i]), `seed ${seed}: video RAM differs`);
+  }
+});
+
+Deno.test("vga pci: restore refuses a bad version or config space and changes nothing", () => {
+  const dev = new VgaPci({ startInTextMode: true });
+  const good = dev.snapshot();
+  const fresh = new VgaPci();
+  const before = fresh.snapshot();
+  for (
+    const bad of [
+      { ...good, version: 0 },
+      { ...good, config: { ...good.config, bytes: new Uint8Array(255) } },
+      { ...good, vga: { ...good.vga, statusPhase: 8 } },
+    ]
+  ) throws(() => fresh.restore(bad as VgaPciState), StateError);
+  deepStrictEqual(fresh.snapshot(), before);
 });

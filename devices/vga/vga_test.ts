@@ -1,6 +1,8 @@
-import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
+import { displayGeometry } from "./display_geometry.ts";
 import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
-import { Vga, VGA_PORT_BASE } from "./vga.ts";
+import { Vga, VGA_PORT_BASE, type VgaState } from "./vga.ts";
 
 const inb = (vga: Vga, port: number) => vga.read(port - VGA_PORT_BASE, 1);
 const inw = (vga: Vga, port: number) => vga.read(port - VGA_PORT_BASE, 2);
@@ -174,23 +176,6 @@ Deno.test("vga: glyph() follows the character map select", () => {
   deepStrictEqual([...vga.glyph(0x41, 16)], other);
 });
 
-Deno.test("vga: state summarises mode, cursor and memory map", () => {
-  const vga = new Vga();
-  programRegisters(vga, TEXT_80X25);
-  outw(vga, 0x3d4, 0x000e);
-  outw(vga, 0x3d4, 0xa1 << 8 | 0x0f); // row 2, column 1
-  const s = vga.state() as Record<string, unknown>;
-  strictEqual(s.misc, 0x67);
-  strictEqual(s.mode, "text");
-  strictEqual(s.cols, 80);
-  strictEqual(s.rows, 25);
-  deepStrictEqual(s.cursor, { row: 2, col: 1, visible: true });
-  strictEqual(s.startAddress, 0);
-  strictEqual(s.dacWriteIndex, 64);
-  strictEqual(s.memoryMap, "b8000-32k");
-  strictEqual(JSON.parse(JSON.stringify(s)).crtc.length, 25);
-});
-
 Deno.test("vga: reset returns to power-on state; startInTextMode comes up in 80x25", () => {
   const vga = new Vga();
   programRegisters(vga, TEXT_80X25);
@@ -198,10 +183,10 @@ Deno.test("vga: reset returns to power-on state; startInTextMode comes up in 80x
   vga.reset();
   strictEqual(vga.misc, 0);
   strictEqual(vga.memory.planeByte(0, 0), 0);
-  strictEqual((vga.state() as Record<string, unknown>).mode, "off");
+  strictEqual(displayGeometry(vga).mode, "off");
   const booted = new Vga({ startInTextMode: true });
-  const s = booted.state() as Record<string, unknown>;
-  deepStrictEqual([s.mode, s.cols, s.rows, s.memoryMap], ["text", 80, 25, "b8000-32k"]);
+  const g = displayGeometry(booted);
+  deepStrictEqual([g.mode, g.cols, g.rows, booted.gc.memoryMap], ["text", 80, 25, 3]);
   booted.memory.write(0x18000, 2, 0x0748);
   strictEqual(booted.memory.planeByte(0, 0), 0x48);
 });
@@ -209,4 +194,143 @@ Deno.test("vga: reset returns to power-on state; startInTextMode comes up in 80x
 Deno.test("vga: VRAM size is validated", () => {
   throws(() => new Vga({ vramSize: 0x1000 }), RangeError);
   strictEqual(new Vga({ vramSize: 0x100000 }).vram.length, 0x100000);
+});
+
+/** A small seeded PRNG (mulberry32): `next(n)` is an integer in [0, n). */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+type VgaOp =
+  | { kind: "out" | "in"; port: number; size: 1 | 2; value: number }
+  | { kind: "memw" | "memr"; offset: number; size: 1 | 2 | 4; value: number }
+  | { kind: "dispiw" | "dispir"; index: number; value: number };
+
+const BUSY_PORTS = [0x3c0, 0x3c1, 0x3c4, 0x3c5, 0x3c7, 0x3c8, 0x3c9, 0x3ce, 0x3cf, 0x3d4, 0x3d5];
+
+/** Guest accesses a VGA driver might make: register banks, DAC, window, DISPI. */
+function vgaOps(next: (n: number) => number, count: number): VgaOp[] {
+  const ops: VgaOp[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = next(100);
+    const value = next(0x10000);
+    if (r < 45) {
+      const port = next(4) ? BUSY_PORTS[next(BUSY_PORTS.length)] : 0x3b0 + next(0x30);
+      ops.push({ kind: next(3) ? "out" : "in", port, size: next(5) ? 1 : 2, value });
+    } else if (r < 50) {
+      ops.push({ kind: "in", port: 0x3da, size: 1, value: 0 }); // resets the flip-flop
+    } else if (r < 85) {
+      const size = ([1, 2, 4] as const)[next(3)];
+      const offset = next(0x20000 - 4);
+      ops.push({ kind: next(2) ? "memw" : "memr", offset, size, value: value * 0x10001 });
+    } else {
+      const index = next(11);
+      const pick = [
+        value,
+        [320, 640, 800, 1024][next(4)],
+        [8, 15, 16, 24, 32, 4][next(6)],
+        0x41 | (next(2) << 7), // enable (with or without NOCLEARMEM)
+        next(16),
+      ][next(5)];
+      ops.push({ kind: next(4) ? "dispiw" : "dispir", index, value: pick });
+    }
+  }
+  return ops;
+}
+
+/** Applies `ops` and returns every value read. */
+function runVgaOps(vga: Vga, ops: readonly VgaOp[]): number[] {
+  const reads: number[] = [];
+  for (const op of ops) {
+    switch (op.kind) {
+      case "out":
+        vga.write(op.port - VGA_PORT_BASE, op.size, op.value & (op.size === 1 ? 0xff : 0xffff));
+        break;
+      case "in":
+        reads.push(vga.read(op.port - VGA_PORT_BASE, op.size));
+        break;
+      case "memw":
+        vga.window.write(op.offset, op.size, op.value % 2 ** (8 * op.size));
+        break;
+      case "memr":
+        reads.push(vga.window.read(op.offset, op.size));
+        break;
+      case "dispiw":
+        vga.dispi.write(0, 2, op.index);
+        vga.dispi.write(1, 2, op.value & 0xffff);
+        break;
+      case "dispir":
+        vga.dispi.write(0, 2, op.index);
+        reads.push(vga.dispi.read(1, 2));
+        break;
+    }
+  }
+  return reads;
+}
+
+Deno.test("vga: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
+  for (let seed = 1; seed <= 24; seed++) {
+    const next = prng(seed);
+    const a = new Vga({ vramSize: 0x100000, startInTextMode: seed % 2 === 0 });
+    runVgaOps(a, vgaOps(next, 400));
+    // Leave the interesting latches mid-way: attribute flip-flop at data,
+    // DAC mid-triplet, DISPI on with a bank selected.
+    if (seed % 3 === 0) {
+      runVgaOps(a, [
+        { kind: "dispiw", index: 4, value: 0 },
+        { kind: "dispiw", index: 3, value: 8 },
+        { kind: "dispiw", index: 4, value: 0xc1 },
+        { kind: "dispiw", index: 5, value: 3 },
+      ]);
+    }
+    runVgaOps(a, [
+      { kind: "in", port: 0x3da, size: 1, value: 0 },
+      { kind: "in", port: 0x3ba, size: 1, value: 0 }, // whichever addressing is on
+      { kind: "out", port: 0x3c0, size: 1, value: 0x31 },
+      { kind: "out", port: 0x3c8, size: 1, value: next(256) },
+      { kind: "out", port: 0x3c9, size: 1, value: next(64) },
+      { kind: "in", port: 0x3ce, size: 1, value: 0 },
+      { kind: "memr", offset: next(0x10000), size: 1, value: 0 }, // loads the latches
+    ]);
+    const saved = a.snapshot();
+    strictEqual(saved.attribute.dataNext, true);
+    strictEqual(saved.dac.component, 1);
+    if (seed % 3 === 0) deepStrictEqual([a.dispi.enabled, a.dispi.bankOffset], [true, 0x30000]);
+
+    const b = new Vga({ vram: a.vram.slice() });
+    b.restore(structuredClone(saved));
+    deepStrictEqual(b.snapshot(), saved);
+    saved.dac.palette.fill(0x3f); // a snapshot is a copy, not a view
+    deepStrictEqual(b.snapshot(), a.snapshot());
+
+    const more = vgaOps(next, 400);
+    deepStrictEqual(runVgaOps(b, more), runVgaOps(a, more), `seed ${seed}`);
+    deepStrictEqual(b.snapshot(), a.snapshot());
+    ok(b.vram.every((v, i) => v === a.vram[i]), `seed ${seed}: video RAM differs`);
+  }
+});
+
+Deno.test("vga: restore refuses unknown versions and malformed states, leaving the VGA alone", () => {
+  const vga = new Vga({ startInTextMode: true });
+  const good = vga.snapshot();
+  const bad: unknown[] = [
+    { ...good, version: 2 },
+    { ...good, misc: 0x100 },
+    { ...good, latches: new Uint8Array(3) },
+    { ...good, dac: { ...good.dac, component: 3 } },
+    { ...good, sequencer: { ...good.sequencer, regs: new Uint8Array(5).fill(0xff) } },
+    { ...good, attribute: { ...good.attribute, dataNext: 1 } },
+    { ...good, dispi: { ...good.dispi, regs: [0xb0c5, 2560, 1600, 32, 1, 0, 0, 0, 0, 0, 0] } },
+    null,
+  ];
+  const fresh = new Vga();
+  for (const s of bad) throws(() => fresh.restore(s as VgaState), StateError);
+  deepStrictEqual(fresh.snapshot(), new Vga().snapshot());
 });

@@ -11,6 +11,7 @@
  */
 
 import type { AccessSize, BusDevice } from "../types.ts";
+import { readLanes, writeLanes } from "../byte_lanes.ts";
 import type { GraphicsController } from "./graphics_controller.ts";
 import type { Sequencer } from "./sequencer.ts";
 
@@ -44,21 +45,19 @@ export class VideoMemory implements BusDevice {
 
   /** Little-endian read of `size` bytes through the window. */
   read(offset: number, size: AccessSize): number {
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.readByte(offset + i);
-    return v;
+    return readLanes(offset, size, (at) => this.readByte(at));
   }
 
   /** Little-endian write of `size` bytes through the window. */
   write(offset: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) this.writeByte(offset + i, Math.floor(value / 2 ** (8 * i)));
+    writeLanes(offset, size, value, (at, byte) => this.writeByte(at, byte));
   }
 
   /** Repeated reads of one address (string I/O contract). */
   readBlock(offset: number, size: AccessSize, dst: Uint8Array): void {
     for (let i = 0; i + size <= dst.length; i += size) {
-      let v = this.read(offset, size);
-      for (let b = 0; b < size; b++, v = Math.floor(v / 256)) dst[i + b] = v & 0xff;
+      // Byte cycles lowest address first, as for a single access.
+      for (let b = 0; b < size; b++) dst[i + b] = this.readByte(offset + b);
     }
   }
 

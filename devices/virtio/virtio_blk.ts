@@ -7,13 +7,23 @@
  * @module
  */
 
-import type { AccessSize, BlockBackend, BusDevice, GuestMemory, IrqLine, Json } from "../types.ts";
+import type {
+  AccessSize,
+  BlockBackend,
+  BusDevice,
+  GuestMemory,
+  IrqLine,
+  Snapshotting,
+} from "../types.ts";
+import { readLanes } from "../byte_lanes.ts";
 import type { PciConfigSpace, PciFunction } from "../pci/config_space.ts";
+import { StateShape } from "../state_shape.ts";
 import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   type VirtioDeviceModel,
   VirtioPci,
+  type VirtioPciState,
 } from "./virtio_pci.ts";
 import { type DescriptorChain, VirtqueueError } from "./virtqueue.ts";
 
@@ -81,8 +91,21 @@ export interface VirtioBlkCounters {
   errors: number;
 }
 
+/**
+ * Saved state of a virtio-blk function: the transport's (requests complete
+ * synchronously, so none is ever half-done) plus the counters, and the
+ * medium the state belongs to. Disk contents belong to the backend.
+ */
+export interface VirtioBlkState extends VirtioPciState {
+  /** Disk size in 512-byte sectors; a state only restores onto a disk of this size. */
+  readonly capacity: number;
+  /** Whether the disk is read-only (VIRTIO_BLK_F_RO was offered); must match too. */
+  readonly readonly: boolean;
+  readonly counters: VirtioBlkCounters;
+}
+
 /** A virtio block device on PCI. */
-export class VirtioBlk implements PciFunction {
+export class VirtioBlk implements PciFunction, Snapshotting<VirtioBlkState> {
   /** Name in the devices pane. */
   readonly name = "virtio-blk";
   /** The PCI transport (registers, queues, interrupt). */
@@ -93,7 +116,7 @@ export class VirtioBlk implements PciFunction {
   readonly legacyIo: BusDevice;
   /** Modern structures, for the board to map at BAR4. */
   readonly modernMmio: BusDevice;
-  /** Request counters (live; {@link state} copies them). */
+  /** Request counters (live; {@link snapshot} copies them). */
   readonly counters: VirtioBlkCounters = {
     requests: 0,
     bytesRead: 0,
@@ -151,17 +174,32 @@ export class VirtioBlk implements PciFunction {
     this.#backend.flush();
   }
 
-  /** Device and transport state as plain JSON. */
-  state(): Json {
+  /** Transport state, medium and counters. */
+  snapshot(): VirtioBlkState {
     return {
-      name: this.name,
+      ...this.transport.snapshot(),
       capacity: this.capacity,
       readonly: this.#backend.readonly,
-      status: this.transport.status,
-      negotiatedFeatures: Number(this.transport.driverFeatures),
-      transport: this.transport.state(),
       counters: { ...this.counters },
     };
+  }
+
+  /** Puts the transport and counters back; the disk must be the one the state was taken with. */
+  restore(state: VirtioBlkState): void {
+    const s = StateShape.versioned(this.name, state, 1);
+    s.oneOf("capacity", [this.capacity]);
+    s.oneOf("readonly", [this.#backend.readonly]);
+    const c = s.object("counters");
+    const max = Number.MAX_SAFE_INTEGER;
+    const counters: VirtioBlkCounters = {
+      requests: c.int("requests", 0, max),
+      bytesRead: c.int("bytesRead", 0, max),
+      bytesWritten: c.int("bytesWritten", 0, max),
+      flushes: c.int("flushes", 0, max),
+      errors: c.int("errors", 0, max),
+    };
+    this.transport.restore(state);
+    Object.assign(this.counters, counters);
   }
 
   #buildConfig(): Uint8Array {
@@ -175,9 +213,7 @@ export class VirtioBlk implements PciFunction {
   }
 
   #readConfig(offset: number, size: AccessSize): number {
-    let value = 0;
-    for (let i = size - 1; i >= 0; i--) value = value * 256 + this.#configBytes[offset + i];
-    return value;
+    return readLanes(offset, size, (at) => this.#configBytes[at]);
   }
 
   /** Executes one request and returns the bytes written into its writable buffers. */

@@ -1,5 +1,5 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
-import type { BusDevice } from "../types.ts";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import { type BusDevice, StateError } from "../types.ts";
 import {
   VIRTIO_BLK_F_BLK_SIZE,
   VIRTIO_BLK_F_FLUSH,
@@ -35,7 +35,11 @@ import {
   DriverRing,
   findVirtioCaps,
   MemoryDisk,
+  prng,
+  RandomRequest,
+  RandomVirtioDriver,
   RecordingIrq,
+  runVirtioOps,
 } from "./test_support.ts";
 
 const SECTORS = 128;
@@ -214,7 +218,7 @@ Deno.test("legacy flow: features, configuration, OUT, IN, FLUSH, GET_ID", () => 
   deepStrictEqual([...id.subarray(10)], new Array(10).fill(0));
   strictEqual(ring.usedElem(3).len, 21);
 
-  const state = s.blk.state() as Record<string, unknown>;
+  const state = s.blk.snapshot();
   deepStrictEqual(state.counters, {
     requests: 4,
     bytesRead: 1024,
@@ -223,9 +227,10 @@ Deno.test("legacy flow: features, configuration, OUT, IN, FLUSH, GET_ID", () => 
     errors: 0,
   });
   strictEqual(state.capacity, SECTORS);
-  strictEqual(state.negotiatedFeatures, Number(VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_BLK_SIZE));
-  const queue = (state.transport as { queues: Record<string, unknown>[] }).queues[0];
-  deepStrictEqual([queue.size, queue.enabled, queue.lastAvailIdx, queue.usedIdx], [
+  strictEqual(BigInt(state.driverFeatures), VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_BLK_SIZE);
+  strictEqual(s.blk.transport.negotiatedFeatures, VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_BLK_SIZE);
+  const queue = state.queues[0];
+  deepStrictEqual([queue.size, queue.ready, queue.lastAvailIdx, queue.usedIdx], [
     256,
     true,
     4,
@@ -410,11 +415,11 @@ Deno.test("device reset by status 0 and PCI reset", () => {
   const d = new ModernDriver(s, VIRTIO_F_VERSION_1 | VIRTIO_BLK_F_FLUSH);
   d.submit(d.ring.chain([header(s, VIRTIO_BLK_T_FLUSH, 0), status]));
   d.mmio.write(d.common + C.deviceStatus, 1, 0);
-  const state = s.blk.state() as Record<string, unknown>;
+  const state = s.blk.snapshot();
   strictEqual(state.status, 0);
-  strictEqual(state.negotiatedFeatures, 0);
-  const queue = (state.transport as { queues: Record<string, unknown>[] }).queues[0];
-  deepStrictEqual([queue.size, queue.enabled, queue.lastAvailIdx, queue.usedIdx], [
+  strictEqual(state.driverFeatures, "0x0");
+  const queue = state.queues[0];
+  deepStrictEqual([queue.size, queue.ready, queue.lastAvailIdx, queue.usedIdx], [
     256,
     false,
     0,
@@ -430,4 +435,75 @@ Deno.test("device reset by status 0 and PCI reset", () => {
   strictEqual(s.blk.config.read(0x2e, 2), 2);
   s.blk.flush();
   strictEqual(s.disk.flushes, 2);
+});
+
+/** A random block request: header, data, status byte (types and sectors in and out of range). */
+function randomRequest(next: (n: number) => number): RandomRequest {
+  const type = [VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID, 7][
+    next(5)
+  ];
+  const header = new Uint8Array(16);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, type, true);
+  view.setUint32(8, next(SECTORS + 4), true);
+  const data = 512 * (1 + next(2));
+  if (type === VIRTIO_BLK_T_OUT) {
+    return { readable: [header, new Uint8Array(data).map(() => next(256))], writable: [1] };
+  }
+  if (type === VIRTIO_BLK_T_IN) return { readable: [header], writable: [data, 1] };
+  if (type === VIRTIO_BLK_T_GET_ID) return { readable: [header], writable: [20, 1] };
+  return { readable: [header], writable: [1] };
+}
+
+Deno.test("virtio-blk: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
+  let pendingSeen = 0;
+  for (let seed = 1; seed <= 30; seed++) {
+    const next = prng(seed);
+    const a = setup({ serial: "SNAP" });
+    a.disk.bytes.forEach((_, i) => a.disk.bytes[i] = (i * 13) & 0xff);
+    const features = [0n, VIRTIO_BLK_F_FLUSH | VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX][next(3)];
+    const driver = new RandomVirtioDriver(next, [256], features, randomRequest);
+    runVirtioOps(a.blk, a.memory, a.irq, driver.bringUp());
+    runVirtioOps(a.blk, a.memory, a.irq, driver.ops(20 + next(100)));
+    const saved = a.blk.snapshot();
+    const q = saved.queues[0];
+    const inRam = q.driverAddr + 4 <= a.memory.bytes.length;
+    if (q.ready && inRam && a.memory.readU16(q.driverAddr + 2) !== q.lastAvailIdx) pendingSeen++;
+
+    const b = setup({ serial: "SNAP" });
+    b.memory.bytes.set(a.memory.bytes);
+    b.disk.bytes.set(a.disk.bytes);
+    b.blk.restore(structuredClone(saved));
+    deepStrictEqual(b.blk.snapshot(), saved);
+    strictEqual(b.irq.level, a.irq.level);
+    const more = driver.ops(150);
+    deepStrictEqual(
+      runVirtioOps(b.blk, b.memory, b.irq, more),
+      runVirtioOps(a.blk, a.memory, a.irq, more),
+    );
+    deepStrictEqual(b.blk.snapshot(), a.blk.snapshot());
+    ok(b.memory.bytes.every((v, i) => v === a.memory.bytes[i]), `seed ${seed}: memory differs`);
+    ok(b.disk.bytes.every((v, i) => v === a.disk.bytes[i]), `seed ${seed}: disk differs`);
+  }
+  ok(pendingSeen > 5, `only ${pendingSeen} seeds saved with requests pending`);
+});
+
+Deno.test("virtio-blk: restore refuses a state taken with another disk", () => {
+  const s = setup();
+  legacyUp(s, 0);
+  const saved = s.blk.snapshot();
+  const other = new VirtioBlk({
+    backend: new MemoryDisk(SECTORS * 512 * 2),
+    memory: new ArrayMemory(1 << 20),
+    irq: new RecordingIrq(),
+  });
+  throws(() => other.restore(saved), StateError);
+  const ro = setup({ readonly: true });
+  throws(() => ro.blk.restore(saved), StateError);
+  throws(
+    () => s.blk.restore({ ...saved, counters: { ...saved.counters, errors: -1 } }),
+    StateError,
+  );
+  s.blk.restore(saved);
+  deepStrictEqual(s.blk.snapshot(), saved);
 });

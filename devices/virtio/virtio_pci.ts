@@ -16,10 +16,18 @@ import {
   type GuestMemory,
   GuestMemoryError,
   type IrqLine,
-  type Json,
+  type Snapshotting,
 } from "../types.ts";
-import { PciConfigSpace, type PciFunction, type PciIdentity } from "../pci/config_space.ts";
-import { SplitVirtqueue, VirtqueueError } from "./virtqueue.ts";
+import { allOnes, laneByte, readLanes } from "../byte_lanes.ts";
+import {
+  PciConfigSpace,
+  type PciConfigState,
+  type PciFunction,
+  type PciFunctionState,
+  type PciIdentity,
+} from "../pci/config_space.ts";
+import { StateShape } from "../state_shape.ts";
+import { SplitVirtqueue, VirtqueueError, type VirtqueueState } from "./virtqueue.ts";
 
 /** PCI vendor (and subsystem vendor) ID of virtio devices. */
 export const VIRTIO_PCI_VENDOR_ID = 0x1af4;
@@ -163,6 +171,29 @@ export interface VirtioPciOptions {
 /** The interface the driver is using, null after reset until it writes a register. */
 export type VirtioInterface = "legacy" | "modern" | null;
 
+/**
+ * Saved state of a virtio PCI transport. The INTx level and the PCI status
+ * interrupt bit follow from `isr` and the command register; the queues'
+ * indirect/event-index modes from the negotiated features.
+ */
+export interface VirtioPciState extends PciFunctionState {
+  readonly version: 1;
+  readonly config: PciConfigState;
+  readonly interface: VirtioInterface;
+  /** Device status register. */
+  readonly status: number;
+  /** Pending ISR bits. */
+  readonly isr: number;
+  /** Features the driver wrote, as a hexadecimal string (64 bits do not fit a number). */
+  readonly driverFeatures: string;
+  readonly deviceFeatureSelect: number;
+  readonly driverFeatureSelect: number;
+  readonly queueSelect: number;
+  /** Why the device stopped processing queues, or null while healthy. */
+  readonly broken: string | null;
+  readonly queues: readonly VirtqueueState[];
+}
+
 type Field = readonly [start: number, width: number];
 
 const LEGACY_FIELDS: readonly Field[] = [
@@ -200,7 +231,7 @@ const COMMON_FIELDS: readonly Field[] = [
 ];
 
 /** A virtio PCI function: configuration space, both register interfaces, queues and INTx. */
-export class VirtioPci implements PciFunction {
+export class VirtioPci implements PciFunction, Snapshotting<VirtioPciState> {
   /** Short name for the devices pane. */
   readonly name: string;
   /** Configuration space with the virtio capability chain. */
@@ -266,6 +297,7 @@ export class VirtioPci implements PciFunction {
           ? { device: this.modernMmio, size: VIRTIO_MODERN_BAR_SIZE }
           : undefined,
       commandChanged: () => this.#updateIrq(),
+      interruptPending: () => this.#isr !== 0,
     });
   }
 
@@ -289,9 +321,20 @@ export class VirtioPci implements PciFunction {
     return this.#device.features | VIRTIO_F_VERSION_1;
   }
 
-  /** Features the driver accepted. */
+  /** Features the driver wrote (accepted or not yet). */
   get driverFeatures(): bigint {
     return this.#driverFeatures;
+  }
+
+  /**
+   * Features in force: what the driver wrote, once the legacy interface took
+   * it or the modern one accepted it with FEATURES_OK; none before.
+   */
+  get negotiatedFeatures(): bigint {
+    if (this.#mode === "legacy" || this.#status & VIRTIO_STATUS_FEATURES_OK) {
+      return this.#driverFeatures;
+    }
+    return 0n;
   }
 
   /** Why the device stopped processing queues, or null while healthy. */
@@ -317,8 +360,9 @@ export class VirtioPci implements PciFunction {
     if (!queue?.ready || this.#broken !== null) return;
     // Legacy drivers may use queues before DRIVER_OK; modern ones may not.
     if (!(this.#status & VIRTIO_STATUS_DRIVER_OK) && this.#mode !== "legacy") return;
+    this.#applyQueueFeatures();
     try {
-      if (this.#device.processQueue(index, queue, this.#driverFeatures)) this.signalUsed();
+      if (this.#device.processQueue(index, queue, this.negotiatedFeatures)) this.signalUsed();
     } catch (e) {
       if (!(e instanceof VirtqueueError || e instanceof GuestMemoryError)) throw e;
       this.#markBroken(`queue ${index}: ${e.message}`);
@@ -331,19 +375,59 @@ export class VirtioPci implements PciFunction {
     this.#deviceReset();
   }
 
-  /** Transport state as plain JSON. */
-  state(): Json {
+  /** Configuration space, registers, feature negotiation and queues. */
+  snapshot(): VirtioPciState {
     return {
-      name: this.name,
-      pci: this.config.state(),
+      version: 1,
+      config: this.config.snapshot(),
       interface: this.#mode,
       status: this.#status,
       isr: this.#isr,
-      deviceFeatures: Number(this.deviceFeatures),
-      driverFeatures: Number(this.#driverFeatures),
+      driverFeatures: `0x${this.#driverFeatures.toString(16)}`,
+      deviceFeatureSelect: this.#deviceFeatureSelect,
+      driverFeatureSelect: this.#driverFeatureSelect,
+      queueSelect: this.#queueSelect,
       broken: this.#broken,
-      queues: this.queues.map((q) => q.state()),
+      queues: this.queues.map((q) => q.snapshot()),
     };
+  }
+
+  /**
+   * Puts everything back and drives INTx to the level the ISR and command
+   * register imply. The device model's own state is its business.
+   */
+  restore(state: VirtioPciState): void {
+    const s = StateShape.versioned(this.name, state, 1);
+    const mode = s.oneOf("interface", ["legacy", "modern", null] as const);
+    const status = s.int("status", 0, 0xff);
+    const isr = s.int("isr", 0, VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
+    const features = s.string("driverFeatures");
+    if (!/^0x[0-9a-f]{1,16}$/.test(features)) {
+      s.fail("driverFeatures", "must be 0x and 1-16 hex digits");
+    }
+    const deviceFeatureSelect = s.int("deviceFeatureSelect", 0, 0xffffffff);
+    const driverFeatureSelect = s.int("driverFeatureSelect", 0, 0xffffffff);
+    const queueSelect = s.int("queueSelect", 0, 0xffff);
+    const broken = s.stringOrNull("broken");
+    const queues = s.array("queues", this.queues.length);
+    // Check the parts on scratch copies so a refused state changes nothing.
+    new PciConfigSpace(this.config.id).restore(state.config);
+    this.queues.forEach((q, i) => {
+      new SplitVirtqueue(q.memory, q.maxSize).restore(queues[i] as VirtqueueState);
+    });
+    this.config.restore(state.config);
+    this.queues.forEach((q, i) => q.restore(queues[i] as VirtqueueState));
+    this.#mode = mode;
+    this.#status = status;
+    this.#isr = isr;
+    this.#driverFeatures = BigInt(features);
+    this.#deviceFeatureSelect = deviceFeatureSelect;
+    this.#driverFeatureSelect = driverFeatureSelect;
+    this.#queueSelect = queueSelect;
+    this.#broken = broken;
+    this.#applyQueueFeatures();
+    this.#level = isr !== 0 && !(this.config.getU16(0x04) & PCI_COMMAND_INTX_DISABLE);
+    this.#irq.set(this.#level);
   }
 
   #deviceReset(): void {
@@ -367,12 +451,8 @@ export class VirtioPci implements PciFunction {
   }
 
   #updateIrq(): void {
-    const bytes = this.config.bytes;
-    const pending = this.#isr !== 0;
-    bytes[PCI_STATUS] = pending
-      ? bytes[PCI_STATUS] | PCI_STATUS_INTERRUPT
-      : bytes[PCI_STATUS] & ~PCI_STATUS_INTERRUPT;
-    const level = pending && !(this.config.getU16(0x04) & PCI_COMMAND_INTX_DISABLE);
+    // The PCI status interrupt bit is read from the ISR (VirtioConfigSpace).
+    const level = this.#isr !== 0 && !(this.config.getU16(0x04) & PCI_COMMAND_INTX_DISABLE);
     if (level === this.#level) return;
     this.#level = level;
     this.#irq.set(level);
@@ -385,10 +465,12 @@ export class VirtioPci implements PciFunction {
     return value;
   }
 
+  /** Brings the queues' descriptor modes in step with the negotiated features. */
   #applyQueueFeatures(): void {
+    const f = this.negotiatedFeatures;
     for (const q of this.queues) {
-      q.indirect = (this.#driverFeatures & VIRTIO_F_INDIRECT_DESC) !== 0n;
-      q.eventIdx = (this.#driverFeatures & VIRTIO_F_EVENT_IDX) !== 0n;
+      q.indirect = (f & VIRTIO_F_INDIRECT_DESC) !== 0n;
+      q.eventIdx = (f & VIRTIO_F_EVENT_IDX) !== 0n;
     }
   }
 
@@ -407,11 +489,10 @@ export class VirtioPci implements PciFunction {
       // Refusing leaves FEATURES_OK clear for the driver to read back.
       if ((d & ~this.deviceFeatures) !== 0n || (d & VIRTIO_F_VERSION_1) === 0n) {
         next &= ~VIRTIO_STATUS_FEATURES_OK;
-      } else {
-        this.#applyQueueFeatures();
       }
     }
     this.#status = next;
+    this.#applyQueueFeatures();
   }
 
   #selectedQueue(): SplitVirtqueue | undefined {
@@ -432,7 +513,7 @@ export class VirtioPci implements PciFunction {
 
   #legacyRead(offset: number, size: AccessSize): number {
     if (offset >= VIRTIO_LEGACY.config) {
-      return this.#readDeviceConfig(offset - VIRTIO_LEGACY.config, size) ?? ones(size);
+      return this.#readDeviceConfig(offset - VIRTIO_LEGACY.config, size) ?? allOnes(size);
     }
     return readFields(LEGACY_FIELDS, (start) => this.#legacyField(start), offset, size, 0xff);
   }
@@ -499,7 +580,7 @@ export class VirtioPci implements PciFunction {
       return this.#readDeviceConfig(offset - device, size) ?? 0;
     }
     if (offset >= notify && offset < notify + regionSize) return 0;
-    return ones(size);
+    return allOnes(size);
   }
 
   #modernWrite(offset: number, size: AccessSize, value: number): void {
@@ -617,6 +698,8 @@ interface ConfigHooks {
   bar(index: number): { device: BusDevice; size: number } | undefined;
   /** The command register changed (INTx disable may have flipped). */
   commandChanged(): void;
+  /** Whether the ISR has bits set (the status register's interrupt bit). */
+  interruptPending(): boolean;
 }
 
 /**
@@ -638,7 +721,12 @@ class VirtioConfigSpace extends PciConfigSpace {
 
   override read(offset: number, size: AccessSize): number {
     if (overlaps(offset, size, PCI_CFG_DATA, 4)) this.#windowAccess(false);
-    return super.read(offset, size);
+    if (!overlaps(offset, size, PCI_STATUS, 1)) return super.read(offset, size);
+    return readLanes(offset, size, (at) => {
+      const byte = super.read(at, 1);
+      if (at !== PCI_STATUS) return byte;
+      return this.#hooks.interruptPending() ? byte | PCI_STATUS_INTERRUPT : byte;
+    });
   }
 
   override write(offset: number, size: AccessSize, value: number): void {
@@ -695,9 +783,7 @@ class VirtioConfigSpace extends PciConfigSpace {
       return;
     }
     const value = target.device.read(offset, length);
-    for (let i = 0; i < length; i++) {
-      this.bytes[PCI_CFG_DATA + i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
-    }
+    for (let i = 0; i < length; i++) this.bytes[PCI_CFG_DATA + i] = laneByte(value, i);
   }
 }
 
@@ -709,30 +795,20 @@ function readFields(
   fields: readonly Field[],
   get: (start: number) => number,
   offset: number,
-  size: number,
+  size: AccessSize,
   fill: number,
 ): number {
-  let value = 0;
   let cached = -1;
   let cachedValue = 0;
-  for (let i = size - 1; i >= 0; i--) {
-    const at = offset + i;
+  return readLanes(offset, size, (at) => {
     const field = fields.find(([s, w]) => at >= s && at < s + w);
-    let byte = fill;
-    if (field) {
-      if (field[0] !== cached) {
-        cached = field[0];
-        cachedValue = get(cached);
-      }
-      byte = Math.floor(cachedValue / 2 ** (8 * (at - field[0]))) & 0xff;
+    if (!field) return fill;
+    if (field[0] !== cached) {
+      cached = field[0];
+      cachedValue = get(cached);
     }
-    value = value * 256 + byte;
-  }
-  return value;
-}
-
-function ones(size: number): number {
-  return 2 ** (8 * size) - 1;
+    return laneByte(cachedValue, at - field[0]);
+  });
 }
 
 function featureWindow(features: bigint, select: number): number {

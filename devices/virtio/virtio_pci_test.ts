@@ -1,4 +1,5 @@
-import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import { StateError } from "../types.ts";
 import {
   VIRTIO_COMMON as C,
   VIRTIO_F_EVENT_IDX,
@@ -15,9 +16,18 @@ import {
   VIRTIO_STATUS_FEATURES_OK,
   type VirtioDeviceModel,
   VirtioPci,
+  type VirtioPciState,
 } from "./virtio_pci.ts";
 import { type SplitVirtqueue, VIRTQ_DESC_F_NEXT } from "./virtqueue.ts";
-import { ArrayMemory, DriverRing, findVirtioCaps, RecordingIrq } from "./test_support.ts";
+import {
+  ArrayMemory,
+  DriverRing,
+  findVirtioCaps,
+  prng,
+  RandomVirtioDriver,
+  RecordingIrq,
+  runVirtioOps,
+} from "./test_support.ts";
 
 const DEVICE_BIT = 1n << 3n;
 const ACK_DRIVER = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
@@ -341,6 +351,72 @@ Deno.test("PCI reset clears the transport and the configuration space", () => {
   strictEqual(s.irq.level, false);
   strictEqual(s.t.queues[0].ready, false);
   strictEqual(s.t.driverFeatures, 0n);
-  const state = s.t.state() as { status: number; queues: { enabled: boolean }[] };
-  deepStrictEqual([state.status, state.queues.map((q) => q.enabled)], [0, [false, false]]);
+  const state = s.t.snapshot();
+  deepStrictEqual([state.status, state.queues.map((q) => q.ready)], [0, [false, false]]);
+});
+
+Deno.test("transport: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
+  const seen = new Set<string>();
+  for (let seed = 1; seed <= 40; seed++) {
+    const next = prng(seed);
+    const a = setup();
+    const features = [0n, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX | DEVICE_BIT][next(3)];
+    const driver = new RandomVirtioDriver(next, [16, 8], features, (n) => ({
+      readable: [new Uint8Array(1 + n(32)).map(() => n(256))],
+      writable: [1 + n(40)],
+    }));
+    runVirtioOps(a.t, a.memory, a.irq, driver.bringUp());
+    runVirtioOps(a.t, a.memory, a.irq, driver.ops(20 + next(120)));
+    const saved = a.t.snapshot();
+    if (saved.queues.some((q) => q.usedIdx > 0)) seen.add("processed");
+    const pending = saved.queues.some((q) =>
+      q.ready && q.driverAddr + 4 <= a.memory.bytes.length &&
+      a.memory.readU16(q.driverAddr + 2) !== q.lastAvailIdx
+    );
+    if (pending) seen.add("available, not processed");
+    if (saved.isr) seen.add("isr pending");
+    if (saved.broken) seen.add("broken");
+
+    const b = setup();
+    b.memory.bytes.set(a.memory.bytes);
+    b.t.restore(structuredClone(saved));
+    deepStrictEqual(b.t.snapshot(), saved);
+    strictEqual(b.irq.level, a.irq.level);
+    strictEqual(b.t.config.read(0x06, 1), a.t.config.read(0x06, 1));
+    const more = driver.ops(150);
+    deepStrictEqual(
+      runVirtioOps(b.t, b.memory, b.irq, more),
+      runVirtioOps(a.t, a.memory, a.irq, more),
+    );
+    deepStrictEqual(b.t.snapshot(), a.t.snapshot());
+    ok(b.memory.bytes.every((v, i) => v === a.memory.bytes[i]), `seed ${seed}: memory differs`);
+  }
+  deepStrictEqual([...seen].sort(), [
+    "available, not processed",
+    "broken",
+    "isr pending",
+    "processed",
+  ]);
+});
+
+Deno.test("transport: restore refuses malformed states and changes nothing", () => {
+  const s = setup();
+  modernUp(s);
+  const good = s.t.snapshot();
+  const fresh = setup();
+  const before = fresh.t.snapshot();
+  for (
+    const bad of [
+      { ...good, version: 2 },
+      { ...good, interface: "pci" },
+      { ...good, driverFeatures: "12" },
+      { ...good, isr: 4 },
+      { ...good, queues: good.queues.slice(0, 1) },
+      { ...good, queues: [{ ...good.queues[0], size: 12 }, good.queues[1]] },
+      { ...good, queues: [good.queues[0], { ...good.queues[1], size: 16 }] }, // above its maximum
+      { ...good, config: { ...good.config, bytes: new Uint8Array(16) } },
+    ]
+  ) throws(() => fresh.t.restore(bad as VirtioPciState), StateError);
+  deepStrictEqual(fresh.t.snapshot(), before);
+  strictEqual(fresh.irq.history.length, 0);
 });

@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { GuestMemory, Json } from "../types.ts";
+import type { DeviceState, GuestMemory, Snapshotting } from "../types.ts";
+import { StateShape } from "../state_shape.ts";
 
 /** Descriptor flag: the chain continues at `next`. */
 export const VIRTQ_DESC_F_NEXT = 1;
@@ -54,11 +55,30 @@ export interface DescriptorChain {
   readonly writableLength: number;
 }
 
+/**
+ * Saved state of a split virtqueue: its configuration and the device's two
+ * ring indices. The rings themselves live in guest memory. Whether indirect
+ * descriptors and event indices are in use follows from the negotiated
+ * features, which the transport saves.
+ */
+export interface VirtqueueState extends DeviceState {
+  readonly version: 1;
+  readonly size: number;
+  readonly ready: boolean;
+  readonly descAddr: number;
+  readonly driverAddr: number;
+  readonly deviceAddr: number;
+  /** Next available-ring entry the device will read. */
+  readonly lastAvailIdx: number;
+  /** Used-ring entries published (modulo 2^16). */
+  readonly usedIdx: number;
+}
+
 /** Handles one chain and returns how many bytes it wrote into the writable buffers. */
 export type ChainHandler = (chain: DescriptorChain) => number;
 
 /** One split virtqueue: its configuration (set by the transport) and the device's ring indices. */
-export class SplitVirtqueue {
+export class SplitVirtqueue implements Snapshotting<VirtqueueState> {
   /** Queue size in descriptors; a modern driver may lower it before enabling. */
   size: number;
   /** True once the driver enabled the queue (modern) or gave it a PFN (legacy). */
@@ -69,9 +89,9 @@ export class SplitVirtqueue {
   driverAddr = 0;
   /** Guest-physical address of the used ring ("device area"). */
   deviceAddr = 0;
-  /** VIRTIO_F_INDIRECT_DESC was negotiated. */
+  /** VIRTIO_F_INDIRECT_DESC was negotiated (the transport keeps it in step with the features). */
   indirect = false;
-  /** VIRTIO_F_EVENT_IDX was negotiated. */
+  /** VIRTIO_F_EVENT_IDX was negotiated (the transport keeps it in step with the features). */
   eventIdx = false;
   #lastAvail = 0;
   #used = 0;
@@ -271,17 +291,38 @@ export class SplitVirtqueue {
     return hi * 2 ** 32 + lo;
   }
 
-  /** Configuration and ring indices as plain JSON. */
-  state(): Json {
+  /** Configuration and ring indices. */
+  snapshot(): VirtqueueState {
     return {
+      version: 1,
       size: this.size,
-      maxSize: this.maxSize,
-      enabled: this.ready,
+      ready: this.ready,
       descAddr: this.descAddr,
       driverAddr: this.driverAddr,
       deviceAddr: this.deviceAddr,
       lastAvailIdx: this.#lastAvail,
       usedIdx: this.#used,
     };
+  }
+
+  /** Puts configuration and ring indices back. */
+  restore(state: VirtqueueState): void {
+    const s = StateShape.versioned("virtqueue", state, 1);
+    const size = s.int("size", 1, this.maxSize);
+    if (size & (size - 1)) s.fail("size", "must be a power of two");
+    const ready = s.bool("ready");
+    const addr = (key: string) => s.int(key, 0, Number.MAX_SAFE_INTEGER);
+    const descAddr = addr("descAddr");
+    const driverAddr = addr("driverAddr");
+    const deviceAddr = addr("deviceAddr");
+    const lastAvail = s.int("lastAvailIdx", 0, 0xffff);
+    const used = s.int("usedIdx", 0, 0xffff);
+    this.size = size;
+    this.ready = ready;
+    this.descAddr = descAddr;
+    this.driverAddr = driverAddr;
+    this.deviceAddr = deviceAddr;
+    this.#lastAvail = lastAvail;
+    this.#used = used;
   }
 }

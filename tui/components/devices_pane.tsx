@@ -28,7 +28,7 @@ export function DevicesPane(p: DevicesPaneProps): ReactElement {
   return (
     <Pane title="Devices" width={p.width} height={p.height}>
       {rows.slice(0, Math.max(0, p.height - 2)).map((r, i) => (
-        <Text key={i} wrap="truncate-end" bold={r.title} color={r.title ? "yellow" : undefined}>
+        <Text key={i} wrap="truncate-end" bold={r.title}>
           {r.text}
         </Text>
       ))}

@@ -10,11 +10,15 @@ import type { ReactElement } from "react";
 import { formatBytes, formatUptime } from "../format.ts";
 import type { ShownRunState, UiState } from "../ui_state.ts";
 
-const STATE_COLORS: Record<ShownRunState, string> = {
-  starting: "yellow",
+/**
+ * Colours that read on dark and light backgrounds alike (no yellow, cyan or
+ * white); undefined is the terminal's own foreground. Paused stands out inverse.
+ */
+const STATE_COLORS: Record<ShownRunState, string | undefined> = {
+  starting: undefined,
   running: "green",
   halted: "blue",
-  paused: "yellow",
+  paused: undefined,
   reset: "magenta",
   stopped: "red",
 };
@@ -35,7 +39,9 @@ export function Header({ ui, width }: HeaderProps): ReactElement {
       <Text wrap="truncate-end">
         <Text bold inverse>{LOGO}</Text>
         <Text bold>{` ${ui.image} `}</Text>
-        <Text color={STATE_COLORS[ui.runState]} bold>{` ${ui.runState} `}</Text>
+        <Text color={STATE_COLORS[ui.runState]} bold inverse={ui.runState === "paused"}>
+          {` ${ui.runState} `}
+        </Text>
         <Text dimColor>
           {` up ${formatUptime(ui.uptimeMs)} · ${cpus} · ${formatBytes(ui.memoryBytes)}`}
         </Text>

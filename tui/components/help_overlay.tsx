@@ -34,12 +34,11 @@ export function HelpOverlay(): ReactElement {
       width={HELP_WIDTH}
       height={HELP_HEIGHT}
       borderStyle="double"
-      borderColor="yellow"
       flexDirection="column"
       paddingX={1}
     >
       {/* Rows are padded so that the box hides what is under it. */}
-      <Text bold color="yellow">{"vmrun keys".padEnd(INNER)}</Text>
+      <Text bold>{"vmrun keys".padEnd(INNER)}</Text>
       <Text>{" ".repeat(INNER)}</Text>
       {helpRows().map((row, i) => <Text key={i} wrap="truncate-end">{row.padEnd(INNER)}</Text>)}
     </Box>

@@ -34,16 +34,16 @@ export function Pane(props: PaneProps): ReactElement {
   if (!border) {
     return <Box width={width} height={height} flexDirection="column">{props.children}</Box>;
   }
-  const color = focused ? "cyan" : "gray";
+  // The terminal's own foreground, bold or dim: readable on dark and light backgrounds alike.
   return (
     <Box width={width} height={height} flexDirection="column">
-      <Text color={color} bold={focused}>{titleBar(props.title, width)}</Text>
+      <Text bold={focused} dimColor={!focused}>{titleBar(props.title, width)}</Text>
       <Box
         width={width}
         height={Math.max(1, height - 1)}
         borderStyle="round"
         borderTop={false}
-        borderColor={color}
+        borderDimColor={!focused}
         flexDirection="column"
         overflow="hidden"
       >

@@ -143,7 +143,7 @@ Deno.test("help overlay: every command key, boxed at its fixed size", () => {
       "Ctrl-a x  q",
       "quit vmrun",
       "Ctrl-a f",
-      "full-screen",
+      "panels off",
       "Ctrl-a p",
       "pause",
       "Ctrl-a r",

@@ -47,7 +47,7 @@ export function StatsPane(p: StatsPaneProps): ReactElement {
   return (
     <Pane title="Stats" width={p.width} height={p.height}>
       {statsRows(p.stats, p.postCode).slice(0, Math.max(0, p.height - 2)).map((row, i) => (
-        <Text key={i} wrap="truncate-end" color={i === 0 ? "cyan" : undefined}>{row}</Text>
+        <Text key={i} wrap="truncate-end" bold={i === 0}>{row}</Text>
       ))}
     </Pane>
   );

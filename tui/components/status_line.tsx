@@ -18,18 +18,21 @@ export interface StatusLineProps {
   readonly width: number;
   /** Panes that were asked for but do not fit. */
   readonly squeezed: readonly string[];
+  /** The focused pane is shown alone: say how to get the panels. */
+  readonly panelsOff?: boolean;
 }
 
 /** The status line. */
-export function StatusLine({ ui, width, squeezed }: StatusLineProps): ReactElement {
-  const note = ui.notice ?? (squeezed.length ? `${squeezed.join(", ")}: no room` : "");
+export function StatusLine({ ui, width, squeezed, panelsOff }: StatusLineProps): ReactElement {
+  const note = ui.notice ??
+    (squeezed.length ? `${squeezed.join(", ")}: no room` : panelsOff ? "Ctrl-a f panels" : "");
   return (
     <Box width={width} height={1}>
       <Text wrap="truncate-end">
         {ui.prefixArmed ? <Text inverse bold>{ARMED}</Text> : <Text dimColor>{HINT}</Text>}
         <Text>{` keys → `}</Text>
-        <Text bold color="cyan">{ui.focus}</Text>
-        {note ? <Text color="yellow">{`  ${note}`}</Text> : null}
+        <Text bold>{ui.focus}</Text>
+        {note ? <Text bold>{`  ${note}`}</Text> : null}
       </Text>
     </Box>
   );

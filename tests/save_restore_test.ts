@@ -1,0 +1,149 @@
+/**
+ * Save and restore of a running VM: a SeaBIOS guest that counts with BIOS
+ * timer waits, keeps a RAM pattern and reads the disk through int 13h is
+ * saved mid-run, and a new machine restored from the file carries on: no
+ * count missing or repeated, the pattern intact, disk reads good, the
+ * guest's own exit status.
+ */
+
+import { deepStrictEqual, match, ok, rejects, strictEqual, throws } from "node:assert";
+import { fixture } from "../fixtures/build.ts";
+import type { MachineConfig } from "../machine/config.ts";
+import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
+import { Machine } from "../machine/machine.ts";
+import { openSaveFile } from "../machine/restore.ts";
+import { SaveFileError } from "../machine/save_file.ts";
+import { kvmTest } from "./kvm_available.ts";
+
+const HANG_GUARD_MS = 120_000;
+const COUNT = 40;
+
+function config(snapshot: boolean): MachineConfig {
+  return {
+    memoryBytes: 64 << 20,
+    cpus: 1,
+    firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: DEFAULT_VGA_BIOS },
+    disks: [{ path: fixture("save_count"), interface: "ide", media: "disk", readonly: false }],
+    snapshot,
+    bootMenu: false,
+    startTimeMs: Date.UTC(2026, 0, 1),
+  };
+}
+
+/** Runs a machine, collecting COM1; `until` decides when to act on the output. */
+function run(machine: Machine, serial: { text: string }) {
+  const dec = new TextDecoder();
+  return (bytes: Uint8Array) => {
+    serial.text += dec.decode(bytes, { stream: true });
+  };
+}
+
+async function waitFor(serial: { text: string }, pattern: RegExp, machine: Machine) {
+  const deadline = Date.now() + HANG_GUARD_MS;
+  while (!pattern.test(serial.text)) {
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in ${JSON.stringify(serial.text)}`);
+    const ended = await Promise.race([
+      machine.exited.then(() => true),
+      new Promise((r) => setTimeout(() => r(false), 5)),
+    ]);
+    if (ended) throw new Error(`the run ended before ${pattern}: ${serial.text}`);
+  }
+}
+
+function counts(text: string): number[] {
+  return [...text.matchAll(/count (\d\d)/g)].map((m) => Number(m[1]));
+}
+
+kvmTest("a saved VM restored in a new machine carries on exactly", async () => {
+  const dir = Deno.makeTempDirSync();
+  const file = `${dir}/vm.save`;
+  try {
+    const first = { text: "" };
+    const a = new Machine(config(true), { serial: (b) => run(a, first)(b) });
+    await waitFor(first, /count 12/, a);
+    const saved = await a.save(file, { stop: true });
+    const endA = await a.exited;
+    strictEqual(endA.reason, "stopped");
+    ok(saved.bytes > 0 && saved.bytes < 16 << 20, `${saved.bytes} bytes: zero pages skipped`);
+    const before = counts(first.text);
+
+    const header = openSaveFile(file);
+    deepStrictEqual(header.config.disks, config(true).disks);
+    const second = { text: "" };
+    const b = new Machine(header.config, { serial: (bytes) => run(b, second)(bytes) }, {
+      restorePath: file,
+    });
+    const guard = setTimeout(() => b.stop(), HANG_GUARD_MS);
+    const endB = await b.exited;
+    clearTimeout(guard);
+    const after = counts(second.text);
+    deepStrictEqual([...before, ...after], Array.from({ length: COUNT }, (_, i) => i));
+    ok(!/failed|broken/.test(second.text), second.text);
+    match(second.text, /done\r\n$/);
+    deepStrictEqual({ reason: endB.reason, code: endB.code }, { reason: "debug-exit", code: 0x33 });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+kvmTest("a truncated, foreign or newer save file is one clear error", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = `${dir}/vm.save`;
+    const serial = { text: "" };
+    const m = new Machine(config(true), { serial: (b) => run(m, serial)(b) });
+    await waitFor(serial, /count 02/, m);
+    await m.save(file, { stop: true });
+    await m.exited;
+    const bytes = Deno.readFileSync(file);
+    Deno.writeFileSync(`${dir}/cut`, bytes.subarray(0, bytes.length - 100));
+    Deno.writeFileSync(
+      `${dir}/elf`,
+      new TextEncoder().encode("\x7fELF\x02\x01\x01 not a save file"),
+    );
+    const newer = bytes.slice(0, 4096);
+    new DataView(newer.buffer).setUint32(8, 99, true);
+    Deno.writeFileSync(`${dir}/newer`, newer);
+    throws(() => openSaveFile(`${dir}/elf`), /not a vmrun save file/);
+    throws(() => openSaveFile(`${dir}/newer`), /save format 99 is newer/);
+    throws(() => openSaveFile(`${dir}/missing`), /no such file/);
+    throws(() => openSaveFile(`${dir}/cut`), /truncated/);
+    // A file cut after the check is still refused by the worker, as a failure.
+    const cut = new Machine(config(true), {}, { restorePath: `${dir}/cut` });
+    const end = await cut.exited;
+    strictEqual(end.code, 1);
+    match(end.detail ?? "", /truncated/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+kvmTest("restoring over a disk that changed since the save is refused unless forced", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const image = `${dir}/disk.img`;
+    Deno.copyFileSync(fixture("save_count"), image);
+    const cfg = { ...config(false), disks: [{ ...config(false).disks[0], path: image }] };
+    const serial = { text: "" };
+    const m = new Machine(cfg, { serial: (b) => run(m, serial)(b) });
+    await waitFor(serial, /count 02/, m);
+    await m.save(`${dir}/vm.save`, { stop: true });
+    await m.exited;
+    deepStrictEqual(openSaveFile(`${dir}/vm.save`).disks.length, 1);
+    const later = new Date(Date.now() + 10_000);
+    Deno.utimeSync(image, later, later);
+    throws(() => openSaveFile(`${dir}/vm.save`), SaveFileError);
+    throws(() => openSaveFile(`${dir}/vm.save`), /modified after the save.*--force-restore/);
+    strictEqual(openSaveFile(`${dir}/vm.save`, true).disks[0].path, image);
+    await rejects(
+      (async () => {
+        const stopped = new Machine(cfg);
+        await stopped.stop();
+        await stopped.save(`${dir}/late.save`);
+      })(),
+      /stopped/,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
