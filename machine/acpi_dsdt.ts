@@ -2,7 +2,7 @@
  * The PC board's DSDT body (AML), the namespace a Linux guest reads to find
  * the PCI host bridge, its interrupt routing and the ISA devices:
  *
- *     \_SB.PCI0          PNP0A03, _ADR 0, _UID 0; _CRS: bus 0-255, the
+ *     \_SB.PCI0          PNP0A03, _UID 0; _CRS: bus 0-255, the
  *                        configuration ports 0xCF8-0xCFF, I/O windows
  *                        0-0xCF7 and 0xD00-0xFFFF, the VGA window
  *                        0xA0000-0xBFFFF, the 32-bit hole from the end of
@@ -37,13 +37,16 @@ import {
   arg,
   concat,
   createDWordField,
+  derefOf,
   device,
   dwordMemory,
   eisaId,
+  elseDo,
   field,
   FIELD_ACCESS,
   FIELD_UPDATE,
   ifThen,
+  index,
   integer,
   interrupt,
   io,
@@ -160,8 +163,8 @@ function pciHostBridge(options: DsdtOptions): Uint8Array {
   );
   return device(
     "PCI0",
+    // No _ADR beside _HID: a device has one or the other (ACPI 6.5 section 6.1).
     name("_HID", eisaId("PNP0A03")),
-    name("_ADR", 0),
     name("_UID", 0),
     name("_CRS", crs),
     name("_PRT", routingTable()),
@@ -242,19 +245,21 @@ function pirqLink(link: string, uid: number, reg: string): Uint8Array {
       returnOf(STA_LINK_ENABLED),
     ),
     method("_DIS", {}, or(reg, PIRQ_DISABLED, reg)),
+    // The current setting: one buffer per link, its IRQ patched on each _CRS.
+    name("CRSB", mutableResourceTemplate(interrupt(PCI_IRQ, 0))),
+    createDWordField("CRSB", INTERRUPT_NUMBER_OFFSET, "IRQV"),
     method(
       "_CRS",
       { serialized: true },
-      name("BUF0", mutableResourceTemplate(interrupt(PCI_IRQ, 0))),
-      createDWordField("BUF0", INTERRUPT_NUMBER_OFFSET, "IRQV"),
       ifThen(lLess(reg, PIRQ_DISABLED), store(and(reg, PIRQ_IRQ_MASK), "IRQV")),
-      returnOf("BUF0"),
+      elseDo(store(0, "IRQV")),
+      returnOf("CRSB"),
     ),
+    // The IRQ (at most 15) is the low byte of the descriptor's interrupt number.
     method(
       "_SRS",
-      { args: 1, serialized: true },
-      createDWordField(arg(0), INTERRUPT_NUMBER_OFFSET, "IRQV"),
-      store("IRQV", reg),
+      { args: 1 },
+      store(derefOf(index(arg(0), INTERRUPT_NUMBER_OFFSET)), reg),
     ),
   );
 }

@@ -53,6 +53,8 @@ const OP = {
   OR: 0x7d,
   NOT: 0x80,
   FIND_SET_RIGHT_BIT: 0x82,
+  DEREF_OF: 0x83,
+  INDEX: 0x88,
   CREATE_DWORD_FIELD: 0x8a,
   CREATE_WORD_FIELD: 0x8b,
   CREATE_BYTE_FIELD: 0x8c,
@@ -281,7 +283,7 @@ export function store(source: Term, target: Term): Uint8Array {
   return concat([OP.STORE], term(source), term(target));
 }
 
-/** `If (predicate) { terms }`. */
+/** `If (predicate) { terms }`; an {@link elseDo} may follow. */
 export function ifThen(predicate: Term, ...terms: Uint8Array[]): Uint8Array {
   return concat([OP.IF], pkg(concat(term(predicate), ...terms)));
 }
@@ -333,6 +335,16 @@ export function lLess(a: Term, b: Term): Uint8Array {
 /** `LNot (a)`. */
 export function lNot(a: Term): Uint8Array {
   return concat([OP.LNOT], term(a));
+}
+
+/** `Index (source, index, target)`: a reference to an element of a buffer, string or package. */
+export function index(source: Term, at: Term, target: Term = NO_TARGET): Uint8Array {
+  return binary(OP.INDEX, source, at, target);
+}
+
+/** `DerefOf (reference)`. */
+export function derefOf(reference: Term): Uint8Array {
+  return concat([OP.DEREF_OF], term(reference));
 }
 
 /** `CreateDWordField (source, byteIndex, name)`. */

@@ -23,6 +23,7 @@ const SEABIOS: Need = { pkg: "seabios", file: "/usr/share/seabios/bios.bin" };
 const QEMU: Need = { pkg: "qemu-system-x86", file: "/usr/bin/qemu-system-x86_64" };
 const TMUX: Need = { pkg: "tmux", file: "/usr/bin/tmux" };
 const XORRISO: Need = { pkg: "xorriso", file: "/usr/bin/xorriso" };
+const ACPICA: Need = { pkg: "acpica-tools", file: "/usr/bin/iasl" };
 
 function exists(path: string): boolean {
   try {
@@ -59,7 +60,7 @@ async function ensure(needs: Need[]): Promise<string[]> {
 }
 
 const forTests = Deno.args.includes("--test");
-const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX] : [NASM, XORRISO];
+const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ACPICA] : [NASM, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {
   console.error(
