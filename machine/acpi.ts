@@ -20,7 +20,11 @@
  *   programs (0x600): PM1a event at +0, PM1a control at +4, PM timer at +8
  *   (24-bit), GPE0 at +0x0C; SCI on IRQ 9; SMI_CMD 0xB2 with the APM values
  *   that switch ACPI mode; reset register 0xCF9 (value 6); boot flags
- *   "legacy devices" and "8042 present"; the 32- and 64-bit DSDT pointers.
+ *   "legacy devices" and "8042 present"; the 32- and 64-bit DSDT pointers;
+ *   PWR_BUTTON clear, so the power button is the fixed-feature one
+ *   (PWRBTN_STS/EN in PM1, raising the SCI: Piix4Pm.pressPowerButton).
+ *   Without firmware, whoever boots the guest must enable the PM block at
+ *   `pmBase` (PMBA, PMREGMISC) as SeaBIOS does, or the FADT points at nothing.
  * - FACS (64 bytes, 64-byte aligned at the start of the tables blob).
  * - DSDT: the PCI host bridge with its windows and interrupt routing, the
  *   PIRQ links, the ISA devices, the processors and `\_S5_` (see
