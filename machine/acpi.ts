@@ -1,22 +1,34 @@
 /**
- * ACPI tables for the PC board, handed to SeaBIOS through fw_cfg the way
- * QEMU does it: the tables in `etc/acpi/tables`, the RSDP in
- * `etc/acpi/rsdp`, and a BIOS linker/loader script in `etc/table-loader`
- * that tells the firmware where to put each blob, which pointers to patch
- * once it knows the addresses, and which checksums to compute afterwards.
+ * ACPI tables for the PC board, in two forms:
+ * - for SeaBIOS, through fw_cfg the way QEMU does it ({@link buildAcpiTables}):
+ *   the tables in `etc/acpi/tables`, the RSDP in `etc/acpi/rsdp`, and a BIOS
+ *   linker/loader script in `etc/table-loader` that tells the firmware where
+ *   to put each blob, which pointers to patch once it knows the addresses,
+ *   and which checksums to compute afterwards;
+ * - for a boot without firmware, laid out at given guest addresses with the
+ *   pointers and checksums filled in ({@link layoutAcpiTables}).
  *
  * Tables (ACPI specification, chapter 5; integers little-endian):
- * - RSDP, revision 0 (20 bytes, ACPI 1.0 form) pointing at the RSDT; the
- *   loader places it in the F segment, where guests search 0xE0000-0xFFFFF.
- * - RSDT listing the FADT and the MADT.
+ * - RSDP in the F segment, where guests search 0xE0000-0xFFFFF: revision 0
+ *   (20 bytes, ACPI 1.0 form) pointing at the RSDT under SeaBIOS, as QEMU's
+ *   PC has it; revision 2 (36 bytes) pointing at the RSDT and the XSDT in
+ *   the firmware-less layout.
+ * - RSDT (and XSDT) listing the FADT and the MADT. No HPET table: the board
+ *   has no HPET, and a table for a device that is not there is worse than
+ *   none. No WAET either (a hint for Windows only).
  * - FADT, revision 3 (244 bytes): the PIIX4 PM block at the base SeaBIOS
  *   programs (0x600): PM1a event at +0, PM1a control at +4, PM timer at +8
  *   (24-bit), GPE0 at +0x0C; SCI on IRQ 9; SMI_CMD 0xB2 with the APM values
  *   that switch ACPI mode; reset register 0xCF9 (value 6); boot flags
- *   "legacy devices" and "8042 present"; the 32- and 64-bit DSDT pointers.
+ *   "legacy devices" and "8042 present"; the 32- and 64-bit DSDT pointers;
+ *   PWR_BUTTON clear, so the power button is the fixed-feature one
+ *   (PWRBTN_STS/EN in PM1, raising the SCI: Piix4Pm.pressPowerButton).
+ *   Without firmware, whoever boots the guest must enable the PM block at
+ *   `pmBase` (PMBA, PMREGMISC) as SeaBIOS does, or the FADT points at nothing.
  * - FACS (64 bytes, 64-byte aligned at the start of the tables blob).
- * - DSDT whose only object is `\_S5_`, the soft-off sleep type (see
- *   {@link DSDT_AML}).
+ * - DSDT: the PCI host bridge with its windows and interrupt routing, the
+ *   PIRQ links, the ISA devices, the processors and `\_S5_` (see
+ *   acpi_dsdt.ts).
  * - MADT: one local APIC per vCPU, the I/O APIC at 0xFEC00000 (GSI base 0),
  *   interrupt source overrides as QEMU gives them (IRQ 0 → GSI 2; IRQs 5, 9,
  *   10 and 11 level-triggered, active high), and a local APIC NMI on LINT1.
@@ -41,8 +53,9 @@ import {
   GPE0_BLOCK_SIZE,
   PM_REG,
   SEABIOS_PM_BASE,
-  SLP_TYP_SOFT_OFF,
 } from "../devices/pci/piix4_pm.ts";
+import { buildDsdtAml } from "./acpi_dsdt.ts";
+import { FOUR_GIB } from "./memory_map.ts";
 
 /** fw_cfg file names QEMU and SeaBIOS use. */
 export const ACPI_FILES = {
@@ -68,6 +81,10 @@ export interface AcpiOptions {
   readonly pmBase?: number;
   /** ISA IRQ of the SCI (default 9). */
   readonly sciIrq?: number;
+  /** End of RAM below 4 GiB, where the PCI hole starts (default 0xE0000000). */
+  readonly lowRamBytes?: number;
+  /** RAM above 4 GiB; the 64-bit PCI window starts above it (default 0). */
+  readonly highRamBytes?: number;
 }
 
 /** The three fw_cfg files. */
@@ -86,38 +103,6 @@ const LEVEL_HIGH_IRQS = [5, 9, 10, 11];
 /** MPS INTI flags: polarity active high (01), trigger level (11). */
 const INTI_LEVEL_HIGH = 0x000d;
 
-/**
- * The DSDT's AML: `Name (\_S5_, Package (4) { 0, 0, 0, 0 })`.
- *
- *     08           NameOp
- *     5C           RootChar "\"
- *     5F 53 35 5F  NameSeg "_S5_"
- *     12           PackageOp
- *     06           PkgLength: 6 bytes from here to the end of the package
- *     04           NumElements
- *     00           ZeroOp  SLP_TYP for PM1a_CNT: the PIIX4's soft off
- *     00           ZeroOp  SLP_TYP for PM1b_CNT (no PM1b block)
- *     00 00        ZeroOp  ZeroOp: reserved
- *
- * Writing SLP_TYP 0 with SLP_EN to PM1a_CNT is what the PIIX4 datasheet
- * calls soft off; QEMU's DSDT gives the same \_S5 for its PIIX4.
- */
-export const DSDT_AML: readonly number[] = [
-  0x08,
-  0x5c,
-  0x5f,
-  0x53,
-  0x35,
-  0x5f,
-  0x12,
-  0x06,
-  0x04,
-  SLP_TYP_SOFT_OFF,
-  SLP_TYP_SOFT_OFF,
-  0x00,
-  0x00,
-];
-
 const OEM_ID = "VMRUN ";
 const OEM_TABLE_ID = "VMRUNPC ";
 const CREATOR_ID = "VMRN";
@@ -125,6 +110,10 @@ const HEADER_SIZE = 36;
 const FADT_SIZE = 244;
 const FACS_SIZE = 64;
 const CHECKSUM_OFFSET = 9;
+/** The FACS must be 64-byte aligned; it starts the tables blob. */
+const FACS_ALIGN = 64;
+/** The RSDP sits on a 16-byte boundary. */
+const RSDP_ALIGN = 16;
 
 /** FADT field offsets (ACPI table 5.9). */
 const FADT = {
@@ -217,7 +206,34 @@ export interface TableLayout {
   readonly dsdt: number;
   readonly fadt: number;
   readonly madt: number;
+  /** The XSDT, in the firmware-less layout only. */
+  readonly xsdt?: number;
   readonly rsdt: number;
+}
+
+/** A pointer field holding an offset into the tables blob, to which the blob's address is added. */
+interface Pointer {
+  readonly file: "rsdp" | "tables";
+  readonly offset: number;
+  readonly size: 4 | 8;
+}
+
+/** A checksum byte at `offset` over `[start, start + length)`. */
+interface Checksum {
+  readonly file: "rsdp" | "tables";
+  readonly offset: number;
+  readonly start: number;
+  readonly length: number;
+}
+
+/** Tables with pointers as blob offsets and checksums zero, and what to patch. */
+interface Assembly {
+  readonly rsdp: Uint8Array;
+  readonly tables: Uint8Array;
+  readonly layout: TableLayout;
+  readonly pointers: readonly Pointer[];
+  /** In the order to compute them: a table's before anything that covers it. */
+  readonly checksums: readonly Checksum[];
 }
 
 /**
@@ -225,6 +241,101 @@ export interface TableLayout {
  * @throws {RangeError} for a CPU count the MADT cannot describe (1-255)
  */
 export function buildAcpiTables(options: AcpiOptions): AcpiBlobs & { layout: TableLayout } {
+  const a = assemble(options, false);
+  const name = (file: Pointer["file"]) => file === "rsdp" ? ACPI_FILES.RSDP : ACPI_FILES.TABLES;
+  const loader = new TableLoader();
+  loader.allocate(ACPI_FILES.TABLES, FACS_ALIGN, LOADER_ZONE.HIGH);
+  loader.allocate(ACPI_FILES.RSDP, RSDP_ALIGN, LOADER_ZONE.FSEG);
+  for (const p of a.pointers) loader.addPointer(name(p.file), ACPI_FILES.TABLES, p.offset, p.size);
+  // Checksums last: they cover the patched pointers.
+  for (const c of a.checksums) loader.addChecksum(name(c.file), c.offset, c.start, c.length);
+  return { rsdp: a.rsdp, tables: a.tables, loader: loader.bytes(), layout: a.layout };
+}
+
+/** Where {@link layoutAcpiTables} puts the RSDP and the other tables. */
+export interface AcpiPlacement {
+  /** Guest-physical address of the RSDP: 16-byte aligned in the F segment (0xE0000-0xFFFFF). */
+  readonly rsdpAddress: number;
+  /** Guest-physical address of the other tables, 64-byte aligned (the FACS comes first), below 4 GiB. */
+  readonly tablesAddress: number;
+}
+
+/** Tables ready to copy into guest memory at their {@link AcpiPlacement}. */
+export interface PlacedAcpiTables {
+  /** The RSDP (revision 2, 36 bytes), for `rsdpAddress`. */
+  readonly rsdp: Uint8Array;
+  /** FACS, DSDT, FADT, MADT, XSDT and RSDT, for `tablesAddress`. */
+  readonly tables: Uint8Array;
+  /** Offsets of the tables in `tables`. */
+  readonly layout: TableLayout;
+}
+
+/** Lowest address the BIOS search for the RSDP covers. */
+export const RSDP_SEARCH_BASE = 0xe0000;
+/** End of the RSDP search area (1 MiB). */
+export const RSDP_SEARCH_END = 0x100000;
+/** Bytes of an ACPI 2.0 RSDP. */
+export const RSDP_V2_SIZE = 36;
+/** Bytes of an ACPI 1.0 RSDP. */
+export const RSDP_V1_SIZE = 20;
+
+/**
+ * The tables for a boot without firmware: an ACPI 2.0 RSDP (RSDT and XSDT)
+ * and the tables laid out at fixed guest addresses, with every pointer and
+ * checksum filled in, ready to copy into guest RAM.
+ * @throws {RangeError} for a CPU count the MADT cannot describe, or
+ *   addresses that are misaligned, outside the RSDP search area, beyond 4 GiB
+ *   or overlapping
+ */
+export function layoutAcpiTables(options: AcpiOptions, place: AcpiPlacement): PlacedAcpiTables {
+  const { rsdpAddress, tablesAddress } = place;
+  if (
+    !Number.isInteger(rsdpAddress) || rsdpAddress % RSDP_ALIGN !== 0 ||
+    rsdpAddress < RSDP_SEARCH_BASE || rsdpAddress + RSDP_V2_SIZE > RSDP_SEARCH_END
+  ) {
+    throw new RangeError(
+      `RSDP address 0x${rsdpAddress.toString(16)} is not 16-byte aligned in 0xe0000-0xfffff`,
+    );
+  }
+  const a = assemble(options, true);
+  if (
+    !Number.isInteger(tablesAddress) || tablesAddress % FACS_ALIGN !== 0 || tablesAddress < 0 ||
+    tablesAddress + a.tables.length > FOUR_GIB
+  ) {
+    throw new RangeError(
+      `ACPI tables address 0x${tablesAddress.toString(16)} is not 64-byte aligned below 4 GiB`,
+    );
+  }
+  if (tablesAddress < rsdpAddress + RSDP_V2_SIZE && rsdpAddress < tablesAddress + a.tables.length) {
+    throw new RangeError("the RSDP overlaps the ACPI tables");
+  }
+  const files = { rsdp: a.rsdp, tables: a.tables };
+  for (const p of a.pointers) {
+    const view = new DataView(files[p.file].buffer);
+    if (p.size === 4) {
+      view.setUint32(p.offset, view.getUint32(p.offset, true) + tablesAddress, true);
+    } else {view.setBigUint64(
+        p.offset,
+        view.getBigUint64(p.offset, true) + BigInt(tablesAddress),
+        true,
+      );}
+  }
+  for (const c of a.checksums) {
+    const bytes = files[c.file];
+    bytes[c.offset] = -byteSum(bytes.subarray(c.start, c.start + c.length)) & 0xff;
+  }
+  return { rsdp: a.rsdp, tables: a.tables, layout: a.layout };
+}
+
+function byteSum(bytes: Uint8Array): number {
+  return bytes.reduce((s, b) => s + b, 0);
+}
+
+/**
+ * The tables, FACS first for its alignment and the root tables last
+ * (QEMU's order); with `xsdt`, an XSDT too and an ACPI 2.0 RSDP.
+ */
+function assemble(options: AcpiOptions, xsdt: boolean): Assembly {
   const { cpus } = options;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) {
     throw new RangeError(`bad CPU count for the MADT: ${cpus}`);
@@ -237,55 +348,97 @@ export function buildAcpiTables(options: AcpiOptions): AcpiBlobs & { layout: Tab
   le32(facs, 4, FACS_SIZE);
   facs[32] = 1; // version: ACPI 2.0 layout
 
-  const dsdt = table("DSDT", 1, Uint8Array.from(DSDT_AML));
+  // Revision 2: 64-bit AML integers.
+  const dsdt = table(
+    "DSDT",
+    2,
+    buildDsdtAml({
+      cpus,
+      sciIrq,
+      lowRamBytes: options.lowRamBytes,
+      highRamBytes: options.highRamBytes,
+    }),
+  );
   const madt = buildMadt(cpus);
+  const entries = 2; // FADT, MADT
+  const xsdtSize = xsdt ? HEADER_SIZE + 8 * entries : 0;
 
-  // FACS first for its alignment, then the tables, the RSDT last (QEMU's order).
-  const layout = {
-    facs: 0,
-    dsdt: FACS_SIZE,
-    fadt: FACS_SIZE + dsdt.length,
-    madt: FACS_SIZE + dsdt.length + FADT_SIZE,
-    rsdt: FACS_SIZE + dsdt.length + FADT_SIZE + madt.length,
+  let at = 0;
+  const next = (size: number) => (at += size) - size;
+  const facsAt = next(FACS_SIZE);
+  const dsdtAt = next(dsdt.length);
+  const fadtAt = next(FADT_SIZE);
+  const madtAt = next(madt.length);
+  const xsdtAt = xsdt ? next(xsdtSize) : undefined;
+  const rsdtAt = next(HEADER_SIZE + 4 * entries);
+  const layout: TableLayout = {
+    facs: facsAt,
+    dsdt: dsdtAt,
+    fadt: fadtAt,
+    madt: madtAt,
+    ...(xsdtAt === undefined ? {} : { xsdt: xsdtAt }),
+    rsdt: rsdtAt,
   };
+
   const fadt = buildFadt(pmBase, sciIrq, layout);
-  const rsdt = table("RSDT", 1, new Uint8Array(8));
+  const rsdt = table("RSDT", 1, new Uint8Array(4 * entries));
   le32(rsdt, HEADER_SIZE, layout.fadt);
   le32(rsdt, HEADER_SIZE + 4, layout.madt);
 
-  const tables = new Uint8Array(layout.rsdt + rsdt.length);
+  const tables = new Uint8Array(at);
   tables.set(facs, layout.facs);
   tables.set(dsdt, layout.dsdt);
   tables.set(fadt, layout.fadt);
   tables.set(madt, layout.madt);
   tables.set(rsdt, layout.rsdt);
 
-  const rsdp = new Uint8Array(20);
-  putAscii(rsdp, 0, "RSD PTR ");
-  putAscii(rsdp, 9, OEM_ID);
-  rsdp[15] = 0; // revision 0: ACPI 1.0, RSDT only
-  le32(rsdp, 16, layout.rsdt);
-
-  const T = ACPI_FILES.TABLES;
-  const loader = new TableLoader();
-  loader.allocate(T, 64, LOADER_ZONE.HIGH);
-  loader.allocate(ACPI_FILES.RSDP, 16, LOADER_ZONE.FSEG);
-  loader.addPointer(T, T, layout.fadt + FADT.FIRMWARE_CTRL, 4);
-  loader.addPointer(T, T, layout.fadt + FADT.DSDT, 4);
-  loader.addPointer(T, T, layout.fadt + FADT.X_DSDT, 8);
-  loader.addPointer(T, T, layout.rsdt + HEADER_SIZE, 4);
-  loader.addPointer(T, T, layout.rsdt + HEADER_SIZE + 4, 4);
-  loader.addPointer(ACPI_FILES.RSDP, T, 16, 4);
-  // Checksums last: they cover the patched pointers.
+  const pointers: Pointer[] = [
+    { file: "tables", offset: layout.fadt + FADT.FIRMWARE_CTRL, size: 4 },
+    { file: "tables", offset: layout.fadt + FADT.DSDT, size: 4 },
+    { file: "tables", offset: layout.fadt + FADT.X_DSDT, size: 8 },
+    { file: "tables", offset: layout.rsdt + HEADER_SIZE, size: 4 },
+    { file: "tables", offset: layout.rsdt + HEADER_SIZE + 4, size: 4 },
+  ];
   const sized: [number, number][] = [
     [layout.dsdt, dsdt.length],
-    [layout.fadt, fadt.length],
+    [layout.fadt, FADT_SIZE],
     [layout.madt, madt.length],
     [layout.rsdt, rsdt.length],
   ];
-  for (const [at, length] of sized) loader.addChecksum(T, at + CHECKSUM_OFFSET, at, length);
-  loader.addChecksum(ACPI_FILES.RSDP, 8, 0, 20);
-  return { rsdp, tables, loader: loader.bytes(), layout };
+  if (xsdtAt !== undefined) {
+    const x = table("XSDT", 1, new Uint8Array(8 * entries));
+    le32(x, HEADER_SIZE, layout.fadt);
+    le32(x, HEADER_SIZE + 8, layout.madt);
+    tables.set(x, xsdtAt);
+    pointers.push(
+      { file: "tables", offset: xsdtAt + HEADER_SIZE, size: 8 },
+      { file: "tables", offset: xsdtAt + HEADER_SIZE + 8, size: 8 },
+    );
+    sized.push([xsdtAt, xsdtSize]);
+  }
+
+  const rsdp = new Uint8Array(xsdt ? RSDP_V2_SIZE : RSDP_V1_SIZE);
+  putAscii(rsdp, 0, "RSD PTR ");
+  putAscii(rsdp, 9, OEM_ID);
+  le32(rsdp, 16, layout.rsdt);
+  pointers.push({ file: "rsdp", offset: 16, size: 4 });
+  const checksums: Checksum[] = sized.map(([start, length]) => ({
+    file: "tables",
+    offset: start + CHECKSUM_OFFSET,
+    start,
+    length,
+  }));
+  checksums.push({ file: "rsdp", offset: 8, start: 0, length: RSDP_V1_SIZE });
+  if (xsdtAt !== undefined) {
+    rsdp[15] = 2; // revision 2: ACPI 2.0, with the XSDT
+    le32(rsdp, 20, RSDP_V2_SIZE);
+    le32(rsdp, 24, xsdtAt); // XsdtAddress, 64-bit
+    pointers.push({ file: "rsdp", offset: 24, size: 8 });
+    checksums.push({ file: "rsdp", offset: 32, start: 0, length: RSDP_V2_SIZE });
+  } else {
+    rsdp[15] = 0; // revision 0: ACPI 1.0, RSDT only
+  }
+  return { rsdp, tables, layout, pointers, checksums };
 }
 
 /** The fw_cfg files for {@link buildAcpiTables}' output, as `buildPcFwCfg`'s `extraFiles`. */

@@ -3,14 +3,15 @@ import {
   ACPI_FILES,
   acpiFwCfgFiles,
   buildAcpiTables,
-  DSDT_AML,
   IOAPIC_ADDRESS,
+  layoutAcpiTables,
   LOADER_COMMAND,
   LOADER_ENTRY_SIZE,
   LOADER_FILE_SIZE,
   LOADER_ZONE,
   TableLoader,
 } from "./acpi.ts";
+import { buildDsdtAml } from "./acpi_dsdt.ts";
 
 const dec = new TextDecoder();
 
@@ -189,7 +190,8 @@ for (const place of PLACES) {
       dsdtAddress,
     );
     const dsdt = tableAt(read, dsdtAddress, "DSDT");
-    deepStrictEqual([...dsdt.subarray(36)], DSDT_AML);
+    deepStrictEqual(dsdt.subarray(36), buildDsdtAml({ cpus: 2 }));
+    strictEqual(dsdt[8], 2); // revision 2: 64-bit integers
 
     // The PIIX4 PM block at SeaBIOS's 0x600, SCI 9, APM mode switch on 0xB2.
     deepStrictEqual(
@@ -258,7 +260,8 @@ Deno.test("acpi: the unpatched blobs hold offsets and zero checksums for the loa
 Deno.test("acpi: \\_S5_ in the DSDT is found the way a simple guest scans for it", () => {
   const { tables, layout } = buildAcpiTables({ cpus: 1 });
   const dsdt = tables.subarray(layout.dsdt, layout.dsdt + u32(tables, layout.dsdt + 4));
-  const at = dec.decode(dsdt).indexOf("_S5_");
+  // Byte by byte, as the fixture does (AML is not text).
+  const at = dsdt.findIndex((_, i) => dec.decode(dsdt.subarray(i, i + 4)) === "_S5_");
   ok(at > 36);
   strictEqual(dsdt[at - 1], 0x5c); // "\"
   strictEqual(dsdt[at - 2], 0x08); // NameOp
@@ -272,4 +275,103 @@ Deno.test("acpi: CPU counts the MADT cannot hold are refused", () => {
   throws(() => buildAcpiTables({ cpus: 0 }), RangeError);
   throws(() => buildAcpiTables({ cpus: 256 }), RangeError);
   strictEqual(buildAcpiTables({ cpus: 255 }).tables.length > 255 * 8, true);
+});
+
+const PLACED = { rsdpAddress: 0xf5a40, tablesAddress: 0x07fe0000 };
+
+/** Reads guest memory holding a firmware-less layout. */
+function placedReader(placed: ReturnType<typeof layoutAcpiTables>, place: typeof PLACED) {
+  return (address: number, length: number): Uint8Array => {
+    for (
+      const [at, data] of [[place.rsdpAddress, placed.rsdp], [
+        place.tablesAddress,
+        placed.tables,
+      ]] as const
+    ) {
+      if (address >= at && address + length <= at + data.length) {
+        return data.subarray(address - at, address - at + length);
+      }
+    }
+    throw new Error(`nothing placed at 0x${address.toString(16)}`);
+  };
+}
+
+function u64(b: Uint8Array, at: number): number {
+  return Number(new DataView(b.buffer, b.byteOffset).getBigUint64(at, true));
+}
+
+Deno.test("acpi: the firmware-less layout: RSDP 2.0 -> RSDT and XSDT -> FADT/MADT, FACS and DSDT at their addresses", () => {
+  const placed = layoutAcpiTables({ cpus: 4 }, PLACED);
+  const read = placedReader(placed, PLACED);
+  const { rsdp, layout } = placed;
+  strictEqual(rsdp.length, 36);
+  strictEqual(dec.decode(rsdp.subarray(0, 8)), "RSD PTR ");
+  strictEqual(rsdp[15], 2);
+  strictEqual(sum(rsdp.subarray(0, 20)), 0, "ACPI 1.0 checksum");
+  strictEqual(sum(rsdp), 0, "extended checksum");
+  strictEqual(u32(rsdp, 20), 36);
+  const at = (offset: number) => PLACED.tablesAddress + offset;
+  strictEqual(u32(rsdp, 16), at(layout.rsdt));
+  strictEqual(u64(rsdp, 24), at(layout.xsdt!));
+
+  const rsdt = tableAt(read, u32(rsdp, 16), "RSDT");
+  const xsdt = tableAt(read, u64(rsdp, 24), "XSDT");
+  deepStrictEqual([u32(rsdt, 36), u32(rsdt, 40)], [at(layout.fadt), at(layout.madt)]);
+  deepStrictEqual([u64(xsdt, 36), u64(xsdt, 44)], [at(layout.fadt), at(layout.madt)]);
+  deepStrictEqual([rsdt.length, xsdt.length], [44, 52]);
+
+  const fadt = tableAt(read, at(layout.fadt), "FACP");
+  strictEqual(u32(fadt, 36), at(layout.facs));
+  strictEqual(u32(fadt, 36) % 64, 0);
+  strictEqual(dec.decode(read(u32(fadt, 36), 4)), "FACS");
+  strictEqual(u32(fadt, 40), at(layout.dsdt));
+  strictEqual(u64(fadt, 140), at(layout.dsdt));
+  const dsdt = tableAt(read, u32(fadt, 40), "DSDT");
+  deepStrictEqual(dsdt.subarray(36), buildDsdtAml({ cpus: 4 }));
+  const madt = tableAt(read, at(layout.madt), "APIC");
+  const lapics: number[][] = [];
+  for (let i = 44; i < madt.length; i += madt[i + 1]) {
+    if (madt[i] === 0) lapics.push([madt[i + 2], madt[i + 3], madt[i + 4]]);
+  }
+  deepStrictEqual(lapics, [[0, 0, 1], [1, 1, 1], [2, 2, 1], [3, 3, 1]]); // UID, APIC ID, enabled
+  // The tables follow each other without gaps: FACS first, the root tables last.
+  strictEqual(layout.facs, 0);
+  strictEqual(layout.rsdt + rsdt.length, placed.tables.length);
+});
+
+Deno.test("acpi: the firmware-less layout and the loader's agree on every table but the root ones", () => {
+  const tablesAddress = 0x3ffd0040;
+  const placed = layoutAcpiTables({ cpus: 2 }, { rsdpAddress: 0xe0010, tablesAddress });
+  const { read, blobs } = load(2, { tables: tablesAddress, rsdp: 0xe0010 });
+  for (const key of ["facs", "dsdt", "fadt", "madt"] as const) {
+    strictEqual(placed.layout[key], blobs.layout[key], key);
+    const length = u32(placed.tables, placed.layout[key] + 4);
+    deepStrictEqual(
+      placed.tables.subarray(placed.layout[key], placed.layout[key] + length),
+      read(tablesAddress + blobs.layout[key], length),
+      key,
+    );
+  }
+});
+
+Deno.test("acpi: the firmware-less layout refuses misplaced tables", () => {
+  const good = { rsdpAddress: 0xf0000, tablesAddress: 0x100000 };
+  layoutAcpiTables({ cpus: 1 }, good);
+  for (
+    const bad of [
+      { rsdpAddress: 0xf0008 }, // not 16-byte aligned
+      { rsdpAddress: 0xdfff0 }, // below the search area
+      { rsdpAddress: 0xffff0 }, // runs past 1 MiB
+      { tablesAddress: 0x100020 }, // not 64-byte aligned for the FACS
+      { tablesAddress: 0xffffffc0 }, // runs past 4 GiB
+      { rsdpAddress: 0xf0000, tablesAddress: 0xeffc0 }, // overlaps the RSDP
+    ]
+  ) {
+    throws(
+      () => layoutAcpiTables({ cpus: 1 }, { ...good, ...bad }),
+      RangeError,
+      JSON.stringify(bad),
+    );
+  }
+  throws(() => layoutAcpiTables({ cpus: 0 }, good), RangeError);
 });

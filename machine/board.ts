@@ -215,7 +215,13 @@ export class Board {
       cpus: config.cpus,
       bootMenu: config.bootMenu,
       bootMenuWaitMs: config.bootMenu ? 5000 : undefined,
-      extraFiles: acpiFwCfgFiles(buildAcpiTables({ cpus: config.cpus })),
+      extraFiles: acpiFwCfgFiles(
+        buildAcpiTables({
+          cpus: config.cpus,
+          lowRamBytes: layout.below4g,
+          highRamBytes: layout.above4g,
+        }),
+      ),
     });
   }
 

@@ -25,6 +25,7 @@ const TMUX: Need = { pkg: "tmux", file: "/usr/bin/tmux" };
 const XORRISO: Need = { pkg: "xorriso", file: "/usr/bin/xorriso" };
 const ZSH: Need = { pkg: "zsh", file: "/usr/bin/zsh" }; // completion script tests
 const FISH: Need = { pkg: "fish", file: "/usr/bin/fish" }; // completion script tests
+const ACPICA: Need = { pkg: "acpica-tools", file: "/usr/bin/iasl" }; // iasl -d of the tables
 
 function exists(path: string): boolean {
   try {
@@ -61,7 +62,7 @@ async function ensure(needs: Need[]): Promise<string[]> {
 }
 
 const forTests = Deno.args.includes("--test");
-const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH] : [NASM, XORRISO];
+const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA] : [NASM, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {
   console.error(
