@@ -3,7 +3,7 @@
  */
 
 import { match, ok, strictEqual } from "node:assert";
-import { fixture } from "../fixtures/build.ts";
+import { assemble, fixture, FIXTURE_SRC } from "../fixtures/build.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { runVmrun, VmrunProcess } from "./vmrun_process.ts";
 
@@ -77,3 +77,19 @@ kvmTest(
     strictEqual(r.code, 4);
   },
 );
+
+kvmTest("a debug-exit value wider than a byte fails the run, never reads as success", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const eax = `${dir}/wide_eax.img`;
+    await assemble(`${FIXTURE_SRC}wide_exit.asm`, eax, { EAX: 1 });
+    const word = await runVmrun([...NONE, fixture("wide_exit")]);
+    strictEqual(word.code, 1);
+    match(word.stderr, /debug-exit value 0x100 does not fit an exit status/);
+    const dword = await runVmrun([...NONE, eax]);
+    strictEqual(dword.code, 1);
+    match(dword.stderr, /0xdeadbe00/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
