@@ -7,12 +7,15 @@
 
 import { CommanderError } from "@commander-js/extra-typings";
 import { KvmError, KvmUnavailableError } from "../kvm/errors.ts";
-import { Kvm } from "../kvm/kvm.ts";
+import { ConfigError } from "../machine/config_error.ts";
 import { ImageLockedError } from "../machine/disk_locks.ts";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "../machine/exit.ts";
+import { checkKvm } from "../machine/session.ts";
+import { processArgs } from "./argv.ts";
 import { ctlMain } from "./ctl.ts";
+import { UsageError } from "./errors.ts";
 import { runHeadless } from "./headless.ts";
-import { parseCommandLine } from "./program.ts";
+import { parseCommandLine, usageError } from "./program.ts";
 import { isScripted } from "./steps.ts";
 
 const encoder = new TextEncoder();
@@ -28,9 +31,9 @@ export async function main(argv: string[]): Promise<number> {
       hostMemory: Deno.systemMemoryInfo().total,
     });
     // Fail early, on the main thread, with a helpful line.
-    Kvm.open(Deno.env.get("VMRUN_KVM_DEVICE") ?? "/dev/kvm").close();
+    checkKvm();
     // The console needs a terminal both ways; anything else runs headless.
-    const tui = !req.headless && !isScripted(req) && Deno.stdin.isTerminal() &&
+    const tui = !req.headless && !isScripted(req.script) && Deno.stdin.isTerminal() &&
       Deno.stdout.isTerminal();
     return tui ? await (await import("./tui_runner.ts")).runTui(req) : await runHeadless(req);
   } catch (e) {
@@ -39,9 +42,10 @@ export async function main(argv: string[]): Promise<number> {
       err(`vmrun: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof UsageError) {
-      err(`vmrun: ${e.message}\n`);
-      return e.exitCode;
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      const u = e instanceof ConfigError ? usageError(e) : e;
+      err(`vmrun: ${u.message}\n`);
+      return u.exitCode;
     }
     if (e instanceof KvmUnavailableError || e instanceof KvmError) {
       err(`vmrun: ${e.message}\n`);
@@ -52,4 +56,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exit(await main(processArgs()));
