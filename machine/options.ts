@@ -130,8 +130,15 @@ export function memorySize(value: number | string, hostBytes: number): number {
  * @throws {ConfigError} otherwise
  */
 export function vgaMemorySize(value: number | string): number {
-  const bytes = sizeValue("vgaMemory", value, "16M");
-  if (bytes < 2 ** 20 || bytes > 2 ** 28 || (bytes & (bytes - 1)) !== 0) {
+  const bytes = typeof value === "number"
+    ? value
+    : typeof value === "string"
+    ? parseSize(value)
+    : null;
+  if (
+    bytes === null || !Number.isInteger(bytes) || bytes < 2 ** 20 || bytes > 2 ** 28 ||
+    (bytes & (bytes - 1)) !== 0
+  ) {
     throw new ConfigError("vgaMemory", `'${value}' must be a power of two from 1M to 256M`);
   }
   return bytes;
