@@ -23,9 +23,10 @@
  */
 
 export { Vm, type VmStats } from "./api/vm.ts";
-export type { DiskSpec, VmOptions } from "./api/options.ts";
+export type { VmOptions } from "./api/options.ts";
 export type {
   BoardState,
+  DiskSpec,
   ExitReason,
   KeyStroke,
   RunState,

@@ -8,12 +8,11 @@
 
 import { ConfigError } from "../machine/config_error.ts";
 import type { MachineConfig } from "../machine/config.ts";
-import { type DiskSpec, parseDiskSpec } from "../machine/disk_spec.ts";
+import { parseDiskSpec } from "../machine/disk_spec.ts";
 import type { MachineOptions } from "../machine/options.ts";
 import { prepareMachine } from "../machine/session.ts";
 import { VmOptionsError } from "./errors.ts";
-
-export type { DiskSpec };
+import type { DiskSpec } from "./types.ts";
 
 /**
  * What `Vm.start` builds. Sizes are a number of bytes, or a text such as

@@ -9,6 +9,7 @@
 import type { KeyStroke as DeviceKeyStroke } from "../devices/keymap.ts";
 import type { ScreenState as VgaScreenState } from "../devices/vga/screen.ts";
 import type { BoardState as MachineBoardState } from "../machine/board.ts";
+import type { DiskSpec as MachineDiskSpec } from "../machine/disk_spec.ts";
 import type { ExitReason as MachineExitReason, VmExit as MachineVmExit } from "../machine/exit.ts";
 import type { RunState as MachineRunState } from "../machine/control.ts";
 import type { VcpuStats as WorkerVcpuStats } from "../machine/vcpu_worker.ts";
@@ -114,3 +115,18 @@ export type VcpuStats = WorkerVcpuStats;
  * ```
  */
 export type KeyStroke = DeviceKeyStroke;
+
+/**
+ * A disk for `Vm.start`: the image's `path`, and what differs from the
+ * defaults: `interface` "ide" (default) or "virtio", `media` "disk" or
+ * "cdrom" (default "cdrom" for `.iso` files; CD-ROMs are IDE and
+ * read-only), `readonly`.
+ *
+ * @example
+ * ```ts
+ * import { type DiskSpec, Vm } from "../mod.ts";
+ * const data: DiskSpec = { path: "data.img", interface: "virtio", readonly: true };
+ * await using vm = await Vm.start({ disk: [{ path: "guest.img" }, data] });
+ * ```
+ */
+export type DiskSpec = MachineDiskSpec;

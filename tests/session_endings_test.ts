@@ -195,3 +195,32 @@ kvmTest(
     strictEqual((await p.finished()).code, 143);
   },
 );
+
+kvmTest("--control works with the console: a script drives what a user watches", async () => {
+  const path = `${Deno.makeTempDirSync()}/vm.sock`;
+  const p = new PtyVmrun(["--firmware", "none", "-m", "16M", imageCopy("echo"), "--control", path]);
+  try {
+    // The console, not the line mode: its panes are drawn.
+    await p.waitForText("Stats");
+    await p.waitFor("the socket", () => {
+      try {
+        return Deno.lstatSync(path).isSocket === true;
+      } catch {
+        return false;
+      }
+    });
+    const sub = await subscribeExit(path);
+    await sub.ready;
+    const conn = await Deno.connect({ transport: "unix", path });
+    await conn.write(new TextEncoder().encode('{"id":2,"cmd":"send","text":"xyz"}\n'));
+    await p.waitForText("xyz");
+    await conn.write(new TextEncoder().encode('{"id":3,"cmd":"quit"}\n'));
+    const [exit, done] = await Promise.all([sub.exit, p.exited]);
+    conn.close();
+    deepStrictEqual(exit, { reason: "stopped", code: 0, detail: "quit over the control socket" });
+    strictEqual(done.exitCode, 0);
+  } finally {
+    p.kill("SIGKILL");
+    p.dispose();
+  }
+});
