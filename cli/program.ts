@@ -11,7 +11,7 @@ import { ConfigError, type OptionName } from "../machine/config_error.ts";
 import type { MachineConfig } from "../machine/config.ts";
 import { parseDiskSpec } from "../machine/disk_spec.ts";
 import { DEFAULT_BIOS } from "../machine/firmware.ts";
-import { displayPath } from "../machine/host_path.ts";
+import { displayPath, hasEscapedBytes } from "../machine/host_path.ts";
 import { machineConfig, type MachineOptions, vgaMemorySize } from "../machine/options.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { UsageError } from "./errors.ts";
@@ -130,6 +130,14 @@ export function parseCommandLine(
       vgaMemory: opts.vgaMemory,
     };
     const config = machineConfig(options, { memoryBytes: io.hostMemory });
+    const script = parseScript(argv, program.options, opts);
+    checkOutputNames([
+      ["--serial-log", opts.serialLog],
+      ["--report", script.report],
+      ["--screenshot-on-fail", script.screenshotOnFail],
+      ["--control", opts.control],
+      ...script.steps.filter((s) => s.kind === "screenshot").map((s) => ["--screenshot", s.arg]),
+    ] as [string, string | null | undefined][]);
     return {
       options,
       config,
@@ -137,11 +145,25 @@ export function parseCommandLine(
       headless: opts.headless ?? false,
       timeout,
       serialLog: opts.serialLog ?? null,
-      script: parseScript(argv, program.options, opts),
+      script,
       control: opts.control ?? null,
       display: opts.display,
     };
   });
+}
+
+/**
+ * Files vmrun creates are named in UTF-8: Deno cannot create a name with
+ * other bytes, and must not create a different one instead.
+ */
+function checkOutputNames(names: [string, string | null | undefined][]): void {
+  for (const [flag, name] of names) {
+    if (name && hasEscapedBytes(name)) {
+      throw new UsageError(
+        `${flag} '${displayPath(name)}': vmrun creates files only under names that are UTF-8`,
+      );
+    }
+  }
 }
 
 /** The flag that gives each machine option. */

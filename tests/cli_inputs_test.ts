@@ -78,3 +78,16 @@ kvmTest("29 virtio disks still work", async () => {
   const r = await runVmrun([...NONE, fixture("hello"), ...disks]);
   strictEqual(r.code, 0, r.stderr);
 });
+
+Deno.test("an output file named with bytes that are not UTF-8 is refused, not renamed", async () => {
+  const dir = Deno.makeTempDirSync();
+  const r = await runShell(
+    `${NONE.join(" ")} '${fixture("hello")}' --serial-log "$(printf '${dir}/log\\377')"`,
+  );
+  strictEqual(r.code, 2, r.stderr);
+  strictEqual(
+    r.stderr,
+    `vmrun: --serial-log '${dir}/log\\xff': vmrun creates files only under names that are UTF-8\n`,
+  );
+  strictEqual([...Deno.readDirSync(dir)].length, 0);
+});
