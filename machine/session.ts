@@ -112,6 +112,20 @@ export class RunSession {
     });
   }
 
+  /**
+   * Validates `options`, checks KVM and starts the machine.
+   * @throws {ConfigError} for a bad option or input
+   * @throws {KvmUnavailableError} when /dev/kvm cannot be used
+   * @throws {ImageLockedError} when another process uses one of the images
+   */
+  static start(
+    options: MachineOptions,
+    events: MachineEvents = {},
+    limits: RunLimits = {},
+  ): RunSession {
+    return new RunSession(prepareMachine(options), events, limits);
+  }
+
   /** How the run ended, or null while it runs. */
   get exit(): VmExit | null {
     return this.#final;

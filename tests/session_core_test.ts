@@ -7,18 +7,21 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import type { VmExit } from "../machine/exit.ts";
-import { prepareMachine, RunSession } from "../machine/session.ts";
+import { RunSession } from "../machine/session.ts";
 import { imageCopy } from "./api_fixtures.ts";
 import { kvmTest } from "./kvm_available.ts";
 
 function haltRun(timeoutMs: number | null = null): RunSession {
-  const config = prepareMachine({
-    disks: [{ path: imageCopy("halt") }],
-    firmware: "none",
-    memory: "16M",
-    snapshot: true,
-  });
-  return new RunSession(config, {}, { timeoutMs });
+  return RunSession.start(
+    {
+      disks: [{ path: imageCopy("halt") }],
+      firmware: "none",
+      memory: "16M",
+      snapshot: true,
+    },
+    {},
+    { timeoutMs },
+  );
 }
 
 async function serialSeen(run: RunSession, text: string): Promise<void> {
