@@ -26,6 +26,8 @@ export { Vm, type VmStats } from "./api/vm.ts";
 export type { VmOptions } from "./api/options.ts";
 export type {
   BoardState,
+  DiskSpec,
+  ExitReason,
   KeyStroke,
   RunState,
   ScreenState,

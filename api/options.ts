@@ -1,24 +1,28 @@
 /**
- * `Vm.start` options, validated by the CLI's own parser so the API and
- * `vmrun` accept and refuse exactly the same machines.
+ * `Vm.start` options: the machine's typed options (the same ones the CLI
+ * parses its words into) plus the run's time limit, validated by the
+ * machine layer and refused as {@link VmOptionsError}.
  *
  * @module
  */
 
-import { CommanderError } from "@commander-js/extra-typings";
-import { UsageError } from "../cli/errors.ts";
-import { parseCommandLine } from "../cli/program.ts";
+import { ConfigError } from "../machine/config_error.ts";
 import type { MachineConfig } from "../machine/config.ts";
+import { parseDiskSpec } from "../machine/disk_spec.ts";
+import type { MachineOptions } from "../machine/options.ts";
+import { prepareMachine } from "../machine/session.ts";
 import { VmOptionsError } from "./errors.ts";
+import type { DiskSpec } from "./types.ts";
 
 /**
- * What `Vm.start` builds.
+ * What `Vm.start` builds. Sizes are a number of bytes, or a text such as
+ * "64M" or "2G" (binary units; a bare number in text is MiB, as QEMU's `-m`).
  *
  * @example Two disks, the first on virtio-blk, nothing written back
  * ```ts
  * import { Vm, type VmOptions } from "../mod.ts";
  * const options: VmOptions = {
- *   disk: ["guest.img,if=virtio", "data.iso"],
+ *   disk: [{ path: "guest.img", interface: "virtio" }, "data.iso"],
  *   memory: "1G",
  *   snapshot: true,
  *   timeout: 120_000,
@@ -28,12 +32,13 @@ import { VmOptionsError } from "./errors.ts";
  */
 export interface VmOptions {
   /**
-   * The boot image (a path; `.iso` boots as an IDE CD-ROM), or a list of
-   * disk specs as `--disk` takes them: `path[,if=ide|virtio][,media=disk|cdrom][,readonly]`,
-   * the first one booted.
+   * The boot image (a path; `.iso` boots as an IDE CD-ROM), a {@link DiskSpec},
+   * or a list of disks, the first one booted: each a {@link DiskSpec} or a
+   * text as `--disk` takes it, `path[,if=ide|virtio][,media=disk|cdrom][,readonly]`.
+   * At most 4 IDE disks and CD-ROMs, and 29 virtio disks.
    */
-  readonly disk: string | readonly string[];
-  /** Guest RAM: a size such as "64M" or "2G", or a number of bytes. Default "256M". */
+  readonly disk: string | DiskSpec | readonly (string | DiskSpec)[];
+  /** Guest RAM: a number of bytes or a size text; at least 1M. Default "256M". */
   readonly memory?: string | number;
   /** vCPUs. Default 1. */
   readonly cpus?: number;
@@ -47,62 +52,48 @@ export interface VmOptions {
   readonly timeout?: number;
   /** A guest reset ends the run (reason "reset", code 0) instead of rebooting. */
   readonly noReboot?: boolean;
+  /** VGA video memory (BAR0): bytes or a size text, a power of two from 1M to 256M. Default "16M". */
+  readonly vgaMemory?: string | number;
 }
 
 /**
- * Validates `options` into a machine config.
+ * Validates `options` into a machine config and checks that KVM can be used.
  * @throws {VmOptionsError} naming the first problem
+ * @throws {KvmUnavailableError} when /dev/kvm cannot be used
  */
-export function machineConfig(options: VmOptions, hostMemory: number): MachineConfig {
-  const argv = optionsArgv(options);
+export function prepareVm(options: VmOptions): { config: MachineConfig; timeoutMs: number | null } {
   try {
-    return parseCommandLine(argv, { out: () => {}, err: () => {}, hostMemory }).config;
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof CommanderError) {
-      throw new VmOptionsError(e.message);
+    if (options === null || typeof options !== "object") {
+      throw new ConfigError(null, "options must be an object");
     }
+    const timeoutMs = timeout(options.timeout);
+    const config = prepareMachine(machineOptions(options));
+    return { config, timeoutMs };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new VmOptionsError(e.message);
     throw e;
   }
 }
 
-/** The timeout option in milliseconds, or null for none. */
-export function timeoutMs(options: VmOptions): number | null {
-  const t = options.timeout;
-  if (t === undefined) return null;
-  if (typeof t !== "number" || !(t > 0)) {
-    throw new VmOptionsError(`timeout ${t} must be a positive number of milliseconds`);
-  }
-  return t;
+/** The machine options `options` ask for. */
+function machineOptions(o: VmOptions): MachineOptions {
+  const { disk, timeout: _, ...rest } = o;
+  return { ...rest, disks: disks(disk) };
 }
 
-/** The command line that asks for the same machine. */
-function optionsArgv(o: VmOptions): string[] {
-  if (o === null || typeof o !== "object") throw new VmOptionsError("options must be an object");
-  const argv: string[] = [];
-  const flag = (name: string, on: unknown) => {
-    if (on !== undefined && typeof on !== "boolean") {
-      throw new VmOptionsError(`${name} must be true or false`);
-    }
-    if (on) argv.push(`--${name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`);
-  };
-  if (o.memory !== undefined) {
-    if (typeof o.memory === "number" && !Number.isInteger(o.memory)) {
-      throw new VmOptionsError(`memory ${o.memory} must be a whole number of bytes`);
-    }
-    argv.push("--memory", typeof o.memory === "number" ? `${o.memory}B` : String(o.memory));
+function disks(disk: VmOptions["disk"]): DiskSpec[] {
+  if (typeof disk === "string") return [{ path: disk }];
+  if (Array.isArray(disk)) {
+    return disk.map((d) => typeof d === "string" ? parseDiskSpec(d) : d);
   }
-  if (o.cpus !== undefined) argv.push("--cpus", String(o.cpus));
-  if (o.firmware !== undefined) {
-    if (typeof o.firmware !== "string") throw new VmOptionsError("firmware must be a string");
-    argv.push("--firmware", o.firmware);
+  if (typeof disk === "object" && disk !== null) return [disk as DiskSpec];
+  throw new ConfigError("disk", "must be a path, a disk spec or a list of them");
+}
+
+function timeout(t: unknown): number | null {
+  if (t === undefined) return null;
+  if (typeof t !== "number" || !(t > 0)) {
+    throw new ConfigError("timeout", `${t} must be a positive number of milliseconds`);
   }
-  flag("snapshot", o.snapshot);
-  flag("bootMenu", o.bootMenu);
-  flag("noReboot", o.noReboot);
-  if (typeof o.disk === "string") return [...argv, "--", o.disk];
-  if (!Array.isArray(o.disk) || o.disk.some((d) => typeof d !== "string")) {
-    throw new VmOptionsError("disk must be a path or a list of disk specs");
-  }
-  for (const spec of o.disk) argv.push("--disk", spec);
-  return argv;
+  return t;
 }

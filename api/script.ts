@@ -1,34 +1,29 @@
 /**
- * A scripted headless run: steps in command-line order, `--exit-on` and
- * `--fail-on` watches on COM1, screenshots, the control socket and the
- * report. The run itself (stdout, signals, stdin) stays with cli/headless.ts,
- * which ends it through `end` and asks {@link ScriptRun.finish} for the status.
+ * A scripted run: steps in command-line order, `--exit-on` and `--fail-on`
+ * watches on COM1, screenshots and the report. The script ends the run
+ * only through the session core ({@link RunSession.end}) and judges a run
+ * whose steps were not done through its verdict, so the one ending it
+ * gives is what the process, the report and the control socket see.
  *
  * @module
  */
 
-import { type ControlServer, openControlSocket } from "../cli/control_socket.ts";
-import type { FailureReport, RunReport, StepReport } from "../cli/report.ts";
-import { writeReport } from "../cli/report.ts";
-import type { ScriptOptions, Step } from "../cli/steps.ts";
-import type { GuestExit } from "../machine/board.ts";
+import type { VmExit } from "../machine/exit.ts";
+import { EXIT_FAILURE, EXIT_TIMEOUT } from "../machine/exit.ts";
 import { WaitTimeoutError } from "./errors.ts";
+import type { FailureReport, RunReport, StepReport } from "./report.ts";
+import { writeReport } from "./report.ts";
 import { screenshotPng } from "./screenshot.ts";
 import type { Session } from "./session.ts";
+import type { ScriptOptions, Step } from "./steps.ts";
 
 /** What a scripted run needs besides its session. */
 export interface ScriptContext {
+  /** The boot image, as the report names it. */
   readonly image: string;
-  /** The control socket path, or null. */
-  readonly control: string | null;
-  /** Ends the run with `exit` (headless screenshots, then stops). */
-  readonly end: (exit: GuestExit) => void;
   /** Writes vmrun's own words to stderr. */
   readonly say: (text: string) => void;
 }
-
-const EXIT_TIMEOUT = 124;
-const STOP_GRACE_MS = 5_000;
 
 /** Runs a script against a session. */
 export class ScriptRun {
@@ -41,13 +36,9 @@ export class ScriptRun {
   readonly #done: Promise<void>;
   readonly #abort = new AbortController();
   #failure: FailureReport | null = null;
-  /** The status the script's own failure asks for. */
-  #failCode = 1;
   #exitOnLine: string | null = null;
   #screen = "";
   #shot: string | null = null;
-  #beforeStop: Promise<void> | null = null;
-  readonly #control: Promise<ControlServer | null>;
 
   constructor(session: Session, options: ScriptOptions, ctx: ScriptContext) {
     this.#s = session;
@@ -61,72 +52,46 @@ export class ScriptRun {
       startMs: null,
       durationMs: null,
     }));
+    // A failing run keeps its screen (--screenshot-on-fail) before the machine goes.
+    session.run.beforeStop(async (exit) => {
+      await this.#s.screen.read();
+      if (exit.code !== 0) await this.#screenshotOnFail();
+    });
+    session.run.verdict((exit) => this.#verdict(exit));
     if (options.exitOn.length || options.failOn.length) this.#watchLines();
-    this.#control = ctx.control === null ? Promise.resolve(null) : this.#openControl(ctx.control);
     this.#done = this.#runSteps();
   }
 
-  async #openControl(path: string): Promise<ControlServer | null> {
-    try {
-      return await openControlSocket(path, this.#s, {
-        quit: () =>
-          this.#ctx.end({ reason: "stopped", code: 0, detail: "quit over the control socket" }),
-      });
-    } catch (e) {
-      this.#fail("control", `--control: ${e instanceof Error ? e.message : e}`, 2);
-      return null;
-    }
-  }
-
-  /** Called before the machine is stopped: keeps the screen, and a screenshot on failure. */
-  beforeStop(exit: GuestExit): Promise<void> {
-    this.#beforeStop ??= (async () => {
-      await bounded(this.#s.screen.read());
-      if (exit.code !== 0) await bounded(this.#screenshotOnFail());
-    })();
-    return this.#beforeStop;
-  }
-
   /** After the run ended: says what failed, writes the report; resolves with the exit status. */
-  async finish(exit: GuestExit): Promise<number> {
+  async finish(exit: VmExit): Promise<number> {
     this.#abort.abort();
     await this.#done;
-    await (await this.#control)?.close();
     const say = this.#ctx.say;
-    let status = exit.code;
     this.#screen = this.#s.screen.text();
-    // The guest may end the run itself between a match and the stop.
-    if (this.#exitOnLine !== null && !this.#failure) status = 0;
-    if (this.#failure && status === 0) status = this.#failCode;
-    const pending = this.#steps.find((s) => s.status !== "ok");
-    if (!this.#failure && !this.#exitOnLine && pending) {
-      const why = exit.reason === "timeout" ? "timeout" : "incomplete";
-      this.#failure = {
-        kind: why,
-        message: `the run ended (${exit.reason}) before step ${pending.index} ` +
-          `(--${pending.kind} '${pending.arg}') was done`,
-      };
-      pending.error ??= this.#failure.message;
-      if (status === 0) status = 1;
-      say(`vmrun: ${this.#failure.message}\n`);
-    } else if (!this.#failure && status !== 0) {
-      this.#failure = {
-        kind: exit.reason === "timeout"
-          ? "timeout"
-          : exit.reason === "stopped"
-          ? "signal"
-          : "guest",
-        message: `${exit.reason}${exit.detail ? `: ${exit.detail}` : ""}`,
-      };
-    }
+    if (exit.code !== 0 && !this.#failure) this.#failure = failureOf(exit);
+    const unfinished = this.#failure?.kind === "incomplete" ||
+      (this.#failure?.kind === "timeout" && this.#failure.message.startsWith("the run ended"));
+    if (unfinished) say(`vmrun: ${this.#failure!.message}\n`);
     if (exit.reason === "timeout" || this.#failure?.kind === "incomplete") {
       say(lastLinesText(this.#s.serial.lastLines()));
     }
-    if (status !== 0 && this.#o.screenshotOnFail && this.#shot === null) {
+    if (exit.code !== 0 && this.#o.screenshotOnFail && this.#shot === null) {
       say(`vmrun: no --screenshot-on-fail: the machine had stopped before it could be taken\n`);
     }
-    if (this.#o.report) await this.#writeReport(exit, status);
-    return status;
+    if (this.#o.report) await this.#writeReport(exit);
+    return exit.code;
+  }
+
+  /** A run that ended with steps not done fails, though the guest's own ending was clean. */
+  #verdict(exit: VmExit): VmExit {
+    const pending = this.#steps.find((s) => s.status !== "ok");
+    if (this.#failure || this.#exitOnLine !== null || !pending) return exit;
+    const message = `the run ended (${exit.reason}) before step ${pending.index} ` +
+      `(--${pending.kind} '${pending.arg}') was done`;
+    pending.error ??= message;
+    this.#failure = { kind: exit.reason === "timeout" ? "timeout" : "incomplete", message };
+    if (exit.code !== 0) return exit;
+    return { reason: "incomplete", code: EXIT_FAILURE, detail: message };
   }
 
   async #runSteps(): Promise<void> {
@@ -179,23 +144,24 @@ export class ScriptRun {
 
   #stepFailed(rec: StepReport, e: unknown): void {
     const what = `step ${rec.index} (--${rec.kind} '${rec.arg}')`;
+    if (this.#s.run.ending) return;
     if (e instanceof WaitTimeoutError) {
       const message = `${what} not done within ${this.#o.stepTimeout} s (--step-timeout)`;
       this.#failure = { kind: "step", message };
-      this.#failCode = EXIT_TIMEOUT;
-      this.#ctx.end({ reason: "timeout", code: EXIT_TIMEOUT, detail: message });
+      this.#s.end({ reason: "timeout", code: EXIT_TIMEOUT, detail: message });
       if (e.where === "screen") this.#ctx.say(lastLinesText(e.lastLines, "screen"));
-    } else if (this.#s.exit === null) {
-      this.#fail("step", `${what} failed: ${rec.error}`, 1);
+    } else {
+      this.#fail("step", "step-failed", `${what} failed: ${rec.error}`);
     }
   }
 
-  #fail(kind: string, message: string, code: number, line?: string): void {
-    if (this.#failure) return;
+  /** Records the script's failure and ends the run with it (status 1). */
+  #fail(kind: string, reason: "fail-on" | "step-failed", message: string, line?: string): void {
+    if (this.#failure || this.#s.run.ending) return;
     this.#failure = line === undefined ? { kind, message } : { kind, message, line };
-    this.#failCode = code;
-    this.#ctx.say(`vmrun: ${message}${line === undefined ? "" : `: ${line}`}\n`);
-    this.#ctx.end({ reason: "stopped", code, detail: message });
+    const said = `${message}${line === undefined ? "" : `: ${line}`}`;
+    this.#ctx.say(`vmrun: ${said}\n`);
+    this.#s.end({ reason, code: EXIT_FAILURE, detail: said });
   }
 
   /** Checks every complete line, and the line being written, against --fail-on and --exit-on. */
@@ -204,18 +170,22 @@ export class ScriptRun {
     let partial = "";
     this.#s.on((e) => {
       if (e.type !== "serial" || this.#failure || this.#exitOnLine !== null) return;
+      if (this.#s.run.ending) return;
       const lines = (partial + decoder.decode(e.bytes, { stream: true })).split("\n");
       partial = lines.pop()!;
       // A prompt without a line end still counts, once it is all there.
       for (const raw of [...lines, partial]) {
         const line = raw.replace(/\r+$/, "");
         const bad = this.#o.failOn.find((p) => p.test(line));
-        if (bad) return this.#fail("fail-on", `--fail-on '${bad.source}' matched`, 1, line);
+        if (bad) {
+          return this.#fail("fail-on", "fail-on", `--fail-on '${bad.source}' matched`, line);
+        }
         const good = this.#o.exitOn.find((p) => p.test(line));
         if (good) {
           this.#exitOnLine = line;
-          this.#ctx.say(`vmrun: --exit-on '${good.source}' matched: ${line}\n`);
-          return this.#ctx.end({ reason: "stopped", code: 0, detail: "--exit-on matched" });
+          const said = `--exit-on '${good.source}' matched: ${line}`;
+          this.#ctx.say(`vmrun: ${said}\n`);
+          return void this.#s.end({ reason: "exit-on", code: 0, detail: said });
         }
       }
     });
@@ -233,7 +203,8 @@ export class ScriptRun {
     }
   }
 
-  async #writeReport(exit: GuestExit, status: number): Promise<void> {
+  async #writeReport(exit: VmExit): Promise<void> {
+    const status = exit.code;
     const report: RunReport = {
       version: 1,
       image: this.#ctx.image,
@@ -265,12 +236,14 @@ function lastLinesText(lines: readonly string[], what = "serial"): string {
   return `vmrun: last ${what} lines:\n${body}`;
 }
 
-/** Waits for `p`, but never longer than the grace period. */
-async function bounded(p: Promise<unknown>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    p.catch(() => {}),
-    new Promise((r) => timer = setTimeout(r, STOP_GRACE_MS)),
-  ]);
-  clearTimeout(timer);
+/** The report's failure for an ending the script did not cause. */
+function failureOf(exit: VmExit): FailureReport {
+  const kind = exit.reason === "timeout"
+    ? "timeout"
+    : exit.reason === "signal" || exit.reason === "stopped"
+    ? "signal"
+    : exit.reason === "incomplete"
+    ? "incomplete"
+    : "guest";
+  return { kind, message: `${exit.reason}${exit.detail ? `: ${exit.detail}` : ""}` };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { GuestExit } from "../machine/board.ts";
+import type { VmExit as GuestExit } from "../machine/exit.ts";
 import { VmExitedError, WaitTimeoutError } from "./errors.ts";
 
 /** How much output (characters, and bytes for streams) a log keeps. */

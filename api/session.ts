@@ -1,16 +1,17 @@
 /**
- * One machine run with what the API, CLI scripts and the control socket
- * share: the serial log, the screen, event listeners, forced endings that
- * keep their own reason, and screenshots.
+ * The views the API, scripts and the control socket share over one run of
+ * the session core: the serial log, COM1 input, the screen, the keyboard
+ * and snapshots. How the run ends is the core's decision
+ * ({@link RunSession.end}); this only forwards to it.
  *
  * @module
  */
 
 import type { ScreenState } from "../devices/vga/screen.ts";
-import type { BoardState, GuestExit } from "../machine/board.ts";
-import type { MachineConfig } from "../machine/config.ts";
-import type { RunState } from "../machine/control.ts";
-import { Machine, type MachineEvents, type MachineSnapshot } from "../machine/machine.ts";
+import type { BoardState } from "../machine/board.ts";
+import type { VmExit } from "../machine/exit.ts";
+import type { Machine, MachineSnapshot } from "../machine/machine.ts";
+import type { RunEvent, RunSession } from "../machine/session.ts";
 import { VmExitedError } from "./errors.ts";
 import { Keyboard } from "./keyboard.ts";
 import { Screen } from "./screen.ts";
@@ -18,11 +19,7 @@ import { SerialConsole } from "./serial.ts";
 import { SerialLog } from "./serial_log.ts";
 
 /** Something that happened to a run, for listeners. */
-export type SessionEvent =
-  | { readonly type: "serial"; readonly bytes: Uint8Array }
-  | { readonly type: "state"; readonly state: RunState }
-  | { readonly type: "reset" }
-  | { readonly type: "exit"; readonly exit: GuestExit };
+export type SessionEvent = RunEvent;
 
 /** Options of a {@link Session}. */
 export interface SessionOptions {
@@ -30,85 +27,61 @@ export interface SessionOptions {
   readonly screenRefreshMs?: number;
 }
 
-/** A running machine and its shared views. */
+/** A run and its shared views. */
 export class Session {
+  readonly run: RunSession;
   readonly machine: Machine;
   readonly serial: SerialLog = new SerialLog();
   /** COM1 for API users: the log, and input in mailbox-sized pieces. */
   readonly console: SerialConsole;
   readonly keyboard: Keyboard;
   readonly screen: Screen;
-  /** How the run ended: a forced ending's own reason, else the machine's. */
-  readonly exited: Promise<GuestExit>;
-  readonly #listeners = new Set<(e: SessionEvent) => void>();
-  #forced: GuestExit | null = null;
-  #final: GuestExit | null = null;
+  /** How the run ended (the core's one decision). */
+  readonly exited: Promise<VmExit>;
 
-  /**
-   * Starts the machine.
-   * @param events listeners called before the session's own
-   * @throws {ImageLockedError} when another process uses one of the images
-   */
-  constructor(config: MachineConfig, events: MachineEvents = {}, options: SessionOptions = {}) {
-    this.machine = new Machine(config, {
-      ...events,
-      serial: (bytes) => {
-        events.serial?.(bytes);
-        this.serial.push(bytes);
-        this.#emit({ type: "serial", bytes });
-      },
-      state: (state) => {
-        events.state?.(state);
-        this.#emit({ type: "state", state });
-      },
-      reset: () => {
-        events.reset?.();
-        this.#emit({ type: "reset" });
-      },
+  /** Puts views over `run`; call right after starting it, before its first event. */
+  constructor(run: RunSession, options: SessionOptions = {}) {
+    this.run = run;
+    this.machine = run.machine;
+    run.on((e) => {
+      if (e.type === "serial") this.serial.push(e.bytes);
+      else if (e.type === "exit") this.serial.end(e.exit);
     });
     this.console = new SerialConsole(this.serial, (b) => this.machine.sendSerial(b));
     this.keyboard = new Keyboard((strokes) => this.machine.sendKeys(strokes));
     this.screen = new Screen(
       () => this.#readScreen(),
       (pattern) =>
-        new VmExitedError(this.#final ?? stoppedExit(), this.serial.lastLines(), pattern),
+        new VmExitedError(
+          run.exit ?? { reason: "stopped", code: 0 },
+          this.serial.lastLines(),
+          pattern,
+        ),
     );
     const every = options.screenRefreshMs ?? 0;
     const refresh = every > 0 ? setInterval(() => this.screen.read(), every) : undefined;
     if (refresh !== undefined) Deno.unrefTimer(refresh);
-    this.exited = this.machine.exited.then((exit) => {
-      clearInterval(refresh);
-      const final = exit.reason === "stopped" && this.#forced ? this.#forced : exit;
-      this.#final = final;
-      this.serial.end(final);
-      this.#emit({ type: "exit", exit: final });
-      return final;
-    });
+    this.exited = run.exited.finally(() => clearInterval(refresh));
   }
 
   /** How the run ended, or null while it runs. */
-  get exit(): GuestExit | null {
-    return this.#final;
+  get exit(): VmExit | null {
+    return this.run.exit;
   }
 
-  /** Ends the run; `exit` is reported unless the guest had ended it otherwise first. */
-  end(exit: GuestExit): Promise<GuestExit> {
-    if (!this.#final) {
-      this.#forced ??= exit;
-      this.machine.stop();
-    }
-    return this.exited;
+  /** Ends the run with `exit` unless its ending was decided already; resolves with the ending. */
+  end(exit: VmExit): Promise<VmExit> {
+    return this.run.end(exit);
   }
 
   /** Calls `listener` for every event from now on; returns the unsubscribe. */
   on(listener: (e: SessionEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.run.on(listener);
   }
 
   /** A machine snapshot, or null once the run has ended. */
   async snapshot(): Promise<MachineSnapshot | null> {
-    if (this.#final) return null;
+    if (this.run.exit) return null;
     const s = await this.machine.snapshot().catch(() => null);
     return s?.devices ? s : null;
   }
@@ -121,18 +94,4 @@ export class Session {
   async #readScreen(): Promise<ScreenState | null> {
     return (await this.snapshot())?.devices?.screen ?? null;
   }
-
-  #emit(e: SessionEvent): void {
-    for (const l of this.#listeners) {
-      try {
-        l(e);
-      } catch {
-        // One listener's failure must not starve the others or the machine.
-      }
-    }
-  }
-}
-
-function stoppedExit(): GuestExit {
-  return { reason: "stopped", code: 0 };
 }

@@ -8,15 +8,17 @@
 
 import type { KeyStroke as DeviceKeyStroke } from "../devices/keymap.ts";
 import type { ScreenState as VgaScreenState } from "../devices/vga/screen.ts";
-import type { BoardState as MachineBoardState, GuestExit } from "../machine/board.ts";
+import type { BoardState as MachineBoardState } from "../machine/board.ts";
+import type { DiskSpec as MachineDiskSpec } from "../machine/disk_spec.ts";
+import type { ExitReason as MachineExitReason, VmExit as MachineVmExit } from "../machine/exit.ts";
 import type { RunState as MachineRunState } from "../machine/control.ts";
 import type { VcpuStats as WorkerVcpuStats } from "../machine/vcpu_worker.ts";
 
 /**
- * How a VM's run ended: `reason` ("debug-exit", "shutdown", "reset",
- * "triple-fault", "timeout", "stopped", or the rarer "internal-error",
- * "fail-entry", "vmm-error"), `code` (the status `vmrun` would exit with), an
- * optional `detail`, and a faulting vCPU's `registers`.
+ * How a VM's run ended: `reason`, `code` (the status `vmrun` would exit
+ * with), an optional `detail`, and a faulting vCPU's `registers`. The same
+ * value reaches `vm.exited`, the `--report` file's `exit`, the control
+ * socket's `exit` event and vmrun's exit status.
  *
  * @example
  * ```ts
@@ -26,7 +28,26 @@ import type { VcpuStats as WorkerVcpuStats } from "../machine/vcpu_worker.ts";
  * if (exit.reason === "triple-fault") console.error(exit.registers);
  * ```
  */
-export type VmExit = GuestExit;
+export type VmExit = MachineVmExit;
+
+/**
+ * Why a run ended. The guest's own endings: "debug-exit", "shutdown",
+ * "reset" (with `noReboot`), "triple-fault", "internal-error", "fail-entry";
+ * "vmm-error" when vmrun failed; and endings from outside the guest:
+ * "timeout" (status 124), "signal" (128 + the signal's number), "fail-on",
+ * "exit-on", "step-failed", "incomplete" (the guest ended before a script's
+ * steps were done) and "stopped" (a stop was asked for: `vm.stop()`,
+ * Ctrl-a x, quit).
+ *
+ * @example
+ * ```ts
+ * import { type ExitReason, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img" });
+ * const reason: ExitReason = (await vm.exited).reason;
+ * console.log(reason);
+ * ```
+ */
+export type ExitReason = MachineExitReason;
 
 /**
  * Where a run is: "starting", "running", "paused" or "stopped".
@@ -94,3 +115,18 @@ export type VcpuStats = WorkerVcpuStats;
  * ```
  */
 export type KeyStroke = DeviceKeyStroke;
+
+/**
+ * A disk for `Vm.start`: the image's `path`, and what differs from the
+ * defaults: `interface` "ide" (default) or "virtio", `media` "disk" or
+ * "cdrom" (default "cdrom" for `.iso` files; CD-ROMs are IDE and
+ * read-only), `readonly`.
+ *
+ * @example
+ * ```ts
+ * import { type DiskSpec, Vm } from "../mod.ts";
+ * const data: DiskSpec = { path: "data.img", interface: "virtio", readonly: true };
+ * await using vm = await Vm.start({ disk: [{ path: "guest.img" }, data] });
+ * ```
+ */
+export type DiskSpec = MachineDiskSpec;

@@ -6,10 +6,11 @@
  * @module
  */
 
-import { Kvm } from "../kvm/kvm.ts";
+import { stoppedExit } from "../machine/exit.ts";
+import { RunSession } from "../machine/session.ts";
 import type { BoardState, RunState, VcpuStats, VmExit } from "./types.ts";
 import type { Keyboard } from "./keyboard.ts";
-import { machineConfig, timeoutMs, type VmOptions } from "./options.ts";
+import { prepareVm, type VmOptions } from "./options.ts";
 import { screenshotPng } from "./screenshot.ts";
 import type { Screen } from "./screen.ts";
 import type { SerialConsole } from "./serial.ts";
@@ -33,7 +34,6 @@ export interface VmStats extends VcpuStats {
 
 /** How often a VM re-reads its screen so that `screen.text()` stays recent. */
 const SCREEN_REFRESH_MS = 250;
-const EXIT_TIMEOUT = 124;
 
 /**
  * A running virtual machine.
@@ -61,33 +61,23 @@ export class Vm implements AsyncDisposable {
    * Settles once with how the run ended: `{ code, reason }` with reason
    * "debug-exit", "shutdown", "reset" (with `noReboot`), "triple-fault",
    * "timeout", "stopped" and the rarer "internal-error", "fail-entry",
-   * "vmm-error"; `code` is the status `vmrun` would exit with.
+   * "vmm-error" (see {@link ExitReason}); `code` is the status `vmrun` would
+   * exit with.
    */
   readonly exited: Promise<VmExit>;
   readonly #session: Session;
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(session: Session, timeout: number | null) {
+  private constructor(session: Session) {
     this.#session = session;
     this.serial = session.console;
     this.screen = session.screen;
     this.keyboard = session.keyboard;
-    this.#timer = timeout === null ? undefined : setTimeout(() => {
-      session.end({
-        reason: "timeout",
-        code: EXIT_TIMEOUT,
-        detail: `no exit within ${timeout} ms`,
-      });
-    }, timeout);
-    this.exited = session.exited.then((exit) => {
-      clearTimeout(this.#timer);
-      return exit;
-    });
+    this.exited = session.exited;
   }
 
   /**
-   * Validates `options` as `vmrun` would and starts the machine.
-   * @throws {VmOptionsError} for a bad option or image, with the CLI's wording
+   * Validates `options` (as `vmrun` validates its own) and starts the machine.
+   * @throws {VmOptionsError} for a bad option or image, naming the option
    * @throws {ImageLockedError} when another VM or process uses one of the images
    * @throws {KvmUnavailableError} when /dev/kvm cannot be used
    *
@@ -100,12 +90,10 @@ export class Vm implements AsyncDisposable {
    */
   static start(options: VmOptions): Promise<Vm> {
     try {
-      const config = machineConfig(options, Deno.systemMemoryInfo().total);
-      const timeout = timeoutMs(options);
-      // Fail here, with KVM's own words, rather than inside the worker.
-      Kvm.open(Deno.env.get("VMRUN_KVM_DEVICE") ?? "/dev/kvm").close();
-      const session = new Session(config, {}, { screenRefreshMs: SCREEN_REFRESH_MS });
-      return Promise.resolve(new Vm(session, timeout));
+      const { config, timeoutMs } = prepareVm(options);
+      const run = new RunSession(config, {}, { timeoutMs });
+      const session = new Session(run, { screenRefreshMs: SCREEN_REFRESH_MS });
+      return Promise.resolve(new Vm(session));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -234,8 +222,7 @@ export class Vm implements AsyncDisposable {
    * ```
    */
   stop(): Promise<VmExit> {
-    this.#session.end({ reason: "stopped", code: 0 });
-    return this.exited;
+    return this.#session.end(stoppedExit());
   }
 
   /**

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { COMMANDS, EVENTS } from "./control_socket.ts";
+import { COMMANDS, EVENTS } from "../api/control_server.ts";
 import { EXIT_USAGE } from "./errors.ts";
 import { buildProgram } from "./program.ts";
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert";
 import { completionModel, completionScript, completionsMain, SHELLS } from "./completions.ts";
-import { COMMANDS } from "./control_socket.ts";
+import { COMMANDS } from "../api/control_server.ts";
 import { buildProgram } from "./program.ts";
 
 const OPTIONS = buildProgram(() => {}, () => {}).options;

@@ -7,9 +7,9 @@
  */
 
 import { Buffer } from "node:buffer";
-import { COMMANDS, EVENTS } from "./control_socket.ts";
+import { COMMANDS, EVENTS } from "../api/control_server.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
-import { unescapeText } from "./steps.ts";
+import { unescapeText } from "../api/steps.ts";
 
 /** Help for `vmrun ctl`. */
 export const CTL_USAGE = `usage: vmrun ctl <socket> <command> [args]

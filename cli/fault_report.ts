@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { GuestExit } from "../machine/board.ts";
+import type { VmExit } from "../machine/exit.ts";
 
 const hex = (v: unknown, width = 16) =>
   typeof v === "number" ? v.toString(16).padStart(width, "0") : "?";
@@ -40,13 +40,19 @@ export function formatRegisters(regs: Record<string, unknown>): string[] {
 }
 
 /** The stderr text for an exit, or "" when the exit needs no words. */
-export function describeExit(exit: GuestExit): string {
+export function describeExit(exit: VmExit): string {
   switch (exit.reason) {
     case "debug-exit":
       // A value that is no exit status (status 1) says which it was.
       return exit.detail ? `vmrun: ${exit.detail}\n` : "";
     case "stopped":
     case "shutdown":
+    case "signal":
+    case "exit-on":
+    case "fail-on":
+    case "step-failed":
+    case "incomplete":
+      // Said when it happened, or needs no words.
       return "";
     case "timeout":
       return `vmrun: timed out${exit.detail ? `: ${exit.detail}` : ""}\n`;

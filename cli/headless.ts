@@ -1,116 +1,83 @@
 /**
  * Headless runs: COM1 on stdin/stdout, vmrun's own words on stderr, and an
- * exit status that says how the guest ended.
+ * exit status that says how the run ended. Every ending (the guest,
+ * --timeout, a signal, Ctrl-a x, a script, the control socket) goes through
+ * the session core, which decides it once; stdout and stderr go through
+ * bounded queues, so none of them waits on a reader.
+ *
+ * Stdin: on a terminal it is raw, and Ctrl-a is the escape prefix (Ctrl-a x
+ * quits, Ctrl-a h helps, Ctrl-a Ctrl-a sends Ctrl-a). From a pipe or a file
+ * every byte goes to COM1 as it is (a Ctrl-a too), and its end does not end
+ * the run.
  *
  * @module
  */
 
-import type { GuestExit } from "../machine/board.ts";
-import type { Machine } from "../machine/machine.ts";
 import { ScriptRun } from "../api/script.ts";
 import { Session } from "../api/session.ts";
+import { stoppedExit } from "../machine/exit.ts";
+import type { Machine } from "../machine/machine.ts";
+import { RunSession } from "../machine/session.ts";
+import { BoundedWriter, openSerialLog } from "./bounded_writer.ts";
 import { ESCAPE_HELP, EscapeFilter } from "./escape.ts";
-import { EXIT_TIMEOUT, UsageError } from "./errors.ts";
 import { describeExit } from "./fault_report.ts";
 import type { RunRequest } from "./program.ts";
-
-const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
-const SIGNAL_STATUS: Record<(typeof STOP_SIGNALS)[number], number> = {
-  SIGHUP: 129,
-  SIGINT: 130,
-  SIGTERM: 143,
-};
-
-/**
- * Opens (truncating) the --serial-log file.
- * @throws {UsageError} when it cannot be created
- */
-export function openSerialLog(path: string): StreamWriter {
-  try {
-    return new StreamWriter(Deno.openSync(path, { write: true, create: true, truncate: true }));
-  } catch (e) {
-    throw new UsageError(
-      `cannot write --serial-log '${path}': ${e instanceof Error ? e.message : e}`,
-    );
-  }
-}
-
-/** An ordered, non-blocking writer to a Deno output stream. */
-export class StreamWriter {
-  #chain: Promise<void> = Promise.resolve();
-  constructor(readonly file: { write(p: Uint8Array): Promise<number> }) {}
-  write(bytes: Uint8Array): void {
-    const copy = bytes.slice();
-    this.#chain = this.#chain.then(async () => {
-      let off = 0;
-      while (off < copy.length) off += await this.file.write(copy.subarray(off));
-    }).catch(() => {});
-  }
-  flushed(): Promise<void> {
-    return this.#chain;
-  }
-}
+import { endOnSignals, openControl, runLimits } from "./run_services.ts";
 
 /** Runs a machine headless; resolves with vmrun's exit status. */
 export async function runHeadless(req: RunRequest): Promise<number> {
-  const stdout = new StreamWriter(Deno.stdout);
-  const stderr = new StreamWriter(Deno.stderr);
-  const say = (s: string) => stderr.write(new TextEncoder().encode(s));
+  const stdout = new BoundedWriter(Deno.stdout);
+  const stderr = new BoundedWriter(Deno.stderr);
+  const encoder = new TextEncoder();
+  const say = (s: string) => stderr.write(encoder.encode(s));
   const log = req.serialLog === null ? null : openSerialLog(req.serialLog);
-  const session = new Session(req.config, {
-    serial: (b) => {
-      stdout.write(b);
-      log?.write(b);
-    },
-    bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
-    warning: (message) => say(`vmrun: warning: ${message}\n`),
-  }, { screenRefreshMs: req.script.report ? 250 : 0 });
-  const machine = session.machine;
-
-  let forced: GuestExit | null = null;
-  let signalStatus: number | null = null;
-  const stopWith = (exit: GuestExit) => {
-    forced ??= exit;
-    // A failing run keeps its screen (--screenshot-on-fail) before the machine goes.
-    script.beforeStop(forced).finally(() => machine.stop());
-  };
-  const script = new ScriptRun(session, req.script, {
-    image: req.image,
-    control: req.control,
-    end: stopWith,
-    say,
-  });
-
-  const timer = req.timeout === null ? undefined : setTimeout(() => {
-    stopWith({ reason: "timeout", code: EXIT_TIMEOUT, detail: `no exit within ${req.timeout} s` });
-  }, req.timeout * 1000);
-
-  const onSignal: Partial<Record<(typeof STOP_SIGNALS)[number], () => void>> = {};
-  for (const sig of STOP_SIGNALS) {
-    onSignal[sig] = () => {
-      signalStatus ??= SIGNAL_STATUS[sig];
-      stopWith({ reason: "stopped", code: SIGNAL_STATUS[sig], detail: sig });
-    };
-    Deno.addSignalListener(sig, onSignal[sig]!);
+  const control = await openControl(req.control);
+  let run: RunSession;
+  try {
+    run = new RunSession(req.config, {
+      serial: (b) => {
+        stdout.write(b);
+        log?.write(b);
+      },
+      bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
+      warning: (message) => say(`vmrun: warning: ${message}\n`),
+    }, runLimits(req));
+  } catch (e) {
+    await control?.close();
+    throw e;
   }
+  const session = new Session(run, { screenRefreshMs: req.script.report ? 250 : 0 });
+  control?.serve(session);
+  const script = new ScriptRun(session, req.script, { image: req.image, say });
+  const signals = endOnSignals(run);
 
   const raw = Deno.stdin.isTerminal();
   if (raw) Deno.stdin.setRaw(true);
-  const input = pumpInput(machine, raw, () => stopWith({ reason: "stopped", code: 0 }), say);
+  const input = pumpInput(
+    run.machine,
+    raw,
+    () => run.end(stoppedExit("Ctrl-a x")),
+    say,
+  );
 
   try {
-    const exit = await machine.exited;
-    const final = exit.reason === "stopped" && forced ? forced : exit;
-    say(describeExit(final));
-    return await script.finish(final);
+    const exit = await session.exited;
+    say(describeExit(exit));
+    return await script.finish(exit);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    for (const sig of STOP_SIGNALS) Deno.removeSignalListener(sig, onSignal[sig]!);
+    signals.remove();
     input.cancel();
     if (raw) Deno.stdin.setRaw(false);
-    await stdout.flushed();
-    await log?.flushed();
-    await stderr.flushed();
+    await control?.close();
+    await stdout.drain();
+    await log?.drain();
+    if (stdout.dropped) {
+      say(`vmrun: ${stdout.dropped} bytes of COM1 output dropped: stdout did not take them\n`);
+    }
+    if (log?.dropped) {
+      say(`vmrun: ${log.dropped} bytes of COM1 output dropped from --serial-log\n`);
+    }
+    await stderr.drain();
   }
 }
 

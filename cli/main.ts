@@ -7,13 +7,16 @@
 
 import { CommanderError } from "@commander-js/extra-typings";
 import { KvmError, KvmUnavailableError } from "../kvm/errors.ts";
-import { Kvm } from "../kvm/kvm.ts";
+import { ConfigError } from "../machine/config_error.ts";
 import { ImageLockedError } from "../machine/disk_locks.ts";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "../machine/exit.ts";
+import { checkKvm } from "../machine/session.ts";
+import { processArgs } from "./argv.ts";
 import { completionsMain } from "./completions.ts";
 import { ctlMain } from "./ctl.ts";
+import { UsageError } from "./errors.ts";
 import { runHeadless } from "./headless.ts";
-import { parseCommandLine } from "./program.ts";
+import { parseCommandLine, usageError } from "./program.ts";
 import { isScripted } from "./steps.ts";
 import { lineModeNote } from "../tui/terminal_support.ts";
 
@@ -31,9 +34,9 @@ export async function main(argv: string[]): Promise<number> {
       hostMemory: Deno.systemMemoryInfo().total,
     });
     // Fail early, on the main thread, with a helpful line.
-    Kvm.open(Deno.env.get("VMRUN_KVM_DEVICE") ?? "/dev/kvm").close();
+    checkKvm();
     // The console needs a terminal both ways; anything else runs headless.
-    const tui = !req.headless && !isScripted(req) && Deno.stdin.isTerminal() &&
+    const tui = !req.headless && !isScripted(req.script) && Deno.stdin.isTerminal() &&
       Deno.stdout.isTerminal();
     // A terminal the console cannot drive (TERM=dumb, unknown) gets line mode, with a word why.
     const refused = tui ? lineModeNote(Deno.env.toObject()) : null;
@@ -47,9 +50,10 @@ export async function main(argv: string[]): Promise<number> {
       err(`vmrun: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof UsageError) {
-      err(`vmrun: ${e.message}\n`);
-      return e.exitCode;
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      const u = e instanceof ConfigError ? usageError(e) : e;
+      err(`vmrun: ${u.message}\n`);
+      return u.exitCode;
     }
     if (e instanceof KvmUnavailableError || e instanceof KvmError) {
       err(`vmrun: ${e.message}\n`);
@@ -60,4 +64,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exit(await main(processArgs()));

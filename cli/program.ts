@@ -6,34 +6,34 @@
  */
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
-import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
-import { UsageError } from "./errors.ts";
+import type { ScriptOptions } from "../api/steps.ts";
+import { ConfigError, type OptionName } from "../machine/config_error.ts";
+import type { MachineConfig } from "../machine/config.ts";
+import { parseDiskSpec } from "../machine/disk_spec.ts";
+import { DEFAULT_BIOS } from "../machine/firmware.ts";
+import { displayPath, hasEscapedBytes } from "../machine/host_path.ts";
+import { machineConfig, type MachineOptions, vgaMemorySize } from "../machine/options.ts";
 import { withVmrunHelp } from "./help.ts";
 import { applyQemuHabits } from "./qemu_args.ts";
-import { parseSize } from "./sizes.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
-import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
-import { parseScript, type ScriptOptions } from "./steps.ts";
-import {
-  checkBootDisk,
-  checkReadableFile,
-  parseCpus,
-  parseMemory,
-  parseTimeout,
-} from "./inputs.ts";
+import { UsageError } from "./errors.ts";
+import { parseScript, parseSeconds } from "./steps.ts";
 
 /** vmrun's version, from package.json. */
 export const VERSION = "0.1.0";
 
 /** What a parsed command line asks for. */
 export interface RunRequest {
+  /** The machine as the options ask for it. */
+  readonly options: MachineOptions;
+  /** The same, validated. */
   readonly config: MachineConfig;
   readonly headless: boolean;
   /** Seconds, or null for no limit. */
   readonly timeout: number | null;
   /** A file that receives COM1's raw output too, or null. */
   readonly serialLog: string | null;
+  /** The boot image as messages and the report name it. */
   readonly image: string;
   /** Steps, checks and the report of a scripted run (all empty when none are given). */
   readonly script: ScriptOptions;
@@ -114,85 +114,96 @@ export function parseCommandLine(
     throw e;
   }
   const opts = program.opts();
-  const memoryBytes = parseMemory(opts.memory, io.hostMemory);
-  const cpus = parseCpus(opts.cpus);
-  if (cpus > 1) {
-    // The worker boundary is per vCPU, but application processors are not started yet.
-    throw new UsageError(
-      `--cpus ${cpus}: this build runs one vCPU; SMP guests are not supported yet`,
-    );
-  }
-  const timeout = opts.timeout === undefined ? null : parseTimeout(opts.timeout);
-  const disks = [
-    ...(program.args[0] === undefined ? [] : [parseDiskSpec(program.args[0], true)]),
-    ...opts.disk.map((spec) => parseDiskSpec(spec)),
-  ];
-  if (disks.length === 0) throw new UsageError("missing required argument 'image'");
-  if (disks.filter((d) => d.interface === "ide").length > MAX_IDE_DEVICES) {
-    throw new UsageError(`at most ${MAX_IDE_DEVICES} IDE disks and CD-ROMs fit on the PIIX3`);
-  }
-  for (const d of disks) checkReadableFile(d.path, "image");
-  const firmware = opts.firmware === "none"
-    ? { kind: "none" as const }
-    : checkFirmware(opts.firmware);
-  checkBootDisk(disks[0], firmware.kind === "none");
-  return {
-    image: disks[0].path,
-    headless: opts.headless ?? false,
-    timeout,
-    serialLog: opts.serialLog ?? null,
-    script: parseScript(argv, program.options, opts),
-    control: opts.control ?? null,
-    display: opts.display,
-    config: {
-      memoryBytes,
+  return usageErrors(() => {
+    const cpus = /^\s*\d+\s*$/.test(opts.cpus) ? Number(opts.cpus) : NaN;
+    if (Number.isNaN(cpus)) throw new ConfigError("cpus", `'${opts.cpus}' must be a whole number`);
+    const timeout = opts.timeout === undefined ? null : parseSeconds(opts.timeout, "--timeout");
+    const disks = [
+      ...(program.args[0] === undefined ? [] : [parseDiskSpec(program.args[0], true)]),
+      ...opts.disk.map((spec) => parseDiskSpec(spec)),
+    ];
+    const options: MachineOptions = {
+      memory: opts.memory,
       cpus,
-      firmware,
+      firmware: opts.firmware,
       disks,
       snapshot: opts.snapshot ?? false,
       bootMenu: opts.bootMenu ?? false,
-      startTimeMs: Date.now(),
       noReboot: !opts.reboot,
-      vgaMemoryBytes: parseVgaMemory(opts.vgaMemory),
-    },
-  };
+      vgaMemory: opts.vgaMemory,
+    };
+    const config = machineConfig(options, { memoryBytes: io.hostMemory });
+    const script = parseScript(argv, program.options, opts);
+    checkOutputNames([
+      ["--serial-log", opts.serialLog],
+      ["--report", script.report],
+      ["--screenshot-on-fail", script.screenshotOnFail],
+      ["--control", opts.control],
+      ...script.steps.filter((s) => s.kind === "screenshot").map((s) => ["--screenshot", s.arg]),
+    ] as [string, string | null | undefined][]);
+    return {
+      options,
+      config,
+      image: displayPath(disks[0].path),
+      headless: opts.headless ?? false,
+      timeout,
+      serialLog: opts.serialLog ?? null,
+      script,
+      control: opts.control ?? null,
+      display: opts.display,
+    };
+  });
+}
+
+/**
+ * Files vmrun creates are named in UTF-8: Deno cannot create a name with
+ * other bytes, and must not create a different one instead.
+ */
+function checkOutputNames(names: [string, string | null | undefined][]): void {
+  for (const [flag, name] of names) {
+    if (name && hasEscapedBytes(name)) {
+      throw new UsageError(
+        `${flag} '${displayPath(name)}': vmrun creates files only under names that are UTF-8`,
+      );
+    }
+  }
+}
+
+/** The flag that gives each machine option. */
+const FLAGS: Record<OptionName, string> = {
+  memory: "--memory",
+  cpus: "--cpus",
+  firmware: "--firmware",
+  disk: "--disk",
+  vgaMemory: "--vga-memory",
+  snapshot: "--snapshot",
+  bootMenu: "--boot-menu",
+  noReboot: "--no-reboot",
+  startTime: "--start-time",
+  timeout: "--timeout",
+  control: "--control",
+};
+
+/** A {@link ConfigError} in the command line's words. */
+export function usageError(e: ConfigError): UsageError {
+  return new UsageError(e.option === null ? e.problem : `${FLAGS[e.option]} ${e.problem}`);
+}
+
+/** Runs `f`, turning a {@link ConfigError} into a {@link UsageError}. */
+export function usageErrors<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof ConfigError ? usageError(e) : e;
+  }
 }
 
 /** Parses --vga-memory: a power of two from 1 MiB to 256 MiB (the BAR0 size). */
 export function parseVgaMemory(text: string): number {
-  const bytes = parseSize(text);
-  if (bytes === null || bytes < 2 ** 20 || bytes > 2 ** 28 || (bytes & (bytes - 1)) !== 0) {
-    throw new UsageError(`--vga-memory '${text}' must be a power of two from 1M to 256M`);
-  }
-  return bytes;
+  return usageErrors(() => vgaMemorySize(text));
 }
 
 /** Collects a repeatable option's values. */
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** Checks a BIOS image and finds SeaVGABIOS beside the default one. */
-function checkFirmware(path: string): FirmwareConfig {
-  let size: number;
-  try {
-    size = checkReadableFile(path, "firmware").size;
-  } catch (e) {
-    if (e instanceof UsageError && path === DEFAULT_BIOS && /no such file/.test(e.message)) {
-      throw new UsageError(
-        `firmware '${path}' not found: install Debian's seabios package ` +
-          `(sudo apt-get install seabios) or pass --firmware <path>`,
-      );
-    }
-    throw e;
-  }
-  const problem = biosImageProblem(size);
-  if (problem) throw new UsageError(`firmware '${path}' is not a BIOS image: ${problem}`);
-  let vgaBiosPath: string | null = DEFAULT_VGA_BIOS;
-  try {
-    Deno.statSync(DEFAULT_VGA_BIOS);
-  } catch {
-    vgaBiosPath = null;
-  }
-  return { kind: "bios", path, vgaBiosPath };
 }

@@ -8,7 +8,7 @@
  */
 
 import { UsageError } from "./errors.ts";
-import { parseDiskSpec } from "./disk_spec.ts";
+import { parseDiskSpec } from "../machine/disk_spec.ts";
 
 /** What the translation needs to know of one of vmrun's own options. */
 export interface OptionInfo {

@@ -8,9 +8,8 @@
  * @module
  */
 
-import { parseKeyCombo } from "../devices/keymap.ts";
+import { makeStep, pattern, type ScriptOptions, type StepKind } from "../api/steps.ts";
 import { UsageError } from "./errors.ts";
-import { parseTimeout } from "./inputs.ts";
 
 /** The options that are steps, by their flag. */
 export const STEP_FLAGS = {
@@ -22,29 +21,20 @@ export const STEP_FLAGS = {
   "--screenshot": "screenshot",
 } as const;
 
-/** One step, as given and as it will run. */
-export type Step =
-  | { readonly kind: "expect" | "expect-screen"; readonly arg: string; readonly pattern: RegExp }
-  | { readonly kind: "send"; readonly arg: string; readonly bytes: Uint8Array }
-  | { readonly kind: "type"; readonly arg: string; readonly text: string }
-  | { readonly kind: "key" | "screenshot"; readonly arg: string };
-
-/** Everything a scripted run asks for. */
-export interface ScriptOptions {
-  readonly steps: readonly Step[];
-  /** Seconds, or null for no limit but the run's. */
-  readonly stepTimeout: number | null;
-  readonly exitOn: readonly RegExp[];
-  readonly failOn: readonly RegExp[];
-  readonly screenshotOnFail: string | null;
-  readonly report: string | null;
+/** Whether a run asks for script features, which only headless runs provide. */
+export function isScripted(script: ScriptOptions): boolean {
+  return script.steps.length > 0 || script.exitOn.length > 0 || script.failOn.length > 0 ||
+    script.report !== null || script.screenshotOnFail !== null;
 }
 
-/** Whether a run asks for script features, which only headless runs provide. */
-export function isScripted(req: { script: ScriptOptions; control: string | null }): boolean {
-  const s = req.script;
-  return s.steps.length > 0 || s.exitOn.length > 0 || s.failOn.length > 0 ||
-    s.report !== null || s.screenshotOnFail !== null || req.control !== null;
+/**
+ * Parses a number of seconds (fractions allowed).
+ * @throws {UsageError} naming `flag` unless it is a positive number
+ */
+export function parseSeconds(text: string, flag: string): number {
+  const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(n > 0)) throw new UsageError(`${flag} '${text}' must be a positive number of seconds`);
+  return n;
 }
 
 /** The option values commander collected for a script. */
@@ -74,7 +64,8 @@ export interface OptionShape {
  * Validates a script.
  * @param argv the raw arguments (without the program name), for the steps' order
  * @param options the program's options, to tell values from flags in argv
- * @throws {UsageError} for a bad pattern, key, escape or timeout
+ * @throws {UsageError} for a bad timeout
+ * @throws {ConfigError} for a bad pattern, key or escape
  */
 export function parseScript(
   argv: readonly string[],
@@ -82,7 +73,7 @@ export function parseScript(
   values: ScriptValues,
 ): ScriptOptions {
   const ordered = orderedSteps(argv, options);
-  const byKind: Record<Step["kind"], string[]> = {
+  const byKind: Record<StepKind, string[]> = {
     "expect": values.expect,
     "expect-screen": values.expectScreen,
     "send": values.send,
@@ -97,8 +88,10 @@ export function parseScript(
     }
   }
   return {
-    steps: ordered.map(({ kind, arg }) => toStep(kind, arg)),
-    stepTimeout: values.stepTimeout === undefined ? null : stepTimeout(values.stepTimeout),
+    steps: ordered.map(({ kind, arg }) => makeStep(kind, arg)),
+    stepTimeout: values.stepTimeout === undefined
+      ? null
+      : parseSeconds(values.stepTimeout, "--step-timeout"),
     exitOn: values.exitOn.map((p) => pattern(p, "--exit-on")),
     failOn: values.failOn.map((p) => pattern(p, "--fail-on")),
     screenshotOnFail: values.screenshotOnFail ?? null,
@@ -110,8 +103,8 @@ export function parseScript(
 export function orderedSteps(
   argv: readonly string[],
   options: readonly OptionShape[],
-): { kind: Step["kind"]; arg: string }[] {
-  const steps: { kind: Step["kind"]; arg: string }[] = [];
+): { kind: StepKind; arg: string }[] {
+  const steps: { kind: StepKind; arg: string }[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (token === "--") break;
@@ -139,93 +132,4 @@ export function orderedSteps(
     }
   }
   return steps;
-}
-
-function stepTimeout(text: string): number {
-  try {
-    return parseTimeout(text);
-  } catch {
-    throw new UsageError(`--step-timeout '${text}' must be a positive number of seconds`);
-  }
-}
-
-function toStep(kind: Step["kind"], arg: string): Step {
-  switch (kind) {
-    case "expect":
-    case "expect-screen":
-      return { kind, arg, pattern: pattern(arg, `--${kind}`) };
-    case "send":
-      return { kind, arg, bytes: unescapeText(arg, "--send") };
-    case "type":
-      return { kind, arg, text: new TextDecoder().decode(unescapeText(arg, "--type")) };
-    case "key":
-      try {
-        parseKeyCombo(arg);
-      } catch (e) {
-        throw new UsageError(`--key '${arg}': ${e instanceof Error ? e.message : e}`);
-      }
-      return { kind, arg };
-    case "screenshot":
-      if (arg === "") throw new UsageError("--screenshot needs a file name");
-      return { kind, arg };
-  }
-}
-
-/**
- * Compiles a regular expression given on the command line.
- * @throws {UsageError} naming the option when it does not compile
- */
-export function pattern(source: string, flag: string): RegExp {
-  try {
-    return new RegExp(source);
-  } catch (e) {
-    throw new UsageError(
-      `${flag} '${source}' is not a regular expression: ${e instanceof Error ? e.message : e}`,
-    );
-  }
-}
-
-const ESCAPES: Record<string, number> = {
-  n: 0x0a,
-  r: 0x0d,
-  t: 0x09,
-  e: 0x1b,
-  a: 0x07,
-  b: 0x08,
-  "0": 0x00,
-  "\\": 0x5c,
-};
-
-/**
- * Turns `\n`, `\r`, `\t`, `\e` (Escape), `\a`, `\b`, `\0`, `\\` and `\xHH`
- * into bytes; the rest is UTF-8.
- * @throws {UsageError} for an unknown or cut-short escape
- */
-export function unescapeText(text: string, flag: string): Uint8Array {
-  const out: number[] = [];
-  const enc = new TextEncoder();
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch !== "\\") {
-      const cp = text.codePointAt(i)!;
-      const s = String.fromCodePoint(cp);
-      out.push(...enc.encode(s));
-      i += s.length - 1;
-      continue;
-    }
-    const next = text[++i];
-    if (next === "x" && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
-      out.push(parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else if (next !== undefined && next in ESCAPES) {
-      out.push(ESCAPES[next]);
-    } else {
-      throw new UsageError(
-        `${flag} '${text}': unknown escape '\\${
-          next ?? ""
-        }' (use \\n \\r \\t \\e \\a \\b \\0 \\\\ \\xHH)`,
-      );
-    }
-  }
-  return Uint8Array.from(out);
 }

@@ -2,7 +2,8 @@ import { deepStrictEqual, strictEqual, throws } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
 import { UsageError } from "./errors.ts";
 import { parseCommandLine } from "./program.ts";
-import { isScripted, unescapeText } from "./steps.ts";
+import { unescapeText } from "../api/steps.ts";
+import { isScripted } from "./steps.ts";
 
 const io = { out: () => {}, err: () => {}, hostMemory: 2 ** 34 };
 const parse = (...args: string[]) =>
@@ -108,9 +109,11 @@ Deno.test("unescapeText handles every escape and passes UTF-8 through", () => {
   throws(() => unescapeText("trailing\\", "--send"), /unknown escape '\\'/);
 });
 
-Deno.test("a run with steps, checks, a report or a control socket counts as scripted", () => {
-  strictEqual(isScripted(parse()), false);
-  strictEqual(isScripted(parse("--timeout", "5", "--no-reboot")), false);
+Deno.test("a run with steps, checks or a report counts as scripted; a control socket does not", () => {
+  strictEqual(isScripted(parse().script), false);
+  strictEqual(isScripted(parse("--timeout", "5", "--no-reboot").script), false);
+  // The console serves the control socket too.
+  strictEqual(isScripted(parse("--control", "c.sock").script), false);
   for (
     const args of [
       ["--expect", "x"],
@@ -118,9 +121,8 @@ Deno.test("a run with steps, checks, a report or a control socket counts as scri
       ["--fail-on", "x"],
       ["--report", "r.json"],
       ["--screenshot-on-fail", "f.png"],
-      ["--control", "c.sock"],
     ]
   ) {
-    strictEqual(isScripted(parse(...args)), true, args.join(" "));
+    strictEqual(isScripted(parse(...args).script), true, args.join(" "));
   }
 });

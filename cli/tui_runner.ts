@@ -1,14 +1,16 @@
 /**
  * Console runs: the machine with the TUI on the terminal, COM1 also to
- * --serial-log, and the terminal put back on every way out (quit, guest
- * exit, timeout, crash, SIGTERM, SIGHUP).
+ * --serial-log, the --control socket served alongside, and the terminal put
+ * back on every way out (quit, guest exit, timeout, crash, SIGTERM, SIGHUP).
+ * Every ending goes through the session core, which decides it once.
  *
  * @module
  */
 
 import { basename } from "node:path";
-import type { GuestExit } from "../machine/board.ts";
-import { Machine } from "../machine/machine.ts";
+import { Session } from "../api/session.ts";
+import { EXIT_FAILURE, signalExit, stoppedExit } from "../machine/exit.ts";
+import { RunSession } from "../machine/session.ts";
 import { detectCharset, drawableDisplay } from "../tui/charset.ts";
 import { detectColorDepth } from "../tui/colors.ts";
 import { ConsoleController } from "../tui/console_controller.tsx";
@@ -24,14 +26,10 @@ import {
 } from "../tui/graphics/mod.ts";
 import { processCpuMs } from "../tui/run_state.ts";
 import { TerminalSession } from "../tui/terminal.ts";
-import { EXIT_FAILURE, EXIT_TIMEOUT } from "./errors.ts";
+import { openSerialLog } from "./bounded_writer.ts";
 import { describeExit } from "./fault_report.ts";
-import { openSerialLog } from "./headless.ts";
 import type { RunRequest } from "./program.ts";
-
-const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
-type StopSignal = (typeof STOP_SIGNALS)[number];
-const SIGNAL_STATUS: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+import { endOnSignals, openControl, runLimits } from "./run_services.ts";
 /** How long teardown waits for a frame still being written. */
 const WRITE_DRAIN_MS = 200;
 /** How long an incomplete escape sequence in the input may wait for the rest (a reply or a key). */
@@ -52,32 +50,39 @@ export async function runTui(req: RunRequest): Promise<number> {
   const log = req.serialLog === null ? null : openSerialLog(req.serialLog);
   const said: string[] = [];
   let controller: ConsoleController | null = null;
-  const machine = new Machine(req.config, {
-    serial: (b) => {
-      controller?.serialOutput(b);
-      log?.write(b);
-    },
-    state: (s) => controller?.machineState(s),
-    reset: () => controller?.machineReset(),
-    bootFailed: (line) => {
-      said.push(`vmrun: the firmware found nothing to boot: ${line}\n`);
-      controller?.notice(`nothing to boot: ${line}`);
-    },
-    warning: (message) => {
-      said.push(`vmrun: warning: ${message}\n`);
-      controller?.notice(`warning: ${message}`);
-    },
-  });
+  const control = await openControl(req.control);
+  let run: RunSession;
+  try {
+    run = new RunSession(req.config, {
+      serial: (b) => {
+        controller?.serialOutput(b);
+        log?.write(b);
+      },
+      state: (s) => controller?.machineState(s),
+      reset: () => controller?.machineReset(),
+      bootFailed: (line) => {
+        said.push(`vmrun: the firmware found nothing to boot: ${line}\n`);
+        controller?.notice(`nothing to boot: ${line}`);
+      },
+      warning: (message) => {
+        said.push(`vmrun: warning: ${message}\n`);
+        controller?.notice(`warning: ${message}`);
+      },
+    }, runLimits(req));
+  } catch (e) {
+    await control?.close();
+    throw e;
+  }
+  const machine = run.machine;
+  // The control socket serves a console run too, so a script can drive what a user watches.
+  if (control) control.serve(new Session(run));
+  // A stop signal, even during the terminal probe below, ends the run through the session.
+  const signals = endOnSignals(run);
 
   const term = new TerminalSession({
     setRaw: (raw) => Deno.stdin.setRaw(raw),
     writeSync: (b) => Deno.stdout.writeSync(b),
   });
-  let forced: GuestExit | null = null;
-  const stopWith = (exit: GuestExit) => {
-    forced ??= exit;
-    machine.stop();
-  };
 
   const encoder = new TextEncoder();
   let lastWrite: Promise<void> = Promise.resolve();
@@ -89,7 +94,7 @@ export async function runTui(req: RunRequest): Promise<number> {
       while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
     }).catch(() => {
       // The terminal is gone: like a hang-up.
-      stopWith({ reason: "stopped", code: SIGNAL_STATUS.SIGHUP, detail: "terminal lost" });
+      run.end({ ...signalExit("SIGHUP"), detail: "terminal lost" });
     });
     return lastWrite;
   };
@@ -107,13 +112,6 @@ export async function runTui(req: RunRequest): Promise<number> {
   // Ask the terminal what it can show only where the answer matters (auto, sixel, kitty).
   let caps = UNPROBED;
   let typed: Uint8Array = new Uint8Array(0);
-  // A stop signal during the probe is kept and acted on once the handlers are in place.
-  let earlySignal: StopSignal | null = null;
-  const early = STOP_SIGNALS.map((sig) => {
-    const f = () => earlySignal ??= sig;
-    Deno.addSignalListener(sig, f);
-    return [sig, f] as const;
-  });
   if (req.display === "auto" || req.display === "sixel" || req.display === "kitty") {
     const p = stdinProbe();
     try {
@@ -122,7 +120,6 @@ export async function runTui(req: RunRequest): Promise<number> {
       p.close();
     }
   }
-  for (const [sig, f] of early) Deno.removeSignalListener(sig, f);
   // NO_COLOR: pixels in colour would defeat it; the pane shows the mode instead.
   const display = depth === "none"
     ? "text"
@@ -152,33 +149,23 @@ export async function runTui(req: RunRequest): Promise<number> {
       return size;
     },
     write,
-    quit: () => stopWith({ reason: "stopped", code: 0 }),
+    quit: () => run.end(stoppedExit("quit from the console")),
     cpuTimeMs: processCpuMs,
     graphics: painter ? { painter, cell: () => cell } : undefined,
     charset,
   });
 
-  const timer = req.timeout === null ? undefined : setTimeout(() => {
-    stopWith({ reason: "timeout", code: EXIT_TIMEOUT, detail: `no exit within ${req.timeout} s` });
-  }, req.timeout * 1000);
-  const onSignal = new Map<StopSignal, () => void>();
-  for (const sig of STOP_SIGNALS) {
-    const f = () => stopWith({ reason: "stopped", code: SIGNAL_STATUS[sig], detail: sig });
-    onSignal.set(sig, f);
-    Deno.addSignalListener(sig, f);
-  }
   const onResize = () => {
     // A font size change moves the cell size where the terminal did not tell it.
     cell = cellSize(caps);
     controller?.resize();
   };
   Deno.addSignalListener("SIGWINCH", onResize);
-  if (earlySignal) onSignal.get(earlySignal)!();
   // A crash anywhere must still give the terminal back.
   const onCrash = (e: ErrorEvent | PromiseRejectionEvent) => {
     e.preventDefault();
     const reason = "reason" in e ? e.reason : e.error;
-    stopWith({
+    run.end({
       reason: "vmm-error",
       code: EXIT_FAILURE,
       detail: `internal error: ${reason instanceof Error ? reason.message : String(reason)}`,
@@ -211,19 +198,17 @@ export async function runTui(req: RunRequest): Promise<number> {
 
   let transcript = ""; // the guest's last COM1 lines and how it ended, left on the terminal
   try {
-    const exit = await machine.exited;
-    const final = exit.reason === "stopped" && forced ? forced : exit;
-    said.push(describeExit(final));
-    transcript = await controller.transcript(final);
-    return final.code;
+    const exit = await run.exited;
+    said.push(describeExit(exit));
+    transcript = await controller.transcript(exit);
+    return exit.code;
   } finally {
     controller.stop();
     controller = null;
     clearTimeout(holdTimer);
     const takeDown = painter?.stop();
     if (takeDown) void write(takeDown);
-    if (timer !== undefined) clearTimeout(timer);
-    for (const [sig, f] of onSignal) Deno.removeSignalListener(sig, f);
+    signals.remove();
     Deno.removeSignalListener("SIGWINCH", onResize);
     reader.cancel().catch(() => {});
     await Promise.race([lastWrite, new Promise((r) => setTimeout(r, WRITE_DRAIN_MS))]);
@@ -234,7 +219,8 @@ export async function runTui(req: RunRequest): Promise<number> {
     globalThis.removeEventListener("error", onCrash);
     globalThis.removeEventListener("unhandledrejection", onCrash);
     globalThis.removeEventListener("unload", onUnload);
-    await log?.flushed();
+    await control?.close();
+    await log?.drain();
     for (const s of said) if (s) Deno.stderr.writeSync(encoder.encode(s));
   }
 }

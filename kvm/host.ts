@@ -124,3 +124,19 @@ export class FileLock {
     libc().close(this.fd);
   }
 }
+
+/** open(2)'s O_PATH: a handle on a file that names it without reading or writing it. */
+const O_PATH = 0o10000000;
+
+/**
+ * Opens a path given as raw bytes (a name that is not UTF-8, which Deno's
+ * file APIs cannot spell) as an O_PATH handle; `/proc/self/fd/<fd>` then
+ * names the same file for every Deno API in this process, workers included.
+ * @returns the descriptor, or the errno value when open(2) fails
+ */
+export function openPathHandle(raw: Uint8Array): { fd: number } | { errno: number } {
+  const name = new Uint8Array(raw.length + 1);
+  name.set(raw);
+  const fd = libc().open(name, O_PATH | O_CLOEXEC, 0);
+  return fd < 0 ? { errno: errno() } : { fd };
+}

@@ -7,7 +7,10 @@
 
 /** A disk attached to the machine. */
 export interface DiskConfig {
+  /** A path Deno's file APIs open (`/proc/self/fd/<n>` for a name that is not UTF-8). */
   readonly path: string;
+  /** How messages show the image (bytes that are not UTF-8 as `\xHH`); `path` when absent. */
+  readonly name?: string;
   readonly interface: "ide" | "virtio";
   /** CD-ROM media (ATAPI) instead of a hard disk. */
   readonly media: "disk" | "cdrom";

@@ -1,7 +1,9 @@
 /**
  * Image locks: a writable image is locked exclusively, a read-only or
  * --snapshot one shared, so two vmruns never write the same image and none
- * writes an image another one is reading.
+ * writes an image another one is reading. A name that is not UTF-8 arrives
+ * as `/proc/self/fd/<n>` (machine/host_path.ts), which flock(2) follows to the
+ * image; messages use the disk's `name`.
  *
  * @module
  */
@@ -33,7 +35,7 @@ export function lockImages(disks: readonly DiskConfig[], snapshot: boolean): Fil
     const lock = FileLock.tryAcquire(d.path, !writesFile(d, snapshot));
     if (!lock) {
       for (const l of held) l.release();
-      throw new ImageLockedError(d.path);
+      throw new ImageLockedError(d.name ?? d.path);
     }
     held.push(lock);
   }

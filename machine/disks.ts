@@ -1,6 +1,8 @@
 /**
  * Opening a machine's disk images in the vCPU worker: raw files, behind a
- * copy-on-write overlay with --snapshot. They stay open across resets.
+ * copy-on-write overlay with --snapshot. They stay open across resets. A
+ * path whose name is not UTF-8 arrives as `/proc/self/fd/<n>` of a handle
+ * the main thread holds (machine/host_path.ts), which opens here as well.
  *
  * @module
  */

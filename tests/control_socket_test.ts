@@ -128,7 +128,10 @@ kvmTest("the control socket is private and answers every command, with events", 
   await p.waitForStdout("abcready");
   strictEqual((await c.request({ cmd: "subscribe", events: ["exit"] })).ok, true);
   deepStrictEqual(await c.request({ id: 9, cmd: "quit" }), { id: 9, ok: true, result: {} });
-  deepStrictEqual(await c.next(), { event: "exit", exit: { reason: "stopped", code: 0 } });
+  deepStrictEqual(await c.next(), {
+    event: "exit",
+    exit: { reason: "stopped", code: 0, detail: "quit over the control socket" },
+  });
   const r = await p.finished();
   strictEqual(r.code, 0, r.stderr);
   c.close();
@@ -206,7 +209,12 @@ kvmTest("vmrun ctl: status, screen, screenshot, subscribe and quit", async () =>
   const sub = await subscriber.finished();
   strictEqual(sub.code, 0);
   match(sub.stdout, /\{"event":"state","state":"paused"\}\n/);
-  ok(sub.stdout.endsWith('{"event":"exit","exit":{"reason":"stopped","code":0}}\n'), sub.stdout);
+  ok(
+    sub.stdout.endsWith(
+      '{"event":"exit","exit":{"reason":"stopped","code":0,"detail":"quit over the control socket"}}\n',
+    ),
+    sub.stdout,
+  );
   strictEqual((await p.finished()).code, 0);
   strictEqual((await runVmrun(["ctl", path, "status"])).code, 2);
 });

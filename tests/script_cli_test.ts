@@ -5,7 +5,7 @@
  */
 
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert";
-import { reportProblems, type RunReport } from "../cli/report.ts";
+import { reportProblems, type RunReport } from "../api/report.ts";
 import { imageCopy, pngSize } from "./api_fixtures.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { runVmrun } from "./vmrun_process.ts";

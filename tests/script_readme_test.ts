@@ -6,7 +6,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { fileURLToPath } from "node:url";
-import { reportProblems } from "../cli/report.ts";
+import { reportProblems } from "../api/report.ts";
 import { fixture } from "../fixtures/build.ts";
 import { kvmTest } from "./kvm_available.ts";
 

@@ -13,7 +13,7 @@ import type { KeyStroke } from "../devices/keymap.ts";
 import type { ScreenState } from "../devices/vga/screen.ts";
 import type { RunState } from "../machine/control.ts";
 import type { MachineSnapshot } from "../machine/machine.ts";
-import type { GuestExit } from "../machine/board.ts";
+import type { VmExit } from "../machine/exit.ts";
 import type { Rect } from "./cell_grid.ts";
 import type { Charset } from "./charset.ts";
 import type { ColorDepth } from "./colors.ts";
@@ -171,7 +171,7 @@ export class ConsoleController {
    * What to leave on the terminal once it is restored: the guest's last COM1
    * lines (at most a screenful) and how the run ended. Call before {@link stop}.
    */
-  async transcript(exit: GuestExit): Promise<string> {
+  async transcript(exit: VmExit): Promise<string> {
     const { rows } = this.#o.size();
     const lines = await this.#serial.tail(Math.max(1, Math.min(TRANSCRIPT_LINES, rows - 2)));
     return buildTranscript(lines, exit, this.#o.charset ?? "utf-8");

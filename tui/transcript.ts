@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { GuestExit } from "../machine/board.ts";
+import type { VmExit } from "../machine/exit.ts";
 import { asciiText, type Charset } from "./charset.ts";
 
 /** At most this many COM1 lines stay (fewer on a short terminal). */
@@ -50,12 +50,14 @@ export function serialTail(buffer: TextBufferLike, max: number): string[] {
  * How the run ended, in one line; null where vmrun's report on stderr
  * already says it (a timeout, a fault, an internal error).
  */
-export function endingLine(exit: GuestExit): string | null {
+export function endingLine(exit: VmExit): string | null {
   switch (exit.reason) {
     case "debug-exit":
       return `vmrun: the guest exited with status ${exit.code}`;
     case "shutdown":
       return `vmrun: the guest powered off (status ${exit.code})`;
+    case "signal":
+      return `vmrun: stopped by ${exit.detail ?? "a signal"} (status ${exit.code})`;
     case "stopped": {
       const d = exit.detail;
       const how = !d ? "quit" : /^SIG[A-Z]+$/.test(d) ? `stopped by ${d}` : `stopped: ${d}`;
@@ -75,7 +77,7 @@ const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
  */
 export function buildTranscript(
   lines: readonly string[],
-  exit: GuestExit,
+  exit: VmExit,
   charset: Charset,
 ): string {
   const out = lines.map((l) => {

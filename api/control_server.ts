@@ -1,5 +1,6 @@
 /**
- * `--control <path>`: a Unix socket (mode 0600) speaking JSON lines. Each
+ * The control socket (`--control <path>`), a service of any run, console
+ * or headless: a Unix socket (mode 0600) speaking JSON lines. Each
  * request line gets one response line; after `subscribe`, events (`serial`,
  * `state`, `reset`, `exit`) arrive between responses. Malformed, unknown and
  * oversized requests get an error response and the connection keeps going.
@@ -13,9 +14,10 @@
 
 import { Buffer } from "node:buffer";
 import { dirname, join } from "node:path";
-import { screenshotPng } from "../api/screenshot.ts";
-import type { Session, SessionEvent } from "../api/session.ts";
-import { UsageError } from "./errors.ts";
+import { ConfigError } from "../machine/config_error.ts";
+import { stoppedExit } from "../machine/exit.ts";
+import { screenshotPng } from "./screenshot.ts";
+import type { Session, SessionEvent } from "./session.ts";
 
 /** The longest request line accepted, in bytes. */
 export const MAX_REQUEST_BYTES = 1 << 20;
@@ -41,39 +43,33 @@ export const COMMANDS = [
 /** Events a client may subscribe to. */
 export const EVENTS = ["serial", "state", "reset", "exit"] as const;
 
-/** What the server asks of the run besides the session. */
-export interface ControlHooks {
-  /** Ends the run ("quit"). */
-  readonly quit: () => void;
-}
-
 /** A listening control socket. */
 export interface ControlServer {
+  /** Starts answering for `session` (connections made before wait until then). */
+  serve(session: Session): void;
   /** Stops listening, flushes and closes every connection, removes the socket file. */
   close(): Promise<void>;
 }
 
 /**
  * Creates the socket at `path` (mode 0600, replacing a socket nobody
- * listens on) and serves `session`.
- * @throws {UsageError} when the socket cannot be created there, or another process serves it
+ * listens on), before the run starts, so that a bad path fails first.
+ * @throws {ConfigError} when the socket cannot be created there, or another process serves it
  */
-export async function openControlSocket(
-  path: string,
-  session: Session,
-  hooks: ControlHooks,
-): Promise<ControlServer> {
+export async function listenControlSocket(path: string): Promise<ControlServer> {
   await removeStaleSocket(path);
   const listener = listenPrivately(path);
   const conns = new Set<Connection>();
-  (async () => {
-    for await (const c of listener) {
-      const conn = new Connection(c, session, hooks, () => conns.delete(conn));
-      conns.add(conn);
-    }
-  })().catch(() => {});
   let closing: Promise<void> | null = null;
   return {
+    serve(session: Session) {
+      (async () => {
+        for await (const c of listener) {
+          const conn = new Connection(c, session, () => conns.delete(conn));
+          conns.add(conn);
+        }
+      })().catch(() => {});
+    },
     close: () =>
       closing ??= (async () => {
         try {
@@ -93,7 +89,7 @@ function listenPrivately(path: string): Deno.Listener {
   try {
     dir = Deno.makeTempDirSync({ dir: dirname(path), prefix: ".vmrun-control-" });
   } catch (e) {
-    throw new UsageError(`cannot create control socket '${path}': ${message(e)}`);
+    throw new ConfigError(null, `cannot create control socket '${path}': ${message(e)}`);
   }
   const tmp = join(dir, "socket");
   try {
@@ -102,7 +98,7 @@ function listenPrivately(path: string): Deno.Listener {
     Deno.renameSync(tmp, path);
     return listener;
   } catch (e) {
-    throw new UsageError(`cannot create control socket '${path}': ${message(e)}`);
+    throw new ConfigError(null, `cannot create control socket '${path}': ${message(e)}`);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -117,7 +113,7 @@ async function removeStaleSocket(path: string): Promise<void> {
     return;
   }
   if (!info.isSocket) {
-    throw new UsageError(`control socket '${path}' exists and is not a socket`);
+    throw new ConfigError(null, `control socket '${path}' exists and is not a socket`);
   }
   try {
     (await Deno.connect({ transport: "unix", path })).close();
@@ -125,7 +121,7 @@ async function removeStaleSocket(path: string): Promise<void> {
     Deno.removeSync(path);
     return;
   }
-  throw new UsageError(`control socket '${path}' is in use by another process`);
+  throw new ConfigError(null, `control socket '${path}' is in use by another process`);
 }
 
 function message(e: unknown): string {
@@ -138,17 +134,15 @@ type Request = Record<string, unknown> & { cmd: string };
 class Connection {
   readonly #conn: Deno.Conn;
   readonly #session: Session;
-  readonly #hooks: ControlHooks;
   #chain: Promise<void> = Promise.resolve();
   #backlog = 0;
   #closed = false;
   #unsubscribe: (() => void) | null = null;
   readonly #done: Promise<void>;
 
-  constructor(conn: Deno.Conn, session: Session, hooks: ControlHooks, onClose: () => void) {
+  constructor(conn: Deno.Conn, session: Session, onClose: () => void) {
     this.#conn = conn;
     this.#session = session;
-    this.#hooks = hooks;
     this.#done = this.#read().catch(() => {}).finally(() => {
       this.#drop();
       onClose();
@@ -237,7 +231,7 @@ class Connection {
         m.reset();
         return {};
       case "quit":
-        this.#hooks.quit();
+        void s.end(stoppedExit("quit over the control socket"));
         return {};
       case "type":
         await s.keyboard.type(stringArg(req, "text"));

@@ -1,0 +1,252 @@
+/**
+ * Typed machine options, validated into a {@link MachineConfig}: what the
+ * CLI parses its words into and what the API takes as objects. Every
+ * problem is one {@link ConfigError}.
+ *
+ * @module
+ */
+
+import { ConfigError } from "./config_error.ts";
+import { type DiskConfig, type FirmwareConfig, type MachineConfig, MAX_CPUS } from "./config.ts";
+import { type DiskSpec, MAX_IDE_DEVICES } from "./disk_spec.ts";
+import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "./firmware.ts";
+import { checkBootDisk, checkReadableFile } from "./image_checks.ts";
+import { PCI_SLOT } from "./io_map.ts";
+import { formatSize, parseSize } from "./sizes.ts";
+
+/**
+ * What a machine is built from. Sizes are a number of bytes or a size
+ * text ("256M", "2G"; a bare number in text is MiB, as QEMU's `-m`).
+ */
+export interface MachineOptions {
+  /** The disks, the first one booted. */
+  readonly disks: readonly DiskSpec[];
+  /** Guest RAM; default "256M". */
+  readonly memory?: number | string;
+  /** vCPUs; default 1. */
+  readonly cpus?: number;
+  /** "none" (the first sector runs at 0000:7c00) or a BIOS image; default Debian's SeaBIOS. */
+  readonly firmware?: string;
+  /** Keep all disk writes in memory; never write the images. */
+  readonly snapshot?: boolean;
+  /** Let the BIOS offer its boot menu (Esc). */
+  readonly bootMenu?: boolean;
+  /** A guest reset ends the run (reason "reset") instead of rebooting. */
+  readonly noReboot?: boolean;
+  /** VGA video memory (BAR0), a power of two from 1M to 256M; default "16M". */
+  readonly vgaMemory?: number | string;
+  /** The guest's wall-clock time at start, epoch ms; default now. */
+  readonly startTime?: number;
+}
+
+/** The smallest guest RAM vmrun builds. */
+export const MIN_MEMORY = 2 ** 20;
+/** PCI device numbers on bus 0. */
+const PCI_SLOTS = 32;
+/** The most virtio disks: one PCI slot each, from the first free one to the last. */
+export const MAX_VIRTIO_DISKS = PCI_SLOTS - PCI_SLOT.FIRST_VIRTIO;
+
+/** What the host offers, for checks against it. */
+export interface HostLimits {
+  /** Host RAM in bytes. */
+  readonly memoryBytes: number;
+}
+
+/**
+ * Validates `options` into a machine config, checking every file.
+ * @throws {ConfigError} naming the first problem
+ */
+export function machineConfig(options: MachineOptions, host: HostLimits): MachineConfig {
+  if (options === null || typeof options !== "object") {
+    throw new ConfigError(null, "options must be an object");
+  }
+  for (const key of ["snapshot", "bootMenu", "noReboot"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "boolean") {
+      throw new ConfigError(key, "must be true or false");
+    }
+  }
+  const memoryBytes = memorySize(options.memory ?? "256M", host.memoryBytes);
+  const cpus = cpuCount(options.cpus ?? 1);
+  const vgaMemoryBytes = vgaMemorySize(options.vgaMemory ?? "16M");
+  const startTime = options.startTime ?? Date.now();
+  if (typeof startTime !== "number" || !Number.isFinite(startTime)) {
+    throw new ConfigError("startTime", "must be a time in epoch milliseconds");
+  }
+  const specs = diskSpecs(options.disks);
+  const firmwareName = options.firmware ?? DEFAULT_BIOS;
+  if (typeof firmwareName !== "string") throw new ConfigError("firmware", "must be a string");
+  const firmware: FirmwareConfig = firmwareName === "none"
+    ? { kind: "none" }
+    : checkFirmware(firmwareName);
+  const disks = specs.map((spec, i): DiskConfig => {
+    const file = checkReadableFile(spec.path, "image");
+    const media = spec.media ?? (/\.iso$/i.test(spec.path) ? "cdrom" : "disk");
+    if (i === 0) checkBootDisk(file, media, firmware.kind === "none");
+    const disk = {
+      path: file.path,
+      interface: spec.interface ?? "ide",
+      media,
+      readonly: (spec.readonly ?? false) || media === "cdrom",
+    };
+    return file.name === file.path ? disk : { ...disk, name: file.name };
+  });
+  return {
+    memoryBytes,
+    cpus,
+    firmware,
+    disks,
+    snapshot: options.snapshot ?? false,
+    bootMenu: options.bootMenu ?? false,
+    startTimeMs: startTime,
+    noReboot: options.noReboot ?? false,
+    vgaMemoryBytes,
+  };
+}
+
+/**
+ * Guest RAM in bytes: a number of bytes, or a size text.
+ * @throws {ConfigError} when it is not a size, too small, not whole pages, or more than the host has
+ */
+export function memorySize(value: number | string, hostBytes: number): number {
+  const bytes = sizeValue("memory", value, "256M or 2G");
+  const shown = typeof value === "number" ? `${value} bytes` : value;
+  if (bytes < MIN_MEMORY) {
+    throw new ConfigError("memory", `${shown} is too small: the least is 1M (${MIN_MEMORY} bytes)`);
+  }
+  if (bytes % 4096 !== 0) {
+    throw new ConfigError("memory", `${shown} is not a whole number of 4K pages`);
+  }
+  if (bytes > hostBytes) {
+    throw new ConfigError(
+      "memory",
+      `${shown} is more than this host's ${formatSize(hostBytes)} of RAM`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * VGA video memory in bytes: a power of two from 1 MiB to 256 MiB (the BAR0 size).
+ * @throws {ConfigError} otherwise
+ */
+export function vgaMemorySize(value: number | string): number {
+  const bytes = typeof value === "number"
+    ? value
+    : typeof value === "string"
+    ? parseSize(value)
+    : null;
+  if (
+    bytes === null || !Number.isInteger(bytes) || bytes < 2 ** 20 || bytes > 2 ** 28 ||
+    (bytes & (bytes - 1)) !== 0
+  ) {
+    throw new ConfigError("vgaMemory", `'${value}' must be a power of two from 1M to 256M`);
+  }
+  return bytes;
+}
+
+/**
+ * The vCPU count.
+ * @throws {ConfigError} unless a whole number from 1 to {@link MAX_CPUS} (and 1 for now)
+ */
+export function cpuCount(value: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_CPUS) {
+    throw new ConfigError("cpus", `'${value}' must be a whole number from 1 to ${MAX_CPUS}`);
+  }
+  if (value > 1) {
+    // The worker boundary is per vCPU, but application processors are not started yet.
+    throw new ConfigError(
+      "cpus",
+      `${value}: this build runs one vCPU; SMP guests are not supported yet`,
+    );
+  }
+  return value;
+}
+
+function sizeValue(
+  option: "memory" | "vgaMemory",
+  value: number | string,
+  example: string,
+): number {
+  if (typeof value === "number") {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new ConfigError(option, `${value} must be a whole number of bytes`);
+    }
+    return value;
+  }
+  const bytes = typeof value === "string" ? parseSize(value) : null;
+  if (bytes === null) {
+    throw new ConfigError(option, `'${value}' is not a size (try ${example})`);
+  }
+  return bytes;
+}
+
+/** Checks the disk list's shape and the interfaces' limits. */
+function diskSpecs(disks: unknown): readonly DiskSpec[] {
+  if (!Array.isArray(disks) || disks.some((d) => !isDiskSpec(d))) {
+    throw new ConfigError("disk", "must be a list of disks, each with a path");
+  }
+  if (disks.length === 0) throw new ConfigError(null, "missing required argument 'image'");
+  for (const d of disks as DiskSpec[]) {
+    if (d.interface !== undefined && d.interface !== "ide" && d.interface !== "virtio") {
+      throw new ConfigError("disk", `'${d.path}': interface must be "ide" or "virtio"`);
+    }
+    if (d.media !== undefined && d.media !== "disk" && d.media !== "cdrom") {
+      throw new ConfigError("disk", `'${d.path}': media must be "disk" or "cdrom"`);
+    }
+    if (d.readonly !== undefined && typeof d.readonly !== "boolean") {
+      throw new ConfigError("disk", `'${d.path}': readonly must be true or false`);
+    }
+    if (d.media === "cdrom" && d.interface === "virtio") {
+      throw new ConfigError("disk", `'${d.path}': CD-ROMs attach to IDE only`);
+    }
+  }
+  const ide = disks.filter((d: DiskSpec) => (d.interface ?? "ide") === "ide").length;
+  if (ide > MAX_IDE_DEVICES) {
+    throw new ConfigError(
+      null,
+      `${ide} IDE disks and CD-ROMs: at most ${MAX_IDE_DEVICES} fit on the PIIX3 (two channels, two drives each)`,
+    );
+  }
+  const virtio = disks.filter((d: DiskSpec) => d.interface === "virtio").length;
+  if (virtio > MAX_VIRTIO_DISKS) {
+    throw new ConfigError(
+      null,
+      `${virtio} virtio disks: at most ${MAX_VIRTIO_DISKS} fit (one PCI slot each, slots ${PCI_SLOT.FIRST_VIRTIO}-${
+        PCI_SLOTS - 1
+      })`,
+    );
+  }
+  return disks;
+}
+
+function isDiskSpec(d: unknown): d is DiskSpec {
+  return typeof d === "object" && d !== null && typeof (d as DiskSpec).path === "string";
+}
+
+/** Checks a BIOS image and finds SeaVGABIOS beside the default one. */
+function checkFirmware(path: string): FirmwareConfig {
+  let file;
+  try {
+    file = checkReadableFile(path, "firmware");
+  } catch (e) {
+    if (e instanceof ConfigError && path === DEFAULT_BIOS && /no such file/.test(e.message)) {
+      throw new ConfigError(
+        null,
+        `firmware '${path}' not found: install Debian's seabios package ` +
+          `(sudo apt-get install seabios) or pass --firmware <path>`,
+      );
+    }
+    throw e;
+  }
+  const problem = biosImageProblem(file.size);
+  if (problem) {
+    throw new ConfigError(null, `firmware '${file.name}' is not a BIOS image: ${problem}`);
+  }
+  let vgaBiosPath: string | null = DEFAULT_VGA_BIOS;
+  try {
+    Deno.statSync(DEFAULT_VGA_BIOS);
+  } catch {
+    vgaBiosPath = null;
+  }
+  return { kind: "bios", path: file.path, vgaBiosPath };
+}
