@@ -30,6 +30,7 @@ export type {
   ExitReason,
   KeyStroke,
   RunState,
+  SaveResult,
   ScreenState,
   VcpuStats,
   VmExit,

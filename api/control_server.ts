@@ -36,6 +36,7 @@ export const COMMANDS = [
   "send",
   "screen-text",
   "screenshot",
+  "save",
   "stats",
   "subscribe",
 ] as const;
@@ -250,6 +251,11 @@ class Connection {
         return path === undefined
           ? { png: Buffer.from(png).toString("base64") }
           : { path, bytes: png.length };
+      }
+      case "save": {
+        const stop = req.stop === undefined ? false : req.stop;
+        if (typeof stop !== "boolean") throw new Error(`"stop" must be true or false`);
+        return await s.run.save(stringArg(req, "path"), { stop });
       }
       case "stats": {
         const snap = await s.snapshot();

@@ -10,7 +10,9 @@ import { ConfigError } from "../machine/config_error.ts";
 import type { MachineConfig } from "../machine/config.ts";
 import { parseDiskSpec } from "../machine/disk_spec.ts";
 import type { MachineOptions } from "../machine/options.ts";
-import { prepareMachine } from "../machine/session.ts";
+import { checkKvm, prepareMachine } from "../machine/session.ts";
+import { openSaveFile } from "../machine/restore.ts";
+import { SaveFileError } from "../machine/save_file.ts";
 import { VmOptionsError } from "./errors.ts";
 import type { DiskSpec } from "./types.ts";
 
@@ -37,7 +39,15 @@ export interface VmOptions {
    * text as `--disk` takes it, `path[,if=ide|virtio][,media=disk|cdrom][,readonly]`.
    * At most 4 IDE disks and CD-ROMs, and 29 virtio disks.
    */
-  readonly disk: string | DiskSpec | readonly (string | DiskSpec)[];
+  readonly disk?: string | DiskSpec | readonly (string | DiskSpec)[];
+  /**
+   * Carry on a VM saved with `vm.save()` (or `vmrun ctl save`, Ctrl-a s)
+   * instead of booting: the machine (disks, memory, CPUs, firmware) is the
+   * saved one, so no other machine option may be given with it.
+   */
+  readonly restore?: string;
+  /** With `restore`: carry on even though the disks changed since the save. */
+  readonly forceRestore?: boolean;
   /** Guest RAM: a number of bytes or a size text; at least 1M. Default "256M". */
   readonly memory?: string | number;
   /** vCPUs. Default 1. */
@@ -61,23 +71,44 @@ export interface VmOptions {
  * @throws {VmOptionsError} naming the first problem
  * @throws {KvmUnavailableError} when /dev/kvm cannot be used
  */
-export function prepareVm(options: VmOptions): { config: MachineConfig; timeoutMs: number | null } {
+export function prepareVm(
+  options: VmOptions,
+): { config: MachineConfig; timeoutMs: number | null; restore: string | null } {
   try {
     if (options === null || typeof options !== "object") {
       throw new ConfigError(null, "options must be an object");
     }
     const timeoutMs = timeout(options.timeout);
+    if (options.restore !== undefined) return { ...restored(options), timeoutMs };
     const config = prepareMachine(machineOptions(options));
-    return { config, timeoutMs };
+    return { config, timeoutMs, restore: null };
   } catch (e) {
     if (e instanceof ConfigError) throw new VmOptionsError(e.message);
+    if (e instanceof SaveFileError) throw new VmOptionsError(e.message);
     throw e;
   }
 }
 
+/** The saved machine of `options.restore`, checked; no option may reshape it. */
+function restored(o: VmOptions): { config: MachineConfig; restore: string } {
+  if (typeof o.restore !== "string") throw new ConfigError(null, "restore must be a path");
+  const { restore: _r, forceRestore: _f, timeout: _t, ...shaping } = o;
+  const given = Object.entries(shaping).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (given.length) {
+    throw new ConfigError(
+      null,
+      `restore carries on the saved machine as it was: drop ${given.join(", ")}`,
+    );
+  }
+  const header = openSaveFile(o.restore, o.forceRestore ?? false);
+  checkKvm();
+  return { config: header.config, restore: o.restore };
+}
+
 /** The machine options `options` ask for. */
 function machineOptions(o: VmOptions): MachineOptions {
-  const { disk, timeout: _, ...rest } = o;
+  const { disk, timeout: _, restore: _r, forceRestore: _f, ...rest } = o;
+  if (disk === undefined) throw new ConfigError("disk", "is required (or restore a saved VM)");
   return { ...rest, disks: disks(disk) };
 }
 

@@ -12,6 +12,7 @@ import type { BoardState as MachineBoardState } from "../machine/board.ts";
 import type { DiskSpec as MachineDiskSpec } from "../machine/disk_spec.ts";
 import type { ExitReason as MachineExitReason, VmExit as MachineVmExit } from "../machine/exit.ts";
 import type { RunState as MachineRunState } from "../machine/control.ts";
+import type { SaveResult as MachineSaveResult } from "../machine/machine.ts";
 import type { VcpuStats as WorkerVcpuStats } from "../machine/vcpu_worker.ts";
 
 /**
@@ -130,3 +131,17 @@ export type KeyStroke = DeviceKeyStroke;
  * ```
  */
 export type DiskSpec = MachineDiskSpec;
+
+/**
+ * A finished save: the file, its size in bytes, and how long the guest was
+ * held while it was written (ms).
+ *
+ * @example
+ * ```ts
+ * import { type SaveResult, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", snapshot: true });
+ * const saved: SaveResult = await vm.save("guest.vmsave");
+ * console.log(`${saved.bytes} bytes, guest held ${saved.ms} ms`);
+ * ```
+ */
+export type SaveResult = MachineSaveResult;

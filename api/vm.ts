@@ -8,7 +8,7 @@
 
 import { stoppedExit } from "../machine/exit.ts";
 import { RunSession } from "../machine/session.ts";
-import type { BoardState, RunState, VcpuStats, VmExit } from "./types.ts";
+import type { BoardState, RunState, SaveResult, VcpuStats, VmExit } from "./types.ts";
 import type { Keyboard } from "./keyboard.ts";
 import { prepareVm, type VmOptions } from "./options.ts";
 import { screenshotPng } from "./screenshot.ts";
@@ -90,8 +90,8 @@ export class Vm implements AsyncDisposable {
    */
   static start(options: VmOptions): Promise<Vm> {
     try {
-      const { config, timeoutMs } = prepareVm(options);
-      const run = new RunSession(config, {}, { timeoutMs });
+      const { config, timeoutMs, restore } = prepareVm(options);
+      const run = new RunSession(config, {}, { timeoutMs }, { restorePath: restore ?? undefined });
       const session = new Session(run, { screenRefreshMs: SCREEN_REFRESH_MS });
       return Promise.resolve(new Vm(session));
     } catch (e) {
@@ -208,6 +208,28 @@ export class Vm implements AsyncDisposable {
    */
   reset(): void {
     this.#session.machine.reset();
+  }
+
+  /**
+   * Saves the running VM to `path`: the guest is held between two
+   * instructions while its devices, vCPUs, memory and `snapshot` disk
+   * overlays are written (the file appears whole or not at all), then carries
+   * on, or the run ends (reason "stopped") with `stop`. `Vm.start({ restore:
+   * path })` or `vmrun --restore path` carries it on, in this process or another.
+   * @throws {Error} when the file cannot be written (the run goes on) or the run has ended
+   *
+   * @example Save, stop, and carry on in a new VM
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * const vm = await Vm.start({ disk: "guest.img", snapshot: true });
+   * await vm.serial.waitFor("login:");
+   * await vm.save("guest.vmsave", { stop: true });
+   * await using again = await Vm.start({ restore: "guest.vmsave" });
+   * await again.serial.write("root\n");
+   * ```
+   */
+  async save(path: string, options: { stop?: boolean } = {}): Promise<SaveResult> {
+    return await this.#session.run.save(path, options);
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { resolve } from "node:path";
 import { COMMANDS, EVENTS } from "../api/control_server.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
 import { unescapeText } from "../api/steps.ts";
@@ -22,6 +23,7 @@ commands:
   send <text>            send to COM1 (same escapes)
   screen-text            print the text screen
   screenshot <file.png>  write the screen as PNG
+  save <file> [--stop]   save the running VM (vmrun --restore <file> carries it on)
   stats                  vCPU figures as JSON
   subscribe [event...]   print events (${EVENTS.join(", ")}) as JSON lines until the run ends
 `;
@@ -57,6 +59,13 @@ export function ctlRequest(command: string, args: readonly string[]): Record<str
     case "screenshot":
       one("file.png");
       return { cmd: command };
+    case "save": {
+      const stop = args.includes("--stop");
+      const files = args.filter((a) => a !== "--stop");
+      if (files.length !== 1) throw new UsageError("ctl save takes <file> [--stop]");
+      // vmrun may run in another directory: name the file from here.
+      return { cmd: command, path: resolve(files[0]), stop };
+    }
     case "subscribe":
       for (const e of args) {
         if (!(EVENTS as readonly string[]).includes(e)) {

@@ -34,14 +34,19 @@ export async function runHeadless(req: RunRequest): Promise<number> {
   const control = await openControl(req.control);
   let run: RunSession;
   try {
-    run = new RunSession(req.config, {
-      serial: (b) => {
-        stdout.write(b);
-        log?.write(b);
+    run = new RunSession(
+      req.config,
+      {
+        serial: (b) => {
+          stdout.write(b);
+          log?.write(b);
+        },
+        bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
+        warning: (message) => say(`vmrun: warning: ${message}\n`),
       },
-      bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
-      warning: (message) => say(`vmrun: warning: ${message}\n`),
-    }, runLimits(req));
+      runLimits(req),
+      { restorePath: req.restore ?? undefined },
+    );
   } catch (e) {
     await control?.close();
     throw e;

@@ -13,6 +13,9 @@ import { parseDiskSpec } from "../machine/disk_spec.ts";
 import { DEFAULT_BIOS } from "../machine/firmware.ts";
 import { displayPath, hasEscapedBytes } from "../machine/host_path.ts";
 import { machineConfig, type MachineOptions, vgaMemorySize } from "../machine/options.ts";
+import { openSaveFile } from "../machine/restore.ts";
+import { SaveFileError } from "../machine/save_file.ts";
+import type { SaveHeader } from "../machine/saved_vm.ts";
 import { withVmrunHelp } from "./help.ts";
 import { applyQemuHabits } from "./qemu_args.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
@@ -41,6 +44,8 @@ export interface RunRequest {
   readonly control: string | null;
   /** How the screen pane shows graphics modes (--display). */
   readonly display: DisplayChoice;
+  /** The save file to carry on from (--restore), or null. */
+  readonly restore: string | null;
 }
 
 /** Builds the commander program; `out`/`err` receive help and error text. */
@@ -88,6 +93,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
+    .option("--restore <file>", "carry on a VM saved with Ctrl-a s, vmrun ctl save or vm.save()")
+    .option("--force-restore", "restore even though the disks changed since the save")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -118,6 +125,7 @@ export function parseCommandLine(
     const cpus = /^\s*\d+\s*$/.test(opts.cpus) ? Number(opts.cpus) : NaN;
     if (Number.isNaN(cpus)) throw new ConfigError("cpus", `'${opts.cpus}' must be a whole number`);
     const timeout = opts.timeout === undefined ? null : parseSeconds(opts.timeout, "--timeout");
+    if (opts.restore !== undefined) return restoreRequest(program, opts.restore, timeout);
     const disks = [
       ...(program.args[0] === undefined ? [] : [parseDiskSpec(program.args[0], true)]),
       ...opts.disk.map((spec) => parseDiskSpec(spec)),
@@ -151,9 +159,56 @@ export function parseCommandLine(
       script,
       control: opts.control ?? null,
       display: opts.display,
+      restore: null,
     };
   });
+
+  /** --restore: the machine is the saved one; options that would change it are refused. */
+  function restoreRequest(
+    p: typeof program,
+    file: string,
+    timeout: number | null,
+  ): RunRequest {
+    const changing = MACHINE_FLAGS.filter((f) => p.getOptionValueSource(f.key) === "cli");
+    if (p.args.length || changing.length) {
+      const what = p.args.length ? "an image" : changing.map((f) => f.flag).join(", ");
+      throw new UsageError(`--restore carries on the saved machine as it was: drop ${what}`);
+    }
+    let header: SaveHeader;
+    try {
+      header = openSaveFile(file, opts.forceRestore ?? false);
+    } catch (e) {
+      if (e instanceof SaveFileError) throw new UsageError(e.message);
+      throw e;
+    }
+    const config = header.config;
+    const script = parseScript(argv, p.options, opts);
+    return {
+      options: { disks: config.disks, memory: config.memoryBytes, cpus: config.cpus },
+      config,
+      image: displayPath(config.disks[0]?.path ?? file),
+      headless: opts.headless ?? false,
+      timeout,
+      serialLog: opts.serialLog ?? null,
+      script,
+      control: opts.control ?? null,
+      display: opts.display,
+      restore: file,
+    };
+  }
 }
+
+/** Options that shape the machine, which a restore takes from the save file. */
+const MACHINE_FLAGS = [
+  { key: "memory", flag: "--memory" },
+  { key: "cpus", flag: "--cpus" },
+  { key: "firmware", flag: "--firmware" },
+  { key: "disk", flag: "--disk" },
+  { key: "snapshot", flag: "--snapshot" },
+  { key: "bootMenu", flag: "--boot-menu" },
+  { key: "reboot", flag: "--no-reboot" },
+  { key: "vgaMemory", flag: "--vga-memory" },
+] as const;
 
 /**
  * Files vmrun creates are named in UTF-8: Deno cannot create a name with

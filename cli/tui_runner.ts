@@ -45,6 +45,12 @@ const UNPROBED: TerminalCaps = {
   answered: false,
 };
 
+/** Where Ctrl-a s saves: beside the user, named after the image and the time. */
+function saveFileName(image: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d+Z$/, "");
+  return `${basename(image).replace(/\.[^.]*$/, "")}-${stamp}.vmsave`;
+}
+
 /** Runs a machine with the console UI; resolves with vmrun's exit status. */
 export async function runTui(req: RunRequest): Promise<number> {
   const log = req.serialLog === null ? null : openSerialLog(req.serialLog);
@@ -53,22 +59,27 @@ export async function runTui(req: RunRequest): Promise<number> {
   const control = await openControl(req.control);
   let run: RunSession;
   try {
-    run = new RunSession(req.config, {
-      serial: (b) => {
-        controller?.serialOutput(b);
-        log?.write(b);
+    run = new RunSession(
+      req.config,
+      {
+        serial: (b) => {
+          controller?.serialOutput(b);
+          log?.write(b);
+        },
+        state: (s) => controller?.machineState(s),
+        reset: () => controller?.machineReset(),
+        bootFailed: (line) => {
+          said.push(`vmrun: the firmware found nothing to boot: ${line}\n`);
+          controller?.notice(`nothing to boot: ${line}`);
+        },
+        warning: (message) => {
+          said.push(`vmrun: warning: ${message}\n`);
+          controller?.notice(`warning: ${message}`);
+        },
       },
-      state: (s) => controller?.machineState(s),
-      reset: () => controller?.machineReset(),
-      bootFailed: (line) => {
-        said.push(`vmrun: the firmware found nothing to boot: ${line}\n`);
-        controller?.notice(`nothing to boot: ${line}`);
-      },
-      warning: (message) => {
-        said.push(`vmrun: warning: ${message}\n`);
-        controller?.notice(`warning: ${message}`);
-      },
-    }, runLimits(req));
+      runLimits(req),
+      { restorePath: req.restore ?? undefined },
+    );
   } catch (e) {
     await control?.close();
     throw e;
@@ -150,6 +161,14 @@ export async function runTui(req: RunRequest): Promise<number> {
     },
     write,
     quit: () => run.end(stoppedExit("quit from the console")),
+    save: async () => {
+      const file = saveFileName(req.image);
+      const r = await run.save(file);
+      said.push(`vmrun: saved the VM to ${file} (vmrun --restore ${file})\n`);
+      return `saved to ${file} (${Math.round(r.bytes / 1024)} KiB, guest held ${
+        Math.round(r.ms)
+      } ms)`;
+    },
     cpuTimeMs: processCpuMs,
     graphics: painter ? { painter, cell: () => cell } : undefined,
     charset,

@@ -13,7 +13,8 @@ import { Kvm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
 import type { RunState } from "./control.ts";
 import { timeoutExit, type VmExit } from "./exit.ts";
-import { Machine, type MachineEvents } from "./machine.ts";
+import { Machine, type MachineEvents, type MachineStart, type SaveResult } from "./machine.ts";
+import { openSaveFile } from "./restore.ts";
 import { type HostLimits, machineConfig, type MachineOptions } from "./options.ts";
 
 /** Something that happened to a run, for listeners. */
@@ -80,7 +81,12 @@ export class RunSession {
    * @param events machine listeners, called before the session's own
    * @throws {ImageLockedError} when another process uses one of the images
    */
-  constructor(config: MachineConfig, events: MachineEvents = {}, limits: RunLimits = {}) {
+  constructor(
+    config: MachineConfig,
+    events: MachineEvents = {},
+    limits: RunLimits = {},
+    start: MachineStart = {},
+  ) {
     this.machine = new Machine(config, {
       ...events,
       serial: (bytes) => {
@@ -95,7 +101,7 @@ export class RunSession {
         events.reset?.();
         this.#emit({ type: "reset" });
       },
-    });
+    }, start);
     const ms = limits.timeoutMs ?? null;
     const timer = ms === null ? undefined : setTimeout(
       () => this.end(timeoutExit(limits.timeoutDetail ?? `no exit within ${ms} ms`)),
@@ -124,6 +130,32 @@ export class RunSession {
     limits: RunLimits = {},
   ): RunSession {
     return new RunSession(prepareMachine(options), events, limits);
+  }
+
+  /**
+   * Checks a save file (header, completeness, the disks' identities unless
+   * `force`) and KVM, then carries the saved VM on in a new machine.
+   * @throws {SaveFileError} for a file that cannot be restored, in one line
+   * @throws {KvmUnavailableError} when /dev/kvm cannot be used
+   * @throws {ImageLockedError} when another process uses one of the images
+   */
+  static restore(
+    path: string,
+    force: boolean,
+    events: MachineEvents = {},
+    limits: RunLimits = {},
+  ): RunSession {
+    const header = openSaveFile(path, force);
+    checkKvm();
+    return new RunSession(header.config, events, limits, { restorePath: path });
+  }
+
+  /**
+   * Saves the running VM to `path` (see {@link Machine.save}); with `stop`
+   * the run then ends as "stopped", its detail naming the file.
+   */
+  save(path: string, options: { stop?: boolean } = {}): Promise<SaveResult> {
+    return this.machine.save(path, options);
   }
 
   /** How the run ended, or null while it runs. */

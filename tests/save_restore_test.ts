@@ -14,6 +14,8 @@ import { Machine } from "../machine/machine.ts";
 import { openSaveFile } from "../machine/restore.ts";
 import { SaveFileError } from "../machine/save_file.ts";
 import { kvmTest } from "./kvm_available.ts";
+import { runVmrun, VmrunProcess } from "./vmrun_process.ts";
+import { Vm } from "../mod.ts";
 
 const HANG_GUARD_MS = 120_000;
 const COUNT = 40;
@@ -147,3 +149,79 @@ kvmTest("restoring over a disk that changed since the save is refused unless for
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+kvmTest(
+  "API: vm.save stops the run; Vm.start({ restore }) carries it on to the guest's exit",
+  async () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const file = `${dir}/api.vmsave`;
+      const vm = await Vm.start({ disk: fixture("save_count"), memory: "64M", snapshot: true });
+      await vm.serial.waitFor("count 05", { timeout: HANG_GUARD_MS });
+      const saved = await vm.save(file, { stop: true });
+      strictEqual(saved.path, file);
+      const end = await vm.exited;
+      deepStrictEqual([end.reason, end.code], ["stopped", 0]);
+      match(end.detail ?? "", /saved to/);
+      await rejects(Vm.start({ restore: file, memory: "128M" }), /drop memory/);
+      await using again = await Vm.start({ restore: file, timeout: HANG_GUARD_MS });
+      await again.serial.waitFor("done", { timeout: HANG_GUARD_MS });
+      const text = again.serial.text();
+      ok(!/count 0[0-5]/.test(text), `restored run repeated a count: ${text}`);
+      match(text, /count 06/);
+      deepStrictEqual({ ...(await again.exited), detail: undefined }, {
+        reason: "debug-exit",
+        code: 0x33,
+        detail: undefined,
+      });
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);
+
+kvmTest(
+  "CLI: vmrun ctl save, then vmrun --restore carries on; bad files are status 2",
+  async () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const sock = `${dir}/vm.sock`;
+      const file = `${dir}/cli.vmsave`;
+      const p = new VmrunProcess([
+        "--headless",
+        "--snapshot",
+        "-m",
+        "64M",
+        "--control",
+        sock,
+        fixture("save_count"),
+      ]);
+      await p.waitForStdout("count 04", HANG_GUARD_MS);
+      const ctl = await runVmrun(["ctl", sock, "save", file, "--stop"]);
+      strictEqual(ctl.code, 0, ctl.stderr);
+      strictEqual((await p.finished()).code, 0);
+      const r = await runVmrun(["--headless", "--restore", file]);
+      strictEqual(r.code, 0x33, r.stderr);
+      match(r.stdout, /done\r\n$/);
+      ok(!/count 0[0-3]/.test(r.stdout), r.stdout);
+
+      const refused = await runVmrun(["--headless", "--restore", file, "--memory", "64M"]);
+      strictEqual(refused.code, 2);
+      match(
+        refused.stderr,
+        /^vmrun: --restore carries on the saved machine as it was: drop --memory\n$/,
+      );
+      Deno.writeFileSync(`${dir}/foreign`, new TextEncoder().encode("not a save file at all"));
+      const foreign = await runVmrun(["--headless", "--restore", `${dir}/foreign`]);
+      strictEqual(foreign.code, 2);
+      match(foreign.stderr, /^vmrun: .*foreign: not a vmrun save file\n$/);
+      const bytes = Deno.readFileSync(file);
+      Deno.writeFileSync(`${dir}/cut`, bytes.subarray(0, bytes.length >> 1));
+      const cut = await runVmrun(["--headless", "--restore", `${dir}/cut`]);
+      strictEqual(cut.code, 2);
+      match(cut.stderr, /truncated/);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);

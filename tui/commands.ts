@@ -14,6 +14,7 @@ export type Action =
   | "fullscreen"
   | "pause"
   | "reset"
+  | "save"
   | "ctrl-alt-del"
   | "quit"
   | "toggle-screen"
@@ -31,6 +32,7 @@ export const COMMAND_KEYS: readonly { key: string; label: string; action: Action
   { key: "f", label: "f", action: "fullscreen" },
   { key: "p", label: "p", action: "pause" },
   { key: "r", label: "r", action: "reset" },
+  { key: "s", label: "s", action: "save" },
   { key: "Delete", label: "Del  k", action: "ctrl-alt-del" },
   { key: "k", label: "", action: "ctrl-alt-del" },
   { key: "1", label: "1", action: "toggle-screen" },
@@ -49,6 +51,7 @@ export const ACTION_HELP: Record<Action, string> = {
   fullscreen: "panels off (focused pane alone) or on",
   pause: "pause or resume the guest",
   reset: "reset the guest",
+  save: "save the running VM to a file (vmrun --restore carries it on)",
   "ctrl-alt-del": "send Ctrl-Alt-Del",
   quit: "quit vmrun",
   "toggle-screen": "show or hide the screen pane",

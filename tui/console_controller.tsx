@@ -83,6 +83,8 @@ export interface ConsoleOptions {
   readonly write: (text: string) => Promise<void>;
   /** Ctrl-a x. */
   readonly quit: () => void;
+  /** Ctrl-a s: saves the VM, resolving with what to tell the user; omitted where saving is not offered. */
+  readonly save?: () => Promise<string>;
   /** vmrun's CPU time in ms, to tell a halted guest; omitted where unknown. */
   readonly cpuTimeMs?: () => number | null;
   /** Guest graphics in the screen pane; without it graphics modes show a placeholder. */
@@ -311,6 +313,16 @@ export class ConsoleController {
         return this.#update({ notice: "Ctrl-Alt-Del sent" });
       case "quit":
         return this.#o.quit();
+      case "save": {
+        const save = this.#o.save;
+        if (!save) return this.#update({ notice: "saving is not offered here" });
+        this.#update({ notice: "saving…" });
+        save().then(
+          (said) => this.#update({ notice: said }),
+          (e) => this.#update({ notice: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      }
       case "toggle-screen":
       case "toggle-serial":
       case "toggle-stats":
