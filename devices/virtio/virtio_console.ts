@@ -251,7 +251,7 @@ export class VirtioConsole implements PciFunction, Snapshotting<VirtioConsoleSta
       if (!(m instanceof Uint8Array) || m.length < CONTROL_HEADER || m.length > longest) {
         s.fail(`control[${i}]`, "must be a control message");
       }
-      return m.slice();
+      return (m as Uint8Array).slice();
     });
     const controlDropped = s.int("controlDropped", 0, max);
     this.transport.restore(state);
