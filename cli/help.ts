@@ -21,7 +21,10 @@ const TERM_COLUMN = 27;
 
 /** Each option's group, by long flag, in the order the groups are shown. */
 export const HELP_GROUPS: readonly (readonly [string, readonly string[]])[] = [
-  ["Machine:", ["--memory", "--cpus", "--firmware", "--boot-menu", "--no-reboot", "--vga-memory"]],
+  [
+    "Machine:",
+    ["--memory", "--cpus", "--firmware", "--boot-menu", "--no-reboot", "--vga-memory", "--device"],
+  ],
   ["Disks:", ["--disk", "--snapshot"]],
   ["Console:", ["--headless", "--display", "--serial-log"]],
   [

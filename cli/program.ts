@@ -6,7 +6,13 @@
  */
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
+import type { DeviceConfig, FirmwareConfig, MachineConfig } from "../machine/config.ts";
+import { MAX_VIRTIO_DISKS } from "../machine/io_map.ts";
+import {
+  DeviceSpecError,
+  OPTIONAL_DEVICE_NAMES,
+  parseDeviceSpec,
+} from "../machine/optional_devices.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
 import { withVmrunHelp } from "./help.ts";
@@ -88,6 +94,12 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
+    .option(
+      "--device <name[,opt=val...]>",
+      `add a device by QEMU's -device name (repeatable): ${OPTIONAL_DEVICE_NAMES.join(", ")}`,
+      collect,
+      [],
+    )
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -154,6 +166,7 @@ export function parseCommandLine(
       startTimeMs: Date.now(),
       noReboot: !opts.reboot,
       vgaMemoryBytes: parseVgaMemory(opts.vgaMemory),
+      devices: parseDevices(opts.device, disks),
     },
   };
 }
@@ -165,6 +178,32 @@ export function parseVgaMemory(text: string): number {
     throw new UsageError(`--vga-memory '${text}' must be a power of two from 1M to 256M`);
   }
   return bytes;
+}
+
+/**
+ * Parses the --device options against the board's registry; they take the
+ * PCI slots after the virtio disks.
+ */
+export function parseDevices(
+  specs: readonly string[],
+  disks: readonly { interface: string }[],
+): DeviceConfig[] {
+  const devices = specs.map((spec) => {
+    try {
+      return parseDeviceSpec(spec);
+    } catch (e) {
+      if (e instanceof DeviceSpecError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
+  const virtio = disks.filter((d) => d.interface === "virtio").length;
+  if (virtio + devices.length > MAX_VIRTIO_DISKS) {
+    throw new UsageError(
+      `${virtio} virtio disks and ${devices.length} --devices need more than the ` +
+        `${MAX_VIRTIO_DISKS} free PCI slots`,
+    );
+  }
+  return devices;
 }
 
 /** Collects a repeatable option's values. */

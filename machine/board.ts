@@ -46,6 +46,7 @@ import {
   type PcDevices,
   virtioBlkEntry,
 } from "./pc_devices.ts";
+import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
@@ -92,11 +93,24 @@ export interface BoardEnv {
   readonly onReset: () => void;
   /** Something worth telling the user that is not fatal (a misprogrammed BAR). */
   readonly onWarning: (message: string) => void;
+  /** Fills a buffer with the host's random bytes (virtio-rng-pci). */
+  readonly entropy?: (dst: Uint8Array) => void;
+  /** Bytes the guest wrote to a virtio console port (0 = hvc0). */
+  readonly onConsole?: (port: number, bytes: Uint8Array) => void;
+}
+
+/** An optional device on the board (`--device`), with its name and PCI slot. */
+export interface PlacedDevice<D> {
+  readonly name: string;
+  readonly slot: number;
+  readonly device: D;
 }
 
 /** The devices of a board, by registry name, and its virtio disks. */
 export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
+  /** The `--device`s, in slot order. */
+  readonly optional: PlacedDevice<OptionalDeviceInstance>[];
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -108,6 +122,8 @@ export type DeviceStates = {
 export interface BoardState extends DeviceStates {
   readonly screen: ScreenState;
   readonly virtioBlk: VirtioBlkState[];
+  /** The `--device`s' states, in slot order. */
+  readonly optional: PlacedDevice<ReturnType<OptionalDeviceInstance["snapshot"]>>[];
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -168,7 +184,7 @@ export class Board {
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
       built[name] = (entry as DeviceEntry<unknown>).create(ctx);
     }
-    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [] };
+    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [], optional: [] };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
       piix3: d.piix3,
@@ -185,6 +201,12 @@ export class Board {
       this.#place(entry, blk);
       d.virtioBlk.push(blk);
     });
+    for (const device of config.devices ?? []) {
+      const entry = optionalDeviceEntry(device, slot);
+      const built = entry.create(ctx);
+      this.#place(entry, built);
+      d.optional.push({ name: device.name, slot: slot++, device: built });
+    }
     this.frames = new FrameTracker(d.vga.vga);
 
     for (
@@ -332,6 +354,7 @@ export class Board {
       ...this.#deviceStates(),
       screen: screenState(d.vga.vga),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
+      optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
