@@ -47,6 +47,11 @@ export interface VmOptions {
   readonly timeout?: number;
   /** A guest reset ends the run (reason "reset", code 0) instead of rebooting. */
   readonly noReboot?: boolean;
+  /**
+   * Optional devices as `--device` takes them, by QEMU's names:
+   * "virtio-rng-pci", "virtio-serial-pci[,name=<port 1 name>]" (see `vm.console`).
+   */
+  readonly device?: string | readonly string[];
 }
 
 /**
@@ -99,6 +104,13 @@ function optionsArgv(o: VmOptions): string[] {
   flag("snapshot", o.snapshot);
   flag("bootMenu", o.bootMenu);
   flag("noReboot", o.noReboot);
+  if (o.device !== undefined) {
+    const list = typeof o.device === "string" ? [o.device] : o.device;
+    if (!Array.isArray(list) || list.some((d) => typeof d !== "string")) {
+      throw new VmOptionsError("device must be a device spec or a list of them");
+    }
+    for (const spec of list) argv.push("--device", spec);
+  }
   if (typeof o.disk === "string") return [...argv, "--", o.disk];
   if (!Array.isArray(o.disk) || o.disk.some((d) => typeof d !== "string")) {
     throw new VmOptionsError("disk must be a path or a list of disk specs");

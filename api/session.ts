@@ -38,6 +38,10 @@ export class Session {
   readonly console: SerialConsole;
   readonly keyboard: Keyboard;
   readonly screen: Screen;
+  /** Output of the virtio console's ports (0 = hvc0, 1 = the named port). */
+  readonly consoleLogs: readonly SerialLog[] = [new SerialLog(), new SerialLog()];
+  /** The virtio console's ports for API users, by port number. */
+  readonly consolePorts: readonly SerialConsole[];
   /** How the run ended: a forced ending's own reason, else the machine's. */
   readonly exited: Promise<GuestExit>;
   readonly #listeners = new Set<(e: SessionEvent) => void>();
@@ -57,6 +61,10 @@ export class Session {
         this.serial.push(bytes);
         this.#emit({ type: "serial", bytes });
       },
+      console: (port, bytes) => {
+        events.console?.(port, bytes);
+        this.consoleLogs[port]?.push(bytes);
+      },
       state: (state) => {
         events.state?.(state);
         this.#emit({ type: "state", state });
@@ -67,6 +75,9 @@ export class Session {
       },
     });
     this.console = new SerialConsole(this.serial, (b) => this.machine.sendSerial(b));
+    this.consolePorts = this.consoleLogs.map((log, port) =>
+      new SerialConsole(log, (b) => this.machine.sendConsole(port, b))
+    );
     this.keyboard = new Keyboard((strokes) => this.machine.sendKeys(strokes));
     this.screen = new Screen(
       () => this.#readScreen(),
@@ -81,6 +92,7 @@ export class Session {
       const final = exit.reason === "stopped" && this.#forced ? this.#forced : exit;
       this.#final = final;
       this.serial.end(final);
+      for (const log of this.consoleLogs) log.end(final);
       this.#emit({ type: "exit", exit: final });
       return final;
     });
