@@ -6,9 +6,17 @@
  * `vm.port`) and under QEMU with the same `-device`s; both print the same.
  */
 
-import { deepStrictEqual, match, notDeepStrictEqual, strictEqual } from "node:assert";
+import {
+  deepStrictEqual,
+  match,
+  notDeepStrictEqual,
+  ok,
+  rejects,
+  strictEqual,
+  throws,
+} from "node:assert";
 import { join } from "node:path";
-import { Vm } from "../mod.ts";
+import { Vm, VmOptionsError } from "../mod.ts";
 import { fixture } from "../fixtures/build.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
@@ -122,6 +130,35 @@ kvmTest(
     strictEqual(bad.stderr.trim().split("\n").length, 1);
   },
 );
+
+Deno.test("Vm.start refuses an unknown device or option in the CLI's words", async () => {
+  for (const device of ["virtio-net-pci", ["virtio-rng-pci", "virtio-serial-pci,speed=1"]]) {
+    await rejects(Vm.start({ disk: imageCopy("hello"), firmware: "none", device }), (e) => {
+      ok(e instanceof VmOptionsError, String(e));
+      match(e.message, /unknown device 'virtio-net-pci' \(known: |has no option 'speed'/);
+      return true;
+    });
+  }
+  await rejects(
+    Vm.start({ disk: imageCopy("hello"), device: 7 as unknown as string }),
+    /device must be a device spec or a list of them/,
+  );
+});
+
+kvmTest("vm.port needs the device and its name", async () => {
+  await using plain = await Vm.start({ disk: imageCopy("hello"), firmware: "none" });
+  throws(() => plain.port("org.vmrun.port1"), /no virtio-serial-pci/);
+  await using vm = await Vm.start({
+    disk: imageCopy("hello"),
+    firmware: "none",
+    device: "virtio-serial-pci,name=a.b",
+  });
+  throws(
+    () => vm.port("org.vmrun.port1"),
+    /no virtio console port 'org.vmrun.port1' \(it has 'a.b'\)/,
+  );
+  strictEqual(vm.port("a.b"), vm.port("a.b"));
+});
 
 /** Connects to a unix socket, retrying while QEMU has not created it yet. */
 async function connectUnix(path: string): Promise<Deno.UnixConn> {
