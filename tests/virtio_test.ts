@@ -94,15 +94,17 @@ kvmTest("virtio-serial-pci: hvc0 and the named port move bytes both ways (API)",
   await port.write("early1 ");
   await vm.console.waitFor("hello hvc0\r\n", WAIT);
   await port.waitFor("hello port1\r\n", WAIT);
+  // Far more than the guest's four 64-byte receive buffers: it flows as they come back.
+  const bulk = Array.from({ length: 8000 }, (_, i) => String.fromCharCode(0x41 + i % 26)).join("");
   await vm.console.write("ping0!");
-  await port.write("ping1!");
+  await port.write(bulk + "ping1!");
   await vm.console.waitFor("early0 ping0!", WAIT);
-  await port.waitFor("early1 ping1!", WAIT);
+  await port.waitFor("early1 " + bulk + "ping1!", WAIT);
   const exit = await vm.exited;
   deepStrictEqual([exit.reason, exit.code], ["debug-exit", OK_EXIT]);
   deepStrictEqual(lines(vm.serial.text()), CONSOLE_LINES);
   strictEqual(vm.console.text(), "hello hvc0\r\nearly0 ping0!");
-  strictEqual(port.text(), "hello port1\r\nearly1 ping1!");
+  strictEqual(port.text(), "hello port1\r\nearly1 " + bulk + "ping1!");
 });
 
 kvmTest(
