@@ -64,6 +64,11 @@ export interface VmOptions {
   readonly noReboot?: boolean;
   /** VGA video memory (BAR0): bytes or a size text, a power of two from 1M to 256M. Default "16M". */
   readonly vgaMemory?: string | number;
+  /**
+   * Optional devices as `--device` takes them, by QEMU's names:
+   * "virtio-rng-pci", "virtio-serial-pci[,name=<port 1 name>]" (see `vm.console`).
+   */
+  readonly device?: string | readonly string[];
 }
 
 /**
@@ -107,9 +112,9 @@ function restored(o: VmOptions): { config: MachineConfig; restore: string } {
 
 /** The machine options `options` ask for. */
 function machineOptions(o: VmOptions): MachineOptions {
-  const { disk, timeout: _, restore: _r, forceRestore: _f, ...rest } = o;
+  const { disk, timeout: _, restore: _r, forceRestore: _f, device, ...rest } = o;
   if (disk === undefined) throw new ConfigError("disk", "is required (or restore a saved VM)");
-  return { ...rest, disks: disks(disk) };
+  return { ...rest, disks: disks(disk), ...(device === undefined ? {} : { devices: device }) };
 }
 
 function disks(disk: VmOptions["disk"]): DiskSpec[] {

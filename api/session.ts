@@ -36,6 +36,10 @@ export class Session {
   readonly console: SerialConsole;
   readonly keyboard: Keyboard;
   readonly screen: Screen;
+  /** Output of the virtio console's ports (0 = hvc0, 1 = the named port). */
+  readonly consoleLogs: readonly SerialLog[] = [new SerialLog(), new SerialLog()];
+  /** The virtio console's ports for API users, by port number. */
+  readonly consolePorts: readonly SerialConsole[];
   /** How the run ended (the core's one decision). */
   readonly exited: Promise<VmExit>;
 
@@ -45,9 +49,16 @@ export class Session {
     this.machine = run.machine;
     run.on((e) => {
       if (e.type === "serial") this.serial.push(e.bytes);
-      else if (e.type === "exit") this.serial.end(e.exit);
+      else if (e.type === "console") this.consoleLogs[e.port]?.push(e.bytes);
+      else if (e.type === "exit") {
+        this.serial.end(e.exit);
+        for (const log of this.consoleLogs) log.end(e.exit);
+      }
     });
     this.console = new SerialConsole(this.serial, (b) => this.machine.sendSerial(b));
+    this.consolePorts = this.consoleLogs.map((log, port) =>
+      new SerialConsole(log, (b) => this.machine.sendConsole(port, b))
+    );
     this.keyboard = new Keyboard((strokes) => this.machine.sendKeys(strokes));
     this.screen = new Screen(
       () => this.#readScreen(),

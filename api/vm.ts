@@ -15,6 +15,7 @@ import { screenshotPng } from "./screenshot.ts";
 import type { Screen } from "./screen.ts";
 import type { SerialConsole } from "./serial.ts";
 import { Session } from "./session.ts";
+import { VIRTIO_CONSOLE_DEFAULT_PORT_NAME } from "../devices/virtio/virtio_console.ts";
 
 /**
  * vCPU figures and the run state, as the TUI's stats pane shows them.
@@ -58,6 +59,12 @@ export class Vm implements AsyncDisposable {
   /** The PS/2 keyboard. */
   readonly keyboard: Keyboard;
   /**
+   * The virtio console's hvc0 (port 0), with `device: "virtio-serial-pci"`:
+   * what the guest writes there, waits, and input. Without the device it
+   * stays silent and input is dropped. The named port is {@link port}.
+   */
+  readonly console: SerialConsole;
+  /**
    * Settles once with how the run ended: `{ code, reason }` with reason
    * "debug-exit", "shutdown", "reset" (with `noReboot`), "triple-fault",
    * "timeout", "stopped" and the rarer "internal-error", "fail-entry",
@@ -72,6 +79,7 @@ export class Vm implements AsyncDisposable {
     this.serial = session.console;
     this.screen = session.screen;
     this.keyboard = session.keyboard;
+    this.console = session.consolePorts[0];
     this.exited = session.exited;
   }
 
@@ -97,6 +105,30 @@ export class Vm implements AsyncDisposable {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * The virtio console's named port (port 1), by the name the guest sees
+   * (default "org.vmrun.port1", or `virtio-serial-pci,name=...`).
+   * @throws {Error} when the machine has no virtio-serial-pci or no port of that name
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img", device: "virtio-serial-pci" });
+   * const port = vm.port("org.vmrun.port1");
+   * await port.write("ping\n");
+   * await port.waitFor("pong");
+   * ```
+   */
+  port(name: string): SerialConsole {
+    const device = this.#session.machine.config.devices?.find((d) =>
+      d.name === "virtio-serial-pci"
+    );
+    if (!device) throw new Error("this VM has no virtio-serial-pci (start it with device: ...)");
+    const own = device.options.name ?? VIRTIO_CONSOLE_DEFAULT_PORT_NAME;
+    if (name !== own) throw new Error(`no virtio console port '${name}' (it has '${own}')`);
+    return this.#session.consolePorts[1];
   }
 
   /**

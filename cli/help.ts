@@ -30,6 +30,7 @@ export const HELP_GROUPS: readonly (readonly [string, readonly string[]])[] = [
       "--boot-menu",
       "--no-reboot",
       "--vga-memory",
+      "--device",
       "--restore",
       "--force-restore",
     ],

@@ -16,6 +16,7 @@ import { machineConfig, type MachineOptions, vgaMemorySize } from "../machine/op
 import { openSaveFile } from "../machine/restore.ts";
 import { SaveFileError } from "../machine/save_file.ts";
 import type { SaveHeader } from "../machine/saved_vm.ts";
+import { OPTIONAL_DEVICE_NAMES } from "../machine/optional_devices.ts";
 import { withVmrunHelp } from "./help.ts";
 import { applyQemuHabits } from "./qemu_args.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
@@ -95,6 +96,12 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
     .option("--restore <file>", "carry on a VM saved with Ctrl-a s, vmrun ctl save or vm.save()")
     .option("--force-restore", "restore even though the disks changed since the save")
+    .option(
+      "--device <name[,opt=val...]>",
+      `add a device by QEMU's -device name (repeatable): ${OPTIONAL_DEVICE_NAMES.join(", ")}`,
+      collect,
+      [],
+    )
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -139,6 +146,7 @@ export function parseCommandLine(
       bootMenu: opts.bootMenu ?? false,
       noReboot: !opts.reboot,
       vgaMemory: opts.vgaMemory,
+      devices: opts.device,
     };
     const config = machineConfig(options, { memoryBytes: io.hostMemory });
     const script = parseScript(argv, program.options, opts);

@@ -56,6 +56,8 @@ interface Ctx {
   vgaNone: boolean;
   deviceVga: boolean;
   bootOrder: string | null;
+  /** Where `--device virtio-serial-pci` sits in `out`, for a virtserialport's name. */
+  serialDevice: number | null;
 }
 
 /** How one QEMU option is handled; `value` is its argument when it takes one. */
@@ -186,6 +188,7 @@ export function translateQemuArgs(
     vgaNone: false,
     deviceVga: false,
     bootOrder: null,
+    serialDevice: null,
   };
   // vmrun's own disks, for the -boot and snapshot checks.
   const native: { spec: string; plain: boolean }[] = [];
@@ -516,6 +519,7 @@ function device(ctx: Ctx, value: string, flag: string): void {
     ctx.deviceVga = true;
     return;
   }
+  if (virtioDevice(ctx, driver, prop, only, what)) return;
   const kind = DISK_DEVICES[driver];
   if (kind) {
     only("drive", "id", "bus", "unit");
@@ -539,9 +543,54 @@ function device(ctx: Ctx, value: string, flag: string): void {
     return;
   }
   fail(
-    `${what}: vmrun's board is fixed (i440FX, PIIX3 IDE, VGA, COM1, PS/2, virtio-blk); ` +
-      `no ${driver}`,
+    `${what}: vmrun's board is fixed (i440FX, PIIX3 IDE, VGA, COM1, PS/2, virtio-blk) ` +
+      `plus virtio-rng-pci and virtio-serial-pci; no ${driver}`,
   );
+}
+
+/**
+ * The optional virtio devices: `virtio-rng-pci`, `virtio-serial-pci` (hvc0 is
+ * its port 0, so `virtconsole` is implied) and one `virtserialport` (port 1,
+ * whose `name=` it takes). Returns false for other drivers.
+ */
+function virtioDevice(
+  ctx: Ctx,
+  driver: string,
+  prop: (name: string) => string | undefined,
+  only: (...allowed: string[]) => void,
+  what: string,
+): boolean {
+  switch (driver) {
+    case "virtio-rng-pci":
+    case "virtio-rng":
+      only("id");
+      ctx.out.push("--device", "virtio-rng-pci");
+      return true;
+    case "virtio-serial-pci":
+    case "virtio-serial":
+      only("id");
+      if (ctx.serialDevice !== null) fail(`${what}: vmrun has one virtio-serial-pci`);
+      ctx.out.push("--device", "virtio-serial-pci");
+      ctx.serialDevice = ctx.out.length - 1;
+      return true;
+    case "virtconsole":
+      only("id");
+      if (ctx.serialDevice === null) fail(`${what}: needs -device virtio-serial-pci before it`);
+      ctx.notes.push("virtconsole: vmrun's virtio-serial-pci always has hvc0 as its port 0");
+      return true;
+    case "virtserialport": {
+      only("id", "name");
+      const at = ctx.serialDevice;
+      if (at === null) fail(`${what}: needs -device virtio-serial-pci before it`);
+      if (ctx.out[at].includes(",name=")) {
+        fail(`${what}: vmrun's virtio-serial-pci has one named port`);
+      }
+      const name = prop("name");
+      if (name !== undefined) ctx.out[at] += `,name=${name}`;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** `-boot [order=]drives[,once=drives][,menu=on|off]`. */

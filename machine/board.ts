@@ -47,6 +47,7 @@ import {
   type PcDevices,
   virtioBlkEntry,
 } from "./pc_devices.ts";
+import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
@@ -93,11 +94,24 @@ export interface BoardEnv {
   readonly onReset: () => void;
   /** Something worth telling the user that is not fatal (a misprogrammed BAR). */
   readonly onWarning: (message: string) => void;
+  /** Fills a buffer with the host's random bytes (virtio-rng-pci). */
+  readonly entropy?: (dst: Uint8Array) => void;
+  /** Bytes the guest wrote to a virtio console port (0 = hvc0). */
+  readonly onConsole?: (port: number, bytes: Uint8Array) => void;
+}
+
+/** An optional device on the board (`--device`), with its name and PCI slot. */
+export interface PlacedDevice<D> {
+  readonly name: string;
+  readonly slot: number;
+  readonly device: D;
 }
 
 /** The devices of a board, by registry name, and its virtio disks. */
 export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
+  /** The `--device`s, in slot order. */
+  readonly optional: PlacedDevice<OptionalDeviceInstance>[];
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -109,6 +123,8 @@ export type DeviceStates = {
 export interface BoardState extends DeviceStates {
   readonly screen: ScreenState;
   readonly virtioBlk: VirtioBlkState[];
+  /** The `--device`s' states, in slot order. */
+  readonly optional: PlacedDevice<ReturnType<OptionalDeviceInstance["snapshot"]>>[];
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -122,6 +138,8 @@ export interface BoardSnapshot {
   readonly version: 1;
   readonly devices: DeviceStates;
   readonly virtioBlk: readonly VirtioBlkState[];
+  /** The `--device`s, in placement order. */
+  readonly optional: readonly ReturnType<OptionalDeviceInstance["snapshot"]>[];
   /** The in-kernel PIC, IOAPIC, PIT and clock. */
   readonly vm: VmState;
   readonly vcpus: readonly VcpuState[];
@@ -179,7 +197,7 @@ export class Board {
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
       built[name] = (entry as DeviceEntry<unknown>).create(ctx);
     }
-    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [] };
+    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [], optional: [] };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
       piix3: d.piix3,
@@ -196,6 +214,12 @@ export class Board {
       this.#place(entry, blk);
       d.virtioBlk.push(blk);
     });
+    for (const device of config.devices ?? []) {
+      const entry = optionalDeviceEntry(device, slot);
+      const built = entry.create(ctx);
+      this.#place(entry, built);
+      d.optional.push({ name: device.name, slot: slot++, device: built });
+    }
     this.frames = new FrameTracker(d.vga.vga);
 
     for (
@@ -349,6 +373,7 @@ export class Board {
       ...this.#deviceStates(),
       screen: screenState(d.vga.vga),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
+      optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
@@ -364,6 +389,7 @@ export class Board {
       version: 1,
       devices: this.#deviceStates(),
       virtioBlk: this.devices.virtioBlk.map((b) => b.snapshot()),
+      optional: this.devices.optional.map((o) => o.device.snapshot()),
       vm: this.vm.saveState(),
       vcpus: this.vcpus.map((v) => v.saveState()),
     };
@@ -388,6 +414,13 @@ export class Board {
       throw new StateError("board", "the saved state has another number of virtio disks");
     }
     this.devices.virtioBlk.forEach((b, i) => b.restore(s.virtioBlk[i]));
+    if (s.optional.length !== this.devices.optional.length) {
+      throw new StateError("board", "the saved state has other --devices");
+    }
+    // Each optional device's state type goes with its own device.
+    this.devices.optional.forEach((o, i) =>
+      (o.device as { restore(s: unknown): void }).restore(s.optional[i])
+    );
     this.vm.restoreState(s.vm);
     if (s.vcpus.length !== this.vcpus.length) {
       throw new StateError("board", "the saved state has another number of vCPUs");

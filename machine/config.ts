@@ -17,6 +17,13 @@ export interface DiskConfig {
   readonly readonly: boolean;
 }
 
+/** An optional device added with `--device` (see optional_devices.ts). */
+export interface DeviceConfig {
+  /** Its QEMU `-device` name, e.g. "virtio-rng-pci". */
+  readonly name: string;
+  readonly options: Readonly<Record<string, string>>;
+}
+
 /** Firmware choice. */
 export type FirmwareConfig =
   /** No BIOS: the first disk's boot sector runs at 0000:7c00 in real mode. */
@@ -39,6 +46,8 @@ export interface MachineConfig {
   readonly vgaMemoryBytes?: number;
   /** A reset ends the run (reason "reset") instead of rebooting. */
   readonly noReboot?: boolean;
+  /** Optional devices, in PCI slot order after the virtio disks; none when absent. */
+  readonly devices?: readonly DeviceConfig[];
 }
 
 /** The largest guest vmrun will build. */

@@ -106,6 +106,8 @@ export class ControlViews {
 /** Messages the main thread sends to the worker through the mailbox. */
 export type MailMessage =
   | { type: "serial-in"; bytes: number[] }
+  /** Input for a virtio console port (0 = hvc0). */
+  | { type: "console-in"; port: number; bytes: number[] }
   | { type: "reset" }
   | { type: "snapshot"; id: number }
   /** Answered by a "screenshot" event with the same id. */

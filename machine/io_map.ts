@@ -64,13 +64,13 @@ export const PCI_SLOT = {
   HOST_BRIDGE: 0,
   PIIX3: 1,
   VGA: 2,
-  /** virtio disks take this slot and the ones after it. */
+  /** virtio disks take this slot and the ones after it, then the `--device`s. */
   FIRST_VIRTIO: 3,
   /** The last device number on a PCI bus. */
   LAST: 31,
 } as const;
 
-/** How many virtio disks fit: one PCI slot each, from FIRST_VIRTIO to LAST. */
+/** How many virtio disks and `--device`s fit: one PCI slot each, from FIRST_VIRTIO to LAST. */
 export const MAX_VIRTIO_DISKS = PCI_SLOT.LAST - PCI_SLOT.FIRST_VIRTIO + 1;
 
 /** Functions in the PIIX3 slot; 3 is the PIIX4's power management, as on QEMU's PC. */

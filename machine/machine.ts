@@ -38,6 +38,8 @@ export interface MachineSnapshot {
 export interface MachineEvents {
   /** Bytes COM1 transmitted, in order. */
   serial?: (bytes: Uint8Array) => void;
+  /** Bytes the guest wrote on a virtio console port (0 = hvc0), in order. */
+  console?: (port: number, bytes: Uint8Array) => void;
   /** The run state changed. */
   state?: (state: RunState) => void;
   /** The guest reset (by request or by itself). */
@@ -155,6 +157,11 @@ export class Machine {
     if (bytes.length) this.#mail({ type: "serial-in", bytes: [...bytes] });
   }
 
+  /** Sends bytes to a virtio console port (0 = hvc0); dropped without `--device virtio-serial-pci`. */
+  sendConsole(port: number, bytes: Uint8Array): void {
+    if (bytes.length) this.#mail({ type: "console-in", port, bytes: [...bytes] });
+  }
+
   /** Presses and releases keys on the PS/2 keyboard, in order. */
   sendKeys(events: readonly KeyStroke[]): void {
     if (events.length) this.#mail({ type: "keys", events: events.map((e) => ({ ...e })) });
@@ -258,6 +265,9 @@ export class Machine {
     switch (e.type) {
       case "serial":
         this.#events.serial?.(e.bytes);
+        break;
+      case "console":
+        this.#events.console?.(e.port, e.bytes);
         break;
       case "state":
         this.#state = e.state;

@@ -6,8 +6,15 @@
  * @module
  */
 
+import { DeviceSpecError, parseDeviceSpec } from "./optional_devices.ts";
 import { ConfigError } from "./config_error.ts";
-import { type DiskConfig, type FirmwareConfig, type MachineConfig, MAX_CPUS } from "./config.ts";
+import {
+  type DeviceConfig,
+  type DiskConfig,
+  type FirmwareConfig,
+  type MachineConfig,
+  MAX_CPUS,
+} from "./config.ts";
 import { type DiskSpec, MAX_IDE_DEVICES } from "./disk_spec.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "./firmware.ts";
 import { checkBootDisk, checkReadableFile } from "./image_checks.ts";
@@ -37,6 +44,8 @@ export interface MachineOptions {
   readonly vgaMemory?: number | string;
   /** The guest's wall-clock time at start, epoch ms; default now. */
   readonly startTime?: number;
+  /** Optional devices, as `--device` takes them: `name[,key=value...]` (QEMU's -device names). */
+  readonly devices?: string | readonly string[];
 }
 
 /** The smallest guest RAM vmrun builds. */
@@ -90,6 +99,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     };
     return file.name === file.path ? disk : { ...disk, name: file.name };
   });
+  const devices = deviceConfigs(options.devices ?? [], disks);
   return {
     memoryBytes,
     cpus,
@@ -100,7 +110,40 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     startTimeMs: startTime,
     noReboot: options.noReboot ?? false,
     vgaMemoryBytes,
+    ...(devices.length ? { devices } : {}),
   };
+}
+
+/**
+ * The optional devices, checked against the registry; they take the PCI
+ * slots after the virtio disks.
+ * @throws {ConfigError} for an unknown device or option, or too few slots
+ */
+function deviceConfigs(
+  specs: string | readonly string[],
+  disks: readonly DiskConfig[],
+): DeviceConfig[] {
+  const list = typeof specs === "string" ? [specs] : specs;
+  if (!Array.isArray(list) || list.some((d) => typeof d !== "string")) {
+    throw new ConfigError(null, "devices must be a device spec or a list of them");
+  }
+  const devices = list.map((spec) => {
+    try {
+      return parseDeviceSpec(spec);
+    } catch (e) {
+      if (e instanceof DeviceSpecError) throw new ConfigError(null, e.message);
+      throw e;
+    }
+  });
+  const virtio = disks.filter((d) => d.interface === "virtio").length;
+  if (virtio + devices.length > MAX_VIRTIO_DISKS) {
+    throw new ConfigError(
+      null,
+      `${virtio} virtio disks and ${devices.length} --devices need more than the ` +
+        `${MAX_VIRTIO_DISKS} free PCI slots (3-31)`,
+    );
+  }
+  return devices;
 }
 
 /**

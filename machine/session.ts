@@ -20,6 +20,8 @@ import { type HostLimits, machineConfig, type MachineOptions } from "./options.t
 /** Something that happened to a run, for listeners. */
 export type RunEvent =
   | { readonly type: "serial"; readonly bytes: Uint8Array }
+  /** Bytes the guest wrote to a virtio console port (0 = hvc0). */
+  | { readonly type: "console"; readonly port: number; readonly bytes: Uint8Array }
   | { readonly type: "state"; readonly state: RunState }
   | { readonly type: "reset" }
   | { readonly type: "exit"; readonly exit: VmExit };
@@ -92,6 +94,10 @@ export class RunSession {
       serial: (bytes) => {
         events.serial?.(bytes);
         this.#emit({ type: "serial", bytes });
+      },
+      console: (port, bytes) => {
+        events.console?.(port, bytes);
+        this.#emit({ type: "console", port, bytes });
       },
       state: (state) => {
         events.state?.(state);

@@ -41,6 +41,7 @@ import { diskIdentities } from "./disk_identity.ts";
 import { readSaveFile, type SaveContents, SaveFileError, writeSaveFile } from "./save_file.ts";
 import { checkSavedState, REGION, type SavedMachineState, type SaveHeader } from "./saved_vm.ts";
 import { VMRUN_VERSION } from "./version.ts";
+import { ConsolePorts } from "./console_ports.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
@@ -65,6 +66,8 @@ export interface VcpuStats {
 export type WorkerEvent =
   | { type: "state"; state: RunState }
   | { type: "serial"; bytes: Uint8Array }
+  /** Bytes the guest wrote on a virtio console port (0 = hvc0). */
+  | { type: "console"; port: number; bytes: Uint8Array }
   | { type: "snapshot"; id: number; devices: unknown; vcpu: VcpuStats }
   /** What the monitor shows, as RGBA (the buffer is transferred). */
   | { type: "screenshot"; id: number; width: number; height: number; rgba: Uint8Array }
@@ -133,6 +136,11 @@ class MachineLoop {
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
+  /** The virtio console's host side (`--device virtio-serial-pci`). */
+  readonly console = new ConsolePorts(
+    (port, bytes) => post({ type: "console", port, bytes }),
+    (message) => post({ type: "warning", message }),
+  );
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -178,6 +186,7 @@ class MachineLoop {
       if (this.exit) break;
     }
     this.flushSerial();
+    this.console.flush();
     this.setState("stopped");
     retractRunAddress(this.ctl);
     this.board.dispose();
@@ -355,7 +364,10 @@ class MachineLoop {
       onExit: (exit) => this.exit ??= exit,
       onReset: () => this.resetPending = true,
       onWarning: (message) => post({ type: "warning", message }),
+      entropy: (dst) => crypto.getRandomValues(dst),
+      onConsole: (port, bytes) => this.console.output(port, bytes),
     }, vm);
+    this.console.attach(this.board, this.clock);
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
@@ -410,6 +422,7 @@ class MachineLoop {
   pause(): void {
     const ints = this.ctl.ints;
     this.flushSerial();
+    this.console.flush();
     this.setState("paused");
     for (;;) {
       const req = Atomics.load(ints, CTRL.REQUEST);
@@ -434,6 +447,9 @@ class MachineLoop {
       case "serial-in":
         this.serialIn.push(...m.bytes);
         this.feedSerial();
+        break;
+      case "console-in":
+        this.console.input(m.port, m.bytes);
         break;
       case "reset":
         this.resetPending = true;

@@ -32,8 +32,8 @@ function config(snapshot: boolean): MachineConfig {
   };
 }
 
-/** Runs a machine, collecting COM1; `until` decides when to act on the output. */
-function run(machine: Machine, serial: { text: string }) {
+/** A serial listener that collects COM1 into `serial.text`. */
+function collect(serial: { text: string }) {
   const dec = new TextDecoder();
   return (bytes: Uint8Array) => {
     serial.text += dec.decode(bytes, { stream: true });
@@ -61,7 +61,7 @@ kvmTest("a saved VM restored in a new machine carries on exactly", async () => {
   const file = `${dir}/vm.save`;
   try {
     const first = { text: "" };
-    const a = new Machine(config(true), { serial: (b) => run(a, first)(b) });
+    const a = new Machine(config(true), { serial: collect(first) });
     await waitFor(first, /count 12/, a);
     const saved = await a.save(file, { stop: true });
     const endA = await a.exited;
@@ -72,7 +72,7 @@ kvmTest("a saved VM restored in a new machine carries on exactly", async () => {
     const header = openSaveFile(file);
     deepStrictEqual(header.config.disks, config(true).disks);
     const second = { text: "" };
-    const b = new Machine(header.config, { serial: (bytes) => run(b, second)(bytes) }, {
+    const b = new Machine(header.config, { serial: collect(second) }, {
       restorePath: file,
     });
     const guard = setTimeout(() => b.stop(), HANG_GUARD_MS);
@@ -93,7 +93,7 @@ kvmTest("a truncated, foreign or newer save file is one clear error", async () =
   try {
     const file = `${dir}/vm.save`;
     const serial = { text: "" };
-    const m = new Machine(config(true), { serial: (b) => run(m, serial)(b) });
+    const m = new Machine(config(true), { serial: collect(serial) });
     await waitFor(serial, /count 02/, m);
     await m.save(file, { stop: true });
     await m.exited;
@@ -127,7 +127,7 @@ kvmTest("restoring over a disk that changed since the save is refused unless for
     Deno.copyFileSync(fixture("save_count"), image);
     const cfg = { ...config(false), disks: [{ ...config(false).disks[0], path: image }] };
     const serial = { text: "" };
-    const m = new Machine(cfg, { serial: (b) => run(m, serial)(b) });
+    const m = new Machine(cfg, { serial: collect(serial) });
     await waitFor(serial, /count 02/, m);
     await m.save(`${dir}/vm.save`, { stop: true });
     await m.exited;

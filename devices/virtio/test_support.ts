@@ -242,7 +242,7 @@ const le = (value: number, bytes: number) => {
  */
 export class RandomVirtioDriver {
   readonly #next: (n: number) => number;
-  readonly #request: (next: (n: number) => number) => RandomRequest;
+  readonly #request: (next: (n: number) => number, queue: number) => RandomRequest;
   readonly #queues: QueueLayout[] = [];
   readonly #availIdx: number[] = [];
   readonly #nextDesc: number[] = [];
@@ -253,20 +253,23 @@ export class RandomVirtioDriver {
    * @param next the PRNG
    * @param queueSizes the device's queue sizes
    * @param features feature bits to accept from those offered
-   * @param request builds one request's buffers
+   * @param request builds one request's buffers for a queue
+   * @param queueBase where queue 0's rings go; each further queue 64 KiB higher
    */
   constructor(
     next: (n: number) => number,
     queueSizes: readonly number[],
     readonly features: bigint,
-    request: (next: (n: number) => number) => RandomRequest,
+    request: (next: (n: number) => number, queue: number) => RandomRequest,
+    queueBase = 0x10000,
   ) {
     this.#next = next;
     this.#request = request;
     this.legacy = next(2) === 0;
     queueSizes.forEach((size, q) => {
+      const base = queueBase + 0x10000 * q;
       if (this.legacy) {
-        const desc = (0x10 + 0x10 * q) * 4096;
+        const desc = base;
         const avail = desc + 16 * size;
         this.#queues.push({
           size,
@@ -275,7 +278,6 @@ export class RandomVirtioDriver {
           used: Math.ceil((avail + 6 + 2 * size) / 4096) * 4096,
         });
       } else {
-        const base = 0x10000 * (q + 1);
         this.#queues.push({ size, desc: base, avail: base + 0x3000, used: base + 0x5000 });
       }
       this.#availIdx.push(0);
@@ -374,7 +376,7 @@ export class RandomVirtioDriver {
 
   #publish(q: number): VirtioOp[] {
     const layout = this.#queues[q];
-    const req = this.#request(this.#next);
+    const req = this.#request(this.#next, q);
     const ops: VirtioOp[] = [];
     const parts = [
       ...req.readable.map((data) => ({ data, len: data.length, write: false })),
