@@ -6,7 +6,9 @@
  */
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
+import type { FirmwareConfig, KernelConfig, MachineConfig } from "../machine/config.ts";
+import { KernelError, planKernelBoot, readKernelFiles } from "../machine/linux_boot.ts";
+import { ramLayout } from "../machine/memory_map.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";
 import { withVmrunHelp } from "./help.ts";
@@ -88,6 +90,10 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
+    // Direct kernel boot (QEMU's names); see kernelRequest().
+    .option("--kernel <file>", "boot this Linux kernel (bzImage, or ELF vmlinux with PVH)")
+    .option("--initrd <file>", "initial ramdisk for --kernel")
+    .option("--append <cmdline>", "kernel command line, as given (add console=ttyS0 for COM1)")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -127,7 +133,9 @@ export function parseCommandLine(
     ...(program.args[0] === undefined ? [] : [parseDiskSpec(program.args[0], true)]),
     ...opts.disk.map((spec) => parseDiskSpec(spec)),
   ];
-  if (disks.length === 0) throw new UsageError("missing required argument 'image'");
+  if (disks.length === 0 && opts.kernel === undefined) {
+    throw new UsageError("missing required argument 'image' (or --kernel)");
+  }
   if (disks.filter((d) => d.interface === "ide").length > MAX_IDE_DEVICES) {
     throw new UsageError(`at most ${MAX_IDE_DEVICES} IDE disks and CD-ROMs fit on the PIIX3`);
   }
@@ -135,9 +143,10 @@ export function parseCommandLine(
   const firmware = opts.firmware === "none"
     ? { kind: "none" as const }
     : checkFirmware(opts.firmware);
-  checkBootDisk(disks[0], firmware.kind === "none");
+  const kernel = kernelRequest(opts, memoryBytes, firmware.kind !== "none");
+  if (!kernel) checkBootDisk(disks[0], firmware.kind === "none");
   return {
-    image: disks[0].path,
+    image: disks[0]?.path ?? kernel!.path,
     headless: opts.headless ?? false,
     timeout,
     serialLog: opts.serialLog ?? null,
@@ -154,6 +163,7 @@ export function parseCommandLine(
       startTimeMs: Date.now(),
       noReboot: !opts.reboot,
       vgaMemoryBytes: parseVgaMemory(opts.vgaMemory),
+      ...(kernel ? { kernel } : {}),
     },
   };
 }
@@ -165,6 +175,32 @@ export function parseVgaMemory(text: string): number {
     throw new UsageError(`--vga-memory '${text}' must be a power of two from 1M to 256M`);
   }
   return bytes;
+}
+
+/**
+ * --kernel, --initrd, --append: checks the files against the machine now, so
+ * a bad kernel is one line and status 2 before anything starts.
+ */
+function kernelRequest(
+  opts: { kernel?: string; initrd?: string; append?: string },
+  memoryBytes: number,
+  firmware: boolean,
+): KernelConfig | null {
+  if (opts.kernel === undefined) {
+    if (opts.initrd !== undefined) throw new UsageError("--initrd needs --kernel");
+    if (opts.append !== undefined) throw new UsageError("--append needs --kernel");
+    return null;
+  }
+  checkReadableFile(opts.kernel, "kernel");
+  if (opts.initrd !== undefined) checkReadableFile(opts.initrd, "initrd");
+  const kernel = { path: opts.kernel, initrd: opts.initrd ?? null, cmdline: opts.append ?? "" };
+  try {
+    planKernelBoot(readKernelFiles(kernel), ramLayout(memoryBytes), firmware);
+  } catch (e) {
+    if (e instanceof KernelError) throw new UsageError(e.message);
+    throw e;
+  }
+  return kernel;
 }
 
 /** Collects a repeatable option's values. */
