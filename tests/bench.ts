@@ -17,6 +17,7 @@ import { bootBenchmark } from "./bench_boot.ts";
 import { diskBenchmark } from "./bench_disk.ts";
 import { graphicsBenchmark } from "./bench_graphics.ts";
 import { tuiBenchmark } from "./bench_tui.ts";
+import { kernelBootBenchmark } from "./bench_kernel.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -25,6 +26,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   diskBenchmark,
   graphicsBenchmark,
   tuiBenchmark,
+  kernelBootBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));
