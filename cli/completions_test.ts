@@ -72,6 +72,8 @@ Deno.test("values complete from placeholders and choices", () => {
     "--control",
     "--disk",
     "--firmware",
+    "--initrd",
+    "--kernel",
     "--report",
     "--screenshot",
     "--screenshot-on-fail",
