@@ -69,6 +69,12 @@ export interface VmOptions {
    * "virtio-rng-pci", "virtio-serial-pci[,name=<port 1 name>]" (see `vm.console`).
    */
   readonly device?: string | readonly string[];
+  /** Boot this Linux kernel (bzImage, or an ELF vmlinux with the PVH note); `disk` is then optional. */
+  readonly kernel?: string;
+  /** An initial ramdisk for `kernel`. */
+  readonly initrd?: string;
+  /** The kernel command line, as given: add `console=ttyS0` to see it on `vm.serial`. */
+  readonly append?: string;
 }
 
 /**
@@ -112,9 +118,29 @@ function restored(o: VmOptions): { config: MachineConfig; restore: string } {
 
 /** The machine options `options` ask for. */
 function machineOptions(o: VmOptions): MachineOptions {
-  const { disk, timeout: _, restore: _r, forceRestore: _f, device, ...rest } = o;
-  if (disk === undefined) throw new ConfigError("disk", "is required (or restore a saved VM)");
-  return { ...rest, disks: disks(disk), ...(device === undefined ? {} : { devices: device }) };
+  const {
+    disk,
+    timeout: _,
+    restore: _r,
+    forceRestore: _f,
+    device,
+    kernel,
+    initrd,
+    append,
+    ...rest
+  } = o;
+  const boot = kernel === undefined && initrd === undefined && append === undefined
+    ? {}
+    : { kernel: { path: kernel, initrd, cmdline: append } };
+  if (disk === undefined && !("kernel" in boot)) {
+    throw new ConfigError("disk", "is required (or a kernel, or restore a saved VM)");
+  }
+  return {
+    ...rest,
+    disks: disk === undefined ? [] : disks(disk),
+    ...(device === undefined ? {} : { devices: device }),
+    ...boot,
+  };
 }
 
 function disks(disk: VmOptions["disk"]): DiskSpec[] {

@@ -102,6 +102,10 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       collect,
       [],
     )
+    // Direct kernel boot (QEMU's names).
+    .option("--kernel <file>", "boot this Linux kernel (bzImage, or ELF vmlinux with PVH)")
+    .option("--initrd <file>", "initial ramdisk for --kernel")
+    .option("--append <cmdline>", "kernel command line, as given (add console=ttyS0 for COM1)")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -147,6 +151,9 @@ export function parseCommandLine(
       noReboot: !opts.reboot,
       vgaMemory: opts.vgaMemory,
       devices: opts.device,
+      ...(opts.kernel === undefined && opts.initrd === undefined && opts.append === undefined
+        ? {}
+        : { kernel: { path: opts.kernel, initrd: opts.initrd, cmdline: opts.append } }),
     };
     const config = machineConfig(options, { memoryBytes: io.hostMemory });
     const script = parseScript(argv, program.options, opts);
@@ -160,7 +167,7 @@ export function parseCommandLine(
     return {
       options,
       config,
-      image: displayPath(disks[0].path),
+      image: displayPath(disks[0]?.path ?? config.kernel?.path ?? ""),
       headless: opts.headless ?? false,
       timeout,
       serialLog: opts.serialLog ?? null,
@@ -216,6 +223,10 @@ const MACHINE_FLAGS = [
   { key: "bootMenu", flag: "--boot-menu" },
   { key: "reboot", flag: "--no-reboot" },
   { key: "vgaMemory", flag: "--vga-memory" },
+  { key: "device", flag: "--device" },
+  { key: "kernel", flag: "--kernel" },
+  { key: "initrd", flag: "--initrd" },
+  { key: "append", flag: "--append" },
 ] as const;
 
 /**
@@ -245,6 +256,8 @@ const FLAGS: Record<OptionName, string> = {
   startTime: "--start-time",
   timeout: "--timeout",
   control: "--control",
+  initrd: "--initrd",
+  append: "--append",
 };
 
 /** A {@link ConfigError} in the command line's words. */

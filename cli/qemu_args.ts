@@ -82,7 +82,6 @@ function fail(message: string): never {
   throw new UsageError(message);
 }
 
-const NO_KERNEL = "direct kernel boot is not supported yet (boot a disk image with a boot loader)";
 const NO_NETWORK = "vmrun has no network devices yet";
 const USE_CONTROL = "vmrun has no monitor: use --control <socket> and 'vmrun ctl'";
 const HD_INDEX: Record<string, number> = { hda: 0, hdb: 1, hdc: 2, hdd: 3 };
@@ -236,13 +235,6 @@ export function translateQemuArgs(
     } else if (inline !== null) {
       fail(`${flag} takes no value`);
     }
-    if (name === "kernel" || name === "initrd" || name === "append") {
-      const long = `--${name}`;
-      if (options.some((o) => o.long === long)) {
-        ctx.out.push(long, value);
-        continue;
-      }
-    }
     handler.run(ctx, value, flag);
   }
   finish(ctx, native);
@@ -292,8 +284,9 @@ function qemuWord(token: string): { name: string; inline: string | null } | null
   return { name: m[1], inline: m[2] ?? null };
 }
 
+/** -kernel, -initrd, -append: vmrun's --kernel, --initrd, --append, value as given. */
 function kernelOption(name: string): QemuOption {
-  return { arg: true, run: (_c, v) => fail(`-${name} ${v}: ${NO_KERNEL}`) };
+  return { arg: true, run: (ctx, v) => void ctx.out.push(`--${name}`, v) };
 }
 
 /**

@@ -31,6 +31,15 @@ export type FirmwareConfig =
   /** A BIOS image mapped below 4 GiB; the vCPU starts at the reset vector. */
   | { readonly kind: "bios"; readonly path: string; readonly vgaBiosPath: string | null };
 
+/** A kernel to boot directly (`--kernel`, `--initrd`, `--append`). */
+export interface KernelConfig {
+  /** A bzImage, or an ELF vmlinux with the PVH entry note. */
+  readonly path: string;
+  readonly initrd: string | null;
+  /** The command line, passed as given (no console= or other defaults added). */
+  readonly cmdline: string;
+}
+
 /** Everything needed to build a machine. */
 export interface MachineConfig {
   readonly memoryBytes: number;
@@ -48,6 +57,8 @@ export interface MachineConfig {
   readonly noReboot?: boolean;
   /** Optional devices, in PCI slot order after the virtio disks; none when absent. */
   readonly devices?: readonly DeviceConfig[];
+  /** Boot this kernel instead of the first disk's boot sector (without firmware), or through SeaBIOS. */
+  readonly kernel?: KernelConfig;
 }
 
 /** The largest guest vmrun will build. */

@@ -18,7 +18,9 @@ export type OptionName =
   | "noReboot"
   | "startTime"
   | "timeout"
-  | "control";
+  | "control"
+  | "initrd"
+  | "append";
 
 /** A machine option or input that cannot be used. */
 export class ConfigError extends Error {

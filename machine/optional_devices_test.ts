@@ -80,7 +80,7 @@ Deno.test("the command line: --device is repeatable; an unknown name lists the k
       { name: "virtio-serial-pci", options: {} },
     ],
   );
-  deepStrictEqual(parse().config.devices, []);
+  deepStrictEqual(parse().config.devices ?? [], []);
   usageError(() => parse("--device", "e1000"), /known: virtio-rng-pci, virtio-serial-pci/);
   usageError(() => parse("--device", "virtio-rng-pci,max-bytes=1"), /no option 'max-bytes'/);
   const many = Array.from({ length: 30 }, () => ["--device", "virtio-rng-pci"]).flat();

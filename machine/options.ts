@@ -7,11 +7,15 @@
  */
 
 import { DeviceSpecError, parseDeviceSpec } from "./optional_devices.ts";
+import { KernelError } from "./kernel_error.ts";
+import { planKernelBoot, readKernelFiles } from "./linux_boot.ts";
+import { ramLayout } from "./memory_map.ts";
 import { ConfigError } from "./config_error.ts";
 import {
   type DeviceConfig,
   type DiskConfig,
   type FirmwareConfig,
+  type KernelConfig,
   type MachineConfig,
   MAX_CPUS,
 } from "./config.ts";
@@ -44,6 +48,12 @@ export interface MachineOptions {
   readonly vgaMemory?: number | string;
   /** The guest's wall-clock time at start, epoch ms; default now. */
   readonly startTime?: number;
+  /**
+   * Boot a Linux kernel (QEMU's -kernel, -initrd, -append): without firmware
+   * vmrun loads it itself, under SeaBIOS it goes through fw_cfg. The disks
+   * are then optional.
+   */
+  readonly kernel?: { readonly path?: string; readonly initrd?: string; readonly cmdline?: string };
   /** Optional devices, as `--device` takes them: `name[,key=value...]` (QEMU's -device names). */
   readonly devices?: string | readonly string[];
 }
@@ -81,7 +91,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
   if (typeof startTime !== "number" || !Number.isFinite(startTime)) {
     throw new ConfigError("startTime", "must be a time in epoch milliseconds");
   }
-  const specs = diskSpecs(options.disks);
+  const specs = diskSpecs(options.disks, options.kernel !== undefined);
   const firmwareName = options.firmware ?? DEFAULT_BIOS;
   if (typeof firmwareName !== "string") throw new ConfigError("firmware", "must be a string");
   const firmware: FirmwareConfig = firmwareName === "none"
@@ -90,7 +100,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
   const disks = specs.map((spec, i): DiskConfig => {
     const file = checkReadableFile(spec.path, "image");
     const media = spec.media ?? (/\.iso$/i.test(spec.path) ? "cdrom" : "disk");
-    if (i === 0) checkBootDisk(file, media, firmware.kind === "none");
+    if (i === 0 && !options.kernel) checkBootDisk(file, media, firmware.kind === "none");
     const disk = {
       path: file.path,
       interface: spec.interface ?? "ide",
@@ -100,6 +110,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     return file.name === file.path ? disk : { ...disk, name: file.name };
   });
   const devices = deviceConfigs(options.devices ?? [], disks);
+  const kernel = kernelConfig(options.kernel, memoryBytes, firmware.kind !== "none");
   return {
     memoryBytes,
     cpus,
@@ -111,7 +122,35 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     noReboot: options.noReboot ?? false,
     vgaMemoryBytes,
     ...(devices.length ? { devices } : {}),
+    ...(kernel ? { kernel } : {}),
   };
+}
+
+/**
+ * A kernel to boot, read and checked against the boot protocols and the RAM
+ * it will have (so a bad kernel is one clear line before anything starts).
+ * @throws {ConfigError} for a missing or unusable kernel or initrd
+ */
+function kernelConfig(
+  k: MachineOptions["kernel"],
+  memoryBytes: number,
+  firmware: boolean,
+): KernelConfig | null {
+  if (k === undefined) return null;
+  if (k.path === undefined) {
+    if (k.initrd !== undefined) throw new ConfigError("initrd", "needs --kernel");
+    throw new ConfigError("append", "needs --kernel");
+  }
+  const path = checkReadableFile(k.path, "kernel").path;
+  const initrd = k.initrd === undefined ? null : checkReadableFile(k.initrd, "initrd").path;
+  const kernel = { path, initrd, cmdline: k.cmdline ?? "" };
+  try {
+    planKernelBoot(readKernelFiles(kernel), ramLayout(memoryBytes), firmware);
+  } catch (e) {
+    if (e instanceof KernelError) throw new ConfigError(null, e.message);
+    throw e;
+  }
+  return kernel;
 }
 
 /**
@@ -125,7 +164,7 @@ function deviceConfigs(
 ): DeviceConfig[] {
   const list = typeof specs === "string" ? [specs] : specs;
   if (!Array.isArray(list) || list.some((d) => typeof d !== "string")) {
-    throw new ConfigError(null, "devices must be a device spec or a list of them");
+    throw new ConfigError(null, "device must be a device spec or a list of them");
   }
   const devices = list.map((spec) => {
     try {
@@ -224,11 +263,13 @@ function sizeValue(
 }
 
 /** Checks the disk list's shape and the interfaces' limits. */
-function diskSpecs(disks: unknown): readonly DiskSpec[] {
+function diskSpecs(disks: unknown, kernel: boolean): readonly DiskSpec[] {
   if (!Array.isArray(disks) || disks.some((d) => !isDiskSpec(d))) {
     throw new ConfigError("disk", "must be a list of disks, each with a path");
   }
-  if (disks.length === 0) throw new ConfigError(null, "missing required argument 'image'");
+  if (disks.length === 0 && !kernel) {
+    throw new ConfigError(null, "missing required argument 'image' (or --kernel)");
+  }
   for (const d of disks as DiskSpec[]) {
     if (d.interface !== undefined && d.interface !== "ide" && d.interface !== "virtio") {
       throw new ConfigError("disk", `'${d.path}': interface must be "ide" or "virtio"`);

@@ -20,6 +20,7 @@ import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { loadFirmware } from "./firmware.ts";
 import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
 import { bootSectorStart } from "./boot.ts";
+import { type KernelFiles, readKernelFiles, startKernel } from "./linux_boot.ts";
 import type { MachineConfig } from "./config.ts";
 import {
   type ControlBuffers,
@@ -141,6 +142,8 @@ class MachineLoop {
     (port, bytes) => post({ type: "console", port, bytes }),
     (message) => post({ type: "warning", message }),
   );
+  /** --kernel's files, read once and kept across resets. */
+  kernelFiles: KernelFiles | null = null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -372,8 +375,18 @@ class MachineLoop {
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     const vcpu = this.board.vcpus[0];
-    // Through the backend, so a --snapshot overlay's boot sector is the one that runs.
-    if (this.config.firmware.kind === "none" && !restoring) {
+    if (restoring) {
+      // The saved state puts RAM and registers back.
+    } else if (this.config.kernel) {
+      // --kernel: vmrun loads it (no firmware) or hands it to SeaBIOS through fw_cfg.
+      startKernel(
+        this.board,
+        this.ram,
+        this.kvm,
+        this.kernelFiles ??= readKernelFiles(this.config.kernel),
+      );
+    } else if (this.config.firmware.kind === "none") {
+      // Through the backend, so a --snapshot overlay's boot sector is the one that runs.
       bootSectorStart(this.ram, vcpu, this.disks[0].backend);
     }
     publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());

@@ -18,6 +18,7 @@ import { diskBenchmark } from "./bench_disk.ts";
 import { graphicsBenchmark } from "./bench_graphics.ts";
 import { tuiBenchmark } from "./bench_tui.ts";
 import { saveBenchmark } from "./bench_save.ts";
+import { kernelBootBenchmark } from "./bench_kernel.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -27,6 +28,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   graphicsBenchmark,
   tuiBenchmark,
   saveBenchmark,
+  kernelBootBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));
