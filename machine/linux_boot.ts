@@ -42,7 +42,7 @@ import {
 import type { KernelConfig } from "./config.ts";
 import { directE820 } from "./e820.ts";
 import type { GuestRam } from "./guest_ram.ts";
-import { placeAcpiTables } from "./kernel_acpi.ts";
+import { layoutAcpiTables } from "./acpi.ts";
 import { KernelError } from "./kernel_error.ts";
 import type { RamLayout } from "./memory_map.ts";
 import { buildMpTable } from "./mptable.ts";
@@ -240,13 +240,13 @@ export function loadKernelDirect(m: DirectBootMachine, files: KernelFiles, plan:
   const { ram } = m;
   const e820 = directE820(ram.layout);
   // Tables for the guest to find: ACPI (RSDP in the F segment) and the MP table.
-  const acpi = placeAcpiTables({ cpus: m.cpus }, {
-    rsdpAddress: DIRECT.RSDP,
-    tablesAddress: DIRECT.ACPI_TABLES,
-  });
+  const acpi = layoutAcpiTables(
+    { cpus: m.cpus, lowRamBytes: ram.layout.below4g, highRamBytes: ram.layout.above4g },
+    { rsdpAddress: DIRECT.RSDP, tablesAddress: DIRECT.ACPI_TABLES },
+  );
   ram.view(0xe0000, 0x20000).fill(0);
-  ram.write(acpi.tablesAddress, acpi.tables);
-  ram.write(acpi.rsdpAddress, acpi.rsdp);
+  ram.write(DIRECT.ACPI_TABLES, acpi.tables);
+  ram.write(DIRECT.RSDP, acpi.rsdp);
   const leaf1 = m.cpuid.find((e) => e.function === 1);
   const mp = buildMpTable({
     cpus: m.cpus,
@@ -274,7 +274,7 @@ export function loadKernelDirect(m: DirectBootMachine, files: KernelFiles, plan:
       address: DIRECT.START_INFO,
       cmdlineAddr: DIRECT.CMDLINE,
       initrd: initrd ? { addr: plan.initrdAddr, size: initrd.length } : null,
-      rsdpAddr: acpi.rsdpAddress,
+      rsdpAddr: DIRECT.RSDP,
       memmap: e820,
     });
     ram.write(DIRECT.START_INFO, info);
@@ -292,7 +292,7 @@ export function loadKernelDirect(m: DirectBootMachine, files: KernelFiles, plan:
       initrdSize: initrd?.length ?? 0,
     },
     e820,
-    acpi.rsdpAddress,
+    DIRECT.RSDP,
   );
   ram.write(DIRECT.ZERO_PAGE, zeroPage);
   if (h.kernel64) {

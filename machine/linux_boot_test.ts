@@ -1,11 +1,10 @@
-import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
 import { BP, buildZeroPage, LOADFLAGS, parseBzImage, XLF } from "./bzimage.ts";
 import { directE820, E820_RAM, E820_RESERVED, usableBytes } from "./e820.ts";
 import { KernelError, placeInitrd, planKernelBoot } from "./linux_boot.ts";
 import { ramLayout } from "./memory_map.ts";
 import { buildMpTable, checksum } from "./mptable.ts";
 import { buildStartInfo, HVM_START_MAGIC, parsePvhElf } from "./pvh.ts";
-import { placeAcpiTables } from "./kernel_acpi.ts";
 
 const MIB = 2 ** 20;
 
@@ -241,18 +240,4 @@ Deno.test("the MP table: checksums, processors, the I/O APIC and interrupt entri
   // 31 slots x 4 pins of PCI, 15 ISA IRQs; two local interrupt entries.
   strictEqual(types.filter((x) => x === 3).length, 31 * 4 + 15);
   strictEqual(types.filter((x) => x === 4).length, 2);
-});
-
-Deno.test("ACPI tables placed at fixed addresses: pointers patched, checksums zero", () => {
-  const placed = placeAcpiTables({ cpus: 1 }, { rsdpAddress: 0xf0000, tablesAddress: 0xe0000 });
-  strictEqual(checksum(placed.rsdp.subarray(0, 20)), 0);
-  const rsdt = new DataView(placed.rsdp.buffer).getUint32(16, true);
-  ok(rsdt >= 0xe0000 && rsdt < 0xe0000 + placed.tables.length);
-  const t = placed.tables;
-  const at = rsdt - 0xe0000;
-  strictEqual(new TextDecoder().decode(t.subarray(at, at + 4)), "RSDT");
-  const len = new DataView(t.buffer).getUint32(at + 4, true);
-  strictEqual(checksum(t.subarray(at, at + len)), 0);
-  const first = new DataView(t.buffer).getUint32(at + 36, true) - 0xe0000;
-  match(new TextDecoder().decode(t.subarray(first, first + 4)), /FACP|APIC/);
 });
