@@ -24,7 +24,6 @@ import {
   type ControlBuffers,
   ControlViews,
   CTRL,
-  CTRL_F64,
   type MailMessage,
   REQ,
   RUN_STATE,
@@ -33,7 +32,7 @@ import {
 } from "./control.ts";
 import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
 import { GuestRam } from "./guest_ram.ts";
-import { publishRunAddress, retractRunAddress } from "./kick.ts";
+import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
 import { ramLayout } from "./memory_map.ts";
 
 /** The first message a worker receives. */
@@ -112,9 +111,11 @@ class MachineLoop {
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
+  readonly deadlineKicker: DeadlineKicker;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
+    this.deadlineKicker = new DeadlineKicker(this.ctl);
     this.config = init.config;
     this.kvm = Kvm.open();
     const layout = ramLayout(this.config.memoryBytes);
@@ -128,6 +129,7 @@ class MachineLoop {
     try {
       return this.#run();
     } finally {
+      this.deadlineKicker.dispose();
       // Every exit path, faults and VMM errors included, makes writes durable.
       closeDisks(this.disks);
     }
@@ -165,7 +167,7 @@ class MachineLoop {
     const board = this.board;
     const vcpu = board.vcpus[0];
     // Devices may have armed timers since the last exit (mail, serial input):
-    // the timer thread must know before the vCPU possibly halts for good.
+    // the deadline timer must know before the vCPU possibly halts for good.
     this.publishDeadline();
     const t0 = hostNowMs();
     const reason = vcpu.runRaw();
@@ -320,6 +322,8 @@ class MachineLoop {
   pause(): void {
     const ints = this.ctl.ints;
     this.flushSerial();
+    this.deadlineKicker.suspend();
+    this.publishedDeadline = NaN; // re-armed by the first step after the pause
     this.setState("paused");
     for (;;) {
       const req = Atomics.load(ints, CTRL.REQUEST);
@@ -420,9 +424,7 @@ class MachineLoop {
     const next = this.clock.nextDeadline();
     if (next === this.publishedDeadline) return;
     this.publishedDeadline = next;
-    this.ctl.floats[CTRL_F64.DEADLINE] = next === Infinity ? Infinity : this.originMs + next / 1e6;
-    Atomics.add(this.ctl.ints, CTRL.DEADLINE_GEN, 1);
-    Atomics.notify(this.ctl.ints, CTRL.DEADLINE_GEN);
+    this.deadlineKicker.set(next === Infinity ? Infinity : this.originMs + next / 1e6);
   }
 
   setState(state: RunState): void {

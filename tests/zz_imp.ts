@@ -1,0 +1,2 @@
+import "../machine/machine.ts";
+await new Promise(r=>setTimeout(r,5000));
