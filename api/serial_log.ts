@@ -3,14 +3,23 @@
  * streams, and waiters that match across chunk boundaries. Matching works
  * like expect: each wait starts where the previous match ended.
  *
+ * The log is bounded, whatever the guest floods: it keeps the last
+ * {@link RETAIN} characters of text (trimmed back to that whenever it holds
+ * twice as many) and the last {@link RETAIN} bytes for stream replays, so a
+ * run's serial log stays within a few MiB.
+ *
  * @module
  */
 
 import type { GuestExit } from "../machine/board.ts";
 import { VmExitedError, WaitTimeoutError } from "./errors.ts";
 
-/** How much output (characters, and bytes for streams) a log keeps. */
-export const RETAIN = 16 << 20;
+/**
+ * How much output a log keeps at least: characters of text (it holds up to
+ * twice as many before trimming), and at most this many bytes of raw chunks
+ * for {@link SerialLog.readable} replays.
+ */
+export const RETAIN = 1 << 20;
 /** A regular expression match may span at most this many characters before the newest chunk. */
 export const MATCH_WINDOW = 64 << 10;
 /** The default limit of a wait, in milliseconds. */
@@ -80,7 +89,11 @@ export class SerialLog {
   #exit: GuestExit | null = null;
   #total = 0;
 
-  /** Everything kept so far (the last {@link RETAIN} characters). */
+  /**
+   * The output kept, decoded as UTF-8: everything while the run has sent
+   * fewer than {@link RETAIN} characters, later the last {@link RETAIN} to
+   * 2 × {@link RETAIN} of them.
+   */
   get text(): string {
     return this.#text;
   }
@@ -125,8 +138,9 @@ export class SerialLog {
   }
 
   /**
-   * A new stream of the output: what is kept so far, then everything that
-   * follows until the run ends. Cancel it when done.
+   * A new stream of the output: what is kept so far (the last
+   * {@link RETAIN} bytes at most, in whole chunks as they arrived), then
+   * everything that follows until the run ends. Cancel it when done.
    */
   readable(): ReadableStream<Uint8Array> {
     let self: ReadableStreamDefaultController<Uint8Array>;
@@ -183,8 +197,8 @@ export class SerialLog {
   #append(text: string): void {
     if (!text) return;
     this.#text += text;
-    if (this.#text.length > RETAIN) {
-      const cut = this.#text.length - RETAIN / 2;
+    if (this.#text.length > 2 * RETAIN) {
+      const cut = this.#text.length - RETAIN;
       this.#text = this.#text.slice(cut);
       this.#dropped += cut;
     }
