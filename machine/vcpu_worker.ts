@@ -281,6 +281,8 @@ class MachineLoop {
 
   rebuild(): void {
     this.flushSerial();
+    // An expired deadline re-signals every millisecond; KVM_CREATE_VM fails with EINTR.
+    this.deadlineKicker.suspend();
     retractRunAddress(this.ctl);
     // CMOS RAM is battery-backed: what the guest stored there survives a reset.
     const cmos = this.board.devices.rtc;
