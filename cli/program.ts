@@ -21,8 +21,8 @@ import {
   parseTimeout,
 } from "./inputs.ts";
 
-/** vmrun's version, from package.json. */
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
+export { VERSION };
 
 /** What a parsed command line asks for. */
 export interface RunRequest {
