@@ -17,9 +17,11 @@ import { bootBenchmark } from "./bench_boot.ts";
 import { diskBenchmark } from "./bench_disk.ts";
 import { graphicsBenchmark } from "./bench_graphics.ts";
 import { tuiBenchmark } from "./bench_tui.ts";
+import { startupBenchmark } from "./bench_startup.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
+  startupBenchmark,
   exitLoopBenchmark,
   bootBenchmark,
   diskBenchmark,

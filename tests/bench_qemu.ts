@@ -12,7 +12,65 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { CLI } from "./vmrun_process.ts";
+
+/** The checkout's root directory. */
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** The user's command (bin/vmrun), when the checkout has it. */
+export const LAUNCHER = `${ROOT}bin/vmrun`;
+/** The permissions bin/vmrun gives vmrun (no --allow-run). */
+export const VMRUN_PERMISSIONS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+  "--allow-net",
+];
+
+/** The Deno binary package.json pins, as bin/vmrun finds it; else this process's. */
+export function pinnedDeno(): string {
+  const pinned = `${ROOT}node_modules/deno/deno`;
+  return exists(pinned) ? pinned : Deno.execPath();
+}
+
+/** A command line: the program and its arguments. */
+export interface CommandLine {
+  readonly cmd: string;
+  readonly args: readonly string[];
+}
+
+/**
+ * `vmrun args...` the way a user runs it: bin/vmrun when the checkout has
+ * it, else the very command bin/vmrun runs (the pinned Deno straight on
+ * cli/main.ts: no npx, no `deno task`).
+ */
+export function vmrunCommand(args: readonly string[]): CommandLine {
+  if (exists(LAUNCHER)) return { cmd: LAUNCHER, args };
+  return {
+    cmd: pinnedDeno(),
+    args: [
+      "run",
+      "-q",
+      "--no-prompt",
+      "--config",
+      `${ROOT}deno.json`,
+      ...VMRUN_PERMISSIONS,
+      CLI,
+      ...args,
+    ],
+  };
+}
+
+/** How {@link vmrunCommand} starts vmrun, for benchmark output. */
+export function vmrunCommandNote(): string {
+  return exists(LAUNCHER)
+    ? `vmrun is ${LAUNCHER}`
+    : `vmrun is \`${pinnedDeno()} run -q --no-prompt --config deno.json ${
+      VMRUN_PERMISSIONS.join(" ")
+    } cli/main.ts\` (no bin/vmrun in this checkout; the command it runs)`;
+}
 
 /** QEMU, from Debian's qemu-system-x86 package. */
 export const QEMU_BIN = "/usr/bin/qemu-system-x86_64";
@@ -32,7 +90,8 @@ export interface BenchDrive {
 /** How peak RSS is measured: GNU time, /proc polling, or not at all. */
 export type RssMethod = "time" | "proc" | "none";
 
-function exists(path: string): boolean {
+/** Whether `path` exists. */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
@@ -75,9 +134,8 @@ export function qemuArgs(drives: readonly BenchDrive[], memoryMiB = BENCH_MEMORY
 }
 
 /**
- * vmrun's command line (`deno run -A cli/main.ts ...`, the way `deno task
- * vmrun` starts it) for the same boot: headless, `--snapshot`, `--timeout`.
- * The first drive is the boot disk.
+ * vmrun's arguments for the same boot: headless, `--snapshot`, `--timeout`.
+ * The first drive is the boot disk. Run them through {@link vmrunCommand}.
  */
 export function vmrunArgs(
   drives: readonly BenchDrive[],
@@ -85,9 +143,6 @@ export function vmrunArgs(
   memoryMiB = BENCH_MEMORY_MIB,
 ): string[] {
   return [
-    "run",
-    "-A",
-    CLI,
     "--headless",
     "-m",
     `${memoryMiB}M`,
@@ -269,6 +324,11 @@ export async function runTimed(
   } finally {
     if (report !== null) await Deno.remove(report).catch(() => {});
   }
+}
+
+/** {@link runTimed} for a {@link CommandLine}. */
+export function runTimedCommand(line: CommandLine, opts: TimedRunOptions): Promise<TimedRun> {
+  return runTimed(line.cmd, line.args, opts);
 }
 
 function signalNumber(signal: Deno.Signal): number {

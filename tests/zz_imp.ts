@@ -1,2 +1,0 @@
-import "../machine/machine.ts";
-await new Promise(r=>setTimeout(r,5000));
