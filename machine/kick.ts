@@ -8,7 +8,7 @@
  */
 
 import { currentKernelThreadId, KickTimer, VcpuKicker } from "../kvm/host.ts";
-import { ControlViews, CTRL, CTRL_BIG, CTRL_F64 } from "./control.ts";
+import { type ControlViews, CTRL, CTRL_BIG, CTRL_F64 } from "./control.ts";
 
 /** Kicks the vCPU whose kvm_run address is in `ctl`; cached per address. */
 export class ControlKicker {
@@ -75,18 +75,23 @@ export class DeadlineKicker {
     ctl.floats[CTRL_F64.DEADLINE] = Infinity;
   }
 
-  /** The deadline armed, in ms on the {@link ControlViews.wallMs} timeline; Infinity when none. */
+  /** The deadline armed, in ms (see {@link set}); Infinity when none. */
   get deadline(): number {
     return this.#deadline;
   }
 
-  /** Arms the timer for `deadlineMs` ({@link ControlViews.wallMs} timeline); Infinity disarms. */
-  set(deadlineMs: number): void {
+  /**
+   * Arms the timer for `deadlineMs`, `deadlineMs - nowMs` from now; Infinity
+   * disarms. Give both on the timeline of the clock that decides whether a
+   * device timer is due, so the signal never comes before it is (a coarser
+   * clock here would kick early and leave the repeat to do the work).
+   */
+  set(deadlineMs: number, nowMs: number): void {
     if (this.#disposed) return;
     this.#deadline = deadlineMs;
     this.ctl.floats[CTRL_F64.DEADLINE] = deadlineMs;
     if (deadlineMs === Infinity) this.#timer.disarm();
-    else this.#timer.armIn((deadlineMs - ControlViews.wallMs()) * 1e6, DEADLINE_REPEAT_NS);
+    else this.#timer.armIn((deadlineMs - nowMs) * 1e6, DEADLINE_REPEAT_NS);
   }
 
   /** Disarms the timer (e.g. while paused); {@link set} arms it again. */

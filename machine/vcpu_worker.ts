@@ -426,7 +426,11 @@ class MachineLoop {
     const next = this.clock.nextDeadline();
     if (next === this.publishedDeadline) return;
     this.publishedDeadline = next;
-    this.deadlineKicker.set(next === Infinity ? Infinity : this.originMs + next / 1e6);
+    // Now from the clock the exits advance, so the kick never comes before the timer is due.
+    this.deadlineKicker.set(
+      next === Infinity ? Infinity : this.originMs + next / 1e6,
+      hostNowMs() + performance.timeOrigin,
+    );
   }
 
   setState(state: RunState): void {

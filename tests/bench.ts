@@ -18,12 +18,14 @@ import { diskBenchmark } from "./bench_disk.ts";
 import { graphicsBenchmark } from "./bench_graphics.ts";
 import { tuiBenchmark } from "./bench_tui.ts";
 import { startupBenchmark } from "./bench_startup.ts";
+import { floodBenchmark } from "./bench_flood.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
   startupBenchmark,
   exitLoopBenchmark,
   bootBenchmark,
+  floodBenchmark,
   diskBenchmark,
   graphicsBenchmark,
   tuiBenchmark,

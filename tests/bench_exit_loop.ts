@@ -32,7 +32,7 @@ import { assemble, FIXTURE_SRC } from "../fixtures/build.ts";
 import type { MachineConfig } from "../machine/config.ts";
 import { Machine } from "../machine/machine.ts";
 import { type Benchmark, type BenchRow, fmt, intFlag, runBenchmarks } from "./bench_common.ts";
-import { exists, vmrunCommand, vmrunCommandNote } from "./bench_qemu.ts";
+import { exists, spawnPiped, vmrunCommand, vmrunCommandNote } from "./bench_qemu.ts";
 
 /**
  * The C reference, beside the repository (../shared/reference/), or beside
@@ -154,18 +154,17 @@ export async function wholeProcess(
   args: readonly string[],
 ): Promise<{ ms: number; stdout: string }> {
   const t0 = performance.now();
-  const r = await new Deno.Command(cmd, {
-    args: [...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const child = spawnPiped(cmd, args);
+  const [status, stdout, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
   const ms = performance.now() - t0;
-  const dec = new TextDecoder();
-  if (!r.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: status ${r.code}: ${dec.decode(r.stderr).trim()}`);
+  if (!status.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: status ${status.code}: ${stderr.trim()}`);
   }
-  return { ms, stdout: dec.decode(r.stdout) };
+  return { ms, stdout };
 }
 
 /** vmrun's arguments for the exit-loop guest, as a user would type them. */

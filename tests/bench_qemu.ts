@@ -256,13 +256,7 @@ export async function runTimed(
   }
   try {
     const t0 = performance.now();
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnPiped(argv[0], argv.slice(1));
     const markerMs: Record<string, number> = {};
     let stdout = "";
     let stderr = "";
@@ -324,6 +318,29 @@ export async function runTimed(
   } finally {
     if (report !== null) await Deno.remove(report).catch(() => {});
   }
+}
+
+/**
+ * Spawns `cmd` with stdin an empty pipe (closed at once) and stdout and
+ * stderr piped. Benchmarks never use Deno's "null" stdio: it opens
+ * /dev/null, which a broken host may have turned into a regular file (then
+ * a child reads stale bytes as input, and floods land in a file).
+ */
+export function spawnPiped(cmd: string, args: readonly string[]): Deno.ChildProcess {
+  const child = new Deno.Command(cmd, {
+    args: [...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  child.stdin.close().catch(() => {});
+  return child;
+}
+
+/** Reads a stream to its end, keeping nothing. */
+export async function discard(stream: ReadableStream<Uint8Array>): Promise<void> {
+  for await (const _ of stream) { /* dropped */ }
 }
 
 /** {@link runTimed} for a {@link CommandLine}. */

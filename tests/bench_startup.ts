@@ -14,7 +14,14 @@
  */
 
 import { type Benchmark, type BenchRow, fmt, intFlag, runBenchmarks } from "./bench_common.ts";
-import { type CommandLine, pinnedDeno, vmrunCommand, vmrunCommandNote } from "./bench_qemu.ts";
+import {
+  type CommandLine,
+  discard,
+  pinnedDeno,
+  spawnPiped,
+  vmrunCommand,
+  vmrunCommandNote,
+} from "./bench_qemu.ts";
 
 /** vmrun's start-up must be at most this multiple of an empty `deno run`'s. */
 export const STARTUP_GOAL_RATIO = 2.5;
@@ -23,16 +30,15 @@ const DEFAULT_ROUNDS = 20;
 /** Wall time of one run of `line` from spawn to exit, ms. */
 export async function timeRun(line: CommandLine): Promise<number> {
   const t0 = performance.now();
-  const r = await new Deno.Command(line.cmd, {
-    args: [...line.args],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
+  const child = spawnPiped(line.cmd, line.args);
+  const [status, , stderr] = await Promise.all([
+    child.status,
+    discard(child.stdout),
+    new Response(child.stderr).text(),
+  ]);
   const ms = performance.now() - t0;
-  if (!r.success) {
-    const why = new TextDecoder().decode(r.stderr).trim();
-    throw new Error(`${line.cmd} ${line.args.join(" ")}: status ${r.code}: ${why}`);
+  if (!status.success) {
+    throw new Error(`${line.cmd} ${line.args.join(" ")}: status ${status.code}: ${stderr.trim()}`);
   }
   return ms;
 }
