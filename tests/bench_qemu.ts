@@ -29,6 +29,14 @@ export const VMRUN_PERMISSIONS: readonly string[] = [
   "--allow-net",
 ];
 
+/**
+ * V8 flags vmrun runs with (bin/vmrun and `deno task vmrun` carry the same):
+ * --optimize-for-size keeps V8's heaps close to their live size (a COM1
+ * flood's RSS stays flat instead of growing ~25 MiB between major GCs) at
+ * no measurable cost to the exit loop.
+ */
+export const VMRUN_V8_FLAGS: readonly string[] = ["--v8-flags=--optimize-for-size"];
+
 /** The Deno binary package.json pins, as bin/vmrun finds it; else this process's. */
 export function pinnedDeno(): string {
   const pinned = `${ROOT}node_modules/deno/deno`;
@@ -56,6 +64,7 @@ export function vmrunCommand(args: readonly string[]): CommandLine {
       "--no-prompt",
       "--config",
       `${ROOT}deno.json`,
+      ...VMRUN_V8_FLAGS,
       ...VMRUN_PERMISSIONS,
       CLI,
       ...args,
@@ -68,7 +77,7 @@ export function vmrunCommandNote(): string {
   return exists(LAUNCHER)
     ? `vmrun is ${LAUNCHER}`
     : `vmrun is \`${pinnedDeno()} run -q --no-prompt --config deno.json ${
-      VMRUN_PERMISSIONS.join(" ")
+      [...VMRUN_V8_FLAGS, ...VMRUN_PERMISSIONS].join(" ")
     } cli/main.ts\` (no bin/vmrun in this checkout; the command it runs)`;
 }
 
