@@ -94,7 +94,9 @@ export class SerialConsole {
   }
 
   /**
-   * Everything the guest sent so far (the last 16 MiB), decoded as UTF-8.
+   * What the guest sent, decoded as UTF-8: everything up to 1 Mi characters;
+   * past that the last 1 to 2 Mi characters (the log is a bounded ring, see
+   * `RETAIN` in serial_log.ts).
    *
    * @example
    * ```ts

@@ -3,14 +3,23 @@
  * streams, and waiters that match across chunk boundaries. Matching works
  * like expect: each wait starts where the previous match ended.
  *
+ * The log is bounded, whatever the guest floods: it keeps the last
+ * {@link RETAIN} characters of text (trimmed back to that whenever it holds
+ * twice as many) and the last {@link RETAIN} bytes for stream replays, so a
+ * run's serial log stays within a few MiB.
+ *
  * @module
  */
 
 import type { VmExit as GuestExit } from "../machine/exit.ts";
 import { VmExitedError, WaitTimeoutError } from "./errors.ts";
 
-/** How much output (characters, and bytes for streams) a log keeps. */
-export const RETAIN = 16 << 20;
+/**
+ * How much output a log keeps at least: characters of text (it holds up to
+ * twice as many before trimming), and at most this many bytes of raw chunks
+ * for {@link SerialLog.readable} replays.
+ */
+export const RETAIN = 1 << 20;
 /** A regular expression match may span at most this many characters before the newest chunk. */
 export const MATCH_WINDOW = 64 << 10;
 /** The default limit of a wait, in milliseconds. */
@@ -69,9 +78,17 @@ interface Waiter {
 /** The output of one serial port. */
 export class SerialLog {
   readonly #decoder = new TextDecoder();
-  #text = "";
-  /** Characters dropped from the front of {@link #text}. */
+  /**
+   * The text kept, as the decoded chunks it arrived in: trimming drops whole
+   * pieces instead of copying megabytes, so a flood leaves little garbage.
+   */
+  #pieces: string[] = [];
+  /** Characters in {@link #pieces}. */
+  #length = 0;
+  /** Characters dropped from the front, before {@link #pieces}. */
   #dropped = 0;
+  /** {@link #pieces} joined, until the next append. */
+  #joined: string | null = "";
   #chunks: Uint8Array[] = [];
   #chunkBytes = 0;
   #cursor = 0;
@@ -80,9 +97,14 @@ export class SerialLog {
   #exit: GuestExit | null = null;
   #total = 0;
 
-  /** Everything kept so far (the last {@link RETAIN} characters). */
+  /**
+   * The output kept, decoded as UTF-8: everything while the run has sent
+   * fewer than {@link RETAIN} characters, later the last {@link RETAIN} to
+   * 2 × {@link RETAIN} of them.
+   */
   get text(): string {
-    return this.#text;
+    this.#joined ??= this.#pieces.join("");
+    return this.#joined;
   }
 
   /** Bytes received since the start. */
@@ -92,10 +114,11 @@ export class SerialLog {
 
   /** The last `n` lines, without line ends; a partial last line counts. */
   lastLines(n = LAST_LINES): string[] {
-    const tail = this.#text.slice(-8192);
+    const end = this.#dropped + this.#length;
+    const tail = this.#slice(Math.max(this.#dropped, end - 8192), end);
     const lines = tail.split("\n").map((l) => l.replace(/\r+$/, ""));
     if (lines.at(-1) === "") lines.pop();
-    if (tail.length < this.#text.length) lines.shift(); // probably cut
+    if (tail.length < this.#length) lines.shift(); // probably cut
     return lines.slice(-n);
   }
 
@@ -125,8 +148,9 @@ export class SerialLog {
   }
 
   /**
-   * A new stream of the output: what is kept so far, then everything that
-   * follows until the run ends. Cancel it when done.
+   * A new stream of the output: what is kept so far (the last
+   * {@link RETAIN} bytes at most, in whole chunks as they arrived), then
+   * everything that follows until the run ends. Cancel it when done.
    */
   readable(): ReadableStream<Uint8Array> {
     let self: ReadableStreamDefaultController<Uint8Array>;
@@ -182,27 +206,57 @@ export class SerialLog {
 
   #append(text: string): void {
     if (!text) return;
-    this.#text += text;
-    if (this.#text.length > RETAIN) {
-      const cut = this.#text.length - RETAIN / 2;
-      this.#text = this.#text.slice(cut);
-      this.#dropped += cut;
-    }
+    this.#pieces.push(text);
+    this.#length += text.length;
+    this.#joined = null;
+    if (this.#length > 2 * RETAIN) this.#trim(this.#length - RETAIN);
     for (const w of [...this.#waiters]) this.#search(w);
+  }
+
+  /** Drops `count` characters from the front: whole pieces, then part of one. */
+  #trim(count: number): void {
+    let i = 0;
+    let left = count;
+    while (i < this.#pieces.length && left >= this.#pieces[i].length) {
+      left -= this.#pieces[i++].length;
+    }
+    this.#pieces.splice(0, i);
+    if (left > 0) this.#pieces[0] = this.#pieces[0].slice(left);
+    this.#length -= count;
+    this.#dropped += count;
+  }
+
+  /** The kept text from absolute position `from` to `to` (both within what is kept). */
+  #slice(from: number, to: number): string {
+    if (to <= from) return "";
+    const parts: string[] = [];
+    let pos = this.#dropped + this.#length; // end of the piece at i
+    for (let i = this.#pieces.length - 1; i >= 0 && pos > from; i--) {
+      const piece = this.#pieces[i];
+      const start = pos - piece.length;
+      if (start < to) {
+        parts.push(piece.slice(Math.max(0, from - start), Math.min(piece.length, to - start)));
+      }
+      pos = start;
+    }
+    return parts.reverse().join("");
   }
 
   /** Looks for a waiter's pattern in the unsearched text; settles it on a match. */
   #search(w: Waiter): boolean {
-    const end = this.#dropped + this.#text.length;
+    const end = this.#dropped + this.#length;
     const overlap = typeof w.pattern === "string" ? w.pattern.length - 1 : MATCH_WINDOW;
     let start = Math.max(w.from, this.#dropped, w.scanned - overlap);
     if (typeof w.pattern !== "string" && start > w.from) {
       // Start a regular expression's window at a line start, so ^ means one.
-      const nl = this.#text.lastIndexOf("\n", start - this.#dropped - 1);
-      start = Math.max(w.from, this.#dropped + nl + 1);
+      // (looking back at most MATCH_WINDOW more: a longer line starts the window mid-line)
+      const back = Math.max(w.from, this.#dropped, start - MATCH_WINDOW);
+      const nl = this.#slice(back, start).lastIndexOf("\n");
+      if (nl >= 0) start = back + nl + 1;
+      else if (back === Math.max(w.from, this.#dropped)) start = back;
     }
     w.scanned = end;
-    const region = this.#text.slice(start - this.#dropped);
+    const region = this.#slice(start, end);
     let index: number;
     let text: string;
     let captures: (string | undefined)[] = [];
@@ -217,7 +271,7 @@ export class SerialLog {
     }
     if (index < 0) return false;
     const at = start + index;
-    const before = this.#text.slice(Math.max(0, w.from - this.#dropped), at - this.#dropped);
+    const before = this.#slice(Math.max(w.from, this.#dropped), at);
     this.#cursor = Math.max(this.#cursor, at + text.length);
     w.settle({ text, before, captures });
     return true;

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert";
 import { VmExitedError, WaitTimeoutError } from "./errors.ts";
-import { SerialLog } from "./serial_log.ts";
+import { RETAIN, SerialLog } from "./serial_log.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -101,4 +101,60 @@ Deno.test("a cancelled stream stops receiving", async () => {
   log.push(enc("b"));
   log.end({ reason: "stopped", code: 0 });
   strictEqual(log.text, "ab");
+});
+
+Deno.test("a flood keeps the log bounded; waits still match across chunks and trims", async () => {
+  const log = new SerialLog();
+  const line = enc(`${"x".repeat(63)}\n`);
+  const chunk = new Uint8Array(4096);
+  for (let i = 0; i < chunk.length; i += line.length) chunk.set(line, i);
+  // A wait that starts before the flood matches where the previous one ended.
+  log.push(enc("start "));
+  strictEqual((await log.waitFor("start")).text, "start");
+  const total = 8 * RETAIN;
+  let longest = 0;
+  for (let sent = 0; sent < total; sent += chunk.length) {
+    log.push(chunk);
+    // text() joins what is kept: look at it now and then, not on every chunk.
+    if (sent % (64 * chunk.length) === 0) longest = Math.max(longest, log.text.length);
+  }
+  ok(longest <= 2 * RETAIN + chunk.length, `text grew to ${longest} characters`);
+  ok(log.text.length >= RETAIN, `text trimmed to ${log.text.length} characters`);
+  ok(log.text.endsWith("x\n") && log.lastLines(1)[0] === "x".repeat(63));
+  strictEqual(log.totalBytes, "start ".length + total);
+  // A marker split across two chunks right after the flood.
+  const w = log.waitFor(/mar(k)er (\d+)/);
+  log.push(enc("ma"));
+  log.push(enc("rker 42\n"));
+  const m = await w;
+  strictEqual(m.text, "marker 42");
+  deepStrictEqual(m.captures, ["k", "42"]);
+  // `before` holds what is still kept between the two matches, not the whole flood.
+  ok(m.before.length <= 2 * RETAIN && m.before.endsWith("x\n"), `before: ${m.before.length}`);
+  // A replay holds the last RETAIN bytes at most, ending with the newest output.
+  log.end({ reason: "stopped", code: 0 });
+  const replay = await new Response(log.readable()).text();
+  ok(replay.length <= RETAIN && replay.length > RETAIN - chunk.length, `${replay.length}`);
+  ok(replay.endsWith("marker 42\n"));
+});
+
+Deno.test("a string wait matches across the point where the log trims", async () => {
+  const log = new SerialLog();
+  const fill = "y".repeat(2 * RETAIN - 3);
+  const w = log.waitFor("NEEDLE");
+  log.push(enc(fill + "NEE")); // exactly 2 × RETAIN: kept whole
+  log.push(enc("DLE")); // over: trims to RETAIN, the match spans the cut chunks
+  const m = await w;
+  strictEqual(m.text, "NEEDLE");
+  ok(m.before.length < 2 * RETAIN && m.before.endsWith("yyy"));
+});
+
+Deno.test("a RegExp ^ anchors at a line start after earlier output was searched", async () => {
+  const log = new SerialLog();
+  const w = log.waitFor(/^ok (\d+)$/m);
+  log.push(enc("not ok 1\nno"));
+  log.push(enc("t ok 2\nok 3\n"));
+  const m = await w;
+  strictEqual(m.text, "ok 3");
+  strictEqual(m.before, "not ok 1\nnot ok 2\n");
 });

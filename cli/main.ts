@@ -2,66 +2,80 @@
  * vmrun's entry point: parse, check KVM, run, and turn every failure into one
  * line on stderr and an exit status.
  *
+ * Start-up is paid on every run, so this module imports almost nothing
+ * statically: `--version` answers without the option parser (commander
+ * brings Node's compatibility layer), the parser is loaded for everything
+ * else, the machine only once there is something to run, the console
+ * (Ink/React) only for a console.
+ *
  * @module
  */
 
-import { CommanderError } from "@commander-js/extra-typings";
-import { KvmError, KvmUnavailableError } from "../kvm/errors.ts";
-import { ConfigError } from "../machine/config_error.ts";
-import { ImageLockedError } from "../machine/disk_locks.ts";
-import { EXIT_FAILURE, EXIT_USAGE } from "../machine/exit.ts";
-import { checkKvm } from "../machine/session.ts";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
 import { processArgs } from "./argv.ts";
-import { completionsMain } from "./completions.ts";
-import { ctlMain } from "./ctl.ts";
-import { UsageError } from "./errors.ts";
-import { runHeadless } from "./headless.ts";
-import { parseCommandLine, usageError } from "./program.ts";
-import { isScripted } from "./steps.ts";
-import { lineModeNote } from "../tui/terminal_support.ts";
+import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
 const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
 
 /** Runs vmrun with `argv` and resolves with its exit status. */
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "ctl") return await ctlMain(argv.slice(1));
-  if (argv[0] === "completions") return completionsMain(argv.slice(1));
+  if (argv[0] === "ctl") return await (await import("./ctl.ts")).ctlMain(argv.slice(1));
+  if (argv[0] === "completions") {
+    return (await import("./completions.ts")).completionsMain(argv.slice(1));
+  }
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    Deno.stdout.writeSync(encoder.encode(`${VERSION}\n`));
+    return 0;
+  }
   try {
+    const { parseCommandLine } = await import("./program.ts");
     const req = parseCommandLine(argv, {
       out: (s) => Deno.stdout.writeSync(encoder.encode(s)),
       err,
       hostMemory: Deno.systemMemoryInfo().total,
     });
     // Fail early, on the main thread, with a helpful line.
-    checkKvm();
+    (await import("../machine/session.ts")).checkKvm();
     // The console needs a terminal both ways; anything else runs headless.
+    const { isScripted } = await import("./steps.ts");
     const tui = !req.headless && !isScripted(req.script) && Deno.stdin.isTerminal() &&
       Deno.stdout.isTerminal();
     // A terminal the console cannot drive (TERM=dumb, unknown) gets line mode, with a word why.
+    const { lineModeNote } = await import("../tui/terminal_support.ts");
     const refused = tui ? lineModeNote(Deno.env.toObject()) : null;
     if (refused) err(refused);
     return tui && !refused
       ? await (await import("./tui_runner.ts")).runTui(req)
-      : await runHeadless(req);
+      : await (await import("./headless.ts")).runHeadless(req);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof ImageLockedError) {
-      err(`vmrun: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof UsageError || e instanceof ConfigError) {
-      const u = e instanceof ConfigError ? usageError(e) : e;
-      err(`vmrun: ${u.message}\n`);
-      return u.exitCode;
-    }
-    if (e instanceof KvmUnavailableError || e instanceof KvmError) {
-      err(`vmrun: ${e.message}\n`);
-      return EXIT_FAILURE;
-    }
-    err(`vmrun: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return await failure(e);
+  }
+}
+
+/** One line on stderr for `e`, and the exit status it calls for. */
+async function failure(e: unknown): Promise<number> {
+  // --help and usage errors come before anything else is loaded.
+  const { CommanderError } = await import("@commander-js/extra-typings");
+  if (e instanceof CommanderError) return e.exitCode;
+  const { ConfigError } = await import("../machine/config_error.ts");
+  if (e instanceof UsageError || e instanceof ConfigError) {
+    const u = e instanceof ConfigError ? (await import("./program.ts")).usageError(e) : e;
+    err(`vmrun: ${u.message}\n`);
+    return u.exitCode;
+  }
+  const { KvmError, KvmUnavailableError } = await import("../kvm/errors.ts");
+  const { ImageLockedError } = await import("../machine/disk_locks.ts");
+  if (e instanceof ImageLockedError) {
+    err(`vmrun: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof KvmUnavailableError || e instanceof KvmError) {
+    err(`vmrun: ${e.message}\n`);
     return EXIT_FAILURE;
   }
+  err(`vmrun: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  return EXIT_FAILURE;
 }
 
 if (import.meta.main) Deno.exit(await main(processArgs()));

@@ -23,8 +23,8 @@ import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilitie
 import { UsageError } from "./errors.ts";
 import { parseScript, parseSeconds } from "./steps.ts";
 
-/** vmrun's version, from package.json. */
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
+export { VERSION };
 
 /** What a parsed command line asks for. */
 export interface RunRequest {

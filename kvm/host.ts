@@ -1,12 +1,14 @@
 /**
  * Host services that need libc: anonymous memory for guest RAM, kicking a
- * vCPU thread out of KVM_RUN, and advisory file locks.
+ * vCPU thread out of KVM_RUN (now, or at a deadline through a kernel timer),
+ * and advisory file locks.
  *
  * @module
  */
 
 import { KvmError } from "./errors.ts";
 import {
+  CLOCK_MONOTONIC,
   cString,
   errno,
   libc,
@@ -20,6 +22,7 @@ import {
   O_RDONLY,
   PROT_READ,
   PROT_WRITE,
+  SIGEV_THREAD_ID,
   SIGUSR2,
 } from "./libc.ts";
 import { LAYOUTS } from "./structs.ts";
@@ -60,6 +63,11 @@ export function currentThreadId(): bigint {
   return BigInt(libc().pthread_self());
 }
 
+/** The calling thread's kernel thread id (gettid(2)), for {@link KickTimer}. */
+export function currentKernelThreadId(): number {
+  return libc().gettid();
+}
+
 let kickHandlerInstalled = false;
 
 /**
@@ -96,6 +104,87 @@ export class VcpuKicker {
   kick(): void {
     Atomics.store(this.#run, LAYOUTS.kvm_run.fields.immediate_exit, 1);
     libc().pthread_kill(this.threadId, SIGUSR2);
+  }
+}
+
+/** struct sigevent is 64 bytes on x86-64: value, signo, notify, then the thread id. */
+const SIGEVENT_BYTES = 64;
+/** struct itimerspec: it_interval then it_value, each tv_sec and tv_nsec as 64-bit words. */
+const ITIMERSPEC_WORDS = 4;
+
+/**
+ * A POSIX timer on CLOCK_MONOTONIC that sends the kick signal (SIGUSR2) to
+ * one thread when it expires, so a vCPU thread sitting in KVM_RUN (an
+ * in-kernel HLT included) comes out at a device deadline without any thread
+ * of ours waiting for it. The signal interrupts KVM_RUN only while the
+ * thread is inside it; {@link armIn}'s repeat interval covers an expiry
+ * that lands just outside.
+ *
+ * Timer ids belong to the process: any thread may {@link deleteId} one.
+ */
+export class KickTimer {
+  readonly #spec = new BigInt64Array(ITIMERSPEC_WORDS);
+  readonly #specBytes = new Uint8Array(this.#spec.buffer);
+  #deleted = false;
+
+  private constructor(readonly id: bigint) {}
+
+  /**
+   * Creates a disarmed timer that signals kernel thread `tid` of this process.
+   * @throws {KvmError} when the kernel refuses (e.g. no such thread)
+   */
+  static forThread(tid: number): KickTimer {
+    const event = new DataView(new ArrayBuffer(SIGEVENT_BYTES));
+    event.setInt32(8, SIGUSR2, true);
+    event.setInt32(12, SIGEV_THREAD_ID, true);
+    event.setInt32(16, tid, true);
+    const out = new BigUint64Array(1);
+    const r = libc().timer_create(
+      CLOCK_MONOTONIC,
+      new Uint8Array(event.buffer),
+      new Uint8Array(out.buffer),
+    );
+    if (r < 0) throw new KvmError("timer_create", errno());
+    return new KickTimer(out[0]);
+  }
+
+  /**
+   * Fires after `delayNs` (at once when not positive), then every
+   * `repeatNs` until re-armed or disarmed (never again when 0).
+   */
+  armIn(delayNs: number, repeatNs = 0): void {
+    const delay = delayNs >= 1 ? Math.round(delayNs) : 1; // 0 would disarm
+    this.#set(repeatNs, delay);
+  }
+
+  /** Stops the timer; a pending expiry is cancelled. */
+  disarm(): void {
+    this.#set(0, 0);
+  }
+
+  /** Deletes the timer (idempotent). */
+  delete(): void {
+    if (this.#deleted) return;
+    this.#deleted = true;
+    KickTimer.deleteId(this.id);
+  }
+
+  /** Deletes a timer by id, e.g. one a worker that died left behind. */
+  static deleteId(id: bigint): void {
+    libc().timer_delete(id);
+  }
+
+  #set(repeatNs: number, valueNs: number): void {
+    if (this.#deleted) return;
+    repeatNs = Math.max(0, Math.round(repeatNs));
+    const s = this.#spec;
+    s[0] = BigInt(Math.floor(repeatNs / 1e9));
+    s[1] = BigInt(repeatNs % 1e9);
+    s[2] = BigInt(Math.floor(valueNs / 1e9));
+    s[3] = BigInt(valueNs % 1e9);
+    if (libc().timer_settime(this.id, 0, this.#specBytes, null) < 0) {
+      throw new KvmError("timer_settime", errno());
+    }
   }
 }
 

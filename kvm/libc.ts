@@ -19,6 +19,11 @@ const SYMBOLS = {
   pthread_self: { parameters: [], result: "u64" },
   pthread_kill: { parameters: ["u64", "i32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
+  gettid: { parameters: [], result: "i32" },
+  // timer_t is a pointer-sized handle in glibc; it never points anywhere we read.
+  timer_create: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  timer_settime: { parameters: ["usize", "i32", "buffer", "pointer"], result: "i32" },
+  timer_delete: { parameters: ["usize"], result: "i32" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -68,3 +73,7 @@ export const LOCK_NB = 4;
 export const LOCK_SH = 1;
 /** The signal that kicks a vCPU thread out of KVM_RUN. */
 export const SIGUSR2 = 12;
+/** clock_gettime(2) and timer_create(2) clock: never jumps. */
+export const CLOCK_MONOTONIC = 1;
+/** sigevent.sigev_notify: signal one thread of this process (Linux). */
+export const SIGEV_THREAD_ID = 4;

@@ -30,14 +30,10 @@ export const CTRL = {
   REQUEST: 0,
   /** Index into {@link RUN_STATE}, written by the worker. */
   STATE: 1,
-  /** Bumped by the worker whenever {@link CTRL_F64.DEADLINE} changes. */
-  DEADLINE_GEN: 2,
   /** Mailbox write position (bytes, monotonically increasing). */
   MAIL_HEAD: 3,
   /** Mailbox read position. */
   MAIL_TAIL: 4,
-  /** Set by the main thread when the timer thread must end. */
-  TIMER_STOP: 5,
   /** Kicks in progress; the worker waits for zero before unmapping a kvm_run area. */
   KICKING: 6,
 } as const;
@@ -48,6 +44,8 @@ export const CTRL_BIG = {
   RUN_ADDRESS: 0,
   /** pthread id of vCPU 0's thread. */
   THREAD_ID: 1,
+  /** 1 + the id of vCPU 0's deadline timer (see kick.ts); 0 when there is none. */
+  DEADLINE_TIMER: 2,
 } as const;
 
 /** Float64 slots of the control buffer, after the BigInt64 area. */

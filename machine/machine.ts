@@ -1,6 +1,6 @@
 /**
- * A running machine, seen from the main thread: starts the vCPU and timer
- * workers, forwards requests through the control buffer with a kick, and
+ * A running machine, seen from the main thread: starts the vCPU worker
+ * (device deadlines reach it through a kernel timer, see kick.ts), forwards requests through the control buffer with a kick, and
  * turns worker messages into events. Nothing here blocks.
  *
  * @module
@@ -17,13 +17,12 @@ import {
   ControlViews,
   createControlBuffers,
   CTRL,
-  CTRL_F64,
   type MailMessage,
   postMail,
   REQ,
   type RunState,
 } from "./control.ts";
-import { ControlKicker, retractRunAddress } from "./kick.ts";
+import { ControlKicker, deleteDeadlineTimer, retractRunAddress } from "./kick.ts";
 import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
 
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
@@ -75,7 +74,6 @@ export class Machine {
   readonly #ctl: ControlViews;
   readonly #kicker: ControlKicker;
   readonly #worker: Worker;
-  readonly #timer: Worker;
   readonly #events: MachineEvents;
   readonly #snapshots = new Map<number, (s: MachineSnapshot) => void>();
   readonly #screenshots = new Map<
@@ -109,7 +107,6 @@ export class Machine {
     this.exited = new Promise((resolve) => this.#resolveExit = resolve);
     const buffers = createControlBuffers();
     this.#ctl = new ControlViews(buffers);
-    this.#ctl.floats[CTRL_F64.DEADLINE] = Infinity;
     this.#kicker = new ControlKicker(this.#ctl);
     this.#locks = lockImages(config.disks, config.snapshot);
     installKickHandler();
@@ -119,8 +116,6 @@ export class Machine {
       ev.preventDefault();
       this.#finish({ reason: "vmm-error", code: 1, detail: ev.message });
     };
-    this.#timer = new Worker(new URL("./timer_worker.ts", import.meta.url), { type: "module" });
-    this.#timer.postMessage(buffers);
     const init: WorkerInit = { config, buffers, restorePath: start.restorePath };
     this.#worker.postMessage(init);
   }
@@ -322,10 +317,9 @@ export class Machine {
     // No kick may target the vCPU thread once it is gone (a worker that
     // crashed never withdrew its kvm_run address).
     retractRunAddress(this.#ctl);
-    Atomics.store(this.#ctl.ints, CTRL.TIMER_STOP, 1);
-    Atomics.notify(this.#ctl.ints, CTRL.DEADLINE_GEN);
-    this.#timer.terminate();
     this.#worker.terminate();
+    // The worker deletes its deadline timer as it ends; this covers one that died.
+    deleteDeadlineTimer(this.#ctl);
     for (const lock of this.#locks) lock.release();
     for (const resolve of this.#snapshots.values()) {
       resolve({ runState: "stopped", devices: null, vcpu: emptyStats() });

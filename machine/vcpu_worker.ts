@@ -26,7 +26,6 @@ import {
   type ControlBuffers,
   ControlViews,
   CTRL,
-  CTRL_F64,
   type MailMessage,
   REQ,
   RUN_STATE,
@@ -35,7 +34,7 @@ import {
 } from "./control.ts";
 import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
 import { GuestRam } from "./guest_ram.ts";
-import { publishRunAddress, retractRunAddress } from "./kick.ts";
+import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
 import { ramLayout } from "./memory_map.ts";
 import { OVERLAY_CHUNK, SnapshotBackend } from "./disk_backend.ts";
 import { diskIdentities } from "./disk_identity.ts";
@@ -144,9 +143,11 @@ class MachineLoop {
   );
   /** --kernel's files, read once and kept across resets. */
   kernelFiles: KernelFiles | null = null;
+  readonly deadlineKicker: DeadlineKicker;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
+    this.deadlineKicker = new DeadlineKicker(this.ctl);
     this.config = init.config;
     this.kvm = Kvm.open();
     const layout = ramLayout(this.config.memoryBytes);
@@ -162,6 +163,7 @@ class MachineLoop {
     try {
       return this.#run();
     } finally {
+      this.deadlineKicker.dispose();
       // Every exit path, faults and VMM errors included, makes writes durable.
       closeDisks(this.disks);
     }
@@ -201,7 +203,7 @@ class MachineLoop {
     const board = this.board;
     const vcpu = board.vcpus[0];
     // Devices may have armed timers since the last exit (mail, serial input):
-    // the timer thread must know before the vCPU possibly halts for good.
+    // the deadline timer must know before the vCPU possibly halts for good.
     this.publishDeadline();
     const t0 = hostNowMs();
     const reason = vcpu.runRaw();
@@ -394,6 +396,8 @@ class MachineLoop {
 
   rebuild(): void {
     this.flushSerial();
+    // An expired deadline re-signals every millisecond; KVM_CREATE_VM fails with EINTR.
+    this.deadlineKicker.suspend();
     retractRunAddress(this.ctl);
     // CMOS RAM is battery-backed: what the guest stored there survives a reset.
     const cmos = this.board.devices.rtc;
@@ -436,6 +440,8 @@ class MachineLoop {
     const ints = this.ctl.ints;
     this.flushSerial();
     this.console.flush();
+    this.deadlineKicker.suspend();
+    this.publishedDeadline = NaN; // re-armed by the first step after the pause
     this.setState("paused");
     for (;;) {
       const req = Atomics.load(ints, CTRL.REQUEST);
@@ -542,9 +548,11 @@ class MachineLoop {
     const next = this.clock.nextDeadline();
     if (next === this.publishedDeadline) return;
     this.publishedDeadline = next;
-    this.ctl.floats[CTRL_F64.DEADLINE] = next === Infinity ? Infinity : this.originMs + next / 1e6;
-    Atomics.add(this.ctl.ints, CTRL.DEADLINE_GEN, 1);
-    Atomics.notify(this.ctl.ints, CTRL.DEADLINE_GEN);
+    // Now from the clock the exits advance, so the kick never comes before the timer is due.
+    this.deadlineKicker.set(
+      next === Infinity ? Infinity : this.originMs + next / 1e6,
+      hostNowMs() + performance.timeOrigin,
+    );
   }
 
   setState(state: RunState): void {

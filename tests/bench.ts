@@ -19,11 +19,15 @@ import { graphicsBenchmark } from "./bench_graphics.ts";
 import { tuiBenchmark } from "./bench_tui.ts";
 import { saveBenchmark } from "./bench_save.ts";
 import { kernelBootBenchmark } from "./bench_kernel.ts";
+import { startupBenchmark } from "./bench_startup.ts";
+import { floodBenchmark } from "./bench_flood.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
+  startupBenchmark,
   exitLoopBenchmark,
   bootBenchmark,
+  floodBenchmark,
   diskBenchmark,
   graphicsBenchmark,
   tuiBenchmark,

@@ -10,9 +10,11 @@
  * 128 MiB and the image as an IDE disk with writes kept in memory
  * (see {@link qemuArgs}, {@link vmrunArgs}). The sides run `--rounds` times,
  * alternating (QEMU, vmrun); every run is printed, and the best (lowest)
- * boot times and the highest peak RSS of each side are compared. vmrun is
- * `deno run -A cli/main.ts`, so its figures include Deno's start-up and the
- * whole Deno process's memory. Goals: vmrun/QEMU <= 1 for both.
+ * boot times and the highest peak RSS of each side are compared. vmrun runs
+ * as a user runs it ({@link vmrunCommand}: bin/vmrun, or the pinned Deno
+ * straight on cli/main.ts), so its figures include Deno's start-up and the
+ * whole Deno process's memory. Goals: vmrun/QEMU boot time <= 1, peak RSS
+ * <= 1.5.
  *
  * @module
  */
@@ -30,16 +32,20 @@ import {
   type BenchDrive,
   defaultRssMethod,
   mib,
+  pinnedDeno,
   QEMU_BIN,
   qemuArgs,
   qemuAvailable,
   qemuGuestStatus,
   type RssMethod,
   runTimed,
+  runTimedCommand,
   seconds,
   tail,
   type TimedRun,
   vmrunArgs,
+  vmrunCommand,
+  vmrunCommandNote,
 } from "./bench_qemu.ts";
 
 /** What bios_hello prints once SeaBIOS has started it. */
@@ -48,8 +54,8 @@ export const BOOT_MARKER = "vmrun booted this sector";
 export const BOOT_EXIT_VALUE = 7;
 /** vmrun's boot time must be at most this multiple of QEMU's. */
 export const BOOT_GOAL_RATIO = 1;
-/** vmrun's peak RSS must be at most this multiple of QEMU's. */
-export const RSS_GOAL_RATIO = 1;
+/** vmrun's peak RSS must be at most this multiple of QEMU's (issue 11; the moonshot is 1). */
+export const RSS_GOAL_RATIO = 1.5;
 const DEFAULT_ROUNDS = 3;
 const TIMEOUT_S = 60;
 
@@ -95,11 +101,11 @@ export function bootRun(
   return { markerMs: marker, exitMs: r.exitMs, peakRssKiB: r.peakRssKiB, cpuMs: r.cpuMs };
 }
 
-/** Peak RSS of `deno run -A` on a module that does nothing, KiB. */
+/** Peak RSS of `deno run -q` on a module that does nothing, KiB. */
 export async function denoBaselineRss(dir: string, rss: RssMethod): Promise<number | null> {
   const empty = `${dir}/empty.ts`;
   await Deno.writeTextFile(empty, "export {};\n");
-  const r = await runTimed(Deno.execPath(), ["run", "-A", empty], {
+  const r = await runTimed(pinnedDeno(), ["run", "-q", empty], {
     markers: [],
     timeoutMs: 30_000,
     rss,
@@ -137,12 +143,13 @@ export async function measureBoot(
       const q = await runTimed(QEMU_BIN, qemuArgs(drives), opts);
       qemu.push(bootRun("QEMU", q, qemuGuestStatus(q.code), BOOT_EXIT_VALUE));
       line(round, "QEMU", qemu[qemu.length - 1]);
-      const v = await runTimed(Deno.execPath(), vmrunArgs(drives, TIMEOUT_S), opts);
+      const v = await runTimedCommand(vmrunCommand(vmrunArgs(drives, TIMEOUT_S)), opts);
       vmrun.push(bootRun("vmrun", v, v.code, BOOT_EXIT_VALUE));
       line(round, "vmrun", vmrun[vmrun.length - 1]);
     }
     const denoBaselineKiB = await denoBaselineRss(dir, rss);
-    log(`deno run -A on an empty module: peak RSS ${mib(denoBaselineKiB)} MiB`);
+    log(`deno run -q on an empty module: peak RSS ${mib(denoBaselineKiB)} MiB`);
+    log(vmrunCommandNote());
     return { qemu, vmrun, denoBaselineKiB, rssMethod: rss };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -185,7 +192,7 @@ export function bootRows(r: BootResult): BenchRow[] {
       { metric: "vmrun CPU s, user+sys, best (all)", value: cpu(r.vmrun) },
       { metric: `QEMU peak RSS, MiB (${r.rssMethod})`, value: mib(peak(r.qemu)) },
       { metric: `vmrun peak RSS, MiB (${r.rssMethod})`, value: mib(peak(r.vmrun)) },
-      { metric: "deno run -A of an empty module, peak RSS MiB", value: mib(r.denoBaselineKiB) },
+      { metric: "deno run -q of an empty module, peak RSS MiB", value: mib(r.denoBaselineKiB) },
       {
         metric: "vmrun/QEMU peak RSS",
         value: fmt(rssRatio, 3),

@@ -51,10 +51,12 @@ import {
   qemuAvailable,
   qemuGuestStatus,
   runTimed,
+  runTimedCommand,
   seconds,
   tail,
   type TimedRun,
   vmrunArgs,
+  vmrunCommand,
 } from "./bench_qemu.ts";
 
 /** Printed by the guest just before its first read. */
@@ -188,7 +190,7 @@ export async function measureDisk(
         const q = await runTimed(QEMU_BIN, qemuArgs(drives), opts);
         qemu.push(readRun(`QEMU ${iface}`, q, qemuGuestStatus(q.code)));
         line(round, "QEMU", qemu[qemu.length - 1]);
-        const v = await runTimed(Deno.execPath(), vmrunArgs(drives, TIMEOUT_S), opts);
+        const v = await runTimedCommand(vmrunCommand(vmrunArgs(drives, TIMEOUT_S)), opts);
         vmrun.push(readRun(`vmrun ${iface}`, v, v.code));
         line(round, "vmrun", vmrun[vmrun.length - 1]);
       }

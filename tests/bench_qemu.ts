@@ -12,7 +12,77 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { CLI } from "./vmrun_process.ts";
+
+/** The checkout's root directory. */
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** The user's command (bin/vmrun), when the checkout has it. */
+export const LAUNCHER = `${ROOT}bin/vmrun`;
+/** The permissions bin/vmrun gives vmrun (no --allow-run). */
+export const VMRUN_PERMISSIONS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+  "--allow-net",
+];
+
+/**
+ * V8 flags vmrun runs with (bin/vmrun and `deno task vmrun` carry the same):
+ * --optimize-for-size keeps V8's heaps close to their live size (a COM1
+ * flood's RSS stays flat instead of growing ~25 MiB between major GCs) at
+ * no measurable cost to the exit loop. $VMRUN_BENCH_V8_FLAGS replaces them
+ * (comma-separated) to try others; it applies only without bin/vmrun.
+ */
+export const VMRUN_V8_FLAGS: readonly string[] = [
+  `--v8-flags=${Deno.env.get("VMRUN_BENCH_V8_FLAGS") ?? "--optimize-for-size"}`,
+];
+
+/** The Deno binary package.json pins, as bin/vmrun finds it; else this process's. */
+export function pinnedDeno(): string {
+  const pinned = `${ROOT}node_modules/deno/deno`;
+  return exists(pinned) ? pinned : Deno.execPath();
+}
+
+/** A command line: the program and its arguments. */
+export interface CommandLine {
+  readonly cmd: string;
+  readonly args: readonly string[];
+}
+
+/**
+ * `vmrun args...` the way a user runs it: bin/vmrun when the checkout has
+ * it, else the very command bin/vmrun runs (the pinned Deno straight on
+ * cli/main.ts: no npx, no `deno task`).
+ */
+export function vmrunCommand(args: readonly string[]): CommandLine {
+  if (exists(LAUNCHER)) return { cmd: LAUNCHER, args };
+  return {
+    cmd: pinnedDeno(),
+    args: [
+      "run",
+      "-q",
+      "--no-prompt",
+      "--config",
+      `${ROOT}deno.json`,
+      ...VMRUN_V8_FLAGS,
+      ...VMRUN_PERMISSIONS,
+      CLI,
+      ...args,
+    ],
+  };
+}
+
+/** How {@link vmrunCommand} starts vmrun, for benchmark output. */
+export function vmrunCommandNote(): string {
+  return exists(LAUNCHER)
+    ? `vmrun is ${LAUNCHER}`
+    : `vmrun is \`${pinnedDeno()} run -q --no-prompt --config deno.json ${
+      [...VMRUN_V8_FLAGS, ...VMRUN_PERMISSIONS].join(" ")
+    } cli/main.ts\` (no bin/vmrun in this checkout; the command it runs)`;
+}
 
 /** QEMU, from Debian's qemu-system-x86 package. */
 export const QEMU_BIN = "/usr/bin/qemu-system-x86_64";
@@ -32,7 +102,8 @@ export interface BenchDrive {
 /** How peak RSS is measured: GNU time, /proc polling, or not at all. */
 export type RssMethod = "time" | "proc" | "none";
 
-function exists(path: string): boolean {
+/** Whether `path` exists. */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
@@ -75,9 +146,8 @@ export function qemuArgs(drives: readonly BenchDrive[], memoryMiB = BENCH_MEMORY
 }
 
 /**
- * vmrun's command line (`deno run -A cli/main.ts ...`, the way `deno task
- * vmrun` starts it) for the same boot: headless, `--snapshot`, `--timeout`.
- * The first drive is the boot disk.
+ * vmrun's arguments for the same boot: headless, `--snapshot`, `--timeout`.
+ * The first drive is the boot disk. Run them through {@link vmrunCommand}.
  */
 export function vmrunArgs(
   drives: readonly BenchDrive[],
@@ -85,9 +155,6 @@ export function vmrunArgs(
   memoryMiB = BENCH_MEMORY_MIB,
 ): string[] {
   return [
-    "run",
-    "-A",
-    CLI,
     "--headless",
     "-m",
     `${memoryMiB}M`,
@@ -201,13 +268,7 @@ export async function runTimed(
   }
   try {
     const t0 = performance.now();
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnPiped(argv[0], argv.slice(1));
     const markerMs: Record<string, number> = {};
     let stdout = "";
     let stderr = "";
@@ -269,6 +330,34 @@ export async function runTimed(
   } finally {
     if (report !== null) await Deno.remove(report).catch(() => {});
   }
+}
+
+/**
+ * Spawns `cmd` with stdin an empty pipe (closed at once) and stdout and
+ * stderr piped. Benchmarks never use Deno's "null" stdio: it opens
+ * /dev/null, which a broken host may have turned into a regular file (then
+ * a child reads stale bytes as input, and floods land in a file).
+ */
+export function spawnPiped(cmd: string, args: readonly string[]): Deno.ChildProcess {
+  const child = new Deno.Command(cmd, {
+    args: [...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  child.stdin.close().catch(() => {});
+  return child;
+}
+
+/** Reads a stream to its end, keeping nothing. */
+export async function discard(stream: ReadableStream<Uint8Array>): Promise<void> {
+  for await (const _ of stream) { /* dropped */ }
+}
+
+/** {@link runTimed} for a {@link CommandLine}. */
+export function runTimedCommand(line: CommandLine, opts: TimedRunOptions): Promise<TimedRun> {
+  return runTimed(line.cmd, line.args, opts);
 }
 
 function signalNumber(signal: Deno.Signal): number {
