@@ -164,7 +164,7 @@ Deno.test("bash completes options, their values and vmrun ctl", async () => {
  */
 const ZSH_CAPTURE = `zmodload zsh/zpty
 zpty z zsh -f -i
-zpty -w z "unsetopt autolist; autoload -Uz compinit; compinit -u -D -d /dev/null"
+zpty -w z "unsetopt autolist; autoload -Uz compinit; compinit -u -D -d ./.zcompdump"
 zpty -w z 'source "$VMRUN_COMPLETION"'
 zpty -w z 'functions[_vmrun_script]=$functions[_vmrun]; _vmrun() { print -rl -- "" "<called>"; _vmrun_script "$@"; }'
 zpty -w z 'compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -rl -- "" "<match>"\${^m}; builtin compadd "$@"; }'
