@@ -60,7 +60,9 @@ export function endingLine(exit: VmExit): string | null {
       return `vmrun: stopped by ${exit.detail ?? "a signal"} (status ${exit.code})`;
     case "stopped": {
       const d = exit.detail;
-      const how = !d ? "quit" : /^SIG[A-Z]+$/.test(d) ? `stopped by ${d}` : `stopped: ${d}`;
+      // The user's own quit (Ctrl-a x, the console's quit) needs no more words.
+      const quit = !d || d === "Ctrl-a x" || d === "quit from the console";
+      const how = quit ? "quit" : /^SIG[A-Z]+$/.test(d) ? `stopped by ${d}` : `stopped: ${d}`;
       return `vmrun: ${how} (status ${exit.code})`;
     }
     default:
