@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CommanderError } from "@commander-js/extra-typings";
+import { CommanderError } from "../deps/commander.ts";
 import { UsageError } from "../cli/errors.ts";
 import { parseCommandLine } from "../cli/program.ts";
 import type { MachineConfig } from "../machine/config.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CommanderError } from "@commander-js/extra-typings";
+import { CommanderError } from "../deps/commander.ts";
 import { KvmError, KvmUnavailableError } from "../kvm/errors.ts";
 import { Kvm } from "../kvm/kvm.ts";
 import { ImageLockedError } from "../machine/disk_locks.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "../deps/commander.ts";
 import type { FirmwareConfig, MachineConfig } from "../machine/config.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { UsageError } from "./errors.ts";

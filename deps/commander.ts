@@ -1,0 +1,7 @@
+/**
+ * Commander with typed options (the CLI's parser), pinned.
+ *
+ * @module
+ */
+
+export { Command, CommanderError, Option } from "npm:@commander-js/extra-typings@15.1.0";
