@@ -1,13 +1,14 @@
 #!/bin/sh
 # Tries vmrun as a new user would on a fresh Debian 12: debootstraps a root,
 # installs only nodejs, npm, git and ca-certificates there, clones this
-# checkout's committed HEAD into /root/vmrun and runs the README's two
+# checkout's committed branch into /root/vmrun and runs the README's two
 # commands as root (the demo in a terminal, typing q; then every test).
 # Prints what passed, the test summary and whether the tree stayed clean.
 #
 #   sudo tests/fresh_debian.sh [--demo-only] [--keep]
 #
 # Needs root, /dev/kvm and Debian's mirror (the host's apt sources name it).
+# The root gets its own /dev with the host's /dev/kvm bound in, /proc and /sys.
 # The host's apt sources, CA certificates and npm configuration are copied
 # in, as a user's machine would have its own. The debootstrapped base is kept
 # in $VMRUN_FRESH_CACHE (default /var/tmp/vmrun-fresh-base.tar) for later
@@ -41,18 +42,26 @@ fi
 mirror=${mirror:-http://deb.debian.org/debian}
 
 unmount_all() {
-  for m in dev/pts dev proc sys; do
+  for m in dev/kvm dev/pts dev/shm dev proc sys; do
     if mountpoint -q "$root/$m" 2>/dev/null; then umount -l "$root/$m"; fi
   done
 }
+remove_root() { # never through a mount that is still there
+  if grep -q " $root/" /proc/mounts; then
+    log "$root still has mounts: not removing it"
+  else
+    rm -rf "$root"
+  fi
+}
 cleanup() {
   unmount_all
-  if ! $keep; then rm -rf "$root"; fi
+  if ! $keep; then remove_root; fi
 }
 
 if [ -e "$root" ]; then
   unmount_all
-  rm -rf "$root"
+  remove_root
+  [ ! -e "$root" ] || exit 1
 fi
 trap cleanup EXIT INT TERM
 mkdir -p "$root"
@@ -90,8 +99,24 @@ mkdir -p "$root/usr/local/share/ca-certificates"
 cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
-mount --bind /dev "$root/dev"
-mount --bind /dev/pts "$root/dev/pts"
+# A /dev of its own (the host's stays untouched by whatever runs inside),
+# with the host's /dev/kvm bound in.
+mount -t tmpfs -o mode=755,nosuid tmpfs "$root/dev"
+for node in "null c 1 3" "zero c 1 5" "full c 1 7" "random c 1 8" "urandom c 1 9" "tty c 5 0"; do
+  set -- $node
+  mknod -m 666 "$root/dev/$1" "$2" "$3" "$4"
+done
+mkdir -m 755 "$root/dev/pts"
+mkdir -m 1777 "$root/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$root/dev/pts"
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"
+ln -s pts/ptmx "$root/dev/ptmx"
+ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
+touch "$root/dev/kvm"
+mount --bind /dev/kvm "$root/dev/kvm"
 mount -t proc proc "$root/proc"
 mount --bind /sys "$root/sys"
 
