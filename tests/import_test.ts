@@ -33,30 +33,34 @@ Deno.test("a fixture boots and exits from another project", async () => {
 });
 `;
 
-kvmTest("another Deno project imports mod.ts, boots a fixture and reads its serial and exit", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "vmrun-importer-" });
-  try {
-    Deno.copyFileSync(fixture("hello"), `${dir}/hello.img`);
-    // The project's own settings, unlike vmrun's: the classic JSX transform, an
-    // import map naming vmrun by file: URL, no node_modules.
-    Deno.writeTextFileSync(
-      `${dir}/deno.json`,
-      JSON.stringify({
-        imports: { "vmrun": pathToFileURL(`${ROOT}mod.ts`).href, "assert": "node:assert" },
-        compilerOptions: { strict: true, jsx: "react" },
-      }),
-    );
-    Deno.writeTextFileSync(`${dir}/guest_test.ts`, TEST);
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["test", "-A", "guest_test.ts"],
-      cwd: dir,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-    strictEqual(r.code, 0, out);
-    ok(/1 passed \| 0 failed/.test(out.replace(/\x1b\[[0-9;]*m/g, "")), out);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+kvmTest(
+  "another Deno project imports mod.ts, boots a fixture and reads its serial and exit",
+  async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "vmrun-importer-" });
+    try {
+      Deno.copyFileSync(fixture("hello"), `${dir}/hello.img`);
+      // The project's own settings, unlike vmrun's: the classic JSX transform, an
+      // import map naming vmrun by file: URL, no node_modules.
+      Deno.writeTextFileSync(
+        `${dir}/deno.json`,
+        JSON.stringify({
+          imports: { "vmrun": pathToFileURL(`${ROOT}mod.ts`).href, "assert": "node:assert" },
+          compilerOptions: { strict: true, jsx: "react" },
+        }),
+      );
+      Deno.writeTextFileSync(`${dir}/guest_test.ts`, TEST);
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["test", "-A", "guest_test.ts"],
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+      strictEqual(r.code, 0, out);
+      ok(/1 passed \| 0 failed/.test(out), out);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);

@@ -34,39 +34,42 @@ function sh(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-kvmTest("vmrun on the PATH, in a terminal, boots a relative image and exits with its status", async () => {
-  const { dir, env } = userSetup();
-  Deno.copyFileSync(fixture("exit_code"), `${dir}/exit.img`);
-  Deno.copyFileSync(fixture("bios_hello"), `${dir}/hello.img`);
-  try {
-    // The console (stdin and stdout are a terminal) and no firmware.
-    const console = new PtyVmrun([], {
-      shell: `cd ${sh(dir)} && exec vmrun --firmware none --snapshot exit.img`,
-      env,
-    });
-    strictEqual((await console.exited).exitCode, 42, console.screen());
-    console.dispose();
+kvmTest(
+  "vmrun on the PATH, in a terminal, boots a relative image and exits with its status",
+  async () => {
+    const { dir, env } = userSetup();
+    Deno.copyFileSync(fixture("exit_code"), `${dir}/exit.img`);
+    Deno.copyFileSync(fixture("bios_hello"), `${dir}/hello.img`);
+    try {
+      // The console (stdin and stdout are a terminal) and no firmware.
+      const console = new PtyVmrun([], {
+        shell: `cd ${sh(dir)} && exec vmrun --firmware none --snapshot exit.img`,
+        env,
+      });
+      strictEqual((await console.exited).exitCode, 42, console.screen());
+      console.dispose();
 
-    // Through SeaBIOS, headless in the same terminal: only the guest's
-    // bytes and vmrun's own lines reach it; Deno writes nothing.
-    const bios = new PtyVmrun([], {
-      shell: `cd ${sh(dir)} && exec vmrun --headless --snapshot hello.img`,
-      env: { ...env, TERM: "dumb" },
-    });
-    strictEqual((await bios.exited).exitCode, 7, bios.output);
-    strictEqual(bios.output.replaceAll("\r", ""), "vmrun booted this sector\n");
-    bios.dispose();
+      // Through SeaBIOS, headless in the same terminal: only the guest's
+      // bytes and vmrun's own lines reach it; Deno writes nothing.
+      const bios = new PtyVmrun([], {
+        shell: `cd ${sh(dir)} && exec vmrun --headless --snapshot hello.img`,
+        env: { ...env, TERM: "dumb" },
+      });
+      strictEqual((await bios.exited).exitCode, 7, bios.output);
+      strictEqual(bios.output.replaceAll("\r", ""), "vmrun booted this sector\n");
+      bios.dispose();
 
-    // --version through the terminal is exactly the version line.
-    const version = new PtyVmrun([], { shell: `cd ${sh(dir)} && exec vmrun --version`, env });
-    strictEqual((await version.exited).exitCode, 0);
-    const pkg = JSON.parse(Deno.readTextFileSync(`${ROOT}package.json`));
-    strictEqual(version.output, `${pkg.version}\r\n`);
-    version.dispose();
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+      // --version through the terminal is exactly the version line.
+      const version = new PtyVmrun([], { shell: `cd ${sh(dir)} && exec vmrun --version`, env });
+      strictEqual((await version.exited).exitCode, 0);
+      const pkg = JSON.parse(Deno.readTextFileSync(`${ROOT}package.json`));
+      strictEqual(version.output, `${pkg.version}\r\n`);
+      version.dispose();
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);
 
 kvmTest("every path vmrun takes resolves against the caller's directory", async () => {
   const { dir, env } = userSetup();
