@@ -56,10 +56,18 @@ Deno.test("deno.json's JSX runtime is the React that deps/react.ts pins", () => 
 
 Deno.test("npm installs only the pinned Deno, and never writes a lock file", () => {
   const pkg = JSON.parse(Deno.readTextFileSync(`${ROOT}package.json`));
-  deepStrictEqual(Object.keys(pkg.dependencies), ["deno"]);
-  ok(/^\d+\.\d+\.\d+$/.test(pkg.dependencies.deno), pkg.dependencies.deno);
+  // An optional dependency: npm installs it (and runs its postinstall), while
+  // Deno, which reads only dependencies and devDependencies, never fetches
+  // its 90 MB binary into every user's cache.
+  deepStrictEqual(Object.keys(pkg.optionalDependencies), ["deno"]);
+  ok(/^\d+\.\d+\.\d+$/.test(pkg.optionalDependencies.deno), pkg.optionalDependencies.deno);
+  strictEqual(pkg.dependencies, undefined);
   strictEqual(pkg.devDependencies, undefined);
+  // npm 12 runs a dependency's install script only when allowScripts names it.
+  deepStrictEqual(pkg.allowScripts, { [`deno@${pkg.optionalDependencies.deno}`]: true });
   deepStrictEqual(pkg.bin, { vmrun: "bin/vmrun" });
   ok(/^package-lock=false$/m.test(Deno.readTextFileSync(`${ROOT}.npmrc`)));
-  strictEqual(Deno.version.deno, pkg.dependencies.deno, "the tests run on the pinned Deno");
+  strictEqual(Deno.version.deno, pkg.optionalDependencies.deno, "the tests run on the pinned Deno");
+  const lock = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.lock`));
+  deepStrictEqual(Object.keys(lock.npm).filter((p) => /^(deno|@deno\/)/.test(p)), []);
 });
