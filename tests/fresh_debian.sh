@@ -11,8 +11,9 @@
 # The root gets its own /dev with the host's /dev/kvm bound in, /proc and /sys.
 # The host's apt sources, CA certificates and npm configuration are copied
 # in, as a user's machine would have its own. The debootstrapped base is kept
-# in $VMRUN_FRESH_CACHE (default /var/tmp/vmrun-fresh-base.tar) for later
-# runs; the root itself ($VMRUN_FRESH_ROOT, default /var/tmp/vmrun-fresh) is
+# in $VMRUN_FRESH_CACHE (default /var/tmp/vmrun-fresh-base.tar), and the
+# root with the four packages beside it (...-node.tar), for later runs (delete
+# them for a new debootstrap and new packages); the root itself ($VMRUN_FRESH_ROOT, default /var/tmp/vmrun-fresh) is
 # removed at the end unless --keep is given.
 set -eu
 
@@ -66,59 +67,30 @@ fi
 trap cleanup EXIT INT TERM
 mkdir -p "$root"
 
-if [ -f "$cache" ]; then
-  log "unpacking the debootstrapped base from $cache"
-  tar -xpf "$cache" -C "$root"
-else
-  if ! command -v debootstrap >/dev/null; then
-    log "installing debootstrap"
-    apt-get install -y -q debootstrap >/dev/null || {
-      apt-get update -q >/dev/null
-      apt-get install -y -q debootstrap >/dev/null
-    }
-  fi
-  log "debootstrap bookworm from $mirror (a few minutes)"
-  debootstrap bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 || {
-    tail -n 20 "$root.debootstrap.log" >&2
-    exit 1
-  }
-  tar -cpf "$cache.tmp" -C "$root" . && mv "$cache.tmp" "$cache"
-fi
-
-# The host's apt sources and settings, and its CA certificates (a proxy's CA
-# among them, if any).
-rm -f "$root/etc/apt/sources.list"
-cp -a /etc/apt/sources.list "$root/etc/apt/" 2>/dev/null || true
-for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
-  [ -f "$f" ] && cp -a "$f" "$root/etc/apt/sources.list.d/"
-done
-for f in /etc/apt/apt.conf.d/*; do
-  [ -f "$f" ] && cp -a "$f" "$root/etc/apt/apt.conf.d/"
-done
-mkdir -p "$root/usr/local/share/ca-certificates"
-cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-
 # A /dev of its own (the host's stays untouched by whatever runs inside),
-# with the host's /dev/kvm bound in.
-mount -t tmpfs -o mode=755,nosuid tmpfs "$root/dev"
-for node in "null c 1 3" "zero c 1 5" "full c 1 7" "random c 1 8" "urandom c 1 9" "tty c 5 0"; do
-  set -- $node
-  mknod -m 666 "$root/dev/$1" "$2" "$3" "$4"
-done
-mkdir -m 755 "$root/dev/pts"
-mkdir -m 1777 "$root/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$root/dev/pts"
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"
-ln -s pts/ptmx "$root/dev/ptmx"
-ln -s /proc/self/fd "$root/dev/fd"
-ln -s /proc/self/fd/0 "$root/dev/stdin"
-ln -s /proc/self/fd/1 "$root/dev/stdout"
-ln -s /proc/self/fd/2 "$root/dev/stderr"
-touch "$root/dev/kvm"
-mount --bind /dev/kvm "$root/dev/kvm"
-mount -t proc proc "$root/proc"
-mount --bind /sys "$root/sys"
+# with the host's /dev/kvm bound in; /proc and /sys.
+mount_all() {
+  mount -t tmpfs -o mode=755,nosuid tmpfs "$root/dev"
+  for node in "null c 1 3" "zero c 1 5" "full c 1 7" "random c 1 8" "urandom c 1 9" \
+    "tty c 5 0"; do
+    # shellcheck disable=SC2086
+    set -- $node
+    mknod -m 666 "$root/dev/$1" "$2" "$3" "$4"
+  done
+  mkdir -m 755 "$root/dev/pts"
+  mkdir -m 1777 "$root/dev/shm"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$root/dev/pts"
+  mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"
+  ln -s pts/ptmx "$root/dev/ptmx"
+  ln -s /proc/self/fd "$root/dev/fd"
+  ln -s /proc/self/fd/0 "$root/dev/stdin"
+  ln -s /proc/self/fd/1 "$root/dev/stdout"
+  ln -s /proc/self/fd/2 "$root/dev/stderr"
+  touch "$root/dev/kvm"
+  mount --bind /dev/kvm "$root/dev/kvm"
+  mount -t proc proc "$root/proc"
+  mount --bind /sys "$root/sys"
+}
 
 # The environment a root login has, plus the host's CA variables.
 set -- HOME=/root TERM=xterm-256color LANG=C.UTF-8 \
@@ -134,10 +106,54 @@ run() { # run <shell command> in the fresh root, as root in /root
   chroot "$root" env -i $env_args sh -c "cd /root && $1"
 }
 
-log "apt-get install nodejs npm git ca-certificates"
-run "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-  nodejs npm git ca-certificates >/tmp/apt.log 2>&1 || { tail -n 20 /tmp/apt.log; exit 1; }"
-run "update-ca-certificates >/dev/null 2>&1"
+# The fresh machine: debootstrap, the host's apt sources and settings and CA
+# certificates (a proxy's CA among them), then nodejs npm git ca-certificates.
+# Both stages are cached as tar files for later runs.
+with_node=${cache%.tar}-node.tar
+if [ -f "$with_node" ]; then
+  log "unpacking the fresh root with nodejs npm git ca-certificates from $with_node"
+  tar -xpf "$with_node" -C "$root"
+  mount_all
+else
+  if [ -f "$cache" ]; then
+    log "unpacking the debootstrapped base from $cache"
+    tar -xpf "$cache" -C "$root"
+  else
+    if ! command -v debootstrap >/dev/null; then
+      log "installing debootstrap"
+      apt-get install -y -q debootstrap >/dev/null || {
+        apt-get update -q >/dev/null
+        apt-get install -y -q debootstrap >/dev/null
+      }
+    fi
+    log "debootstrap bookworm from $mirror (a few minutes)"
+    debootstrap bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 || {
+      tail -n 20 "$root.debootstrap.log" >&2
+      exit 1
+    }
+    tar -cpf "$cache.tmp" -C "$root" . && mv "$cache.tmp" "$cache"
+  fi
+  rm -f "$root/etc/apt/sources.list"
+  cp -a /etc/apt/sources.list "$root/etc/apt/" 2>/dev/null || true
+  for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+    if [ -f "$f" ]; then cp -a "$f" "$root/etc/apt/sources.list.d/"; fi
+  done
+  for f in /etc/apt/apt.conf.d/*; do
+    if [ -f "$f" ]; then cp -a "$f" "$root/etc/apt/apt.conf.d/"; fi
+  done
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" \
+    2>/dev/null || true
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  mount_all
+  log "apt-get install nodejs npm git ca-certificates (a few minutes)"
+  run "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    nodejs npm git ca-certificates >/tmp/apt.log 2>&1 || { tail -n 20 /tmp/apt.log; exit 1; }"
+  run "update-ca-certificates >/dev/null 2>&1"
+  unmount_all
+  tar -cpf "$with_node.tmp" -C "$root" . && mv "$with_node.tmp" "$with_node"
+  mount_all
+fi
 
 # The host's npm configuration: user and global files, and the registry.
 [ -f "$HOME/.npmrc" ] && cp "$HOME/.npmrc" "$root/root/.npmrc"
@@ -160,18 +176,34 @@ commit=$(git -C "$checkout" rev-parse --short HEAD)
 log "cloning $branch ($commit) into /root/vmrun"
 git clone -q --no-local --branch "$branch" "$checkout" "$root/root/vmrun"
 
-# 1. The demo, in a terminal: type q until it powers off (the first q may
-# arrive before the guest reads keys; it waits in the keyboard buffer).
+# 1. The demo, in a 100x37 terminal: once the guest idles (the console's
+# status reads "halted": it printed its banner and waits for keys), type
+# "hi", then q until it powers off; it says "bye" first.
 log "README command 1: npm install && npx deno task demo"
+transcript=$root/tmp/demo.typescript
+rm -f "$transcript"
 demo_start=$(date +%s)
 set +e
-(while sleep 5; do printf q; done) | run "cd vmrun && timeout 900 script -qefc \
-  'npm install && npx deno task demo' /tmp/demo.typescript >/dev/null"
+(
+  waited=0
+  until grep -qa " halted " "$transcript" 2>/dev/null || [ "$waited" -ge 900 ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  sleep 1
+  printf hi
+  while sleep 2; do printf q; done
+) | run "cd vmrun && timeout 900 script -qefc 'stty cols 100 rows 37; npm install && npx deno task demo' \
+  /tmp/demo.typescript >/dev/null"
 demo_status=$?
 set -e
 demo_secs=$(($(date +%s) - demo_start))
-cp "$root/tmp/demo.typescript" "$root.demo.log" 2>/dev/null || true
-if [ "$demo_status" = 0 ] && grep -q "vmrun demo" "$root.demo.log"; then demo=pass; else demo=FAIL; fi
+cp "$transcript" "$root.demo.log" 2>/dev/null || true
+if [ "$demo_status" = 0 ] && grep -qa "SeaBIOS" "$root.demo.log" && grep -qa "bye" "$root.demo.log"; then
+  demo=pass
+else
+  demo=FAIL
+fi
 log "demo: $demo (status $demo_status, ${demo_secs}s; transcript $root.demo.log)"
 
 tests=skipped
