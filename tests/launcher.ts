@@ -60,9 +60,9 @@ export function unprivilegedCheckout(): UnprivilegedCheckout {
 export function lockedNpmPackages(): { name: string; version: string }[] {
   const lock = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.lock`));
   return Object.keys(lock.npm ?? {}).map((key) => {
-    const id = key.split("_")[0]; // peer dependencies follow an underscore
-    const at = id.lastIndexOf("@");
-    return { name: id.slice(0, at), version: id.slice(at + 1) };
+    // name@version, then _peer@version for peer dependencies
+    const [, name, version] = key.match(/^((?:@[^/]+\/)?[^@]+)@([^_]+)/)!;
+    return { name, version };
   });
 }
 
