@@ -18,8 +18,8 @@ export const LAUNCHER = `${ROOT}bin/vmrun`;
 export interface UnprivilegedCheckout {
   /** A copy of the sources (no node_modules, no fixtures/build). */
   readonly root: string;
-  /** A copy of the Deno binary running the tests. */
-  readonly deno: string;
+  /** The copy's launcher, bin/vmrun. */
+  readonly launcher: string;
   /** A DENO_DIR holding the npm packages deno.lock names, writable by everyone. */
   readonly denoDir: string;
 }
@@ -27,9 +27,10 @@ export interface UnprivilegedCheckout {
 let unprivileged: UnprivilegedCheckout | undefined;
 
 /**
- * Copies the checkout's sources, this Deno and the locked npm packages from
- * this user's Deno cache into a world-readable temporary directory, once per
- * test process. The copy runs offline (`--cached-only`).
+ * Copies the checkout's sources, this Deno (where npm would install it) and
+ * the locked npm packages from this user's Deno cache into a world-readable
+ * temporary directory, once per test process: another user runs the copy's
+ * launcher with that cache and needs no network.
  */
 export function unprivilegedCheckout(): UnprivilegedCheckout {
   if (unprivileged) return unprivileged;
@@ -39,7 +40,11 @@ export function unprivilegedCheckout(): UnprivilegedCheckout {
   globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
   const root = `${base}/vmrun`;
   copyTree(ROOT, root, (rel) => !["node_modules", ".git", "fixtures/build"].includes(rel));
-  const deno = `${base}/deno`;
+  // Where npm puts the pinned Deno, for the copy's launcher to find.
+  const deno = `${root}/node_modules/deno/deno`;
+  Deno.mkdirSync(`${root}/node_modules/deno`, { recursive: true, mode: 0o755 });
+  Deno.chmodSync(`${root}/node_modules`, 0o755);
+  Deno.chmodSync(`${root}/node_modules/deno`, 0o755);
   Deno.copyFileSync(Deno.execPath(), deno);
   Deno.chmodSync(deno, 0o755);
   const denoDir = `${base}/deno_dir`;
@@ -52,7 +57,7 @@ export function unprivilegedCheckout(): UnprivilegedCheckout {
   }
   // Deno keeps its own caches (code, type checks) there too.
   Deno.chmodSync(denoDir, 0o777);
-  unprivileged = { root, deno, denoDir };
+  unprivileged = { root, launcher: `${root}/bin/vmrun`, denoDir };
   return unprivileged;
 }
 

@@ -117,21 +117,13 @@ export function runVmrun(args: string[], opts: SpawnOptions = {}): Promise<Finis
   return p.finished();
 }
 
-/** setpriv running the unprivileged copy of the checkout as `uid`. */
+/** setpriv running the unprivileged copy of the checkout's launcher as `uid`. */
 function unprivilegedCommand(uid: number, args: string[]): [string, string[]] {
-  const copy = unprivilegedCheckout();
   return ["setpriv", [
     `--reuid=${uid}`,
     `--regid=${uid}`,
     "--clear-groups",
-    copy.deno,
-    "run",
-    "-q",
-    "-A",
-    "--cached-only",
-    "--config",
-    `${copy.root}/deno.json`,
-    `${copy.root}/cli/main.ts`,
+    unprivilegedCheckout().launcher,
     ...args,
   ]];
 }
