@@ -53,7 +53,9 @@ export function unprivilegedCheckout(): UnprivilegedCheckout {
   for (const { name, version } of lockedNpmPackages()) {
     if (!exists(`${npmFrom}/${name}/${version}`)) continue; // another platform's binary
     copyTree(`${npmFrom}/${name}/${version}`, `${npmTo}/${name}/${version}`, () => true);
-    Deno.copyFileSync(`${npmFrom}/${name}/registry.json`, `${npmTo}/${name}/registry.json`);
+    // Packuments are there only when Deno resolved without the lock.
+    const packument = `${npmFrom}/${name}/registry.json`;
+    if (exists(packument)) Deno.copyFileSync(packument, `${npmTo}/${name}/registry.json`);
   }
   // Deno keeps its own caches (code, type checks) there too.
   Deno.chmodSync(denoDir, 0o777);
