@@ -199,10 +199,13 @@ demo_status=$?
 set -e
 demo_secs=$(($(date +%s) - demo_start))
 cp "$transcript" "$root.demo.log" 2>/dev/null || true
-# Status 0 comes only from the guest powering off on q (nothing typed Ctrl-a
-# x); its "bye" is drawn in one piece (the console redraws only what changed,
-# so longer text such as SeaBIOS's banner may be split by cursor moves).
-if [ "$demo_status" = 0 ] && grep -qa "bye" "$root.demo.log"; then
+# Status 0 comes only from the guest powering off on q (nothing types
+# Ctrl-a x); the console's status line read "halted" (the guest idled in its
+# key loop) and "stopped" (the run ended). The guest's last words ("bye")
+# may not be drawn before the console closes, and longer text such as
+# SeaBIOS's banner may be split by the console's redraws, so neither is asked.
+if [ "$demo_status" = 0 ] && grep -qa " halted " "$root.demo.log" &&
+  grep -qa " stopped " "$root.demo.log"; then
   demo=pass
 else
   demo=FAIL
