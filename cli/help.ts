@@ -7,12 +7,7 @@
  * @module
  */
 
-import {
-  type Command,
-  type CommandUnknownOpts,
-  Help,
-  type Option,
-} from "@commander-js/extra-typings";
+import { type Command, type CommandUnknownOpts, Help, type Option } from "../deps/commander.ts";
 
 /** The help's widest line. */
 export const HELP_WIDTH = 80;

@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
 /** One line on stderr for `e`, and the exit status it calls for. */
 async function failure(e: unknown): Promise<number> {
   // --help and usage errors come before anything else is loaded.
-  const { CommanderError } = await import("@commander-js/extra-typings");
+  const { CommanderError } = await import("../deps/commander.ts");
   if (e instanceof CommanderError) return e.exitCode;
   const { ConfigError } = await import("../machine/config_error.ts");
   if (e instanceof UsageError || e instanceof ConfigError) {

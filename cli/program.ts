@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "../deps/commander.ts";
 import type { ScriptOptions } from "../api/steps.ts";
 import { ConfigError, type OptionName } from "../machine/config_error.ts";
 import type { MachineConfig } from "../machine/config.ts";

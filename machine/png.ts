@@ -26,7 +26,7 @@ export async function encodePng(image: RgbaImage): Promise<Uint8Array> {
     );
   }
   // Loaded on first use: libvips costs every run megabytes of memory otherwise.
-  const { default: sharp } = await import("sharp");
+  const { default: sharp } = await import("../deps/sharp.ts");
   const png = await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }

@@ -1,5 +1,5 @@
 import { deepStrictEqual, rejects, strictEqual } from "node:assert";
-import sharp from "sharp";
+import sharp from "../deps/sharp.ts";
 import { encodePng } from "./png.ts";
 
 Deno.test("encodePng: a PNG that decodes back to the same RGBA", async () => {

@@ -10,7 +10,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { fileURLToPath } from "node:url";
-import { spawn } from "@lydell/node-pty";
+import { spawn } from "../deps/node_pty.ts";
 import {
   chooseDisplay,
   PROBE_QUERIES,

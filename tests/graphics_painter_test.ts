@@ -16,7 +16,7 @@ import { HalfBlockRenderer } from "../tui/graphics/halfblock.ts";
 import { KittyRenderer } from "../tui/graphics/kitty.ts";
 import { GraphicsPainter } from "../tui/graphics/painter.ts";
 import { scaleImage } from "../tui/graphics/scale.ts";
-import xterm from "@xterm/headless";
+import xterm from "../deps/xterm.ts";
 import { fixture } from "../fixtures/build.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";

@@ -13,8 +13,8 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { inflateSync } from "node:zlib";
-import xterm from "@xterm/headless";
-import { decode } from "sixel";
+import xterm from "../deps/xterm.ts";
+import { decode } from "../deps/sixel.ts";
 import { nearest256 } from "../tui/colors.ts";
 import { type PaneGeometry, placeHalfBlocks, placePixels } from "../tui/graphics/geometry.ts";
 import { HalfBlockRenderer } from "../tui/graphics/halfblock.ts";

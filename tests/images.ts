@@ -35,7 +35,7 @@ export function decodePpm(bytes: Uint8Array): RgbaImage {
 
 /** Decodes PNG bytes to RGBA with sharp. */
 export async function decodePng(png: Uint8Array): Promise<RgbaImage> {
-  const { default: sharp } = await import("sharp");
+  const { default: sharp } = await import("../deps/sharp.ts");
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
 }

@@ -3,8 +3,8 @@
  * installing Debian packages when apt-get is available and we are root,
  * then builds the fixture guests.
  *
- *   deno run -A tests/setup.ts            # demo: nasm, xorriso (fixture CDs)
- *   deno run -A tests/setup.ts --test     # tests: and seabios, qemu-system-x86, tmux, zsh, fish
+ *   deno run -A tests/setup.ts            # demo: seabios (it boots the demo), nasm, xorriso
+ *   deno run -A tests/setup.ts --test     # tests: and qemu-system-x86, tmux, zsh, fish, acpica-tools
  *
  * @module
  */
@@ -62,7 +62,10 @@ async function ensure(needs: Need[]): Promise<string[]> {
 }
 
 const forTests = Deno.args.includes("--test");
-const needs = forTests ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA] : [NASM, XORRISO];
+// The demo boots SeaBIOS; the fixtures need nasm and xorriso (the CD images).
+const needs = forTests
+  ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA]
+  : [NASM, SEABIOS, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {
   console.error(

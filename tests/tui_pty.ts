@@ -5,8 +5,8 @@
  * @module
  */
 
-import { spawn } from "@lydell/node-pty";
-import xterm from "@xterm/headless";
+import { spawn } from "../deps/node_pty.ts";
+import xterm from "../deps/xterm.ts";
 import { CLI } from "./vmrun_process.ts";
 
 /** How a pty run ended. */

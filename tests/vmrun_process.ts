@@ -6,6 +6,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { LAUNCHER, unprivilegedCheckout } from "./launcher.ts";
 
 /** Path of cli/main.ts. */
 export const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
@@ -36,23 +37,22 @@ export class VmrunProcess {
   #waiters: (() => void)[] = [];
 
   constructor(args: string[], opts: SpawnOptions = {}) {
-    const denoArgs = ["run", "-A", CLI, ...args];
-    const [cmd, cmdArgs] = opts.uid === undefined ? [Deno.execPath(), denoArgs] : [
-      "setpriv",
-      [
-        `--reuid=${opts.uid}`,
-        `--regid=${opts.uid}`,
-        "--clear-groups",
-        Deno.execPath(),
-        ...denoArgs,
-      ],
-    ];
+    // As users run it: the launcher (its permissions, -q) in the caller's
+    // directory; another user runs a world-readable copy of the checkout.
+    const [cmd, cmdArgs] = opts.uid === undefined ? [LAUNCHER, args] : unprivilegedCommand(
+      opts.uid,
+      args,
+    );
     const child = new Deno.Command(cmd, {
       args: cmdArgs,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...opts.env },
+      env: {
+        NO_COLOR: "1",
+        ...opts.uid === undefined ? {} : { DENO_DIR: unprivilegedCheckout().denoDir },
+        ...opts.env,
+      },
     }).spawn();
     this.child = child;
     const writer = child.stdin.getWriter();
@@ -115,4 +115,15 @@ export function runVmrun(args: string[], opts: SpawnOptions = {}): Promise<Finis
   const p = new VmrunProcess(args, opts);
   p.closeStdin();
   return p.finished();
+}
+
+/** setpriv running the unprivileged copy of the checkout's launcher as `uid`. */
+function unprivilegedCommand(uid: number, args: string[]): [string, string[]] {
+  return ["setpriv", [
+    `--reuid=${uid}`,
+    `--regid=${uid}`,
+    "--clear-groups",
+    unprivilegedCheckout().launcher,
+    ...args,
+  ]];
 }

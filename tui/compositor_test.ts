@@ -1,5 +1,5 @@
 import { ok, strictEqual } from "node:assert";
-import xterm from "@xterm/headless";
+import xterm from "../deps/xterm.ts";
 import { Compositor } from "./compositor.ts";
 import { plainRun } from "./style.ts";
 

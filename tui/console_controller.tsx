@@ -1,4 +1,3 @@
-/** @jsxImportSource react */
 /**
  * The console's controller: polls the machine's snapshots, keeps the UI
  * state, routes keys (vmrun's Ctrl-a commands, or the guest's keyboard or
@@ -8,7 +7,7 @@
  * @module
  */
 
-import type { ReactElement } from "react";
+import type { ReactElement } from "../deps/react.ts";
 import type { KeyStroke } from "../devices/keymap.ts";
 import type { ScreenState } from "../devices/vga/screen.ts";
 import type { RunState } from "../machine/control.ts";

@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import xterm from "@xterm/headless";
+import xterm from "../deps/xterm.ts";
 import type { KeyStroke } from "../devices/keymap.ts";
 import type { ScreenState } from "../devices/vga/screen.ts";
 import type { RunState } from "../machine/control.ts";

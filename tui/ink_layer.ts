@@ -6,9 +6,9 @@
  * @module
  */
 
-import chalk from "chalk";
-import { renderToString } from "ink";
-import type { ReactElement } from "react";
+import chalk from "../deps/chalk.ts";
+import { renderToString } from "../deps/ink.ts";
+import type { ReactElement } from "../deps/react.ts";
 import { parseAnsiLines } from "./ansi_lines.ts";
 import type { StyledLine } from "./style.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import xterm from "@xterm/headless";
+import xterm from "../deps/xterm.ts";
 import { renderSerialLines } from "./serial_render.ts";
 import { serialTail } from "./transcript.ts";
 import type { StyledLine } from "./style.ts";

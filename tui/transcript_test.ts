@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert";
-import xterm from "@xterm/headless";
+import xterm from "../deps/xterm.ts";
 import { buildTranscript, endingLine, serialTail } from "./transcript.ts";
 
 async function terminal(bytes: string, cols = 20, rows = 5) {

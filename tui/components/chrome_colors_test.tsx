@@ -1,8 +1,7 @@
-/** @jsxImportSource react */
 // The elements are rendered one at a time, never as siblings: they need no keys.
 // deno-lint-ignore-file jsx-key
 import { deepStrictEqual, ok } from "node:assert";
-import type { ReactElement } from "react";
+import type { ReactElement } from "../../deps/react.ts";
 import { summarizeDevices } from "../device_summary.ts";
 import { renderInkLines } from "../ink_layer.ts";
 import { StatsTracker } from "../stats_tracker.ts";

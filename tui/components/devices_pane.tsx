@@ -1,12 +1,11 @@
-/** @jsxImportSource react */
 /**
  * The devices pane: one titled group per device, cut to the pane's height.
  *
  * @module
  */
 
-import { Text } from "ink";
-import type { ReactElement } from "react";
+import { Text } from "../../deps/ink.ts";
+import type { ReactElement } from "../../deps/react.ts";
 import type { DeviceSection } from "../device_summary.ts";
 import { Pane } from "./pane.tsx";
 

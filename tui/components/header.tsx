@@ -1,12 +1,11 @@
-/** @jsxImportSource react */
 /**
  * The header line: image, run state, uptime, vCPUs, memory.
  *
  * @module
  */
 
-import { Box, Text } from "ink";
-import type { ReactElement } from "react";
+import { Box, Text } from "../../deps/ink.ts";
+import type { ReactElement } from "../../deps/react.ts";
 import { formatBytes, formatUptime } from "../format.ts";
 import type { ShownRunState, UiState } from "../ui_state.ts";
 

@@ -1,12 +1,11 @@
-/** @jsxImportSource react */
 /**
  * The Ctrl-a ? help: vmrun's keys, over everything else.
  *
  * @module
  */
 
-import { Box, Text } from "ink";
-import type { ReactElement } from "react";
+import { Box, Text } from "../../deps/ink.ts";
+import type { ReactElement } from "../../deps/react.ts";
 import { ACTION_HELP, COMMAND_KEYS } from "../commands.ts";
 
 /** Width of the help box. */

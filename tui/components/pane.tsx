@@ -1,12 +1,11 @@
-/** @jsxImportSource react */
 /**
  * A bordered pane with its title in the top border; focused panes stand out.
  *
  * @module
  */
 
-import { Box, Text } from "ink";
-import type { ReactElement, ReactNode } from "react";
+import { Box, Text } from "../../deps/ink.ts";
+import type { ReactElement, ReactNode } from "../../deps/react.ts";
 
 /** Props of {@link Pane}. */
 export interface PaneProps {

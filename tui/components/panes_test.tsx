@@ -1,6 +1,5 @@
-/** @jsxImportSource react */
 import { ok, strictEqual } from "node:assert";
-import { render } from "ink-testing-library";
+import { render } from "../../deps/ink_testing_library.ts";
 import { summarizeDevices } from "../device_summary.ts";
 import { renderScreen } from "../screen_render.ts";
 import { SerialConsole } from "../serial_console.ts";

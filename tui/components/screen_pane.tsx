@@ -1,4 +1,3 @@
-/** @jsxImportSource react */
 /**
  * The guest's VGA screen pane. Given lines, Ink draws them; given null, the
  * pane is left blank inside for the compositor to paint (the fast path).
@@ -6,7 +5,7 @@
  * @module
  */
 
-import type { ReactElement } from "react";
+import type { ReactElement } from "../../deps/react.ts";
 import type { StyledLine } from "../style.ts";
 import { Pane } from "./pane.tsx";
 import { StyledText } from "./styled_text.tsx";

@@ -1,4 +1,3 @@
-/** @jsxImportSource react */
 /**
  * The COM1 serial console pane. Given lines, Ink draws them; given null, the
  * content area is left for the compositor.
@@ -6,7 +5,7 @@
  * @module
  */
 
-import type { ReactElement } from "react";
+import type { ReactElement } from "../../deps/react.ts";
 import type { StyledLine } from "../style.ts";
 import { Pane } from "./pane.tsx";
 import { StyledText } from "./styled_text.tsx";

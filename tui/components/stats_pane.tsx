@@ -1,4 +1,3 @@
-/** @jsxImportSource react */
 /**
  * The stats pane: exits per second by reason with sparklines, the share of
  * time in the guest, the busiest ports and the last POST code.
@@ -6,8 +5,8 @@
  * @module
  */
 
-import { Text } from "ink";
-import type { ReactElement } from "react";
+import { Text } from "../../deps/ink.ts";
+import type { ReactElement } from "../../deps/react.ts";
 import { formatRate, hex, sparkline } from "../format.ts";
 import type { StatsView } from "../stats_tracker.ts";
 import { Pane } from "./pane.tsx";

@@ -1,12 +1,11 @@
-/** @jsxImportSource react */
 /**
  * The bottom line: where the keyboard goes, the Ctrl-a prompt, notices.
  *
  * @module
  */
 
-import { Box, Text } from "ink";
-import type { ReactElement } from "react";
+import { Box, Text } from "../../deps/ink.ts";
+import type { ReactElement } from "../../deps/react.ts";
 import type { UiState } from "../ui_state.ts";
 
 const ARMED = " Ctrl-a _ ";

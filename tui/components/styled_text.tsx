@@ -1,12 +1,11 @@
-/** @jsxImportSource react */
 /**
  * Styled lines as Ink text, for panes rendered through Ink.
  *
  * @module
  */
 
-import { Text } from "ink";
-import type { ReactElement } from "react";
+import { Text } from "../../deps/ink.ts";
+import type { ReactElement } from "../../deps/react.ts";
 import { paletteRgb } from "../colors.ts";
 import { ATTR, type Color, DEFAULT_COLOR, isRgb, type StyledLine } from "../style.ts";
 

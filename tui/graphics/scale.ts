@@ -113,7 +113,7 @@ export async function scaleWithSharp(
 ): Promise<RgbaImage> {
   const enlarging = width >= src.width && height >= src.height;
   // Loaded on first use: libvips costs resident memory every run would pay.
-  const { default: sharp } = await import("sharp");
+  const { default: sharp } = await import("../../deps/sharp.ts");
   const data = await sharp(src.rgba, {
     raw: { width: src.width, height: src.height, channels: 4 },
   }).resize(width, height, { fit: "fill", kernel: enlarging ? "nearest" : "lanczos3" })

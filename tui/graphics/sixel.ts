@@ -8,8 +8,7 @@
  * @module
  */
 
-import { FINALIZER, introducer } from "sixel";
-import { sixelEncodeIndexed } from "sixel/lib/SixelEncoder.js";
+import { FINALIZER, introducer, sixelEncodeIndexed } from "../../deps/sixel.ts";
 import {
   type PaneGeometry,
   type Placement,
