@@ -13,31 +13,33 @@ import { fixture } from "../fixtures/build.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { CLI } from "./vmrun_process.ts";
 
-/** Packages only the console, PNG encoding or sixel output may load. */
-export const HEAVY_PACKAGES = [
-  "ink",
-  "react",
-  "react/",
-  "chalk",
-  "sharp",
-  "sixel",
-  "sixel/",
-  "@xterm/headless",
+/**
+ * The modules in deps/ that only the console, PNG encoding or sixel output
+ * may load (every npm package is imported through deps/), and the JSX
+ * runtime the console's .tsx files import by its npm: specifier.
+ */
+export const HEAVY_MODULES = [
+  "deps/ink.ts",
+  "deps/react.ts",
+  "deps/chalk.ts",
+  "deps/sharp.ts",
+  "deps/sixel.ts",
+  "deps/xterm.ts",
 ] as const;
 
 const ROOT = new URL("../", import.meta.url).pathname;
+const JSX_RUNTIME = "npm:react@19.3.1/";
 
-/** An import map that makes every package in {@link HEAVY_PACKAGES} throw on load. */
+/** An import map that makes every module in {@link HEAVY_MODULES} throw on load. */
 function trapMap(): string {
+  const trap = (what: string) =>
+    `data:text/javascript,${encodeURIComponent(`throw new Error("loaded ${what}");`)}`;
   const imports: Record<string, string> = {};
-  for (const name of HEAVY_PACKAGES) {
-    const bare = name.replace(/\/$/, "");
-    const trap = `throw new Error("loaded ${bare}");`;
-    // A prefix entry needs a URL that can take a path after it.
-    imports[name] = name.endsWith("/")
-      ? `data:text/javascript,${encodeURIComponent(trap)}#`
-      : `data:text/javascript,${encodeURIComponent(trap)}`;
+  for (const path of HEAVY_MODULES) {
+    imports[`file://${ROOT}${path}`] = trap(path.replace(/^deps\/|\.ts$/g, ""));
   }
+  // A prefix entry needs a URL that can take a path after it.
+  imports[JSX_RUNTIME] = `${trap("react")}#`;
   return JSON.stringify({ imports }, null, 2);
 }
 
