@@ -15,6 +15,8 @@ import { parseSize } from "./sizes.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
 import { parseScript, type ScriptOptions } from "./steps.ts";
+import { parseWatchdogOptions } from "./device_options.ts";
+import { EXIT_WATCHDOG } from "../machine/watchdog.ts";
 import {
   checkBootDisk,
   checkReadableFile,
@@ -88,6 +90,14 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
     .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
+    // Optional devices (cli/device_options.ts).
+    .option(
+      "--watchdog <model[,action=a]>",
+      "a watchdog: ib700 or i6300esb; action reset (default), poweroff, pause, " +
+        `exit (status ${EXIT_WATCHDOG}) or none`,
+    )
+    .option("--device <driver>", "add a device: ib700, i6300esb (repeatable)", collect, [])
+    .option("--watchdog-action <action>", "what the --device watchdog does when it expires")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -154,6 +164,7 @@ export function parseCommandLine(
       startTimeMs: Date.now(),
       noReboot: !opts.reboot,
       vgaMemoryBytes: parseVgaMemory(opts.vgaMemory),
+      watchdog: parseWatchdogOptions(opts),
     },
   };
 }

@@ -160,7 +160,45 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
   nic: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },
   netdev: refuseWithArg(NO_NETWORK),
   name: { arg: true, run: accept },
+  // Watchdogs: -watchdog (removed in QEMU 7.2) was -device; -watchdog-action is -action watchdog=.
+  watchdog: { arg: true, run: (ctx, v, flag) => ctx.out.push("--device", watchdogModel(v, flag)) },
+  "watchdog-action": {
+    arg: true,
+    run: (ctx, v, flag) => ctx.out.push("--watchdog-action", watchdogAction(v, `${flag} ${v}`)),
+  },
+  action: { arg: true, run: qemuAction },
 };
+
+const QEMU_WATCHDOGS = ["ib700", "i6300esb"];
+
+function watchdogModel(value: string, flag: string): string {
+  if (!QEMU_WATCHDOGS.includes(value)) {
+    fail(`${flag} ${value}: vmrun's watchdogs are ${QEMU_WATCHDOGS.join(" and ")}`);
+  }
+  return value;
+}
+
+/** A QEMU watchdog action in vmrun's words (QEMU's `shutdown` is a power-button press). */
+function watchdogAction(value: string, what: string): string {
+  if (["reset", "poweroff", "pause", "none"].includes(value)) return value;
+  if (value === "debug") return "none"; // QEMU only logs it; vmrun's device state counts it
+  return fail(
+    `${what}: vmrun's watchdog actions are reset, poweroff, pause, none and exit ` +
+      `(--watchdog-action exit)`,
+  );
+}
+
+/** `-action watchdog=A[,reboot=reset|shutdown][,shutdown=poweroff][,panic=...]`. */
+function qemuAction(ctx: Ctx, value: string, flag: string): void {
+  const what = `${flag} ${value}`;
+  for (const [key, v] of splitQemuList(value, "watchdog")) {
+    if (key === "watchdog") ctx.out.push("--watchdog-action", watchdogAction(v, what));
+    else if (key === "reboot" && v === "shutdown") ctx.out.push("--no-reboot");
+    else if (!(key === "reboot" && v === "reset") && !(key === "shutdown" && v === "poweroff")) {
+      fail(`${what}: vmrun does not support ${key}=${v}`);
+    }
+  }
+}
 
 /**
  * Turns QEMU-style words in `argv` into vmrun's (see the README's table).
@@ -268,7 +306,8 @@ function ownOption(
   if (token.startsWith("--")) {
     const eq = token.indexOf("=");
     const flag = eq < 0 ? token : token.slice(0, eq);
-    const option = options.find((o) => o.long === flag);
+    // vmrun's --device takes QEMU's -device words, so it is always read as QEMU's.
+    const option = flag === "--device" ? undefined : options.find((o) => o.long === flag);
     return option ? { option, takesNext: option.required && eq < 0 } : null;
   }
   // vmrun's single-letter options; QEMU's -m is handled as QEMU's (same meaning).
@@ -514,6 +553,11 @@ function device(ctx: Ctx, value: string, flag: string): void {
     const mb = prop("vgamem_mb");
     if (mb !== undefined) ctx.out.push("--vga-memory", `${wholeNumber(mb, what)}M`);
     ctx.deviceVga = true;
+    return;
+  }
+  if (QEMU_WATCHDOGS.includes(driver)) {
+    only("id");
+    ctx.out.push("--device", driver);
     return;
   }
   const kind = DISK_DEVICES[driver];

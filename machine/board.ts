@@ -18,6 +18,8 @@ import { ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
 import type { VgaPci } from "../devices/vga/vga_pci.ts";
+import type { I6300esbState } from "../devices/watchdog/i6300esb.ts";
+import type { Ib700State } from "../devices/watchdog/ib700.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
@@ -42,9 +44,12 @@ import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
+  i6300esbEntry,
+  IB700_ENTRY,
   PC_DEVICES,
   type PcDevices,
   virtioBlkEntry,
+  type WatchdogDevice,
 } from "./pc_devices.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
@@ -62,6 +67,7 @@ export interface GuestExit {
     | "fail-entry"
     | "stopped"
     | "timeout"
+    | "watchdog"
     | "vmm-error";
   readonly code: number;
   readonly detail?: string;
@@ -92,11 +98,15 @@ export interface BoardEnv {
   readonly onReset: () => void;
   /** Something worth telling the user that is not fatal (a misprogrammed BAR). */
   readonly onWarning: (message: string) => void;
+  /** The watchdog (config.watchdog) expired. */
+  readonly onWatchdog: () => void;
 }
 
 /** The devices of a board, by registry name, and its virtio disks. */
 export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
+  /** The watchdog, when config.watchdog asks for one. */
+  watchdog: WatchdogDevice | null;
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -108,6 +118,7 @@ export type DeviceStates = {
 export interface BoardState extends DeviceStates {
   readonly screen: ScreenState;
   readonly virtioBlk: VirtioBlkState[];
+  readonly watchdog: Ib700State | I6300esbState | null;
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -168,7 +179,7 @@ export class Board {
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
       built[name] = (entry as DeviceEntry<unknown>).create(ctx);
     }
-    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [] };
+    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [], watchdog: null };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
       piix3: d.piix3,
@@ -185,6 +196,9 @@ export class Board {
       this.#place(entry, blk);
       d.virtioBlk.push(blk);
     });
+    if (config.watchdog?.model === "ib700") d.watchdog = this.#add(IB700_ENTRY, ctx);
+    // The i6300esb takes the next free slot, as a -device does on QEMU.
+    if (config.watchdog?.model === "i6300esb") d.watchdog = this.#add(i6300esbEntry(slot), ctx);
     this.frames = new FrameTracker(d.vga.vga);
 
     for (
@@ -206,6 +220,13 @@ export class Board {
       bootMenuWaitMs: config.bootMenu ? 5000 : undefined,
       extraFiles: acpiFwCfgFiles(buildAcpiTables({ cpus: config.cpus })),
     });
+  }
+
+  /** Builds an optional device and places it. */
+  #add<D>(entry: DeviceEntry<D>, ctx: DeviceContext): D {
+    const dev = entry.create(ctx);
+    this.#place(entry, dev);
+    return dev;
   }
 
   /** Registers an entry's fixed regions, puts it on PCI and runs its wiring. */
@@ -332,6 +353,7 @@ export class Board {
       ...this.#deviceStates(),
       screen: screenState(d.vga.vga),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
+      watchdog: d.watchdog?.snapshot() ?? null,
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },

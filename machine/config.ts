@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { WatchdogConfig } from "./watchdog.ts";
+
 /** A disk attached to the machine. */
 export interface DiskConfig {
   readonly path: string;
@@ -36,6 +38,8 @@ export interface MachineConfig {
   readonly vgaMemoryBytes?: number;
   /** A reset ends the run (reason "reset") instead of rebooting. */
   readonly noReboot?: boolean;
+  /** A watchdog device and what its expiry does; none when absent. */
+  readonly watchdog?: WatchdogConfig;
 }
 
 /** The largest guest vmrun will build. */

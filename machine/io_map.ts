@@ -31,6 +31,8 @@ export const PIO = {
   VGA: { base: 0x3b0, length: 0x30 },
   IDE_PRIMARY_CONTROL: { base: 0x3f6, length: 1 },
   COM1: { base: 0x3f8, length: 8 },
+  /** The IB700 watchdog (--watchdog ib700): 0x441-0x442 stop, 0x443-0x444 start. */
+  IB700: { base: 0x441, length: 4 },
   FW_CFG: { base: 0x510, length: 12 },
   /** PCI configuration mechanism #1, with the reset control register at 0xcf9. */
   PCI_CONFIG: { base: 0xcf8, length: 8 },

@@ -26,6 +26,8 @@ import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import { Ib700 } from "../devices/watchdog/ib700.ts";
 import type { BoardEnv } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
 import { ideDrives } from "./ide_drives.ts";
@@ -203,6 +205,23 @@ export function virtioBlkEntry(
   return {
     create: (c) => new VirtioBlk({ backend, memory: c.ram, irq: c.pciIrq(slot, 1), serial }),
     pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+  };
+}
+
+/** A watchdog device (--watchdog). */
+export type WatchdogDevice = Ib700 | I6300esb;
+
+/** The IB700 watchdog (ISA); its expiry calls the board's `onWatchdog`. */
+export const IB700_ENTRY: DeviceEntry<Ib700> = {
+  create: (c) => new Ib700({ onExpire: () => c.env.onWatchdog(), ...timers(c) }),
+  pio: (d) => [["ib700", PIO.IB700, d]],
+};
+
+/** The i6300esb watchdog in PCI slot `slot`; its expiry calls the board's `onWatchdog`. */
+export function i6300esbEntry(slot: number): DeviceEntry<I6300esb> {
+  return {
+    create: (c) => new I6300esb({ onExpire: () => c.env.onWatchdog(), ...timers(c) }),
+    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.mmio } }),
   };
 }
 

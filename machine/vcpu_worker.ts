@@ -35,6 +35,8 @@ import {
 import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { publishRunAddress, retractRunAddress } from "./kick.ts";
+import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import { type WatchdogEvent, watchdogOutcome } from "./watchdog.ts";
 import { ramLayout } from "./memory_map.ts";
 
 /** The first message a worker receives. */
@@ -66,6 +68,8 @@ export type WorkerEvent =
   | { type: "warning"; message: string }
   /** The firmware's screen says it found nothing to boot. */
   | { type: "boot-failed"; message: string }
+  /** The watchdog expired; its action is under way. */
+  | { type: "watchdog"; event: WatchdogEvent }
   | { type: "exit"; exit: GuestExit };
 
 const SERIAL_FLUSH_NS = 2_000_000;
@@ -225,6 +229,7 @@ class MachineLoop {
       onExit: (exit) => this.exit ??= exit,
       onReset: () => this.resetPending = true,
       onWarning: (message) => post({ type: "warning", message }),
+      onWatchdog: () => this.watchdogExpired(),
     }, vm);
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
@@ -237,8 +242,23 @@ class MachineLoop {
     publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());
   }
 
+  /** Carries out the configured watchdog action. */
+  watchdogExpired(): void {
+    const wd = this.config.watchdog;
+    if (!wd) return;
+    post({ type: "watchdog", event: { model: wd.model, action: wd.action } });
+    const outcome = watchdogOutcome(wd);
+    if (outcome.kind === "reset") this.resetPending = true;
+    else if (outcome.kind === "end") this.exit ??= outcome.exit;
+    // The worker pauses itself at the top of its loop; resume() clears the bit.
+    else if (outcome.kind === "pause") Atomics.or(this.ctl.ints, CTRL.REQUEST, REQ.PAUSE);
+  }
+
   rebuild(): void {
     this.flushSerial();
+    // The i6300esb's timeout status survives resets (the guest reads why it rebooted).
+    const old = this.board.devices.watchdog;
+    const rebootFlag = old instanceof I6300esb && old.rebootFlag;
     retractRunAddress(this.ctl);
     // CMOS RAM is battery-backed: what the guest stored there survives a reset.
     const cmos = this.board.devices.rtc;
@@ -249,6 +269,8 @@ class MachineLoop {
     this.board.dispose();
     this.build();
     kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
+    const wdt = this.board.devices.watchdog;
+    if (wdt instanceof I6300esb) wdt.rebootFlag = rebootFlag;
     post({ type: "reset" });
   }
 

@@ -1,0 +1,90 @@
+/**
+ * The optional devices of vmrun's command line: `--watchdog
+ * model[,action=...]`, or QEMU's way, `--device ib700|i6300esb` with
+ * `--watchdog-action`. Pure: option values in, configuration out.
+ *
+ * @module
+ */
+
+import {
+  WATCHDOG_ACTIONS,
+  WATCHDOG_MODELS,
+  type WatchdogAction,
+  type WatchdogConfig,
+  type WatchdogModel,
+} from "../machine/watchdog.ts";
+import { UsageError } from "./errors.ts";
+
+/** Drivers `--device` takes. */
+export const DEVICE_DRIVERS: readonly string[] = [...WATCHDOG_MODELS];
+
+/** The option values these parsers read. */
+export interface DeviceOptionValues {
+  readonly watchdog?: string;
+  readonly watchdogAction?: string;
+  readonly device: readonly string[];
+}
+
+const isModel = (v: string): v is WatchdogModel =>
+  (WATCHDOG_MODELS as readonly string[]).includes(v);
+const isAction = (v: string): v is WatchdogAction =>
+  (WATCHDOG_ACTIONS as readonly string[]).includes(v);
+
+function action(value: string, what: string): WatchdogAction {
+  if (isAction(value)) return value;
+  throw new UsageError(
+    `${what}: unknown watchdog action '${value}' (${WATCHDOG_ACTIONS.join(", ")})`,
+  );
+}
+
+/**
+ * The machine's watchdog from `--watchdog`, `--device` and `--watchdog-action`,
+ * or undefined for none. The action defaults to reset, as on QEMU.
+ * @throws {UsageError} for an unknown model, driver or action, two watchdogs,
+ *   or an action without a watchdog
+ */
+export function parseWatchdogOptions(o: DeviceOptionValues): WatchdogConfig | undefined {
+  const models: WatchdogModel[] = [];
+  let inline: WatchdogAction | null = null;
+  if (o.watchdog !== undefined) {
+    const what = `--watchdog ${o.watchdog}`;
+    const [model, ...props] = o.watchdog.split(",");
+    if (!isModel(model)) {
+      throw new UsageError(`${what}: unknown watchdog '${model}' (${WATCHDOG_MODELS.join(", ")})`);
+    }
+    for (const prop of props) {
+      const m = /^action=(.*)$/.exec(prop);
+      if (!m) throw new UsageError(`${what}: unknown option '${prop}' (only action=)`);
+      inline = action(m[1], what);
+    }
+    models.push(model);
+  }
+  for (const driver of o.device) {
+    if (!isModel(driver)) {
+      throw new UsageError(
+        `--device ${driver}: unknown device (vmrun adds ${DEVICE_DRIVERS.join(", ")})`,
+      );
+    }
+    models.push(driver);
+  }
+  const separate = o.watchdogAction === undefined
+    ? null
+    : action(o.watchdogAction, `--watchdog-action ${o.watchdogAction}`);
+  if (models.length > 1) {
+    throw new UsageError(`one watchdog at most (got ${models.join(" and ")})`);
+  }
+  if (models.length === 0) {
+    if (separate !== null) {
+      throw new UsageError(
+        "--watchdog-action needs a watchdog (--watchdog or --device ib700|i6300esb)",
+      );
+    }
+    return undefined;
+  }
+  if (inline !== null && separate !== null && inline !== separate) {
+    throw new UsageError(
+      `--watchdog ${o.watchdog} and --watchdog-action ${o.watchdogAction} disagree`,
+    );
+  }
+  return { model: models[0], action: inline ?? separate ?? "reset" };
+}

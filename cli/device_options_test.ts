@@ -1,0 +1,77 @@
+import { deepStrictEqual, match, strictEqual, throws } from "node:assert";
+import { EXIT_WATCHDOG } from "../machine/watchdog.ts";
+import { parseWatchdogOptions } from "./device_options.ts";
+import { UsageError } from "./errors.ts";
+import { buildProgram } from "./program.ts";
+import { translateQemuArgs } from "./qemu_args.ts";
+
+const noop = () => {};
+const OPTIONS = buildProgram(noop, noop).options;
+const t = (...argv: string[]) => translateQemuArgs(argv, OPTIONS).argv;
+
+function refused(run: () => unknown, pattern: RegExp): void {
+  throws(run, (e: unknown) => {
+    if (!(e instanceof UsageError)) return false;
+    match(e.message, pattern);
+    strictEqual(e.exitCode, 2);
+    strictEqual(e.message.includes("\n"), false, "one line");
+    return true;
+  });
+}
+
+Deno.test("--watchdog model[,action=] and --device with --watchdog-action", () => {
+  const p = (o: { watchdog?: string; watchdogAction?: string; device?: string[] }) =>
+    parseWatchdogOptions({ device: [], ...o });
+  strictEqual(p({}), undefined);
+  deepStrictEqual(p({ watchdog: "ib700" }), { model: "ib700", action: "reset" });
+  deepStrictEqual(p({ watchdog: "i6300esb,action=exit" }), { model: "i6300esb", action: "exit" });
+  deepStrictEqual(p({ device: ["ib700"], watchdogAction: "poweroff" }), {
+    model: "ib700",
+    action: "poweroff",
+  });
+  deepStrictEqual(p({ watchdog: "ib700,action=pause", watchdogAction: "pause" }), {
+    model: "ib700",
+    action: "pause",
+  });
+  refused(() => p({ watchdog: "wdt" }), /unknown watchdog 'wdt' \(ib700, i6300esb\)/);
+  refused(() => p({ watchdog: "ib700,action=reboot" }), /unknown watchdog action 'reboot'/);
+  refused(() => p({ watchdog: "ib700,timeout=3" }), /unknown option 'timeout=3'/);
+  refused(() => p({ device: ["ib700", "i6300esb"] }), /one watchdog at most/);
+  refused(() => p({ device: ["e1000"] }), /--device e1000: unknown device/);
+  refused(() => p({ watchdogAction: "reset" }), /needs a watchdog/);
+  refused(() => p({ watchdog: "ib700,action=exit", watchdogAction: "none" }), /disagree/);
+  refused(() => p({ device: ["ib700"], watchdogAction: "nmi" }), /unknown watchdog action/);
+});
+
+Deno.test("the exit status of the exit action is 3 and documented in --help", () => {
+  strictEqual(EXIT_WATCHDOG, 3);
+  const help = OPTIONS.find((o) => o.long === "--watchdog")?.description ?? "";
+  match(help, /exit \(status 3\)/);
+});
+
+Deno.test("QEMU's watchdog words become vmrun's", () => {
+  deepStrictEqual(t("-device", "ib700", "a.img"), ["--device", "ib700", "a.img"]);
+  deepStrictEqual(t("--device", "i6300esb,id=w", "a.img"), ["--device", "i6300esb", "a.img"]);
+  deepStrictEqual(t("--device=ib700", "a.img"), ["--device", "ib700", "a.img"]);
+  deepStrictEqual(t("-watchdog", "i6300esb", "a.img"), ["--device", "i6300esb", "a.img"]);
+  deepStrictEqual(t("-watchdog-action", "poweroff"), ["--watchdog-action", "poweroff"]);
+  deepStrictEqual(t("-action", "watchdog=pause"), ["--watchdog-action", "pause"]);
+  deepStrictEqual(t("-action", "watchdog=debug"), ["--watchdog-action", "none"]);
+  deepStrictEqual(t("-action", "reboot=shutdown,watchdog=reset"), [
+    "--no-reboot",
+    "--watchdog-action",
+    "reset",
+  ]);
+  // vmrun's own spellings pass as they are.
+  deepStrictEqual(t("--watchdog", "ib700,action=exit", "--watchdog-action", "exit"), [
+    "--watchdog",
+    "ib700,action=exit",
+    "--watchdog-action",
+    "exit",
+  ]);
+  refused(() => t("-watchdog", "diag288"), /watchdogs are ib700 and i6300esb/);
+  refused(() => t("-action", "watchdog=inject-nmi"), /actions are reset, poweroff/);
+  refused(() => t("-action", "watchdog=shutdown"), /actions are reset, poweroff/);
+  refused(() => t("-action", "panic=pause"), /does not support panic=pause/);
+  refused(() => t("-device", "ib700,iobase=0x443"), /does not support 'iobase'/);
+});
