@@ -14,6 +14,7 @@ import {
   type WatchdogModel,
 } from "../machine/watchdog.ts";
 import { UsageError } from "./errors.ts";
+import { AUDIO_MODELS, type AudioConfig, type AudioModel } from "../machine/audio.ts";
 
 /** Drivers `--device` takes. */
 export const DEVICE_DRIVERS: readonly string[] = [...WATCHDOG_MODELS];
@@ -88,3 +89,36 @@ export function parseWatchdogOptions(o: DeviceOptionValues): WatchdogConfig | un
   }
   return { model: models[0], action: inline ?? separate ?? "reset" };
 }
+
+/**
+ * `--audio none|wav:<file>[,model=sb16|es1370]`: undefined for none. The
+ * file is created here, so an unwritable path is a usage error before the
+ * machine starts.
+ * @throws {UsageError} for another driver, an unknown model or an unwritable file
+ */
+export function parseAudioOption(value: string | undefined): AudioConfig | undefined {
+  if (value === undefined || value === "none") return undefined;
+  const what = `--audio ${value}`;
+  const m = /^wav:(.+?)(?:,model=([^,]*))?$/s.exec(value);
+  if (!m) {
+    throw new UsageError(`${what}: vmrun records sound to a file: --audio wav:<file>[,model=sb16]`);
+  }
+  const [, path, model] = m;
+  if (model !== undefined && !(AUDIO_MODELS as readonly string[]).includes(model)) {
+    throw new UsageError(`${what}: unknown sound card '${model}' (${AUDIO_MODELS.join(", ")})`);
+  }
+  if (model !== undefined && !SUPPORTED_CARDS.includes(model)) {
+    throw new UsageError(`${what}: the ${model} is not built yet (the PC speaker records alone)`);
+  }
+  try {
+    Deno.openSync(path, { write: true, create: true }).close();
+  } catch (e) {
+    throw new UsageError(
+      `cannot write --audio file '${path}': ${e instanceof Error ? e.message : e}`,
+    );
+  }
+  return { wavPath: path, model: (model ?? null) as AudioModel | null };
+}
+
+/** Sound cards this build has. */
+const SUPPORTED_CARDS: readonly string[] = [];

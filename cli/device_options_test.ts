@@ -1,6 +1,6 @@
 import { deepStrictEqual, match, strictEqual, throws } from "node:assert";
 import { EXIT_WATCHDOG } from "../machine/watchdog.ts";
-import { parseWatchdogOptions } from "./device_options.ts";
+import { parseAudioOption, parseWatchdogOptions } from "./device_options.ts";
 import { UsageError } from "./errors.ts";
 import { buildProgram } from "./program.ts";
 import { translateQemuArgs } from "./qemu_args.ts";
@@ -74,4 +74,38 @@ Deno.test("QEMU's watchdog words become vmrun's", () => {
   refused(() => t("-action", "watchdog=shutdown"), /actions are reset, poweroff/);
   refused(() => t("-action", "panic=pause"), /does not support panic=pause/);
   refused(() => t("-device", "ib700,iobase=0x443"), /does not support 'iobase'/);
+});
+
+Deno.test("--audio none|wav:<file>[,model=]; an unwritable file is one line", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    strictEqual(parseAudioOption(undefined), undefined);
+    strictEqual(parseAudioOption("none"), undefined);
+    deepStrictEqual(parseAudioOption(`wav:${dir}/a,b.wav`), {
+      wavPath: `${dir}/a,b.wav`,
+      model: null,
+    });
+    refused(() => parseAudioOption("pa"), /records sound to a file/);
+    refused(() => parseAudioOption(`wav:${dir}/x.wav,model=gus`), /unknown sound card 'gus'/);
+    refused(() => parseAudioOption(`wav:${dir}/no/such/x.wav`), /cannot write --audio file/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("QEMU's -audio and -audiodev wav with pcspk-audiodev become --audio", () => {
+  deepStrictEqual(t("-audio", "wav,path=a.wav"), ["--audio", "wav:a.wav"]);
+  deepStrictEqual(t("-audio", "driver=wav,model=sb16,path=a.wav"), [
+    "--audio",
+    "wav:a.wav,model=sb16",
+  ]);
+  deepStrictEqual(t("-audio", "wav"), ["--audio", "wav:qemu.wav"]);
+  deepStrictEqual(t("-audio", "none"), []);
+  deepStrictEqual(t("-audiodev", "wav,id=a,path=s.wav", "-machine", "pc,pcspk-audiodev=a"), [
+    "--audio",
+    "wav:s.wav",
+  ]);
+  refused(() => t("-audio", "pa"), /WAV file only/);
+  refused(() => t("-audiodev", "alsa,id=a"), /WAV file only/);
+  refused(() => t("-machine", "pcspk-audiodev=zz"), /no -audiodev with id=zz/);
 });

@@ -15,7 +15,7 @@ import { parseSize } from "./sizes.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { MAX_IDE_DEVICES, parseDiskSpec } from "./disk_spec.ts";
 import { parseScript, type ScriptOptions } from "./steps.ts";
-import { parseWatchdogOptions } from "./device_options.ts";
+import { parseAudioOption, parseWatchdogOptions } from "./device_options.ts";
 import { EXIT_WATCHDOG } from "../machine/watchdog.ts";
 import {
   checkBootDisk,
@@ -98,6 +98,10 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     )
     .option("--device <driver>", "add a device: ib700, i6300esb (repeatable)", collect, [])
     .option("--watchdog-action <action>", "what the --device watchdog does when it expires")
+    .option(
+      "--audio <none|wav:file[,model=m]>",
+      "record what the guest plays (PC speaker) to a WAV",
+    )
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -165,6 +169,7 @@ export function parseCommandLine(
       noReboot: !opts.reboot,
       vgaMemoryBytes: parseVgaMemory(opts.vgaMemory),
       watchdog: parseWatchdogOptions(opts),
+      audio: parseAudioOption(opts.audio),
     },
   };
 }

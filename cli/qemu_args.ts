@@ -56,6 +56,8 @@ interface Ctx {
   vgaNone: boolean;
   deviceVga: boolean;
   bootOrder: string | null;
+  /** `-audiodev wav,id=...,path=...`: the WAV file of each id. */
+  readonly audiodevs: Map<string, string>;
 }
 
 /** How one QEMU option is handled; `value` is its argument when it takes one. */
@@ -167,7 +169,37 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
     run: (ctx, v, flag) => ctx.out.push("--watchdog-action", watchdogAction(v, `${flag} ${v}`)),
   },
   action: { arg: true, run: qemuAction },
+  audio: { arg: true, run: audio },
+  audiodev: { arg: true, run: audiodev },
 };
+
+const WAV_ONLY = "vmrun records sound to a WAV file only (-audiodev wav or --audio wav:<file>)";
+
+/** `-audio [driver=]none|wav[,model=m][,path=f]`. */
+function audio(ctx: Ctx, value: string, flag: string): void {
+  const what = `${flag} ${value}`;
+  const props = new Map(splitQemuList(value, "driver"));
+  const driver = props.get("driver");
+  if (driver === "none") return;
+  if (driver !== "wav") fail(`${what}: ${WAV_ONLY}`);
+  const extra = [...props.keys()].find((k) => !["driver", "model", "path", "id"].includes(k));
+  if (extra) fail(`${what}: vmrun does not support '${extra}'`);
+  const model = props.get("model");
+  // QEMU's wav driver writes qemu.wav unless told otherwise.
+  const spec = `wav:${props.get("path") ?? "qemu.wav"}${model ? `,model=${model}` : ""}`;
+  ctx.out.push("--audio", spec);
+}
+
+/** `-audiodev wav,id=x,path=f`, used by `-machine pcspk-audiodev=x`. */
+function audiodev(ctx: Ctx, value: string, flag: string): void {
+  const what = `${flag} ${value}`;
+  const props = new Map(splitQemuList(value, "driver"));
+  const id = props.get("id");
+  if (!id) fail(`${what}: needs an id=`);
+  if (props.get("driver") === "none") return;
+  if (props.get("driver") !== "wav") fail(`${what}: ${WAV_ONLY}`);
+  ctx.audiodevs.set(id, props.get("path") ?? "qemu.wav");
+}
 
 const QEMU_WATCHDOGS = ["ib700", "i6300esb"];
 
@@ -224,6 +256,7 @@ export function translateQemuArgs(
     vgaNone: false,
     deviceVga: false,
     bootOrder: null,
+    audiodevs: new Map(),
   };
   // vmrun's own disks, for the -boot and snapshot checks.
   const native: { spec: string; plain: boolean }[] = [];
@@ -643,7 +676,7 @@ function serial(ctx: Ctx, value: string, flag: string): void {
 }
 
 /** `-machine [type=]pc[,accel=kvm]`. */
-function machine(_ctx: Ctx, value: string, flag: string): void {
+function machine(ctx: Ctx, value: string, flag: string): void {
   for (const [key, v] of splitQemuList(value, "type")) {
     if (key === "type") {
       if (v !== "pc" && !/^pc-i440fx-[\d.]+$/.test(v)) {
@@ -651,6 +684,10 @@ function machine(_ctx: Ctx, value: string, flag: string): void {
       }
     } else if (key === "accel") {
       if (!v.split(":").includes("kvm")) fail(`${flag} ${value}: vmrun runs on KVM only`);
+    } else if (key === "pcspk-audiodev") {
+      const path = ctx.audiodevs.get(v);
+      if (path === undefined) fail(`${flag} ${value}: no -audiodev with id=${v} before it`);
+      ctx.out.push("--audio", `wav:${path}`);
     } else fail(`${flag} ${value}: vmrun does not support '${key}'`);
   }
 }

@@ -36,6 +36,8 @@ import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
 import { mapBios } from "./firmware.ts";
+import { kvmPitChannel2 } from "./kvm_pit_channel2.ts";
+import type { AudioOut } from "../devices/audio.ts";
 import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { cmosDisks } from "./ide_drives.ts";
@@ -100,6 +102,8 @@ export interface BoardEnv {
   readonly onWarning: (message: string) => void;
   /** The watchdog (config.watchdog) expired. */
   readonly onWatchdog: () => void;
+  /** Where sound devices play (a WAV file, or nothing). */
+  readonly audio: AudioOut;
 }
 
 /** The devices of a board, by registry name, and its virtio disks. */
@@ -174,6 +178,7 @@ export class Board {
       pciIrq: (slot, pin) => lazyLine(() => this.pciIrq.lineFor(slot, pin)),
       vram: this.framebuffer.bytes,
       resetControl: new ResetControl({ onReset: () => env.onReset() }),
+      pitChannel2: kvmPitChannel2(vm),
     };
     const built: Record<string, unknown> = {};
     for (const [name, entry] of Object.entries(PC_DEVICES)) {

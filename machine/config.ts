@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AudioConfig } from "./audio.ts";
 import type { WatchdogConfig } from "./watchdog.ts";
 
 /** A disk attached to the machine. */
@@ -40,6 +41,8 @@ export interface MachineConfig {
   readonly noReboot?: boolean;
   /** A watchdog device and what its expiry does; none when absent. */
   readonly watchdog?: WatchdogConfig;
+  /** Record what the guest plays to a WAV file; nothing is recorded when absent. */
+  readonly audio?: AudioConfig;
 }
 
 /** The largest guest vmrun will build. */

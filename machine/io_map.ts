@@ -1,8 +1,9 @@
 /**
  * Every fixed port-I/O and MMIO registration of the PC board, its PCI slots
  * and its ISA interrupt lines, in one place. Ports the in-kernel irqchip and
- * PIT own (PIC 0x20/0xa0, PIT 0x40-0x43, speaker 0x61, ELCR 0x4d0) never
- * reach userspace and are absent here.
+ * PIT own (PIC 0x20/0xa0, PIT 0x40-0x43, ELCR 0x4d0) never reach userspace
+ * and are absent here. Port 0x61 does reach it: KVM_CREATE_PIT2 without
+ * KVM_PIT_SPEAKER_DUMMY leaves the speaker port to the VMM, as on QEMU.
  *
  * @module
  */
@@ -17,6 +18,8 @@ export interface FixedRange {
 export const PIO = {
   I8042_DATA: { base: 0x60, length: 1 },
   I8042_COMMAND: { base: 0x64, length: 1 },
+  /** System control port B: PC speaker and PIT channel 2 gate (KVM's PIT leaves it to us). */
+  PC_SPEAKER: { base: 0x61, length: 1 },
   RTC: { base: 0x70, length: 2 },
   POST_CODE: { base: 0x80, length: 1 },
   PORT_92: { base: 0x92, length: 1 },

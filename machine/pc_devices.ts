@@ -20,6 +20,7 @@ import { I440fx } from "../devices/pci/i440fx.ts";
 import { PciHost } from "../devices/pci/pci_host.ts";
 import { Piix3 } from "../devices/pci/piix3.ts";
 import { Piix4Pm } from "../devices/pci/piix4_pm.ts";
+import { PcSpeaker, type PitChannel2 } from "../devices/pc_speaker.ts";
 import { PostCode } from "../devices/post_code.ts";
 import { Port92, type ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
@@ -48,6 +49,8 @@ export interface DeviceContext {
   readonly vram: Uint8Array;
   /** The PIIX3's reset control register at 0xcf9, decoded by the PCI host. */
   readonly resetControl: ResetControl;
+  /** Channel 2 of the in-kernel PIT, for the PC speaker. */
+  readonly pitChannel2: PitChannel2;
 }
 
 /** A fixed bus registration: its name, where it sits, and what decodes it. */
@@ -115,6 +118,10 @@ export const PC_DEVICES = {
       ["i8042-command", PIO.I8042_COMMAND, d.commandPort],
     ],
     irqs: [IRQ.KEYBOARD, IRQ.MOUSE],
+  }),
+  pcSpeaker: device({
+    create: (c) => new PcSpeaker({ pit: c.pitChannel2, audio: c.env.audio, ...timers(c) }),
+    pio: (d) => [["pc-speaker", PIO.PC_SPEAKER, d]],
   }),
   postCode: device({
     create: () => new PostCode(),

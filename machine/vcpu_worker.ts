@@ -37,6 +37,8 @@ import { GuestRam } from "./guest_ram.ts";
 import { publishRunAddress, retractRunAddress } from "./kick.ts";
 import { I6300esb } from "../devices/watchdog/i6300esb.ts";
 import { type WatchdogEvent, watchdogOutcome } from "./watchdog.ts";
+import { SILENT_AUDIO } from "../devices/audio.ts";
+import { WavSink } from "./wav_sink.ts";
 import { ramLayout } from "./memory_map.ts";
 
 /** The first message a worker receives. */
@@ -117,6 +119,8 @@ class MachineLoop {
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
+  /** The --audio WAV file, kept across resets. */
+  audio: WavSink | null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -127,6 +131,7 @@ class MachineLoop {
     this.ram = new GuestRam(layout, this.ramHost.buffer);
     this.firmware = loadFirmware(this.config);
     this.disks = openDisks(this.config);
+    this.audio = this.config.audio ? new WavSink(this.config.audio.wavPath) : null;
   }
 
   run(): GuestExit {
@@ -135,6 +140,7 @@ class MachineLoop {
     } finally {
       // Every exit path, faults and VMM errors included, makes writes durable.
       closeDisks(this.disks);
+      this.audio?.close();
     }
   }
 
@@ -230,6 +236,7 @@ class MachineLoop {
       onReset: () => this.resetPending = true,
       onWarning: (message) => post({ type: "warning", message }),
       onWatchdog: () => this.watchdogExpired(),
+      audio: this.audio ?? SILENT_AUDIO,
     }, vm);
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
