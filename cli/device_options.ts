@@ -16,8 +16,14 @@ import {
 import { UsageError } from "./errors.ts";
 import { AUDIO_MODELS, type AudioConfig, type AudioModel } from "../machine/audio.ts";
 
-/** Drivers `--device` takes. */
-export const DEVICE_DRIVERS: readonly string[] = [...WATCHDOG_MODELS];
+/** Drivers `--device` takes (QEMU's names; ES1370 is also written es1370). */
+export const DEVICE_DRIVERS: readonly string[] = [...WATCHDOG_MODELS, ...AUDIO_MODELS];
+
+/** A --device driver as a sound card model, or null. */
+function cardOf(driver: string): AudioModel | null {
+  const d = driver.toLowerCase();
+  return (AUDIO_MODELS as readonly string[]).includes(d) ? d as AudioModel : null;
+}
 
 /** The option values these parsers read. */
 export interface DeviceOptionValues {
@@ -61,6 +67,7 @@ export function parseWatchdogOptions(o: DeviceOptionValues): WatchdogConfig | un
     models.push(model);
   }
   for (const driver of o.device) {
+    if (cardOf(driver)) continue; // parseAudioOption's
     if (!isModel(driver)) {
       throw new UsageError(
         `--device ${driver}: unknown device (vmrun adds ${DEVICE_DRIVERS.join(", ")})`,
@@ -96,14 +103,28 @@ export function parseWatchdogOptions(o: DeviceOptionValues): WatchdogConfig | un
  * machine starts.
  * @throws {UsageError} for another driver, an unknown model or an unwritable file
  */
-export function parseAudioOption(value: string | undefined): AudioConfig | undefined {
-  if (value === undefined || value === "none") return undefined;
+export function parseAudioOption(
+  value: string | undefined,
+  devices: readonly string[] = [],
+): AudioConfig | undefined {
+  const cards = devices.map(cardOf).filter((c): c is AudioModel => c !== null);
+  if (cards.length > 1) throw new UsageError(`one sound card at most (got ${cards.join(" and ")})`);
+  if (value === undefined || value === "none") {
+    if (cards.length) {
+      throw new UsageError(`--device ${cards[0]}: records to a file: add --audio wav:<file>`);
+    }
+    return undefined;
+  }
   const what = `--audio ${value}`;
   const m = /^wav:(.+?)(?:,model=([^,]*))?$/s.exec(value);
   if (!m) {
     throw new UsageError(`${what}: vmrun records sound to a file: --audio wav:<file>[,model=sb16]`);
   }
-  const [, path, model] = m;
+  const [, path, inline] = m;
+  if (inline !== undefined && cards.length && inline.toLowerCase() !== cards[0]) {
+    throw new UsageError(`${what} and --device ${cards[0]} disagree`);
+  }
+  const model = inline?.toLowerCase() ?? cards[0];
   if (model !== undefined && !(AUDIO_MODELS as readonly string[]).includes(model)) {
     throw new UsageError(`${what}: unknown sound card '${model}' (${AUDIO_MODELS.join(", ")})`);
   }
@@ -121,4 +142,4 @@ export function parseAudioOption(value: string | undefined): AudioConfig | undef
 }
 
 /** Sound cards this build has. */
-const SUPPORTED_CARDS: readonly string[] = [];
+const SUPPORTED_CARDS: readonly string[] = ["sb16"];

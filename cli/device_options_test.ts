@@ -109,3 +109,40 @@ Deno.test("QEMU's -audio and -audiodev wav with pcspk-audiodev become --audio", 
   refused(() => t("-audiodev", "alsa,id=a"), /WAV file only/);
   refused(() => t("-machine", "pcspk-audiodev=zz"), /no -audiodev with id=zz/);
 });
+
+Deno.test("the sound card: --audio wav:<file>,model=sb16 or --device sb16; QEMU's -device sb16", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const wav = `${dir}/s.wav`;
+    deepStrictEqual(parseAudioOption(`wav:${wav},model=sb16`), { wavPath: wav, model: "sb16" });
+    deepStrictEqual(parseAudioOption(`wav:${wav}`, ["sb16", "ib700"]), {
+      wavPath: wav,
+      model: "sb16",
+    });
+    strictEqual(parseWatchdogOptions({ device: ["sb16", "ib700"] })?.model, "ib700");
+    refused(() => parseAudioOption(undefined, ["sb16"]), /add --audio wav:<file>/);
+    refused(() => parseAudioOption(`wav:${wav},model=es1370`, ["sb16"]), /disagree/);
+    refused(() => parseAudioOption(`wav:${wav}`, ["sb16", "es1370"]), /one sound card at most/);
+    refused(() => parseAudioOption(`wav:${wav},model=es1370`), /es1370 is not built yet/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  deepStrictEqual(t("-audiodev", "wav,id=a,path=s.wav", "-device", "sb16,audiodev=a"), [
+    "--device",
+    "sb16",
+    "--audio",
+    "wav:s.wav",
+  ]);
+  deepStrictEqual(
+    t(
+      "-audiodev",
+      "wav,id=a,path=s.wav",
+      "-machine",
+      "pcspk-audiodev=a",
+      "-device",
+      "sb16,audiodev=a",
+    ),
+    ["--audio", "wav:s.wav", "--device", "sb16"],
+  );
+  refused(() => t("-device", "sb16,audiodev=zz"), /no -audiodev with id=zz/);
+});

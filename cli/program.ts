@@ -96,11 +96,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       "a watchdog: ib700 or i6300esb; action reset (default), poweroff, pause, " +
         `exit (status ${EXIT_WATCHDOG}) or none`,
     )
-    .option("--device <driver>", "add a device: ib700, i6300esb (repeatable)", collect, [])
+    .option("--device <driver>", "add a device: ib700, i6300esb, sb16 (repeatable)", collect, [])
     .option("--watchdog-action <action>", "what the --device watchdog does when it expires")
     .option(
-      "--audio <none|wav:file[,model=m]>",
-      "record what the guest plays (PC speaker) to a WAV",
+      "--audio <none|wav:file[,model=sb16]>",
+      "record what the guest plays (PC speaker, and the sound card model=) to a WAV file",
     )
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
@@ -169,7 +169,7 @@ export function parseCommandLine(
       noReboot: !opts.reboot,
       vgaMemoryBytes: parseVgaMemory(opts.vgaMemory),
       watchdog: parseWatchdogOptions(opts),
-      audio: parseAudioOption(opts.audio),
+      audio: parseAudioOption(opts.audio, opts.device),
     },
   };
 }

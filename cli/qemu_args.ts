@@ -58,6 +58,9 @@ interface Ctx {
   bootOrder: string | null;
   /** `-audiodev wav,id=...,path=...`: the WAV file of each id. */
   readonly audiodevs: Map<string, string>;
+  /** The WAV file a sound card's audiodev= names, unless pcspk-audiodev gave one. */
+  audioFromDevice: string | null;
+  audioGiven: boolean;
 }
 
 /** How one QEMU option is handled; `value` is its argument when it takes one. */
@@ -188,6 +191,7 @@ function audio(ctx: Ctx, value: string, flag: string): void {
   // QEMU's wav driver writes qemu.wav unless told otherwise.
   const spec = `wav:${props.get("path") ?? "qemu.wav"}${model ? `,model=${model}` : ""}`;
   ctx.out.push("--audio", spec);
+  ctx.audioGiven = true;
 }
 
 /** `-audiodev wav,id=x,path=f`, used by `-machine pcspk-audiodev=x`. */
@@ -257,6 +261,8 @@ export function translateQemuArgs(
     deviceVga: false,
     bootOrder: null,
     audiodevs: new Map(),
+    audioFromDevice: null,
+    audioGiven: false,
   };
   // vmrun's own disks, for the -boot and snapshot checks.
   const native: { spec: string; plain: boolean }[] = [];
@@ -593,6 +599,17 @@ function device(ctx: Ctx, value: string, flag: string): void {
     ctx.out.push("--device", driver);
     return;
   }
+  if (driver === "sb16" || driver === "ES1370") {
+    only("id", "audiodev");
+    ctx.out.push("--device", driver.toLowerCase());
+    const dev = prop("audiodev");
+    if (dev !== undefined) {
+      const path = ctx.audiodevs.get(dev);
+      if (path === undefined) fail(`${what}: no -audiodev with id=${dev} before it`);
+      ctx.audioFromDevice ??= path;
+    }
+    return;
+  }
   const kind = DISK_DEVICES[driver];
   if (kind) {
     only("drive", "id", "bus", "unit");
@@ -688,12 +705,16 @@ function machine(ctx: Ctx, value: string, flag: string): void {
       const path = ctx.audiodevs.get(v);
       if (path === undefined) fail(`${flag} ${value}: no -audiodev with id=${v} before it`);
       ctx.out.push("--audio", `wav:${path}`);
+      ctx.audioGiven = true;
     } else fail(`${flag} ${value}: vmrun does not support '${key}'`);
   }
 }
 
 /** Places the QEMU disks and checks what needs the whole command line. */
 function finish(ctx: Ctx, native: readonly { spec: string; plain: boolean }[]): void {
+  if (ctx.audioFromDevice !== null && !ctx.audioGiven) {
+    ctx.out.push("--audio", `wav:${ctx.audioFromDevice}`);
+  }
   if (ctx.vgaNone && !ctx.deviceVga) {
     fail("-vga none: vmrun's board always has its VGA");
   }

@@ -20,6 +20,7 @@ import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts"
 import type { VgaPci } from "../devices/vga/vga_pci.ts";
 import type { I6300esbState } from "../devices/watchdog/i6300esb.ts";
 import type { Ib700State } from "../devices/watchdog/ib700.ts";
+import type { Sb16, Sb16State } from "../devices/sb16.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
@@ -50,6 +51,7 @@ import {
   IB700_ENTRY,
   PC_DEVICES,
   type PcDevices,
+  sb16Entry,
   virtioBlkEntry,
   type WatchdogDevice,
 } from "./pc_devices.ts";
@@ -111,6 +113,8 @@ export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
   /** The watchdog, when config.watchdog asks for one. */
   watchdog: WatchdogDevice | null;
+  /** The Sound Blaster 16, when config.audio asks for one. */
+  sb16: Sb16 | null;
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -123,6 +127,7 @@ export interface BoardState extends DeviceStates {
   readonly screen: ScreenState;
   readonly virtioBlk: VirtioBlkState[];
   readonly watchdog: Ib700State | I6300esbState | null;
+  readonly sb16: Sb16State | null;
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -184,7 +189,12 @@ export class Board {
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
       built[name] = (entry as DeviceEntry<unknown>).create(ctx);
     }
-    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [], watchdog: null };
+    this.devices = {
+      ...(built as unknown as PcDevices),
+      virtioBlk: [],
+      watchdog: null,
+      sb16: null,
+    };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
       piix3: d.piix3,
@@ -201,6 +211,7 @@ export class Board {
       this.#place(entry, blk);
       d.virtioBlk.push(blk);
     });
+    if (config.audio?.model === "sb16") d.sb16 = this.#add(sb16Entry(d.isaDma), ctx);
     if (config.watchdog?.model === "ib700") d.watchdog = this.#add(IB700_ENTRY, ctx);
     // The i6300esb takes the next free slot, as a -device does on QEMU.
     if (config.watchdog?.model === "i6300esb") d.watchdog = this.#add(i6300esbEntry(slot), ctx);
@@ -359,6 +370,7 @@ export class Board {
       screen: screenState(d.vga.vga),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       watchdog: d.watchdog?.snapshot() ?? null,
+      sb16: d.sb16?.snapshot() ?? null,
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },

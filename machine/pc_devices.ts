@@ -22,6 +22,8 @@ import { Piix3 } from "../devices/pci/piix3.ts";
 import { Piix4Pm } from "../devices/pci/piix4_pm.ts";
 import { PcSpeaker, type PitChannel2 } from "../devices/pc_speaker.ts";
 import { PostCode } from "../devices/post_code.ts";
+import { IsaDma } from "../devices/isa_dma.ts";
+import { Sb16 } from "../devices/sb16.ts";
 import { Port92, type ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
@@ -123,6 +125,14 @@ export const PC_DEVICES = {
     create: (c) => new PcSpeaker({ pit: c.pitChannel2, audio: c.env.audio, ...timers(c) }),
     pio: (d) => [["pc-speaker", PIO.PC_SPEAKER, d]],
   }),
+  isaDma: device({
+    create: (c) => new IsaDma(c.ram),
+    pio: (d) => [
+      ["dma1", PIO.DMA1, d.first],
+      ["dma-pages", PIO.DMA_PAGES, d.pages],
+      ["dma2", PIO.DMA2, d.second],
+    ],
+  }),
   postCode: device({
     create: () => new PostCode(),
     pio: (d) => [["post-code", PIO.POST_CODE, d]],
@@ -217,6 +227,15 @@ export function virtioBlkEntry(
 
 /** A watchdog device (--watchdog). */
 export type WatchdogDevice = Ib700 | I6300esb;
+
+/** The Sound Blaster 16 (ISA), on the board's DMA controllers. */
+export function sb16Entry(dma: IsaDma): DeviceEntry<Sb16> {
+  return {
+    create: (c) => new Sb16({ irq: c.isaIrq(IRQ.SB16), dma, audio: c.env.audio, ...timers(c) }),
+    pio: (d) => [["sb16", PIO.SB16, d]],
+    irqs: [IRQ.SB16],
+  };
+}
 
 /** The IB700 watchdog (ISA); its expiry calls the board's `onWatchdog`. */
 export const IB700_ENTRY: DeviceEntry<Ib700> = {
