@@ -118,7 +118,9 @@ export function parseAudioOption(
   const what = `--audio ${value}`;
   const m = /^wav:(.+?)(?:,model=([^,]*))?$/s.exec(value);
   if (!m) {
-    throw new UsageError(`${what}: vmrun records sound to a file: --audio wav:<file>[,model=sb16]`);
+    throw new UsageError(
+      `${what}: vmrun records sound to a file: --audio wav:<file>[,model=sb16|es1370]`,
+    );
   }
   const [, path, inline] = m;
   if (inline !== undefined && cards.length && inline.toLowerCase() !== cards[0]) {
@@ -127,9 +129,6 @@ export function parseAudioOption(
   const model = inline?.toLowerCase() ?? cards[0];
   if (model !== undefined && !(AUDIO_MODELS as readonly string[]).includes(model)) {
     throw new UsageError(`${what}: unknown sound card '${model}' (${AUDIO_MODELS.join(", ")})`);
-  }
-  if (model !== undefined && !SUPPORTED_CARDS.includes(model)) {
-    throw new UsageError(`${what}: the ${model} is not built yet (the PC speaker records alone)`);
   }
   try {
     Deno.openSync(path, { write: true, create: true }).close();
@@ -140,6 +139,3 @@ export function parseAudioOption(
   }
   return { wavPath: path, model: (model ?? null) as AudioModel | null };
 }
-
-/** Sound cards this build has. */
-const SUPPORTED_CARDS: readonly string[] = ["sb16"];

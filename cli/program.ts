@@ -96,10 +96,15 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       "a watchdog: ib700 or i6300esb; action reset (default), poweroff, pause, " +
         `exit (status ${EXIT_WATCHDOG}) or none`,
     )
-    .option("--device <driver>", "add a device: ib700, i6300esb, sb16 (repeatable)", collect, [])
+    .option(
+      "--device <driver>",
+      "add a device: ib700, i6300esb, sb16, ES1370 (repeatable)",
+      collect,
+      [],
+    )
     .option("--watchdog-action <action>", "what the --device watchdog does when it expires")
     .option(
-      "--audio <none|wav:file[,model=sb16]>",
+      "--audio <none|wav:file[,model=sb16|es1370]>",
       "record what the guest plays (PC speaker, and the sound card model=) to a WAV file",
     )
     .exitOverride()

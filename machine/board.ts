@@ -21,6 +21,7 @@ import type { VgaPci } from "../devices/vga/vga_pci.ts";
 import type { I6300esbState } from "../devices/watchdog/i6300esb.ts";
 import type { Ib700State } from "../devices/watchdog/ib700.ts";
 import type { Sb16, Sb16State } from "../devices/sb16.ts";
+import type { Es1370, Es1370State } from "../devices/es1370.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
@@ -47,6 +48,7 @@ import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
+  es1370Entry,
   i6300esbEntry,
   IB700_ENTRY,
   PC_DEVICES,
@@ -115,6 +117,8 @@ export interface BoardDevices extends PcDevices {
   watchdog: WatchdogDevice | null;
   /** The Sound Blaster 16, when config.audio asks for one. */
   sb16: Sb16 | null;
+  /** The ES1370, when config.audio asks for one. */
+  es1370: Es1370 | null;
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -128,6 +132,7 @@ export interface BoardState extends DeviceStates {
   readonly virtioBlk: VirtioBlkState[];
   readonly watchdog: Ib700State | I6300esbState | null;
   readonly sb16: Sb16State | null;
+  readonly es1370: Es1370State | null;
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -194,6 +199,7 @@ export class Board {
       virtioBlk: [],
       watchdog: null,
       sb16: null,
+      es1370: null,
     };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
@@ -213,8 +219,9 @@ export class Board {
     });
     if (config.audio?.model === "sb16") d.sb16 = this.#add(sb16Entry(d.isaDma), ctx);
     if (config.watchdog?.model === "ib700") d.watchdog = this.#add(IB700_ENTRY, ctx);
-    // The i6300esb takes the next free slot, as a -device does on QEMU.
-    if (config.watchdog?.model === "i6300esb") d.watchdog = this.#add(i6300esbEntry(slot), ctx);
+    // PCI cards take the next free slots, as -device does on QEMU.
+    if (config.watchdog?.model === "i6300esb") d.watchdog = this.#add(i6300esbEntry(slot++), ctx);
+    if (config.audio?.model === "es1370") d.es1370 = this.#add(es1370Entry(slot++), ctx);
     this.frames = new FrameTracker(d.vga.vga);
 
     for (
@@ -371,6 +378,7 @@ export class Board {
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       watchdog: d.watchdog?.snapshot() ?? null,
       sb16: d.sb16?.snapshot() ?? null,
+      es1370: d.es1370?.snapshot() ?? null,
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },

@@ -24,6 +24,7 @@ import { PcSpeaker, type PitChannel2 } from "../devices/pc_speaker.ts";
 import { PostCode } from "../devices/post_code.ts";
 import { IsaDma } from "../devices/isa_dma.ts";
 import { Sb16 } from "../devices/sb16.ts";
+import { Es1370 } from "../devices/es1370.ts";
 import { Port92, type ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
@@ -234,6 +235,15 @@ export function sb16Entry(dma: IsaDma): DeviceEntry<Sb16> {
     create: (c) => new Sb16({ irq: c.isaIrq(IRQ.SB16), dma, audio: c.env.audio, ...timers(c) }),
     pio: (d) => [["sb16", PIO.SB16, d]],
     irqs: [IRQ.SB16],
+  };
+}
+
+/** The ES1370 in PCI slot `slot`, playing from guest RAM as a bus master. */
+export function es1370Entry(slot: number): DeviceEntry<Es1370> {
+  return {
+    create: (c) =>
+      new Es1370({ irq: c.pciIrq(slot, 1), memory: c.ram, audio: c.env.audio, ...timers(c) }),
+    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.io } }),
   };
 }
 
