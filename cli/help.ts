@@ -23,6 +23,7 @@ const TERM_COLUMN = 27;
 export const HELP_GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ["Machine:", ["--memory", "--cpus", "--firmware", "--boot-menu", "--no-reboot", "--vga-memory"]],
   ["Disks:", ["--disk", "--snapshot"]],
+  ["Devices:", ["--watchdog", "--watchdog-action", "--device", "--audio"]],
   ["Console:", ["--headless", "--display", "--serial-log"]],
   [
     "Scripting:",

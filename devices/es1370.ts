@@ -412,6 +412,11 @@ export class Es1370 implements PciFunction, Snapshotting<Es1370State> {
     }
   }
 
+  /** Hands on what has played up to now (the run is ending). */
+  flush(): void {
+    this.#pump();
+  }
+
   /** Power-on state of the function. */
   reset(): void {
     this.config.reset();

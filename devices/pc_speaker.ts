@@ -177,6 +177,11 @@ export class PcSpeaker implements BusDevice, Snapshotting<PcSpeakerState> {
     this.#audio.write(out);
   }
 
+  /** Hands on what has played up to now (the run is ending). */
+  flush(): void {
+    if (this.#playing) this.#emit(this.#playing, this.#clock.nowNs());
+  }
+
   /** Power-on state: speaker bit off, silent. */
   reset(): void {
     this.#dataOn = false;

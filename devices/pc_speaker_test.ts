@@ -184,3 +184,12 @@ Deno.test("pc speaker: restore refuses malformed states", () => {
     { samplesPlayed: -1 },
   ]);
 });
+
+Deno.test("pc speaker: flush hands on the samples since the last poll", () => {
+  const t = twin();
+  t.spk.write(0, 1, 0x03);
+  t.clock.advanceTo(POLL_NS + POLL_NS / 2);
+  strictEqual(t.samples.length, 441);
+  t.spk.flush();
+  strictEqual(t.samples.length, 661);
+});

@@ -476,6 +476,11 @@ export class Sb16 implements BusDevice, Snapshotting<Sb16State> {
     }
   }
 
+  /** Hands on what has played up to now (the run is ending). */
+  flush(): void {
+    this.#pump();
+  }
+
   /** Power-on state. */
   reset(): void {
     this.#resetDsp();

@@ -393,6 +393,14 @@ export class Board {
     return out as DeviceStates;
   }
 
+  /** Sound devices hand on what they have played so far (before a reset or the end). */
+  flushAudio(): void {
+    const d = this.devices;
+    d.pcSpeaker.flush();
+    d.sb16?.flush();
+    d.es1370?.flush();
+  }
+
   /** Closes the vCPUs and the VM. RAM and firmware stay with the environment. */
   dispose(): void {
     for (const v of this.vcpus) v.close();

@@ -165,6 +165,7 @@ class MachineLoop {
       if (this.exit) break;
     }
     this.flushSerial();
+    this.board.flushAudio();
     this.setState("stopped");
     retractRunAddress(this.ctl);
     this.board.dispose();
@@ -263,6 +264,7 @@ class MachineLoop {
 
   rebuild(): void {
     this.flushSerial();
+    this.board.flushAudio();
     // The i6300esb's timeout status survives resets (the guest reads why it rebooted).
     const old = this.board.devices.watchdog;
     const rebootFlag = old instanceof I6300esb && old.rebootFlag;
