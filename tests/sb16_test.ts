@@ -13,7 +13,7 @@ import { Machine } from "../machine/machine.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
 import { runVmrun } from "./vmrun_process.ts";
-import { readWav, toneFrequency, type WavData } from "./wav_read.ts";
+import { readWav, steadyRecording, toneFrequency, type WavData } from "./wav_read.ts";
 
 const IMAGE = fixture("sb16_play");
 const OUTPUT = "sb16 dsp 0405\r\nsb16 done\r\n";
@@ -64,14 +64,21 @@ kvmTest(
       strictEqual(exit.code, 0x21);
       const mine = readWav(Deno.readFileSync(`${dir}/vmrun.wav`));
 
-      const q = new QemuProcess(IMAGE, {
-        killAfterMs: LIMIT_MS,
-        extraArgs: ["-audiodev", `wav,id=snd,path=${dir}/qemu.wav`, "-device", "sb16,audiodev=snd"],
-      });
-      const r = await q.finished();
-      strictEqual(r.debugExit, 0x21, r.stderr);
-      strictEqual(r.stdout, OUTPUT);
-      const theirs = readWav(Deno.readFileSync(`${dir}/qemu.wav`));
+      const theirs = await steadyRecording(async () => {
+        const q = new QemuProcess(IMAGE, {
+          killAfterMs: LIMIT_MS,
+          extraArgs: [
+            "-audiodev",
+            `wav,id=snd,path=${dir}/qemu.wav`,
+            "-device",
+            "sb16,audiodev=snd",
+          ],
+        });
+        const r = await q.finished();
+        strictEqual(r.debugExit, 0x21, r.stderr);
+        strictEqual(r.stdout, OUTPUT);
+        return readWav(Deno.readFileSync(`${dir}/qemu.wav`));
+      }, 2);
 
       const fm = toneFrequency(mine.samples, mine.rate);
       const fq = toneFrequency(theirs.samples, theirs.rate);

@@ -71,3 +71,24 @@ export function toneFrequency(samples: readonly number[], rate: number): number 
   if (rises.length < 2) return 0;
   return (rises.length - 1) / ((rises[rises.length - 1] - rises[0]) / rate);
 }
+
+/**
+ * Runs `record` (a QEMU run that writes a WAV) until the recording lasts
+ * within `fraction` of `seconds`, at most `tries` times, and returns the
+ * last one. QEMU's wav backend drops audio when the host is too busy to run
+ * its audio timer on time; such a run says nothing about the guest, so the
+ * reference is recorded again.
+ */
+export async function steadyRecording(
+  record: () => Promise<WavData>,
+  seconds: number,
+  fraction = 0.02,
+  tries = 3,
+): Promise<WavData> {
+  let w = await record();
+  for (let i = 1; i < tries && Math.abs(w.seconds - seconds) > seconds * fraction; i++) {
+    console.log(`QEMU's recording lasted ${w.seconds.toFixed(3)} s, not ${seconds} s: again`);
+    w = await record();
+  }
+  return w;
+}
