@@ -30,7 +30,7 @@
  * @module
  */
 
-import { AUDIO_RATE, type AudioOut } from "./audio.ts";
+import { AUDIO_RATE, type AudioOut, sampleTimeNs } from "./audio.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
 import { PciConfigSpace, type PciConfigState, type PciFunction } from "./pci/config_space.ts";
 import { StateReader } from "./state_reader.ts";
@@ -388,6 +388,7 @@ export class Es1370 implements PciFunction, Snapshotting<Es1370State> {
     d.frameCnt = ((d.frameCnt & 0xffff) | (Math.floor(pos / 4) << 16)) >>> 0;
     d.leftover = pos % 4;
     const end = d.frames + frames;
+    const startNs = sampleTimeNs(d.sinceNs ?? 0, d.outSamples);
     const out: number[] = [];
     for (;;) {
       const src = Math.floor((d.outSamples * f.rate) / AUDIO_RATE);
@@ -398,7 +399,10 @@ export class Es1370 implements PciFunction, Snapshotting<Es1370State> {
     d.frames = end;
     if (out.length) {
       this.#samplesPlayed += out.length;
-      this.#audio.write(Int16Array.from(out, (v) => Math.max(-32768, Math.min(32767, v))));
+      this.#audio.write(
+        Int16Array.from(out, (v) => Math.max(-32768, Math.min(32767, v))),
+        startNs,
+      );
     }
   }
 

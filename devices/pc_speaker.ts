@@ -19,7 +19,7 @@
  * @module
  */
 
-import { AUDIO_RATE, type AudioOut } from "./audio.ts";
+import { AUDIO_RATE, type AudioOut, sampleTimeNs } from "./audio.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
 import { StateReader } from "./state_reader.ts";
 import type {
@@ -167,6 +167,7 @@ export class PcSpeaker implements BusDevice, Snapshotting<PcSpeakerState> {
     const n = due - p.samples;
     if (n <= 0) return;
     const out = new Int16Array(n);
+    const startNs = sampleTimeNs(p.sinceNs, p.samples);
     const half = (p.count + 1) >> 1;
     for (let i = 0; i < n; i++) {
       const ticks = Math.floor(((p.samples + i) * PIT_HZ) / AUDIO_RATE);
@@ -174,7 +175,7 @@ export class PcSpeaker implements BusDevice, Snapshotting<PcSpeakerState> {
     }
     p.samples = due;
     this.#samplesPlayed += n;
-    this.#audio.write(out);
+    this.#audio.write(out, startNs);
   }
 
   /** Hands on what has played up to now (the run is ending). */

@@ -29,7 +29,7 @@
  * @module
  */
 
-import { AUDIO_RATE, type AudioOut } from "./audio.ts";
+import { AUDIO_RATE, type AudioOut, sampleTimeNs } from "./audio.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
 import type { IsaDma } from "./isa_dma.ts";
 import { StateReader } from "./state_reader.ts";
@@ -463,6 +463,7 @@ export class Sb16 implements BusDevice, Snapshotting<Sb16State> {
     }
     // Output sample k plays input frame floor(k * rate / AUDIO_RATE).
     const end = p.frames + frames;
+    const startNs = sampleTimeNs(p.sinceNs, p.outSamples);
     const out: number[] = [];
     for (;;) {
       const src = Math.floor((p.outSamples * p.rate) / AUDIO_RATE);
@@ -472,7 +473,10 @@ export class Sb16 implements BusDevice, Snapshotting<Sb16State> {
     }
     if (out.length) {
       this.#samplesPlayed += out.length;
-      this.#audio.write(Int16Array.from(out, (v) => Math.max(-32768, Math.min(32767, v))));
+      this.#audio.write(
+        Int16Array.from(out, (v) => Math.max(-32768, Math.min(32767, v))),
+        startNs,
+      );
     }
   }
 

@@ -39,6 +39,7 @@ import { I6300esb } from "../devices/watchdog/i6300esb.ts";
 import { type WatchdogEvent, watchdogOutcome } from "./watchdog.ts";
 import { SILENT_AUDIO } from "../devices/audio.ts";
 import { WavSink } from "./wav_sink.ts";
+import { AudioMixer } from "./audio_mixer.ts";
 import { ramLayout } from "./memory_map.ts";
 
 /** The first message a worker receives. */
@@ -119,8 +120,8 @@ class MachineLoop {
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
-  /** The --audio WAV file, kept across resets. */
-  audio: WavSink | null;
+  /** The --audio WAV file behind its mixer, kept across resets. */
+  audio: AudioMixer | null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -131,7 +132,7 @@ class MachineLoop {
     this.ram = new GuestRam(layout, this.ramHost.buffer);
     this.firmware = loadFirmware(this.config);
     this.disks = openDisks(this.config);
-    this.audio = this.config.audio ? new WavSink(this.config.audio.wavPath) : null;
+    this.audio = this.config.audio ? new AudioMixer(new WavSink(this.config.audio.wavPath)) : null;
   }
 
   run(): GuestExit {

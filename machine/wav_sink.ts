@@ -7,7 +7,8 @@
  * @module
  */
 
-import { AUDIO_RATE, type AudioOut } from "../devices/audio.ts";
+import { AUDIO_RATE } from "../devices/audio.ts";
+import type { PcmSink } from "./audio_mixer.ts";
 
 const HEADER_BYTES = 44;
 /** A WAV's data chunk is limited by its 32-bit sizes. */
@@ -35,7 +36,7 @@ export function wavHeader(dataBytes: number, rate = AUDIO_RATE): Uint8Array {
 }
 
 /** A WAV file being written. */
-export class WavSink implements AudioOut {
+export class WavSink implements PcmSink {
   readonly #file: Deno.FsFile;
   #dataBytes = 0;
   #closed = false;
