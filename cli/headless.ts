@@ -43,6 +43,10 @@ export async function runHeadless(req: RunRequest): Promise<number> {
         },
         bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
         warning: (message) => say(`vmrun: warning: ${message}\n`),
+        // The exit action's line is the run's ending (describeExit).
+        watchdog: (e) =>
+          e.action !== "exit" &&
+          say(`vmrun: the ${e.model} watchdog expired (action ${e.action})\n`),
       },
       runLimits(req),
       { restorePath: req.restore ?? undefined },

@@ -22,6 +22,8 @@ import { applyQemuHabits } from "./qemu_args.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { UsageError } from "./errors.ts";
 import { parseScript, parseSeconds } from "./steps.ts";
+import { DEVICE_DRIVERS, parseAudioOption, parseWatchdogOptions } from "./device_options.ts";
+import { EXIT_WATCHDOG } from "../machine/watchdog.ts";
 
 import { VERSION } from "./version.ts";
 export { VERSION };
@@ -98,7 +100,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("--force-restore", "restore even though the disks changed since the save")
     .option(
       "--device <name[,opt=val...]>",
-      `add a device by QEMU's -device name (repeatable): ${OPTIONAL_DEVICE_NAMES.join(", ")}`,
+      "add a device by QEMU's -device name (repeatable): " +
+        [...OPTIONAL_DEVICE_NAMES, ...DEVICE_DRIVERS].join(", "),
       collect,
       [],
     )
@@ -106,6 +109,16 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("--kernel <file>", "boot this Linux kernel (bzImage, or ELF vmlinux with PVH)")
     .option("--initrd <file>", "initial ramdisk for --kernel")
     .option("--append <cmdline>", "kernel command line, as given (add console=ttyS0 for COM1)")
+    .option(
+      "--watchdog <model[,action=a]>",
+      "a watchdog: ib700 or i6300esb; action reset (default), poweroff, pause, " +
+        `exit (status ${EXIT_WATCHDOG}) or none`,
+    )
+    .option("--watchdog-action <action>", "what the --device watchdog does when it expires")
+    .option(
+      "--audio <none|wav:file[,model=sb16|es1370]>",
+      "record what the guest plays (PC speaker, and the sound card model=) to a WAV file",
+    )
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showHelpAfterError(false);
@@ -150,12 +163,20 @@ export function parseCommandLine(
       bootMenu: opts.bootMenu ?? false,
       noReboot: !opts.reboot,
       vgaMemory: opts.vgaMemory,
-      devices: opts.device,
+      devices: opts.device.filter((d) => !isBoardCard(d)),
       ...(opts.kernel === undefined && opts.initrd === undefined && opts.append === undefined
         ? {}
         : { kernel: { path: opts.kernel, initrd: opts.initrd, cmdline: opts.append } }),
     };
-    const config = machineConfig(options, { memoryBytes: io.hostMemory });
+    // The watchdog and sound cards are configured apart from the --device registry.
+    const cards = opts.device.filter(isBoardCard);
+    const watchdog = parseWatchdogOptions({ ...opts, device: cards });
+    const audio = parseAudioOption(opts.audio, cards);
+    const config = {
+      ...machineConfig(options, { memoryBytes: io.hostMemory }),
+      ...(watchdog ? { watchdog } : {}),
+      ...(audio ? { audio } : {}),
+    };
     const script = parseScript(argv, program.options, opts);
     checkOutputNames([
       ["--serial-log", opts.serialLog],
@@ -213,6 +234,12 @@ export function parseCommandLine(
   }
 }
 
+/** A --device that is a watchdog or sound card (cli/device_options.ts), not a registry device. */
+function isBoardCard(spec: string): boolean {
+  const name = spec.split(",")[0].toLowerCase();
+  return DEVICE_DRIVERS.some((d) => d.toLowerCase() === name);
+}
+
 /** Options that shape the machine, which a restore takes from the save file. */
 const MACHINE_FLAGS = [
   { key: "memory", flag: "--memory" },
@@ -227,6 +254,9 @@ const MACHINE_FLAGS = [
   { key: "kernel", flag: "--kernel" },
   { key: "initrd", flag: "--initrd" },
   { key: "append", flag: "--append" },
+  { key: "watchdog", flag: "--watchdog" },
+  { key: "watchdogAction", flag: "--watchdog-action" },
+  { key: "audio", flag: "--audio" },
 ] as const;
 
 /**

@@ -58,6 +58,11 @@ interface Ctx {
   bootOrder: string | null;
   /** Where `--device virtio-serial-pci` sits in `out`, for a virtserialport's name. */
   serialDevice: number | null;
+  /** `-audiodev wav,id=...,path=...`: the WAV file of each id. */
+  readonly audiodevs: Map<string, string>;
+  /** The WAV file a sound card's audiodev= names, unless pcspk-audiodev gave one. */
+  audioFromDevice: string | null;
+  audioGiven: boolean;
 }
 
 /** How one QEMU option is handled; `value` is its argument when it takes one. */
@@ -161,7 +166,76 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
   nic: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },
   netdev: refuseWithArg(NO_NETWORK),
   name: { arg: true, run: accept },
+  // Watchdogs: -watchdog (removed in QEMU 7.2) was -device; -watchdog-action is -action watchdog=.
+  watchdog: { arg: true, run: (ctx, v, flag) => ctx.out.push("--device", watchdogModel(v, flag)) },
+  "watchdog-action": {
+    arg: true,
+    run: (ctx, v, flag) => ctx.out.push("--watchdog-action", watchdogAction(v, `${flag} ${v}`)),
+  },
+  action: { arg: true, run: qemuAction },
+  audio: { arg: true, run: audio },
+  audiodev: { arg: true, run: audiodev },
 };
+
+const WAV_ONLY = "vmrun records sound to a WAV file only (-audiodev wav or --audio wav:<file>)";
+
+/** `-audio [driver=]none|wav[,model=m][,path=f]`. */
+function audio(ctx: Ctx, value: string, flag: string): void {
+  const what = `${flag} ${value}`;
+  const props = new Map(splitQemuList(value, "driver"));
+  const driver = props.get("driver");
+  if (driver === "none") return;
+  if (driver !== "wav") fail(`${what}: ${WAV_ONLY}`);
+  const extra = [...props.keys()].find((k) => !["driver", "model", "path", "id"].includes(k));
+  if (extra) fail(`${what}: vmrun does not support '${extra}'`);
+  const model = props.get("model");
+  // QEMU's wav driver writes qemu.wav unless told otherwise.
+  const spec = `wav:${props.get("path") ?? "qemu.wav"}${model ? `,model=${model}` : ""}`;
+  ctx.out.push("--audio", spec);
+  ctx.audioGiven = true;
+}
+
+/** `-audiodev wav,id=x,path=f`, used by `-machine pcspk-audiodev=x`. */
+function audiodev(ctx: Ctx, value: string, flag: string): void {
+  const what = `${flag} ${value}`;
+  const props = new Map(splitQemuList(value, "driver"));
+  const id = props.get("id");
+  if (!id) fail(`${what}: needs an id=`);
+  if (props.get("driver") === "none") return;
+  if (props.get("driver") !== "wav") fail(`${what}: ${WAV_ONLY}`);
+  ctx.audiodevs.set(id, props.get("path") ?? "qemu.wav");
+}
+
+const QEMU_WATCHDOGS = ["ib700", "i6300esb"];
+
+function watchdogModel(value: string, flag: string): string {
+  if (!QEMU_WATCHDOGS.includes(value)) {
+    fail(`${flag} ${value}: vmrun's watchdogs are ${QEMU_WATCHDOGS.join(" and ")}`);
+  }
+  return value;
+}
+
+/** A QEMU watchdog action in vmrun's words (QEMU's `shutdown` is a power-button press). */
+function watchdogAction(value: string, what: string): string {
+  if (["reset", "poweroff", "pause", "none"].includes(value)) return value;
+  if (value === "debug") return "none"; // QEMU only logs it; vmrun's device state counts it
+  return fail(
+    `${what}: vmrun's watchdog actions are reset, poweroff, pause, none and exit ` +
+      `(--watchdog-action exit)`,
+  );
+}
+
+/** `-action watchdog=A[,reboot=reset|shutdown][,shutdown=poweroff][,panic=...]`. */
+function qemuAction(ctx: Ctx, value: string, flag: string): void {
+  const what = `${flag} ${value}`;
+  for (const [key, v] of splitQemuList(value, "watchdog")) {
+    if (key === "watchdog") ctx.out.push("--watchdog-action", watchdogAction(v, what));
+    else if (key === "reboot" && v === "shutdown") ctx.out.push("--no-reboot");
+    else if (!(key === "reboot" && v === "reset") && !(key === "shutdown" && v === "poweroff")) {
+      fail(`${what}: vmrun does not support ${key}=${v}`);
+    }
+  }
+}
 
 /**
  * Turns QEMU-style words in `argv` into vmrun's (see the README's table).
@@ -188,6 +262,9 @@ export function translateQemuArgs(
     deviceVga: false,
     bootOrder: null,
     serialDevice: null,
+    audiodevs: new Map(),
+    audioFromDevice: null,
+    audioGiven: false,
   };
   // vmrun's own disks, for the -boot and snapshot checks.
   const native: { spec: string; plain: boolean }[] = [];
@@ -263,7 +340,8 @@ function ownOption(
   if (token.startsWith("--")) {
     const eq = token.indexOf("=");
     const flag = eq < 0 ? token : token.slice(0, eq);
-    const option = options.find((o) => o.long === flag);
+    // vmrun's --device takes QEMU's -device words, so it is always read as QEMU's.
+    const option = flag === "--device" ? undefined : options.find((o) => o.long === flag);
     return option ? { option, takesNext: option.required && eq < 0 } : null;
   }
   // vmrun's single-letter options; QEMU's -m is handled as QEMU's (same meaning).
@@ -513,6 +591,22 @@ function device(ctx: Ctx, value: string, flag: string): void {
     return;
   }
   if (virtioDevice(ctx, driver, prop, only, what)) return;
+  if (QEMU_WATCHDOGS.includes(driver)) {
+    only("id");
+    ctx.out.push("--device", driver);
+    return;
+  }
+  if (driver === "sb16" || driver === "ES1370") {
+    only("id", "audiodev");
+    ctx.out.push("--device", driver.toLowerCase());
+    const dev = prop("audiodev");
+    if (dev !== undefined) {
+      const path = ctx.audiodevs.get(dev);
+      if (path === undefined) fail(`${what}: no -audiodev with id=${dev} before it`);
+      ctx.audioFromDevice ??= path;
+    }
+    return;
+  }
   const kind = DISK_DEVICES[driver];
   if (kind) {
     only("drive", "id", "bus", "unit");
@@ -641,7 +735,7 @@ function serial(ctx: Ctx, value: string, flag: string): void {
 }
 
 /** `-machine [type=]pc[,accel=kvm]`. */
-function machine(_ctx: Ctx, value: string, flag: string): void {
+function machine(ctx: Ctx, value: string, flag: string): void {
   for (const [key, v] of splitQemuList(value, "type")) {
     if (key === "type") {
       if (v !== "pc" && !/^pc-i440fx-[\d.]+$/.test(v)) {
@@ -649,12 +743,20 @@ function machine(_ctx: Ctx, value: string, flag: string): void {
       }
     } else if (key === "accel") {
       if (!v.split(":").includes("kvm")) fail(`${flag} ${value}: vmrun runs on KVM only`);
+    } else if (key === "pcspk-audiodev") {
+      const path = ctx.audiodevs.get(v);
+      if (path === undefined) fail(`${flag} ${value}: no -audiodev with id=${v} before it`);
+      ctx.out.push("--audio", `wav:${path}`);
+      ctx.audioGiven = true;
     } else fail(`${flag} ${value}: vmrun does not support '${key}'`);
   }
 }
 
 /** Places the QEMU disks and checks what needs the whole command line. */
 function finish(ctx: Ctx, native: readonly { spec: string; plain: boolean }[]): void {
+  if (ctx.audioFromDevice !== null && !ctx.audioGiven) {
+    ctx.out.push("--audio", `wav:${ctx.audioFromDevice}`);
+  }
   if (ctx.vgaNone && !ctx.deviceVga) {
     fail("-vga none: vmrun's board always has its VGA");
   }

@@ -99,6 +99,12 @@ export function hostNowMs(): number {
   return (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e3 + timespec[2] / 1e6 + clockOffsetMs;
 }
 
+/** CLOCK_MONOTONIC in nanoseconds: the timeline of KVM's own times (the PIT's count_load_time). */
+export function hostMonotonicNs(): number {
+  (clockGettime ?? openClock())(CLOCK_MONOTONIC, timespecBytes);
+  return (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e9 + timespec[2];
+}
+
 function openClock(): (clock: number, ts: Uint8Array) => number {
   const lib = Deno.dlopen(
     "libc.so.6",

@@ -19,6 +19,10 @@ import { type BlockBackend, type BusDevice, type IrqLine, StateError } from "../
 import type { VcpuState, VmState } from "../kvm/state.ts";
 import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
 import type { VgaPci } from "../devices/vga/vga_pci.ts";
+import type { I6300esbState } from "../devices/watchdog/i6300esb.ts";
+import type { Ib700State } from "../devices/watchdog/ib700.ts";
+import type { Sb16, Sb16State } from "../devices/sb16.ts";
+import type { Es1370, Es1370State } from "../devices/es1370.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
@@ -35,6 +39,8 @@ import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
 import { mapBios } from "./firmware.ts";
+import { kvmPitChannel2 } from "./kvm_pit_channel2.ts";
+import type { AudioOut } from "../devices/audio.ts";
 import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { cmosDisks } from "./ide_drives.ts";
@@ -43,9 +49,14 @@ import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
+  es1370Entry,
+  i6300esbEntry,
+  IB700_ENTRY,
   PC_DEVICES,
   type PcDevices,
+  sb16Entry,
   virtioBlkEntry,
+  type WatchdogDevice,
 } from "./pc_devices.ts";
 import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
@@ -64,6 +75,7 @@ export interface GuestExit {
     | "fail-entry"
     | "stopped"
     | "timeout"
+    | "watchdog"
     | "vmm-error";
   readonly code: number;
   readonly detail?: string;
@@ -98,6 +110,10 @@ export interface BoardEnv {
   readonly entropy?: (dst: Uint8Array) => void;
   /** Bytes the guest wrote to a virtio console port (0 = hvc0). */
   readonly onConsole?: (port: number, bytes: Uint8Array) => void;
+  /** The watchdog (config.watchdog) expired. */
+  readonly onWatchdog: () => void;
+  /** Where sound devices play (a WAV file, or nothing). */
+  readonly audio: AudioOut;
 }
 
 /** An optional device on the board (`--device`), with its name and PCI slot. */
@@ -112,6 +128,12 @@ export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
   /** The `--device`s, in slot order. */
   readonly optional: PlacedDevice<OptionalDeviceInstance>[];
+  /** The watchdog, when config.watchdog asks for one. */
+  watchdog: WatchdogDevice | null;
+  /** The Sound Blaster 16, when config.audio asks for one. */
+  sb16: Sb16 | null;
+  /** The ES1370, when config.audio asks for one. */
+  es1370: Es1370 | null;
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -125,6 +147,9 @@ export interface BoardState extends DeviceStates {
   readonly virtioBlk: VirtioBlkState[];
   /** The `--device`s' states, in slot order. */
   readonly optional: PlacedDevice<ReturnType<OptionalDeviceInstance["snapshot"]>>[];
+  readonly watchdog: Ib700State | I6300esbState | null;
+  readonly sb16: Sb16State | null;
+  readonly es1370: Es1370State | null;
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -140,6 +165,10 @@ export interface BoardSnapshot {
   readonly virtioBlk: readonly VirtioBlkState[];
   /** The `--device`s, in placement order. */
   readonly optional: readonly ReturnType<OptionalDeviceInstance["snapshot"]>[];
+  /** The watchdog and sound cards the configuration adds (null where absent). */
+  readonly watchdog: Ib700State | I6300esbState | null;
+  readonly sb16: Sb16State | null;
+  readonly es1370: Es1370State | null;
   /** The in-kernel PIC, IOAPIC, PIT and clock. */
   readonly vm: VmState;
   readonly vcpus: readonly VcpuState[];
@@ -192,12 +221,20 @@ export class Board {
       pciIrq: (slot, pin) => lazyLine(() => this.pciIrq.lineFor(slot, pin)),
       vram: this.framebuffer.bytes,
       resetControl: new ResetControl({ onReset: () => env.onReset() }),
+      pitChannel2: kvmPitChannel2(vm),
     };
     const built: Record<string, unknown> = {};
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
       built[name] = (entry as DeviceEntry<unknown>).create(ctx);
     }
-    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [], optional: [] };
+    this.devices = {
+      ...(built as unknown as PcDevices),
+      virtioBlk: [],
+      optional: [],
+      watchdog: null,
+      sb16: null,
+      es1370: null,
+    };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
       piix3: d.piix3,
@@ -220,6 +257,11 @@ export class Board {
       this.#place(entry, built);
       d.optional.push({ name: device.name, slot: slot++, device: built });
     }
+    if (config.audio?.model === "sb16") d.sb16 = this.#add(sb16Entry(d.isaDma), ctx);
+    if (config.watchdog?.model === "ib700") d.watchdog = this.#add(IB700_ENTRY, ctx);
+    // PCI cards take the next free slots, as -device does on QEMU.
+    if (config.watchdog?.model === "i6300esb") d.watchdog = this.#add(i6300esbEntry(slot++), ctx);
+    if (config.audio?.model === "es1370") d.es1370 = this.#add(es1370Entry(slot++), ctx);
     this.frames = new FrameTracker(d.vga.vga);
 
     for (
@@ -247,6 +289,13 @@ export class Board {
         }),
       ),
     });
+  }
+
+  /** Builds an optional device and places it. */
+  #add<D>(entry: DeviceEntry<D>, ctx: DeviceContext): D {
+    const dev = entry.create(ctx);
+    this.#place(entry, dev);
+    return dev;
   }
 
   /** Registers an entry's fixed regions, puts it on PCI and runs its wiring. */
@@ -374,6 +423,9 @@ export class Board {
       screen: screenState(d.vga.vga),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
+      watchdog: d.watchdog?.snapshot() ?? null,
+      sb16: d.sb16?.snapshot() ?? null,
+      es1370: d.es1370?.snapshot() ?? null,
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
@@ -390,6 +442,9 @@ export class Board {
       devices: this.#deviceStates(),
       virtioBlk: this.devices.virtioBlk.map((b) => b.snapshot()),
       optional: this.devices.optional.map((o) => o.device.snapshot()),
+      watchdog: this.devices.watchdog?.snapshot() ?? null,
+      sb16: this.devices.sb16?.snapshot() ?? null,
+      es1370: this.devices.es1370?.snapshot() ?? null,
       vm: this.vm.saveState(),
       vcpus: this.vcpus.map((v) => v.saveState()),
     };
@@ -421,6 +476,13 @@ export class Board {
     this.devices.optional.forEach((o, i) =>
       (o.device as { restore(s: unknown): void }).restore(s.optional[i])
     );
+    for (const name of ["watchdog", "sb16", "es1370"] as const) {
+      const device = this.devices[name] as { restore(s: unknown): void } | null;
+      if ((device === null) !== (s[name] === null)) {
+        throw new StateError("board", `the saved state has another ${name}`);
+      }
+      device?.restore(s[name]);
+    }
     this.vm.restoreState(s.vm);
     if (s.vcpus.length !== this.vcpus.length) {
       throw new StateError("board", "the saved state has another number of vCPUs");
@@ -435,6 +497,14 @@ export class Board {
       out[name] = this.devices[name].snapshot();
     }
     return out as DeviceStates;
+  }
+
+  /** Sound devices hand on what they have played so far (before a reset or the end). */
+  flushAudio(): void {
+    const d = this.devices;
+    d.pcSpeaker.flush();
+    d.sb16?.flush();
+    d.es1370?.flush();
   }
 
   /** Closes the vCPUs and the VM. RAM and firmware stay with the environment. */

@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { AudioConfig } from "./audio.ts";
+import type { WatchdogConfig } from "./watchdog.ts";
+
 /** A disk attached to the machine. */
 export interface DiskConfig {
   /** A path Deno's file APIs open (`/proc/self/fd/<n>` for a name that is not UTF-8). */
@@ -59,6 +62,10 @@ export interface MachineConfig {
   readonly devices?: readonly DeviceConfig[];
   /** Boot this kernel instead of the first disk's boot sector (without firmware), or through SeaBIOS. */
   readonly kernel?: KernelConfig;
+  /** A watchdog device and what its expiry does; none when absent. */
+  readonly watchdog?: WatchdogConfig;
+  /** Record what the guest plays to a WAV file; nothing is recorded when absent. */
+  readonly audio?: AudioConfig;
 }
 
 /** The largest guest vmrun will build. */

@@ -1,8 +1,9 @@
 /**
  * Every fixed port-I/O and MMIO registration of the PC board, its PCI slots
  * and its ISA interrupt lines, in one place. Ports the in-kernel irqchip and
- * PIT own (PIC 0x20/0xa0, PIT 0x40-0x43, speaker 0x61, ELCR 0x4d0) never
- * reach userspace and are absent here.
+ * PIT own (PIC 0x20/0xa0, PIT 0x40-0x43, ELCR 0x4d0) never reach userspace
+ * and are absent here. Port 0x61 does reach it: KVM_CREATE_PIT2 without
+ * KVM_PIT_SPEAKER_DUMMY leaves the speaker port to the VMM, as on QEMU.
  *
  * @module
  */
@@ -15,15 +16,25 @@ export interface FixedRange {
 
 /** Port-I/O ranges. */
 export const PIO = {
+  /** The first 8237A DMA controller: channels 0-3. */
+  DMA1: { base: 0x00, length: 0x10 },
   I8042_DATA: { base: 0x60, length: 1 },
   I8042_COMMAND: { base: 0x64, length: 1 },
+  /** System control port B: PC speaker and PIT channel 2 gate (KVM's PIT leaves it to us). */
+  PC_SPEAKER: { base: 0x61, length: 1 },
   RTC: { base: 0x70, length: 2 },
   POST_CODE: { base: 0x80, length: 1 },
+  /** DMA page registers (0x80 is the POST code port). */
+  DMA_PAGES: { base: 0x81, length: 15 },
   PORT_92: { base: 0x92, length: 1 },
   /** APM control and status (APMC/APMS) of the PIIX4 power-management function. */
   APM: { base: 0xb2, length: 2 },
+  /** The second 8237A DMA controller: channels 4-7, on even ports. */
+  DMA2: { base: 0xc0, length: 0x20 },
   DEBUG_EXIT: { base: 0xf4, length: 1 },
   IDE_SECONDARY: { base: 0x170, length: 8 },
+  /** The Sound Blaster 16 (--audio wav:<file>,model=sb16). */
+  SB16: { base: 0x220, length: 16 },
   /** Bochs VBE DISPI index and data ports. */
   DISPI: { base: 0x1ce, length: 2 },
   IDE_PRIMARY: { base: 0x1f0, length: 8 },
@@ -31,6 +42,8 @@ export const PIO = {
   VGA: { base: 0x3b0, length: 0x30 },
   IDE_PRIMARY_CONTROL: { base: 0x3f6, length: 1 },
   COM1: { base: 0x3f8, length: 8 },
+  /** The IB700 watchdog (--watchdog ib700): 0x441-0x442 stop, 0x443-0x444 start. */
+  IB700: { base: 0x441, length: 4 },
   FW_CFG: { base: 0x510, length: 12 },
   /** PCI configuration mechanism #1, with the reset control register at 0xcf9. */
   PCI_CONFIG: { base: 0xcf8, length: 8 },
@@ -51,6 +64,8 @@ export const MEMORY_SLOT = {
 export const IRQ = {
   KEYBOARD: 1,
   COM1: 4,
+  /** The Sound Blaster 16. */
+  SB16: 5,
   RTC: 8,
   /** The ACPI SCI of the PIIX4 power-management function. */
   SCI: 9,

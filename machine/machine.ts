@@ -13,6 +13,7 @@ import type { BoardState, GuestExit } from "./board.ts";
 import type { ScreenImage } from "../devices/vga/render_text.ts";
 import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import type { MachineConfig } from "./config.ts";
+import type { WatchdogEvent } from "./watchdog.ts";
 import {
   ControlViews,
   createControlBuffers,
@@ -47,6 +48,8 @@ export interface MachineEvents {
   bootFailed?: (message: string) => void;
   /** Something odd but not fatal happened (a misprogrammed BAR). */
   warning?: (message: string) => void;
+  /** The watchdog expired (its action is under way). */
+  watchdog?: (event: WatchdogEvent) => void;
 }
 
 const MAIL_RETRY_MS = 2;
@@ -276,6 +279,9 @@ export class Machine {
         break;
       case "warning":
         this.#events.warning?.(e.message);
+        break;
+      case "watchdog":
+        this.#events.watchdog?.(e.event);
         break;
       case "frame": {
         const resolve = this.#frames.get(e.id);

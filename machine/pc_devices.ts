@@ -20,12 +20,18 @@ import { I440fx } from "../devices/pci/i440fx.ts";
 import { PciHost } from "../devices/pci/pci_host.ts";
 import { Piix3 } from "../devices/pci/piix3.ts";
 import { Piix4Pm } from "../devices/pci/piix4_pm.ts";
+import { PcSpeaker, type PitChannel2 } from "../devices/pc_speaker.ts";
 import { PostCode } from "../devices/post_code.ts";
+import { IsaDma } from "../devices/isa_dma.ts";
+import { Sb16 } from "../devices/sb16.ts";
+import { Es1370 } from "../devices/es1370.ts";
 import { Port92, type ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import { Ib700 } from "../devices/watchdog/ib700.ts";
 import type { BoardEnv } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
 import { ideDrives } from "./ide_drives.ts";
@@ -46,6 +52,8 @@ export interface DeviceContext {
   readonly vram: Uint8Array;
   /** The PIIX3's reset control register at 0xcf9, decoded by the PCI host. */
   readonly resetControl: ResetControl;
+  /** Channel 2 of the in-kernel PIT, for the PC speaker. */
+  readonly pitChannel2: PitChannel2;
 }
 
 /** A fixed bus registration: its name, where it sits, and what decodes it. */
@@ -113,6 +121,18 @@ export const PC_DEVICES = {
       ["i8042-command", PIO.I8042_COMMAND, d.commandPort],
     ],
     irqs: [IRQ.KEYBOARD, IRQ.MOUSE],
+  }),
+  pcSpeaker: device({
+    create: (c) => new PcSpeaker({ pit: c.pitChannel2, audio: c.env.audio, ...timers(c) }),
+    pio: (d) => [["pc-speaker", PIO.PC_SPEAKER, d]],
+  }),
+  isaDma: device({
+    create: (c) => new IsaDma(c.ram),
+    pio: (d) => [
+      ["dma1", PIO.DMA1, d.first],
+      ["dma-pages", PIO.DMA_PAGES, d.pages],
+      ["dma2", PIO.DMA2, d.second],
+    ],
   }),
   postCode: device({
     create: () => new PostCode(),
@@ -203,6 +223,41 @@ export function virtioBlkEntry(
   return {
     create: (c) => new VirtioBlk({ backend, memory: c.ram, irq: c.pciIrq(slot, 1), serial }),
     pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+  };
+}
+
+/** A watchdog device (--watchdog). */
+export type WatchdogDevice = Ib700 | I6300esb;
+
+/** The Sound Blaster 16 (ISA), on the board's DMA controllers. */
+export function sb16Entry(dma: IsaDma): DeviceEntry<Sb16> {
+  return {
+    create: (c) => new Sb16({ irq: c.isaIrq(IRQ.SB16), dma, audio: c.env.audio, ...timers(c) }),
+    pio: (d) => [["sb16", PIO.SB16, d]],
+    irqs: [IRQ.SB16],
+  };
+}
+
+/** The ES1370 in PCI slot `slot`, playing from guest RAM as a bus master. */
+export function es1370Entry(slot: number): DeviceEntry<Es1370> {
+  return {
+    create: (c) =>
+      new Es1370({ irq: c.pciIrq(slot, 1), memory: c.ram, audio: c.env.audio, ...timers(c) }),
+    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.io } }),
+  };
+}
+
+/** The IB700 watchdog (ISA); its expiry calls the board's `onWatchdog`. */
+export const IB700_ENTRY: DeviceEntry<Ib700> = {
+  create: (c) => new Ib700({ onExpire: () => c.env.onWatchdog(), ...timers(c) }),
+  pio: (d) => [["ib700", PIO.IB700, d]],
+};
+
+/** The i6300esb watchdog in PCI slot `slot`; its expiry calls the board's `onWatchdog`. */
+export function i6300esbEntry(slot: number): DeviceEntry<I6300esb> {
+  return {
+    create: (c) => new I6300esb({ onExpire: () => c.env.onWatchdog(), ...timers(c) }),
+    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.mmio } }),
   };
 }
 

@@ -35,6 +35,11 @@ import {
 import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
+import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import { type WatchdogEvent, watchdogOutcome } from "./watchdog.ts";
+import { SILENT_AUDIO } from "../devices/audio.ts";
+import { WavSink } from "./wav_sink.ts";
+import { AudioMixer } from "./audio_mixer.ts";
 import { ramLayout } from "./memory_map.ts";
 import { OVERLAY_CHUNK, SnapshotBackend } from "./disk_backend.ts";
 import { diskIdentities } from "./disk_identity.ts";
@@ -77,6 +82,8 @@ export type WorkerEvent =
   /** The firmware's screen says it found nothing to boot. */
   | { type: "boot-failed"; message: string }
   | { type: "exit"; exit: GuestExit }
+  /** The watchdog expired; its action is under way. */
+  | { type: "watchdog"; event: WatchdogEvent }
   /** A save finished: the file's size and how long the guest was held. */
   | { type: "saved"; id: number; bytes: number; ms: number }
   | { type: "save-failed"; id: number; message: string };
@@ -144,6 +151,8 @@ class MachineLoop {
   /** --kernel's files, read once and kept across resets. */
   kernelFiles: KernelFiles | null = null;
   readonly deadlineKicker: DeadlineKicker;
+  /** The --audio WAV file behind its mixer, kept across resets. */
+  audio: AudioMixer | null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -157,6 +166,7 @@ class MachineLoop {
     // A restore takes the firmware the saved guest ran from the save file.
     this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
     this.disks = openDisks(this.config);
+    this.audio = this.config.audio ? new AudioMixer(new WavSink(this.config.audio.wavPath)) : null;
   }
 
   run(): GuestExit {
@@ -166,6 +176,7 @@ class MachineLoop {
       this.deadlineKicker.dispose();
       // Every exit path, faults and VMM errors included, makes writes durable.
       closeDisks(this.disks);
+      this.audio?.close();
     }
   }
 
@@ -192,6 +203,7 @@ class MachineLoop {
     }
     this.flushSerial();
     this.console.flush();
+    this.board.flushAudio();
     this.setState("stopped");
     retractRunAddress(this.ctl);
     this.board.dispose();
@@ -371,6 +383,8 @@ class MachineLoop {
       onWarning: (message) => post({ type: "warning", message }),
       entropy: (dst) => crypto.getRandomValues(dst),
       onConsole: (port, bytes) => this.console.output(port, bytes),
+      onWatchdog: () => this.watchdogExpired(),
+      audio: this.audio ?? SILENT_AUDIO,
     }, vm);
     this.console.attach(this.board, this.clock);
     if (this.firmware.bios) this.watchForBootFailure();
@@ -394,10 +408,26 @@ class MachineLoop {
     publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());
   }
 
+  /** Carries out the configured watchdog action. */
+  watchdogExpired(): void {
+    const wd = this.config.watchdog;
+    if (!wd) return;
+    post({ type: "watchdog", event: { model: wd.model, action: wd.action } });
+    const outcome = watchdogOutcome(wd);
+    if (outcome.kind === "reset") this.resetPending = true;
+    else if (outcome.kind === "end") this.exit ??= outcome.exit;
+    // The worker pauses itself at the top of its loop; resume() clears the bit.
+    else if (outcome.kind === "pause") Atomics.or(this.ctl.ints, CTRL.REQUEST, REQ.PAUSE);
+  }
+
   rebuild(): void {
     this.flushSerial();
     // An expired deadline re-signals every millisecond; KVM_CREATE_VM fails with EINTR.
     this.deadlineKicker.suspend();
+    this.board.flushAudio();
+    // The i6300esb's timeout status survives resets (the guest reads why it rebooted).
+    const old = this.board.devices.watchdog;
+    const rebootFlag = old instanceof I6300esb && old.rebootFlag;
     retractRunAddress(this.ctl);
     // CMOS RAM is battery-backed: what the guest stored there survives a reset.
     const cmos = this.board.devices.rtc;
@@ -408,6 +438,8 @@ class MachineLoop {
     this.board.dispose();
     this.build();
     kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
+    const wdt = this.board.devices.watchdog;
+    if (wdt instanceof I6300esb) wdt.rebootFlag = rebootFlag;
     post({ type: "reset" });
   }
 

@@ -15,6 +15,7 @@ import { CRTC_START_HIGH, CRTC_START_LOW } from "../devices/vga/crtc.ts";
 import { DISPI_INDEX } from "../devices/vga/dispi.ts";
 import { describeMode } from "./screen_render.ts";
 import { formatBytes, hex } from "./format.ts";
+import { optionalDeviceSections } from "./optional_devices.ts";
 
 /** One titled group of rows. */
 export interface DeviceSection {
@@ -122,5 +123,5 @@ function pci(p: PciHostState): DeviceSection {
 
 /** The devices pane's sections for a snapshot. */
 export function summarizeDevices(d: BoardState): DeviceSection[] {
-  return [uart(d.uart), i8042(d.i8042), vga(d), disks(d), pci(d.pci)];
+  return [uart(d.uart), i8042(d.i8042), vga(d), disks(d), pci(d.pci), ...optionalDeviceSections(d)];
 }

@@ -1,0 +1,40 @@
+/**
+ * The devices pane's sections for the optional devices: the watchdog
+ * (armed, time left, expiries) and what plays (PC speaker, SB16, ES1370),
+ * read from their typed snapshots. Absent devices give no section.
+ *
+ * @module
+ */
+
+import type { BoardState } from "../machine/board.ts";
+import type { DeviceSection } from "./device_summary.ts";
+
+const seconds = (ns: number) => `${(ns / 1e9).toFixed(1)} s`;
+
+function watchdog(d: BoardState): DeviceSection[] {
+  const w = d.watchdog;
+  if (!w) return [];
+  const name = "pets" in w ? "ib700" : "i6300esb";
+  const rows = [
+    w.armed && w.remainingNs !== null ? `armed, ${seconds(w.remainingNs)} left` : "stopped",
+    `expired ${w.expirations}x`,
+  ];
+  if ("rebootFlag" in w) {
+    rows.push(`stage ${w.stage}, timeout flag ${w.rebootFlag ? "set" : "clear"}`);
+  }
+  return [{ title: `Watchdog ${name}`, rows }];
+}
+
+function sound(d: BoardState): DeviceSection[] {
+  const rows: string[] = [];
+  const spk = d.pcSpeaker;
+  if (spk?.frequencyHz) rows.push(`speaker ${spk.frequencyHz.toFixed(0)} Hz`);
+  if (d.sb16) rows.push(`sb16 ${d.sb16.playing ?? "idle"}`);
+  if (d.es1370) rows.push(`es1370 ${d.es1370.playing.join(", ") || "idle"}`);
+  return rows.length ? [{ title: "Sound", rows }] : [];
+}
+
+/** Sections for the optional devices present in `d`. */
+export function optionalDeviceSections(d: BoardState): DeviceSection[] {
+  return [...watchdog(d), ...sound(d)];
+}

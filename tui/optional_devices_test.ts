@@ -1,0 +1,26 @@
+import { deepStrictEqual } from "node:assert";
+import type { BoardState } from "../machine/board.ts";
+import { optionalDeviceSections } from "./optional_devices.ts";
+import { boardState } from "./testing.ts";
+
+Deno.test("optional devices: watchdog armed/remaining and what plays; none when absent", () => {
+  deepStrictEqual(optionalDeviceSections(boardState()), []);
+  const d = {
+    ...boardState(),
+    watchdog: { pets: 3, armed: true, remainingNs: 2.5e9, expirations: 1 },
+    pcSpeaker: { frequencyHz: 439.96 },
+    sb16: { playing: "8-bit mono 22050 Hz" },
+    es1370: null,
+  } as unknown as BoardState;
+  deepStrictEqual(optionalDeviceSections(d), [
+    { title: "Watchdog ib700", rows: ["armed, 2.5 s left", "expired 1x"] },
+    { title: "Sound", rows: ["speaker 440 Hz", "sb16 8-bit mono 22050 Hz"] },
+  ]);
+  const esb = {
+    ...boardState(),
+    watchdog: { armed: false, remainingNs: null, expirations: 0, stage: 1, rebootFlag: true },
+  } as unknown as BoardState;
+  deepStrictEqual(optionalDeviceSections(esb), [
+    { title: "Watchdog i6300esb", rows: ["stopped", "expired 0x", "stage 1, timeout flag set"] },
+  ]);
+});
