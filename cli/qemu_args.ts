@@ -9,6 +9,7 @@
 
 import { UsageError } from "./errors.ts";
 import { parseDiskSpec } from "../machine/disk_spec.ts";
+import { OPTIONAL_DEVICE_NAMES } from "../machine/optional_devices.ts";
 
 /** What the translation needs to know of one of vmrun's own options. */
 export interface OptionInfo {
@@ -278,6 +279,14 @@ export function translateQemuArgs(
       }
       break;
     }
+    // vmrun's --device with a registry device (virtio-rng-pci, virtio-serial-pci) keeps its
+    // own options (name=); the watchdogs, sound cards and disks are read as QEMU's -device.
+    const registry = registryDevice(token, argv[i + 1]);
+    if (registry) {
+      ctx.out.push(...registry);
+      if (registry.length === 2) i++;
+      continue;
+    }
     const own = ownOption(token, options);
     if (own) {
       ctx.out.push(token);
@@ -333,6 +342,15 @@ export function applyQemuHabits(
 }
 
 /** Whether `token` is one of vmrun's own options; then whether its value is the next token. */
+/** `--device <registry device>` (or `--device=...`) as vmrun's words, or null. */
+function registryDevice(token: string, next: string | undefined): string[] | null {
+  const value = token === "--device" ? next : token.startsWith("--device=") ? token.slice(9) : null;
+  if (value === null || value === undefined) return null;
+  const driver = value.split(",")[0];
+  if (!(OPTIONAL_DEVICE_NAMES as readonly string[]).includes(driver)) return null;
+  return token === "--device" ? ["--device", value] : [token];
+}
+
 function ownOption(
   token: string,
   options: readonly OptionInfo[],
@@ -630,8 +648,9 @@ function device(ctx: Ctx, value: string, flag: string): void {
     return;
   }
   fail(
-    `${what}: vmrun's board is fixed (i440FX, PIIX3 IDE, VGA, COM1, PS/2, virtio-blk) ` +
-      `plus virtio-rng-pci and virtio-serial-pci; no ${driver}`,
+    `${what}: unknown device '${driver}' (known: ${
+      [...OPTIONAL_DEVICE_NAMES, ...QEMU_WATCHDOGS, "sb16", "ES1370"].join(", ")
+    }; the board's own i440FX, PIIX3 IDE, VGA, COM1, PS/2 and virtio-blk are always there)`,
   );
 }
 
