@@ -19,7 +19,7 @@
 
 import { laneByte, readLanes, writeLanes } from "./byte_lanes.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -331,7 +331,7 @@ export class CmosRtc implements BusDevice, Snapshotting<CmosRtcState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: CmosRtcState): void {
-    const r = new StateReader("cmos-rtc", state, 1);
+    const r = StateShape.versioned("cmos-rtc", state, 1);
     const stored = r.bytes("stored", 128);
     if (stored[REG_A] & A_UIP) r.fail("stored", "register A holds UIP, which is derived");
     const flags = r.int("flags", 0, 0xff);

@@ -9,7 +9,7 @@
  */
 
 import { allOnes } from "./byte_lanes.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "./types.ts";
 
 /** Exit status for a written value that does not fit in 0-255. */
@@ -57,7 +57,7 @@ export class DebugExit implements BusDevice, Snapshotting<DebugExitState> {
 
   /** @inheritdoc */
   restore(state: DebugExitState): void {
-    const r = new StateReader("debug-exit", state, 1);
+    const r = StateShape.versioned("debug-exit", state, 1);
     this.#last = r.intOrNull("lastValue", 0, 0xffffffff);
   }
 }

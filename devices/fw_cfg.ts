@@ -20,7 +20,7 @@
  */
 
 import { allOnes, laneByte, readLanes, writeLanes } from "./byte_lanes.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import {
   type AccessSize,
   type BusDevice,
@@ -370,7 +370,7 @@ export class FwCfg implements BusDevice, Snapshotting<FwCfgState> {
    * @throws {StateError} for an unknown version, a malformed state or another directory
    */
   restore(state: FwCfgState): void {
-    const r = new StateReader("fw_cfg", state, 1);
+    const r = StateShape.versioned("fw_cfg", state, 1);
     const selector = r.int("selector", 0, 0xffff);
     const offset = r.int("offset");
     const dmaAddress = r.bytes("dmaAddress", 8);
@@ -380,16 +380,12 @@ export class FwCfg implements BusDevice, Snapshotting<FwCfgState> {
       key: x.int("key", 0, 0xffff),
       size: x.int("size"),
     }));
-    const files = r.objects("files").map((f) => {
-      const name = f.raw("name");
-      if (typeof name !== "string") f.fail("name", "expected a string");
-      return {
-        name,
-        selector: f.int("selector", 0, 0xffff),
-        size: f.int("size"),
-        writable: f.bool("writable"),
-      };
-    });
+    const files = r.objects("files").map((f) => ({
+      name: f.string("name"),
+      selector: f.int("selector", 0, 0xffff),
+      size: f.int("size"),
+      writable: f.bool("writable"),
+    }));
     if (JSON.stringify(items) !== JSON.stringify(mine.items)) {
       r.fail("items", "the items differ from this machine's");
     }

@@ -33,7 +33,7 @@ import { allOnes } from "./byte_lanes.ts";
 import type { AccessSize, BusDevice, DeviceState, IrqLine, Snapshotting } from "./types.ts";
 import { Ps2Keyboard, type Ps2KeyboardState } from "./ps2_keyboard.ts";
 import { Ps2Mouse, type Ps2MouseState } from "./ps2_mouse.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 
 // Status register bits.
 const STATUS_OBF = 0x01;
@@ -468,7 +468,7 @@ export class I8042 implements Snapshotting<I8042State> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: I8042State): void {
-    const r = new StateReader("i8042", state, 1);
+    const r = StateShape.versioned("i8042", state, 1);
     const pending = r.intOrNull("pendingCommand", 0, 0xff);
     if (
       pending !== null && !(pending >= 0x60 && pending <= 0x7f) &&

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "./types.ts";
 
 const HISTORY = 16;
@@ -49,9 +49,9 @@ export class PostCode implements BusDevice, Snapshotting<PostCodeState> {
 
   /** @inheritdoc */
   restore(state: PostCodeState): void {
-    const r = new StateReader("post-code", state, 1);
+    const r = StateShape.versioned("post-code", state, 1);
     const last = r.intOrNull("last", 0, 0xff);
-    const history = r.ints("history", 0, 0xff, HISTORY);
+    const history = r.intsUpTo("history", 0, 0xff, HISTORY);
     const writes = r.int("writes");
     this.#last = last;
     this.#history = history;

@@ -25,7 +25,7 @@ import {
   type ScanCodeSet,
   set3Code,
 } from "./keymap.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 
 /** Acknowledge, sent after every accepted command and argument byte. */
 export const KBD_ACK = 0xfa;
@@ -386,7 +386,7 @@ export class Ps2Keyboard implements Snapshotting<Ps2KeyboardState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: Ps2KeyboardState): void {
-    const r = new StateReader("ps2-keyboard", state, 1);
+    const r = StateShape.versioned("ps2-keyboard", state, 1);
     const leds = r.object("leds");
     const pressed = r.strings("pressed");
     for (const key of pressed) {

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type { DeviceState, Snapshotting } from "./types.ts";
 
 /** Acknowledge, sent after every accepted command and argument byte. */
@@ -376,7 +376,7 @@ export class Ps2Mouse implements Snapshotting<Ps2MouseState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: Ps2MouseState): void {
-    const r = new StateReader("ps2-mouse", state, 1);
+    const r = StateShape.versioned("ps2-mouse", state, 1);
     const counter = (key: string) => r.int(key, -Number.MAX_SAFE_INTEGER);
     const v = {
       out: r.ints("out", 0, 0xff),
@@ -391,7 +391,7 @@ export class Ps2Mouse implements Snapshotting<Ps2MouseState> {
       wrap: r.bool("wrap"),
       reporting: r.bool("reporting"),
       buttons: r.int("buttons", 0, 0x1f),
-      rates: r.ints("rates", 0, 0xff, 3),
+      rates: r.intsUpTo("rates", 0, 0xff, 3),
       dx: counter("dx"),
       dy: counter("dy"),
       dz: counter("dz"),

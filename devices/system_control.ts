@@ -10,7 +10,7 @@
  */
 
 import { allOnes } from "./byte_lanes.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import {
   type AccessSize,
   type BusDevice,
@@ -86,7 +86,7 @@ export class Port92 implements BusDevice, Snapshotting<Port92State> {
 
   /** Sets the register without a reset pulse; reports A20 if the gate changes. */
   restore(state: Port92State): void {
-    const value = new StateReader("port92", state, 1).int("value", 0, 0xff);
+    const value = StateShape.versioned("port92", state, 1).int("value", 0, 0xff);
     const old = this.#value;
     this.#value = value;
     if ((old ^ value) & ALT_A20) this.#onA20?.(this.a20);
@@ -147,7 +147,7 @@ export class ResetControl implements BusDevice, Snapshotting<ResetControlState> 
 
   /** Sets the register; a saved RCPU bit does not request another reset. */
   restore(state: ResetControlState): void {
-    const value = new StateReader("reset-control", state, 1).int("value", 0, 0xff);
+    const value = StateShape.versioned("reset-control", state, 1).int("value", 0, 0xff);
     if (value & ~RC_MASK) throw new StateError("reset-control", "value: reserved bits set");
     this.#value = value;
   }

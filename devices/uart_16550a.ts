@@ -21,7 +21,7 @@
 
 import { readLanes, writeLanes } from "./byte_lanes.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -394,7 +394,7 @@ export class Uart16550a implements BusDevice, Snapshotting<UartState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: UartState): void {
-    const r = new StateReader("uart", state, 1);
+    const r = StateShape.versioned("uart", state, 1);
     const byte = (key: string) => r.int(key, 0, 0xff);
     const fcr = byte("fcr");
     if (fcr & ~FCR_STORED) r.fail("fcr", "bits outside enable, DMA mode and trigger level");
@@ -406,7 +406,7 @@ export class Uart16550a implements BusDevice, Snapshotting<UartState> {
     const inputs = byte("modemInputs");
     if (inputs & 0x0f) r.fail("modemInputs", "bits outside MSR 7:4");
     const capacity = fcr & FCR_ENABLE ? FIFO_SIZE : 1;
-    const rxFifo = r.ints("rxFifo", 0, 0xff, capacity);
+    const rxFifo = r.intsUpTo("rxFifo", 0, 0xff, capacity);
     const values = {
       rbr: byte("rbr"),
       thr: byte("thr"),

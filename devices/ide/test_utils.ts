@@ -9,6 +9,7 @@
 import { deepStrictEqual, ok } from "node:assert";
 import { RecordingIrq } from "../testing/recording_irq.ts";
 export { RecordingIrq };
+export { prng } from "../testing/seeded_random.ts";
 import type { AccessSize, BusDevice } from "../types.ts";
 import type { AtaChannel } from "./ata_channel.ts";
 import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
@@ -185,18 +186,6 @@ export class PortHost {
 /** Little-endian 16-bit word `i` of an IDENTIFY block. */
 export function word(data: Uint8Array, i: number): number {
   return data[2 * i] | data[2 * i + 1] << 8;
-}
-
-/** A small seeded PRNG (mulberry32): `next(n)` is an integer in [0, n). */
-export function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
 }
 
 /** The register blocks a guest reaches on the controller. */

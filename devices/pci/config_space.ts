@@ -7,7 +7,7 @@
  */
 
 import { laneByte, readLanes, writeLanes } from "../byte_lanes.ts";
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type { AccessSize, DeviceState, Json, Snapshotting } from "../types.ts";
 
 /** What a base address register decodes. */
@@ -300,7 +300,11 @@ export class PciConfigSpace implements Snapshotting<PciConfigState> {
    * @throws {StateError} for an unknown version, a malformed state or another function's state
    */
   restore(state: PciConfigState): void {
-    const r = new StateReader(`pci ${hex4(this.id.vendorId)}:${hex4(this.id.deviceId)}`, state, 1);
+    const r = StateShape.versioned(
+      `pci ${hex4(this.id.vendorId)}:${hex4(this.id.deviceId)}`,
+      state,
+      1,
+    );
     const bytes = r.bytes("bytes", 256);
     for (let i = 0; i < 0x0c; i++) {
       if (i === COMMAND || i === COMMAND + 1 || i === STATUS || i === STATUS + 1) continue;

@@ -14,7 +14,7 @@
  */
 
 import { laneByte } from "../byte_lanes.ts";
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type { AccessSize, DeviceState, Snapshotting } from "../types.ts";
 import { PciConfigSpace, type PciConfigState, type PciFunction } from "./config_space.ts";
 
@@ -189,7 +189,7 @@ export class I440fx implements PciFunction, Snapshotting<I440fxState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: I440fxState): void {
-    const r = new StateReader("i440fx", state, 1);
+    const r = StateShape.versioned("i440fx", state, 1);
     this.config.restore(r.raw("config") as PciConfigState);
     this.#reportPam();
   }

@@ -11,7 +11,7 @@
  */
 
 import { allOnes } from "../byte_lanes.ts";
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "../types.ts";
 import type { PciConfigState, PciFunction } from "./config_space.ts";
 
@@ -181,7 +181,7 @@ export class PciHost implements BusDevice, Snapshotting<PciHostState> {
    * @throws {StateError} for an unknown version, a malformed state or other slots
    */
   restore(state: PciHostState): void {
-    const r = new StateReader("pci-host", state, 1);
+    const r = StateShape.versioned("pci-host", state, 1);
     const address = r.int("configAddress", 0, 0xffffffff);
     if ((address & ~ADDRESS_MASK) !== 0) r.fail("configAddress", "reserved bits set");
     const slots = r.objects("functions").map((f) =>

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type { DeviceState, IrqLine, Snapshotting } from "../types.ts";
 import { type Piix3, PIRQ_COUNT } from "./piix3.ts";
 
@@ -131,7 +131,7 @@ export class PciIrqRouter implements Snapshotting<PciIrqState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: PciIrqState): void {
-    const r = new StateReader("pci-irq", state, 1);
+    const r = StateShape.versioned("pci-irq", state, 1);
     const pirqs = r.objects("pirqs", PIRQ_COUNT);
     if (pirqs.length !== PIRQ_COUNT) r.fail("pirqs", `expected ${PIRQ_COUNT} PIRQs`);
     for (const p of pirqs) {

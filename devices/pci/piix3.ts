@@ -9,7 +9,7 @@
  * @module
  */
 
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type { AccessSize, DeviceState, Snapshotting } from "../types.ts";
 import { PciConfigSpace, type PciConfigState, type PciFunction } from "./config_space.ts";
 
@@ -138,7 +138,7 @@ export class Piix3 implements PciFunction, Snapshotting<Piix3State> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: Piix3State): void {
-    const r = new StateReader("piix3", state, 1);
+    const r = StateShape.versioned("piix3", state, 1);
     this.config.restore(r.raw("config") as PciConfigState);
     this.#checkRoutes();
   }

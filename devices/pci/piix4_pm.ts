@@ -39,7 +39,7 @@
 
 import { laneByte, readLanes, writeLanes } from "../byte_lanes.ts";
 import { DeadlineTimer } from "../deadline_timer.ts";
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -407,7 +407,7 @@ export class Piix4Pm implements PciFunction, Snapshotting<Piix4PmState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: Piix4PmState): void {
-    const r = new StateReader("piix4-pm", state, 1);
+    const r = StateShape.versioned("piix4-pm", state, 1);
     const regs = r.bytes("pmRegisters", PM_IO_SIZE);
     for (let at = 0; at < PM_IO_SIZE; at++) {
       if (inRanges(NOT_STORAGE, at) && regs[at] !== 0) {

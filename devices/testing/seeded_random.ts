@@ -49,3 +49,12 @@ export class SeededRandom {
     return items[this.below(items.length)];
   }
 }
+
+/**
+ * The draws of a {@link SeededRandom} as a function: `prng(seed)(n)` is the
+ * next integer in [0, n).
+ */
+export function prng(seed: number): (n: number) => number {
+  const random = new SeededRandom(seed);
+  return (n) => random.below(n);
+}

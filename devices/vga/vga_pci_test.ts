@@ -1,4 +1,5 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import { prng } from "../testing/seeded_random.ts";
 import { type BarChange, PCI_COMMAND_MEMORY, ROM_BAR } from "../pci/config_space.ts";
 import { StateError } from "../types.ts";
 import { romSizeFor, VgaPci, type VgaPciState } from "./vga_pci.ts";
@@ -107,18 +108,6 @@ Deno.test("vga pci: reset and state", () => {
   deepStrictEqual(s.config.bars.map((b) => b.index), [0, 2]); // no ROM
   throws(() => new VgaPci({ vramSize: 3 * 1024 * 1024 }), RangeError);
 });
-
-/** A small seeded PRNG (mulberry32): `next(n)` is an integer in [0, n). */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
 
 type PciOp = {
   bus: "config" | "mmio" | "fb" | "rom";

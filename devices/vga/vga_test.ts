@@ -1,4 +1,5 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
+import { prng } from "../testing/seeded_random.ts";
 import { StateError } from "../types.ts";
 import { displayGeometry } from "./display_geometry.ts";
 import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
@@ -195,18 +196,6 @@ Deno.test("vga: VRAM size is validated", () => {
   throws(() => new Vga({ vramSize: 0x1000 }), RangeError);
   strictEqual(new Vga({ vramSize: 0x100000 }).vram.length, 0x100000);
 });
-
-/** A small seeded PRNG (mulberry32): `next(n)` is an integer in [0, n). */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
 
 type VgaOp =
   | { kind: "out" | "in"; port: number; size: 1 | 2; value: number }

@@ -11,10 +11,16 @@ import { ArrayGuestMemory as ArrayMemory } from "../testing/array_guest_memory.t
 export { ArrayMemory };
 export { MemoryBackend as MemoryDisk } from "../testing/memory_backend.ts";
 export { RecordingIrq } from "../testing/recording_irq.ts";
+export { prng } from "../testing/seeded_random.ts";
 import type { PciConfigSpace } from "../pci/config_space.ts";
 import type { AccessSize, BusDevice } from "../types.ts";
 import type { RecordingIrq } from "../testing/recording_irq.ts";
-import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from "./virtqueue.ts";
+import {
+  VIRTQ_DESC_F_INDIRECT,
+  VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_WRITE,
+  type VirtqueueState,
+} from "./virtqueue.ts";
 
 /** One buffer of a chain as a driver describes it. */
 export interface DriverBuffer {
@@ -160,16 +166,13 @@ export function findVirtioCaps(config: PciConfigSpace): Map<number, FoundCap> {
   return caps;
 }
 
-/** A small seeded PRNG (mulberry32): `next(n)` is an integer in [0, n). */
-export function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
+/**
+ * Whether a saved queue has requests the driver made available and the device
+ * has not taken yet (its available index in `memory` is past lastAvailIdx).
+ */
+export function hasPendingRequests(q: VirtqueueState, memory: ArrayMemory): boolean {
+  const inRam = q.driverAddr + 4 <= memory.bytes.length;
+  return q.ready && inRam && memory.readU16(q.driverAddr + 2) !== q.lastAvailIdx;
 }
 
 /** One guest access to a virtio PCI function, as data so it can be replayed. */

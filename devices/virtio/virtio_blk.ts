@@ -7,24 +7,16 @@
  * @module
  */
 
-import type {
-  AccessSize,
-  BlockBackend,
-  BusDevice,
-  GuestMemory,
-  IrqLine,
-  Snapshotting,
-} from "../types.ts";
+import type { AccessSize, BlockBackend, GuestMemory, IrqLine } from "../types.ts";
 import { readLanes } from "../byte_lanes.ts";
-import type { PciConfigSpace, PciFunction } from "../pci/config_space.ts";
-import { StateShape } from "../state_shape.ts";
+import type { StateShape } from "../state_shape.ts";
 import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   type VirtioDeviceModel,
-  VirtioPci,
   type VirtioPciState,
 } from "./virtio_pci.ts";
+import { VirtioPciFunction } from "./virtio_pci_function.ts";
 import { type DescriptorChain, VirtqueueError } from "./virtqueue.ts";
 
 /** Feature: `size_max` bounds any single segment. */
@@ -105,17 +97,7 @@ export interface VirtioBlkState extends VirtioPciState {
 }
 
 /** A virtio block device on PCI. */
-export class VirtioBlk implements PciFunction, Snapshotting<VirtioBlkState> {
-  /** Name in the devices pane. */
-  readonly name = "virtio-blk";
-  /** The PCI transport (registers, queues, interrupt). */
-  readonly transport: VirtioPci;
-  /** Configuration space with the virtio capabilities. */
-  readonly config: PciConfigSpace;
-  /** Legacy registers, for the board to map at BAR0. */
-  readonly legacyIo: BusDevice;
-  /** Modern structures, for the board to map at BAR4. */
-  readonly modernMmio: BusDevice;
+export class VirtioBlk extends VirtioPciFunction<VirtioBlkState> {
   /** Request counters (live; {@link snapshot} copies them). */
   readonly counters: VirtioBlkCounters = {
     requests: 0,
@@ -132,11 +114,6 @@ export class VirtioBlk implements PciFunction, Snapshotting<VirtioBlkState> {
 
   /** @param options backend, guest memory, interrupt line and optional serial */
   constructor(options: VirtioBlkOptions) {
-    this.#backend = options.backend;
-    this.capacity = Math.floor(options.backend.size / VIRTIO_BLK_SECTOR_SIZE);
-    this.#id = new Uint8Array(VIRTIO_BLK_ID_BYTES);
-    this.#id.set(new TextEncoder().encode(options.serial ?? "").subarray(0, VIRTIO_BLK_ID_BYTES));
-    this.#configBytes = this.#buildConfig();
     let features = VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE |
       VIRTIO_BLK_F_FLUSH | VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX;
     if (options.backend.readonly) features |= VIRTIO_BLK_F_RO;
@@ -153,20 +130,12 @@ export class VirtioBlk implements PciFunction, Snapshotting<VirtioBlkState> {
         queue.drain((chain) => this.#handle(chain, negotiated)),
       reset: () => {},
     };
-    this.transport = new VirtioPci({
-      name: this.name,
-      device: model,
-      memory: options.memory,
-      irq: options.irq,
-    });
-    this.config = this.transport.config;
-    this.legacyIo = this.transport.legacyIo;
-    this.modernMmio = this.transport.modernMmio;
-  }
-
-  /** PCI reset: configuration space, transport and queues back to power-on. */
-  reset(): void {
-    this.transport.reset();
+    super("virtio-blk", model, options);
+    this.#backend = options.backend;
+    this.capacity = Math.floor(options.backend.size / VIRTIO_BLK_SECTOR_SIZE);
+    this.#id = new Uint8Array(VIRTIO_BLK_ID_BYTES);
+    this.#id.set(new TextEncoder().encode(options.serial ?? "").subarray(0, VIRTIO_BLK_ID_BYTES));
+    this.#configBytes = this.#buildConfig();
   }
 
   /** Flushes the backend (on shutdown or snapshot). */
@@ -174,19 +143,17 @@ export class VirtioBlk implements PciFunction, Snapshotting<VirtioBlkState> {
     this.#backend.flush();
   }
 
-  /** Transport state, medium and counters. */
-  snapshot(): VirtioBlkState {
+  /** The medium and the counters. */
+  protected deviceSnapshot(): Omit<VirtioBlkState, keyof VirtioPciState> {
     return {
-      ...this.transport.snapshot(),
       capacity: this.capacity,
       readonly: this.#backend.readonly,
       counters: { ...this.counters },
     };
   }
 
-  /** Puts the transport and counters back; the disk must be the one the state was taken with. */
-  restore(state: VirtioBlkState): void {
-    const s = StateShape.versioned(this.name, state, 1);
+  /** Checks the counters; the disk must be the one the state was taken with. */
+  protected readState(s: StateShape): () => void {
     s.oneOf("capacity", [this.capacity]);
     s.oneOf("readonly", [this.#backend.readonly]);
     const c = s.object("counters");
@@ -198,8 +165,7 @@ export class VirtioBlk implements PciFunction, Snapshotting<VirtioBlkState> {
       flushes: c.int("flushes", 0, max),
       errors: c.int("errors", 0, max),
     };
-    this.transport.restore(state);
-    Object.assign(this.counters, counters);
+    return () => Object.assign(this.counters, counters);
   }
 
   #buildConfig(): Uint8Array {

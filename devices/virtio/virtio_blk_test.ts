@@ -34,6 +34,7 @@ import {
   type DriverBuffer,
   DriverRing,
   findVirtioCaps,
+  hasPendingRequests,
   MemoryDisk,
   prng,
   RandomRequest,
@@ -466,9 +467,7 @@ Deno.test("virtio-blk: snapshot -> restore -> snapshot is the identity, and the 
     runVirtioOps(a.blk, a.memory, a.irq, driver.bringUp());
     runVirtioOps(a.blk, a.memory, a.irq, driver.ops(20 + next(100)));
     const saved = a.blk.snapshot();
-    const q = saved.queues[0];
-    const inRam = q.driverAddr + 4 <= a.memory.bytes.length;
-    if (q.ready && inRam && a.memory.readU16(q.driverAddr + 2) !== q.lastAvailIdx) pendingSeen++;
+    if (hasPendingRequests(saved.queues[0], a.memory)) pendingSeen++;
 
     const b = setup({ serial: "SNAP" });
     b.memory.bytes.set(a.memory.bytes);

@@ -14,17 +14,16 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
+import type { AccessSize, GuestMemory, IrqLine } from "../types.ts";
 import { readLanes } from "../byte_lanes.ts";
-import type { PciConfigSpace, PciFunction } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
 import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   type VirtioDeviceModel,
-  VirtioPci,
   type VirtioPciState,
 } from "./virtio_pci.ts";
+import { VirtioPciFunction } from "./virtio_pci_function.ts";
 import type { DescriptorChain, SplitVirtqueue } from "./virtqueue.ts";
 
 /** Virtio device ID of the console. */
@@ -122,17 +121,7 @@ interface Port {
 }
 
 /** A console and serial-port device on PCI. */
-export class VirtioConsole implements PciFunction, Snapshotting<VirtioConsoleState> {
-  /** Name in the devices pane. */
-  readonly name = "virtio-console";
-  /** The PCI transport (registers, queues, interrupt). */
-  readonly transport: VirtioPci;
-  /** Configuration space with the virtio capabilities. */
-  readonly config: PciConfigSpace;
-  /** Legacy registers, for the board to map at BAR0. */
-  readonly legacyIo: BusDevice;
-  /** Modern structures, for the board to map at BAR4. */
-  readonly modernMmio: BusDevice;
+export class VirtioConsole extends VirtioPciFunction<VirtioConsoleState> {
   /** Port names, by port (port 0, the console, has none). */
   readonly portNames: readonly (string | null)[];
   /** Called with a port once it has room for more input after being full or busy. */
@@ -146,19 +135,10 @@ export class VirtioConsole implements PciFunction, Snapshotting<VirtioConsoleSta
 
   /** @param options guest memory, interrupt line, output sink and port name */
   constructor(options: VirtioConsoleOptions) {
-    this.#output = options.output;
     const name = options.portName ?? VIRTIO_CONSOLE_DEFAULT_PORT_NAME;
     if (new TextEncoder().encode(name).length > VIRTIO_CONSOLE_NAME_LIMIT || name.includes("\0")) {
       throw new RangeError(`port name '${name}' is too long or holds NUL`);
     }
-    this.portNames = [null, name];
-    this.#ports = Array.from({ length: VIRTIO_CONSOLE_PORTS }, () => ({
-      guestReady: false,
-      guestOpen: false,
-      input: new Uint8Array(0),
-      bytesIn: 0,
-      bytesOut: 0,
-    }));
     const model: VirtioDeviceModel = {
       deviceType: VIRTIO_ID_CONSOLE,
       legacyDeviceId: VIRTIO_CONSOLE_PCI_DEVICE_ID,
@@ -172,15 +152,16 @@ export class VirtioConsole implements PciFunction, Snapshotting<VirtioConsoleSta
       processQueue: (index, queue, features) => this.#process(index, queue, features),
       reset: () => this.#driverReset(),
     };
-    this.transport = new VirtioPci({
-      name: this.name,
-      device: model,
-      memory: options.memory,
-      irq: options.irq,
-    });
-    this.config = this.transport.config;
-    this.legacyIo = this.transport.legacyIo;
-    this.modernMmio = this.transport.modernMmio;
+    super("virtio-console", model, options);
+    this.#output = options.output;
+    this.portNames = [null, name];
+    this.#ports = Array.from({ length: VIRTIO_CONSOLE_PORTS }, () => ({
+      guestReady: false,
+      guestOpen: false,
+      input: new Uint8Array(0),
+      bytesIn: 0,
+      bytesOut: 0,
+    }));
   }
 
   /** Bytes of host input `port` can take now. */
@@ -209,15 +190,9 @@ export class VirtioConsole implements PciFunction, Snapshotting<VirtioConsoleSta
     return n;
   }
 
-  /** PCI reset: configuration space, transport and queues back to power-on. */
-  reset(): void {
-    this.transport.reset();
-  }
-
-  /** Transport, ports and waiting control messages. */
-  snapshot(): VirtioConsoleState {
+  /** Ports and waiting control messages. */
+  protected deviceSnapshot(): Omit<VirtioConsoleState, keyof VirtioPciState> {
     return {
-      ...this.transport.snapshot(),
       deviceReady: this.#deviceReady,
       ports: this.#ports.map((p) => ({ ...p, input: p.input.slice() })),
       control: this.#control.map((m) => m.slice()),
@@ -225,9 +200,8 @@ export class VirtioConsole implements PciFunction, Snapshotting<VirtioConsoleSta
     };
   }
 
-  /** Puts everything back; the whole state is checked before anything changes. */
-  restore(state: VirtioConsoleState): void {
-    const s = StateShape.versioned(this.name, state, 1);
+  /** Checks the ports and waiting control messages. */
+  protected readState(s: StateShape): () => void {
     const deviceReady = s.bool("deviceReady");
     const max = Number.MAX_SAFE_INTEGER;
     const ports = s.array("ports", VIRTIO_CONSOLE_PORTS).map((raw, i): Port => {
@@ -254,11 +228,12 @@ export class VirtioConsole implements PciFunction, Snapshotting<VirtioConsoleSta
       return (m as Uint8Array).slice();
     });
     const controlDropped = s.int("controlDropped", 0, max);
-    this.transport.restore(state);
-    this.#deviceReady = deviceReady;
-    ports.forEach((p, i) => Object.assign(this.#ports[i], p));
-    this.#control = control;
-    this.#controlDropped = controlDropped;
+    return () => {
+      this.#deviceReady = deviceReady;
+      ports.forEach((p, i) => Object.assign(this.#ports[i], p));
+      this.#control = control;
+      this.#controlDropped = controlDropped;
+    };
   }
 
   #readConfig(offset: number, size: AccessSize): number {

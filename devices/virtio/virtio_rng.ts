@@ -8,16 +8,15 @@
  * @module
  */
 
-import type { BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
-import type { PciConfigSpace, PciFunction } from "../pci/config_space.ts";
-import { StateShape } from "../state_shape.ts";
+import type { GuestMemory, IrqLine } from "../types.ts";
+import type { StateShape } from "../state_shape.ts";
 import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   type VirtioDeviceModel,
-  VirtioPci,
   type VirtioPciState,
 } from "./virtio_pci.ts";
+import { VirtioPciFunction } from "./virtio_pci_function.ts";
 import type { DescriptorChain } from "./virtqueue.ts";
 
 /** Virtio device ID of the entropy device. */
@@ -62,24 +61,13 @@ export interface VirtioRngState extends VirtioPciState {
 }
 
 /** An entropy device on PCI. */
-export class VirtioRng implements PciFunction, Snapshotting<VirtioRngState> {
-  /** Name in the devices pane. */
-  readonly name = "virtio-rng";
-  /** The PCI transport (registers, queue, interrupt). */
-  readonly transport: VirtioPci;
-  /** Configuration space with the virtio capabilities. */
-  readonly config: PciConfigSpace;
-  /** Legacy registers, for the board to map at BAR0. */
-  readonly legacyIo: BusDevice;
-  /** Modern structures, for the board to map at BAR4. */
-  readonly modernMmio: BusDevice;
+export class VirtioRng extends VirtioPciFunction<VirtioRngState> {
   /** Counters (live; {@link snapshot} copies them). */
   readonly counters: VirtioRngCounters = { requests: 0, bytes: 0 };
   readonly #source: EntropySource;
 
   /** @param options guest memory, interrupt line and entropy source */
   constructor(options: VirtioRngOptions) {
-    this.#source = options.source;
     const model: VirtioDeviceModel = {
       deviceType: VIRTIO_ID_RNG,
       legacyDeviceId: VIRTIO_RNG_PCI_DEVICE_ID,
@@ -92,35 +80,21 @@ export class VirtioRng implements PciFunction, Snapshotting<VirtioRngState> {
       processQueue: (_index, queue) => queue.drain((chain) => this.#fill(chain)),
       reset: () => {},
     };
-    this.transport = new VirtioPci({
-      name: this.name,
-      device: model,
-      memory: options.memory,
-      irq: options.irq,
-    });
-    this.config = this.transport.config;
-    this.legacyIo = this.transport.legacyIo;
-    this.modernMmio = this.transport.modernMmio;
+    super("virtio-rng", model, options);
+    this.#source = options.source;
   }
 
-  /** PCI reset: configuration space, transport and queue back to power-on. */
-  reset(): void {
-    this.transport.reset();
+  /** The counters. */
+  protected deviceSnapshot(): Omit<VirtioRngState, keyof VirtioPciState> {
+    return { counters: { ...this.counters } };
   }
 
-  /** Transport state and counters. */
-  snapshot(): VirtioRngState {
-    return { ...this.transport.snapshot(), counters: { ...this.counters } };
-  }
-
-  /** Puts the transport and counters back. */
-  restore(state: VirtioRngState): void {
-    const s = StateShape.versioned(this.name, state, 1);
+  /** Checks the counters. */
+  protected readState(s: StateShape): () => void {
     const c = s.object("counters");
     const max = Number.MAX_SAFE_INTEGER;
     const counters = { requests: c.int("requests", 0, max), bytes: c.int("bytes", 0, max) };
-    this.transport.restore(state);
-    Object.assign(this.counters, counters);
+    return () => Object.assign(this.counters, counters);
   }
 
   /** Fills every writable buffer of a request; readable buffers are ignored (§5.4.6.1). */

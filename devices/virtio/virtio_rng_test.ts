@@ -14,6 +14,7 @@ import {
   ArrayMemory,
   DriverRing,
   findVirtioCaps,
+  hasPendingRequests,
   prng,
   type RandomRequest,
   RandomVirtioDriver,
@@ -161,9 +162,7 @@ Deno.test("virtio-rng: snapshot -> restore -> snapshot is the identity, and the 
     runVirtioOps(a.rng, a.memory, a.irq, driver.bringUp());
     runVirtioOps(a.rng, a.memory, a.irq, driver.ops(10 + next(60)));
     const saved = a.rng.snapshot();
-    const q = saved.queues[0];
-    const inRam = q.driverAddr + 4 <= a.memory.bytes.length;
-    if (q.ready && inRam && a.memory.readU16(q.driverAddr + 2) !== q.lastAvailIdx) pendingSeen++;
+    if (hasPendingRequests(saved.queues[0], a.memory)) pendingSeen++;
 
     const b = setup(seed);
     b.memory.bytes.set(a.memory.bytes);
