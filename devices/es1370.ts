@@ -33,7 +33,7 @@
 import { AUDIO_RATE, type AudioOut, sampleTimeNs } from "./audio.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
 import { PciConfigSpace, type PciConfigState, type PciFunction } from "./pci/config_space.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -464,15 +464,15 @@ export class Es1370 implements PciFunction, Snapshotting<Es1370State> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: Es1370State): void {
-    const r = new StateReader("es1370", state, 1);
+    const r = StateShape.versioned("es1370", state, 1);
     const u32 = 0xffffffff;
     const v = {
       control: r.int("control", 0, u32),
       status: r.int("status", 0, u32),
       memPage: r.int("memPage", 0, 0xf),
-      codec: r.ints("codec", 0, 0xff, 32),
+      codec: r.intsUpTo("codec", 0, 0xff, 32),
       sctl: r.int("serialControl", 0, u32),
-      pages: r.ints("pages", 0, u32, 64),
+      pages: r.intsUpTo("pages", 0, u32, 64),
       deadline: r.numberOrNull("pollDeadlineNs"),
       samplesPlayed: r.int("samplesPlayed"),
     };

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type { BusDevice, DeviceState, GuestMemory, Snapshotting } from "./types.ts";
 
 /** Port of each channel's page register, channels 0-7. */
@@ -254,7 +254,7 @@ export class IsaDma implements Snapshotting<IsaDmaState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: IsaDmaState): void {
-    const r = new StateReader("isa-dma", state, 1);
+    const r = StateShape.versioned("isa-dma", state, 1);
     const channels = r.objects("channels", 8).map((c) => ({
       baseAddress: c.int("baseAddress", 0, 0xffff),
       baseCount: c.int("baseCount", 0, 0xffff),
@@ -272,7 +272,7 @@ export class IsaDma implements Snapshotting<IsaDmaState> {
     }));
     if (channels.length !== 8) r.fail("channels", "expected 8 channels");
     if (controllers.length !== 2) r.fail("controllers", "expected 2 controllers");
-    const extra = r.ints("extraPages", 0, 0xff, DMA_PAGE_COUNT);
+    const extra = r.intsUpTo("extraPages", 0, 0xff, DMA_PAGE_COUNT);
     if (extra.length !== DMA_PAGE_COUNT) r.fail("extraPages", `expected ${DMA_PAGE_COUNT}`);
     channels.forEach((c, i) => Object.assign(this.#channels[i], c));
     controllers.forEach((c, i) => Object.assign(this.#controllers[i], c));

@@ -21,7 +21,7 @@
 
 import { AUDIO_RATE, type AudioOut, sampleTimeNs } from "./audio.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -209,7 +209,7 @@ export class PcSpeaker implements BusDevice, Snapshotting<PcSpeakerState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: PcSpeakerState): void {
-    const r = new StateReader("pc-speaker", state, 1);
+    const r = StateShape.versioned("pc-speaker", state, 1);
     const dataOn = r.bool("dataOn");
     const refresh = r.bool("refresh");
     const deadline = r.numberOrNull("pollDeadlineNs");

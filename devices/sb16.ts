@@ -32,7 +32,7 @@
 import { AUDIO_RATE, type AudioOut, sampleTimeNs } from "./audio.ts";
 import { DeadlineTimer } from "./deadline_timer.ts";
 import type { IsaDma } from "./isa_dma.ts";
-import { StateReader } from "./state_reader.ts";
+import { StateShape } from "./state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -525,13 +525,13 @@ export class Sb16 implements BusDevice, Snapshotting<Sb16State> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: Sb16State): void {
-    const r = new StateReader("sb16", state, 1);
+    const r = StateShape.versioned("sb16", state, 1);
     const v = {
       mixerIndex: r.int("mixerIndex", 0, 0xff),
       mixer: r.bytes("mixer", 256),
       command: r.intOrNull("command", 0, 0xff),
-      args: r.ints("args", 0, 0xff, 3),
-      output: r.ints("output", 0, 0xff, 64),
+      args: r.intsUpTo("args", 0, 0xff, 3),
+      output: r.intsUpTo("output", 0, 0xff, 64),
       resetHigh: r.bool("resetHigh"),
       rate: r.int("rate", 1, 0xffff),
       blockSize: r.int("blockSize", 0, 0xffff),

@@ -31,7 +31,7 @@
  * @module
  */
 
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -324,7 +324,7 @@ export class I6300esb implements PciFunction, Snapshotting<I6300esbState> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: I6300esbState): void {
-    const r = new StateReader("i6300esb", state, 1);
+    const r = StateShape.versioned("i6300esb", state, 1);
     const v = {
       rebootEnabled: r.bool("rebootEnabled"),
       clock1MHz: r.bool("clock1MHz"),

@@ -17,7 +17,7 @@
 
 import { allOnes, writeLanes } from "../byte_lanes.ts";
 import { DeadlineTimer } from "../deadline_timer.ts";
-import { StateReader } from "../state_reader.ts";
+import { StateShape } from "../state_shape.ts";
 import type {
   AccessSize,
   BusDevice,
@@ -156,7 +156,7 @@ export class Ib700 implements BusDevice, Snapshotting<Ib700State> {
    * @throws {StateError} for an unknown version or a malformed state
    */
   restore(state: Ib700State): void {
-    const r = new StateReader("ib700", state, 1);
+    const r = StateShape.versioned("ib700", state, 1);
     const deadline = r.numberOrNull("deadlineNs");
     const timeoutS = r.intOrNull("timeoutS", 0, 30);
     if (timeoutS !== null && !IB700_TIMEOUTS_S.includes(timeoutS)) {
