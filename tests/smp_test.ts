@@ -159,3 +159,37 @@ kvmTest("pause, snapshot, reset and stop hold every vCPU of an SMP guest", async
     deepStrictEqual(await machine.stop(), { reason: "stopped", code: 0 });
   }
 });
+
+kvmTest("a saved SMP guest restores with every AP carrying on where it was", async () => {
+  const dir = Deno.makeTempDirSync();
+  const file = `${dir}/vm.save`;
+  try {
+    let serial = "";
+    const dec = new TextDecoder();
+    const a = new Machine(busyConfig(4), { serial: (b) => serial += dec.decode(b) });
+    const deadline = Date.now() + 90_000; // a hang guard for loaded hosts
+    while (!serial.includes("ids 0 1 2 3")) {
+      if (Date.now() > deadline) throw new Error(`no census: ${serial}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await a.save(file, { stop: true });
+    strictEqual((await a.exited).reason, "stopped");
+
+    let after = "";
+    const b = new Machine(busyConfig(4), { serial: (x) => after += dec.decode(x) }, {
+      restorePath: file,
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      const snap = await b.snapshot();
+      strictEqual(snap.runState, "running");
+      // Restored APs run the busy loop at once: no INIT-SIPI-SIPI, no new census.
+      snap.vcpus.slice(1).forEach((v, i) => ok(v.exits > 0, `vCPU ${i + 1} runs after restore`));
+      strictEqual(after, "");
+    } finally {
+      deepStrictEqual(await b.stop(), { reason: "stopped", code: 0 });
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
