@@ -626,3 +626,63 @@ export class Vcpu {
     libc().close(this.fd);
   }
 }
+
+/**
+ * A vCPU another thread created (its {@link Vcpu} stays with that thread's
+ * board, which closes the descriptor), mapped here to run it: descriptors
+ * belong to the process, so an application processor's own worker runs
+ * KVM_RUN on it with its own view of the `kvm_run` area.
+ */
+export class AttachedVcpu {
+  /** The `kvm_run` area as bytes and as a DataView. */
+  readonly runBytes: Uint8Array<ArrayBuffer>;
+  readonly runView: DataView;
+  /** Host address of this thread's mapping of `kvm_run`. */
+  readonly runAddress: bigint;
+  readonly #runPtr: Deno.PointerObject;
+  readonly #request = BigInt(IOCTLS.KVM_RUN);
+
+  /**
+   * @param fd the vCPU descriptor from KVM_CREATE_VCPU
+   * @param runSize KVM_GET_VCPU_MMAP_SIZE
+   */
+  constructor(readonly fd: number, readonly runSize: number) {
+    const ptr = libc().mmap(null, BigInt(runSize), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
+    if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
+      throw new KvmError("mmap(kvm_run)", errno());
+    }
+    this.#runPtr = ptr;
+    this.runAddress = BigInt(Deno.UnsafePointer.value(ptr));
+    const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, runSize);
+    this.runBytes = new Uint8Array(ab);
+    this.runView = new DataView(ab);
+  }
+
+  /** As {@link Vcpu.runRaw}: the raw exit reason, or `EXIT_INTERRUPTED` after a kick. */
+  runRaw(): number {
+    const r = libc().ioctl_val(this.fd, this.#request, 0n);
+    if (r < 0) {
+      const e = errno();
+      if (e === EINTR || e === EAGAIN) return EXIT_INTERRUPTED;
+      throw new KvmError("KVM_RUN", e);
+    }
+    return this.runView.getUint32(EXIT_REASON_OFFSET, true);
+  }
+
+  /** Sets or clears `immediate_exit`. */
+  set immediateExit(on: boolean) {
+    this.runBytes[LAYOUTS.kvm_run.fields.immediate_exit] = on ? 1 : 0;
+  }
+
+  /** KVM_GET_MP_STATE. */
+  mpState(): number {
+    const buf = new Uint8Array(LAYOUTS.kvm_mp_state.size);
+    ioctlPtr(this.fd, "KVM_GET_MP_STATE", buf);
+    return new DataView(buf.buffer).getUint32(0, true);
+  }
+
+  /** Unmaps this thread's view of `kvm_run`; the descriptor stays open. */
+  detach(): void {
+    libc().munmap(this.#runPtr, BigInt(this.runSize));
+  }
+}

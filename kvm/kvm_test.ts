@@ -1,9 +1,9 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert";
 import { KvmError, KvmUnavailableError } from "./errors.ts";
-import type { IoExit, VcpuExit } from "./exits.ts";
+import { decodeExit, EXIT_REASON, type IoExit, type VcpuExit } from "./exits.ts";
 import { mapAnonymous, unmap } from "./host.ts";
 import { KVM_CAP } from "./ioctls.ts";
-import { Kvm, type Vcpu, type Vm } from "./kvm.ts";
+import { AttachedVcpu, Kvm, type Vcpu, type Vm } from "./kvm.ts";
 import { LAYOUTS } from "./structs.ts";
 import { kvmTest } from "../tests/kvm_available.ts";
 
@@ -221,3 +221,19 @@ kvmTest(
     }
   },
 );
+
+kvmTest("AttachedVcpu runs a vCPU created elsewhere through its own kvm_run mapping", () => {
+  // mov al, 0x5a; out 0x80, al; hlt
+  const g = guest([0xb0, 0x5a, 0xe6, 0x80, 0xf4]);
+  const attached = new AttachedVcpu(g.vcpu.fd, g.kvm.vcpuMmapSize());
+  try {
+    strictEqual(attached.runRaw(), EXIT_REASON.IO);
+    // Both mappings show the same page: the creator's handle reads the exit.
+    const io = expectIo(decodeExit(g.vcpu.runView));
+    deepStrictEqual([io.port, io.direction, attached.runBytes[io.dataOffset]], [0x80, "out", 0x5a]);
+    strictEqual(attached.mpState(), 0);
+  } finally {
+    attached.detach();
+    g.close();
+  }
+});

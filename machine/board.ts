@@ -187,7 +187,7 @@ export class Board {
   readonly pciIrq: PciIrqRouter;
   readonly #irqLevels = new Map<number, boolean>();
 
-  /** Creates the VM, maps RAM and firmware, creates vCPU 0 and wires every device. */
+  /** Creates the VM, maps RAM and firmware, creates every vCPU and wires every device. */
   constructor(readonly config: MachineConfig, readonly env: BoardEnv, readonly vm: Vm) {
     vm.setTssAddr(KVM_TSS_ADDR);
     vm.setIdentityMapAddr(KVM_IDENTITY_MAP_ADDR);
@@ -201,9 +201,13 @@ export class Board {
       const readonlyMem = env.kvm.checkExtension(KVM_CAP.KVM_CAP_READONLY_MEM) > 0;
       mapBios(vm, env.ram, fw.biosRom, fw.bios, readonlyMem);
     }
-    const vcpu = vm.createVcpu(0);
-    vcpu.setCpuid(vcpuCpuid(env.kvm.supportedCpuid(), 0, config.cpus));
-    this.vcpus.push(vcpu);
+    // vCPU i has APIC ID i; with the in-kernel irqchip all but vCPU 0 wait for INIT-SIPI-SIPI.
+    const supported = env.kvm.supportedCpuid();
+    for (let i = 0; i < config.cpus; i++) {
+      const vcpu = vm.createVcpu(i);
+      vcpu.setCpuid(vcpuCpuid(supported, i, config.cpus));
+      this.vcpus.push(vcpu);
+    }
 
     const layout = env.ram.layout;
     this.framebuffer = new FramebufferSlot(
@@ -434,7 +438,7 @@ export class Board {
 
   /**
    * Every device's state and the VM's and vCPUs' KVM state; call from the
-   * vCPU thread between two runs.
+   * vCPU 0 thread between two runs, with every other vCPU out of KVM_RUN.
    */
   snapshot(): BoardSnapshot {
     return {

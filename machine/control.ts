@@ -17,6 +17,8 @@ export const REQ = {
   MAIL: 4,
   /** A timer deadline has passed. */
   TIMER: 8,
+  /** An application processor waits for vCPU 0's thread to handle its exit (see ap_slots.ts). */
+  AP_EXIT: 16,
 } as const;
 
 /** Worker run states in {@link CTRL.STATE}. */
@@ -64,15 +66,21 @@ export const MAILBOX_SIZE = 1 << 16;
 export interface ControlBuffers {
   readonly control: SharedArrayBuffer;
   readonly mailbox: SharedArrayBuffer;
+  /** One slot per application processor (see ap_slots.ts). */
+  readonly aps: SharedArrayBuffer;
 }
 
-/** Allocates zeroed control buffers. */
-export function createControlBuffers(): ControlBuffers {
+/** Allocates zeroed control buffers for a machine with `cpus` vCPUs. */
+export function createControlBuffers(cpus = 1): ControlBuffers {
   return {
     control: new SharedArrayBuffer(INT_SLOTS * 4 + BIG_SLOTS * 8 + F64_SLOTS * 8),
     mailbox: new SharedArrayBuffer(MAILBOX_SIZE),
+    aps: new SharedArrayBuffer(Math.max(0, cpus - 1) * AP_SLOT_BYTES),
   };
 }
+
+/** Bytes of one application processor's slot in {@link ControlBuffers.aps}. */
+export const AP_SLOT_BYTES = 128;
 
 /** Typed views over {@link ControlBuffers}. */
 export class ControlViews {

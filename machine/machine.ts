@@ -25,13 +25,17 @@ import {
 } from "./control.ts";
 import { ControlKicker, deleteDeadlineTimer, retractRunAddress } from "./kick.ts";
 import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
+import type { ApWorkerInit } from "./ap_worker.ts";
 
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
 export interface MachineSnapshot {
   readonly runState: RunState;
   /** Device states; null once the machine has stopped. */
   readonly devices: BoardState | null;
+  /** vCPU 0's figures (the first of {@link vcpus}). */
   readonly vcpu: VcpuStats;
+  /** Every vCPU's figures, vCPU 0 first. */
+  readonly vcpus: readonly VcpuStats[];
 }
 
 /** Listeners a machine calls. */
@@ -77,6 +81,8 @@ export class Machine {
   readonly #ctl: ControlViews;
   readonly #kicker: ControlKicker;
   readonly #worker: Worker;
+  /** One worker per application processor (vCPUs 1..n-1). */
+  readonly #apWorkers: Worker[] = [];
   readonly #events: MachineEvents;
   readonly #snapshots = new Map<number, (s: MachineSnapshot) => void>();
   readonly #screenshots = new Map<
@@ -108,7 +114,7 @@ export class Machine {
   ) {
     this.#events = events;
     this.exited = new Promise((resolve) => this.#resolveExit = resolve);
-    const buffers = createControlBuffers();
+    const buffers = createControlBuffers(config.cpus);
     this.#ctl = new ControlViews(buffers);
     this.#kicker = new ControlKicker(this.#ctl);
     this.#locks = lockImages(config.disks, config.snapshot);
@@ -121,6 +127,16 @@ export class Machine {
     };
     const init: WorkerInit = { config, buffers, restorePath: start.restorePath };
     this.#worker.postMessage(init);
+    for (let index = 0; index < config.cpus - 1; index++) {
+      const ap = new Worker(new URL("./ap_worker.ts", import.meta.url), { type: "module" });
+      ap.onerror = (ev) => {
+        ev.preventDefault();
+        this.#finish({ reason: "vmm-error", code: 1, detail: `vCPU ${index + 1}: ${ev.message}` });
+      };
+      const apInit: ApWorkerInit = { buffers, index };
+      ap.postMessage(apInit);
+      this.#apWorkers.push(ap);
+    }
   }
 
   /** The last run state the worker reported. */
@@ -298,7 +314,12 @@ export class Machine {
       case "snapshot": {
         const resolve = this.#snapshots.get(e.id);
         this.#snapshots.delete(e.id);
-        resolve?.({ runState: this.#state, devices: e.devices as BoardState, vcpu: e.vcpu });
+        resolve?.({
+          runState: this.#state,
+          devices: e.devices as BoardState,
+          vcpu: e.vcpu,
+          vcpus: e.vcpus,
+        });
         break;
       }
       case "saved":
@@ -324,11 +345,12 @@ export class Machine {
     // crashed never withdrew its kvm_run address).
     retractRunAddress(this.#ctl);
     this.#worker.terminate();
+    for (const ap of this.#apWorkers) ap.terminate();
     // The worker deletes its deadline timer as it ends; this covers one that died.
     deleteDeadlineTimer(this.#ctl);
     for (const lock of this.#locks) lock.release();
     for (const resolve of this.#snapshots.values()) {
-      resolve({ runState: "stopped", devices: null, vcpu: emptyStats() });
+      resolve({ runState: "stopped", devices: null, vcpu: emptyStats(), vcpus: [] });
     }
     this.#snapshots.clear();
     for (const { reject } of this.#screenshots.values()) {

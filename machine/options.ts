@@ -228,18 +228,11 @@ export function vgaMemorySize(value: number | string): number {
 
 /**
  * The vCPU count.
- * @throws {ConfigError} unless a whole number from 1 to {@link MAX_CPUS} (and 1 for now)
+ * @throws {ConfigError} unless a whole number from 1 to {@link MAX_CPUS}
  */
 export function cpuCount(value: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_CPUS) {
     throw new ConfigError("cpus", `'${value}' must be a whole number from 1 to ${MAX_CPUS}`);
-  }
-  if (value > 1) {
-    // The worker boundary is per vCPU, but application processors are not started yet.
-    throw new ConfigError(
-      "cpus",
-      `${value}: this build runs one vCPU; SMP guests are not supported yet`,
-    );
   }
   return value;
 }

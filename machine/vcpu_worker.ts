@@ -1,7 +1,9 @@
 /**
  * The vCPU worker: builds the board and runs vCPU 0's blocking KVM_RUN loop.
  * Requests arrive through the control buffer (see control.ts); events go
- * back to the main thread as messages ({@link WorkerEvent}).
+ * back to the main thread as messages ({@link WorkerEvent}). It is the
+ * device thread: the application processors' workers hand it their exits
+ * (see ap_slots.ts), and pause, save, reset and stop hold them all.
  *
  * @module
  */
@@ -47,6 +49,9 @@ import { readSaveFile, type SaveContents, SaveFileError, writeSaveFile } from ".
 import { checkSavedState, REGION, type SavedMachineState, type SaveHeader } from "./saved_vm.ts";
 import { VMRUN_VERSION } from "./version.ts";
 import { ConsolePorts } from "./console_ports.ts";
+import { ApControl } from "./ap_control.ts";
+import type { Vcpu } from "../kvm/kvm.ts";
+import { LAYOUTS } from "../kvm/structs.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
@@ -73,7 +78,7 @@ export type WorkerEvent =
   | { type: "serial"; bytes: Uint8Array }
   /** Bytes the guest wrote on a virtio console port (0 = hvc0). */
   | { type: "console"; port: number; bytes: Uint8Array }
-  | { type: "snapshot"; id: number; devices: unknown; vcpu: VcpuStats }
+  | { type: "snapshot"; id: number; devices: unknown; vcpu: VcpuStats; vcpus: VcpuStats[] }
   /** What the monitor shows, as RGBA (the buffer is transferred). */
   | { type: "screenshot"; id: number; width: number; height: number; rgba: Uint8Array }
   | { type: "frame"; id: number; update: FrameUpdate }
@@ -96,6 +101,7 @@ const CMOS_RAM_START = 0x0e;
 const BOOT_FAILURE_POLL_NS = 500_000_000;
 const BOOT_FAILURE = /No bootable device|Boot failed/;
 const SERIAL_FLUSH_BYTES = 4096;
+const EXIT_REASON_AT = LAYOUTS.kvm_run.fields.exit_reason;
 
 const NO_FIRMWARE: FirmwareImages = { bios: null, biosRom: null, vgaBios: null };
 
@@ -153,9 +159,15 @@ class MachineLoop {
   readonly deadlineKicker: DeadlineKicker;
   /** The --audio WAV file behind its mixer, kept across resets. */
   audio: AudioMixer | null;
+  /** The application processors' workers. */
+  readonly aps: ApControl;
+  /** Exit counters of vCPUs 1..n-1 (their exits are handled here). */
+  readonly apStats: ExitStats[];
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
+    this.aps = new ApControl(init.buffers, (vcpu) => this.apExit(vcpu));
+    this.apStats = this.aps.slots.map(() => new ExitStats());
     this.deadlineKicker = new DeadlineKicker(this.ctl);
     this.config = init.config;
     this.kvm = Kvm.open();
@@ -173,6 +185,8 @@ class MachineLoop {
     try {
       return this.#run();
     } finally {
+      // No AP may run a vCPU of a board that is going away (a VMM error included).
+      this.aps.quit();
       this.deadlineKicker.dispose();
       // Every exit path, faults and VMM errors included, makes writes durable.
       closeDisks(this.disks);
@@ -183,6 +197,7 @@ class MachineLoop {
   #run(): GuestExit {
     if (this.restorePath) this.restore(this.restorePath);
     else this.build();
+    this.aps.run();
     this.setState("running");
     const ints = this.ctl.ints;
     for (;;) {
@@ -206,6 +221,7 @@ class MachineLoop {
     this.board.flushAudio();
     this.setState("stopped");
     retractRunAddress(this.ctl);
+    this.aps.quit();
     this.board.dispose();
     return this.exit;
   }
@@ -240,19 +256,44 @@ class MachineLoop {
   }
 
   /** Exits other than port I/O and MMIO, kept out of {@link step} so it stays small. */
-  rareExit(exit: VcpuExit): void {
-    this.stats.count(exit.kind);
+  rareExit(exit: VcpuExit, vcpu: Vcpu = this.board.vcpus[0], stats = this.stats): void {
+    stats.count(exit.kind);
     const action = exitAction(exit);
     if (action.kind === "reset") this.resetPending = true;
-    else if (action.kind === "end") {
-      this.exit = action.fault ? this.withRegisters(action.exit) : action.exit;
+    else if (action.kind === "end" && !this.exit) {
+      this.exit = action.fault ? this.withRegisters(action.exit, vcpu) : action.exit;
     }
   }
 
-  /** A fault's exit with the vCPU's registers, for the report on stderr. */
-  withRegisters(exit: GuestExit): GuestExit {
-    const vcpu = this.board.vcpus[0];
-    return { ...exit, registers: { ...vcpu.getRegs().toJSON(), ...vcpu.getSregs().toJSON() } };
+  /**
+   * An application processor's exit, handed over while its worker waits
+   * (see ap_slots.ts): handled from its kvm_run page like vCPU 0's.
+   */
+  apExit(vcpu: Vcpu): void {
+    const stats = this.apStats[vcpu.id - 1];
+    const view = vcpu.runView;
+    const reason = view.getUint32(EXIT_REASON_AT, true);
+    this.clock.advanceTo((hostNowMs() + this.timeOriginOffsetMs) * 1e6);
+    if (reason === EXIT_REASON.IO) {
+      stats.count("io");
+      stats.portCounts[ioExitPort(view)]++;
+      handleIoExit(this.board.pio, vcpu.runBytes, view);
+    } else if (reason === EXIT_REASON.MMIO) {
+      stats.count("mmio");
+      handleMmioExit(this.board.mmio, view);
+    } else {
+      this.rareExit(decodeExit(view), vcpu, stats);
+    }
+  }
+
+  /** A fault's exit with the faulting vCPU's registers, for the report on stderr. */
+  withRegisters(exit: GuestExit, vcpu: Vcpu = this.board.vcpus[0]): GuestExit {
+    const detail = vcpu.id === 0 ? exit.detail : `vCPU ${vcpu.id}: ${exit.detail}`;
+    return {
+      ...exit,
+      detail,
+      registers: { ...vcpu.getRegs().toJSON(), ...vcpu.getSregs().toJSON() },
+    };
   }
 
   /** Builds the board from a save file and puts everything back as it was saved. */
@@ -310,6 +351,11 @@ class MachineLoop {
 
   /** Pauses the guest's world long enough to write it to `path` (atomically, via a rename). */
   save(m: { id: number; path: string; stop: boolean }): void {
+    // Every vCPU out of KVM_RUN while its state is read (KVM: between two runs).
+    this.aps.held(() => this.#save(m));
+  }
+
+  #save(m: { id: number; path: string; stop: boolean }): void {
     const t0 = performance.now();
     const partial = `${m.path}.partial`;
     try {
@@ -390,6 +436,7 @@ class MachineLoop {
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
+    this.aps.attach(this.board.vcpus);
     const vcpu = this.board.vcpus[0];
     if (restoring) {
       // The saved state puts RAM and registers back.
@@ -429,6 +476,7 @@ class MachineLoop {
     const old = this.board.devices.watchdog;
     const rebootFlag = old instanceof I6300esb && old.rebootFlag;
     retractRunAddress(this.ctl);
+    this.aps.detach();
     // CMOS RAM is battery-backed: what the guest stored there survives a reset.
     const cmos = this.board.devices.rtc;
     const kept = Array.from(
@@ -440,6 +488,7 @@ class MachineLoop {
     kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
     const wdt = this.board.devices.watchdog;
     if (wdt instanceof I6300esb) wdt.rebootFlag = rebootFlag;
+    this.aps.run();
     post({ type: "reset" });
   }
 
@@ -460,6 +509,7 @@ class MachineLoop {
   serviceRequests(): void {
     const ints = this.ctl.ints;
     const req = Atomics.and(ints, CTRL.REQUEST, REQ.PAUSE);
+    if (req & REQ.AP_EXIT) this.aps.serviceExits();
     if (req & REQ.MAIL) { for (const m of takeMail(this.ctl)) this.handleMail(m); }
     if (req & REQ.STOP) {
       this.exit ??= { reason: "stopped", code: 0 };
@@ -474,8 +524,13 @@ class MachineLoop {
     this.console.flush();
     this.deadlineKicker.suspend();
     this.publishedDeadline = NaN; // re-armed by the first step after the pause
+    this.aps.park();
     this.setState("paused");
     for (;;) {
+      if (Atomics.load(ints, CTRL.REQUEST) & REQ.AP_EXIT) {
+        Atomics.and(ints, CTRL.REQUEST, ~REQ.AP_EXIT);
+        this.aps.serviceExits();
+      }
       const req = Atomics.load(ints, CTRL.REQUEST);
       if (req & REQ.STOP) {
         this.exit ??= { reason: "stopped", code: 0 };
@@ -490,6 +545,7 @@ class MachineLoop {
       Atomics.wait(ints, CTRL.REQUEST, req);
     }
     // Guest time does not jump over the pause for devices that were waiting.
+    this.aps.run();
     this.setState("running");
   }
 
@@ -511,14 +567,13 @@ class MachineLoop {
         self.postMessage(event, update.rects.map((r) => r.rgba.buffer as ArrayBuffer));
         break;
       }
-      case "snapshot":
-        post({
-          type: "snapshot",
-          id: m.id,
-          devices: this.board.state(),
-          vcpu: this.vcpuStats(),
-        });
+      case "snapshot": {
+        const vcpus = this.allVcpuStats();
+        post({ type: "snapshot", id: m.id, devices: this.board.state(), vcpu: vcpus[0], vcpus });
+        // The APs note their MP state as they leave KVM_RUN: the next snapshot shows it.
+        this.aps.kickAll();
         break;
+      }
       case "screenshot": {
         const { width, height, rgba } = this.board.screenshot();
         const e: WorkerEvent = { type: "screenshot", id: m.id, width, height, rgba };
@@ -540,15 +595,25 @@ class MachineLoop {
     }
   }
 
-  vcpuStats(): VcpuStats {
-    return {
-      exits: this.stats.total,
-      byKind: { ...this.stats.byKind },
-      guestMs: this.stats.guestMs,
-      uptimeMs: ControlViews.wallMs() - this.originMs,
-      busiestPorts: this.stats.busiestPorts(5),
-      halted: this.board.vcpus[0].mpState() === MP_STATE_HALTED,
-    };
+  /** Every vCPU's figures, vCPU 0 first. */
+  allVcpuStats(): VcpuStats[] {
+    const uptimeMs = ControlViews.wallMs() - this.originMs;
+    const figures = (stats: ExitStats, guestMs: number, halted: boolean | undefined) => ({
+      exits: stats.total,
+      byKind: { ...stats.byKind },
+      guestMs,
+      uptimeMs,
+      busiestPorts: stats.busiestPorts(5),
+      halted,
+    });
+    const bsp = this.board.vcpus[0].mpState() === MP_STATE_HALTED;
+    return [
+      figures(this.stats, this.stats.guestMs, bsp),
+      ...this.apStats.map((s, i) => {
+        const f = this.aps.figures(i);
+        return figures(s, f.guestMs, f.halted);
+      }),
+    ];
   }
 
   feedSerial(): void {

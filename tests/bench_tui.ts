@@ -52,6 +52,7 @@ class ScreenMachine implements MachineLike {
       runState: "running",
       devices: { ...boardState(), screen: this.screen },
       vcpu: { exits: 0, byKind: {}, guestMs: 0, uptimeMs: this.uptime, busiestPorts: [] },
+      vcpus: [],
     };
   }
 }

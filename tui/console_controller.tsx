@@ -400,7 +400,7 @@ export class ConsoleController {
     }
     const first = this.ui.stats === null;
     this.#halted = snap.vcpu.halted;
-    if (this.#stats.add(snap.vcpu) || first) {
+    if (this.#stats.add(snap.vcpu, snap.vcpus) || first) {
       this.#sampleCpu();
       const post = (d.postCode as { last?: number | null } | null)?.last ?? null;
       this.#update({

@@ -53,6 +53,7 @@ class FakeMachine implements MachineLike {
         uptimeMs: this.uptime,
         busiestPorts: [],
       },
+      vcpus: [],
     });
   }
 }

@@ -32,6 +32,15 @@ export interface StatsView {
   /** Share of wall time inside KVM_RUN over the last interval, 0..1 (halted time counts). */
   readonly guestShare: number;
   readonly busiestPorts: readonly { port: number; exits: number }[];
+  /** Every vCPU (vCPU 0 first) when the machine has more than one; empty otherwise. */
+  readonly vcpus: readonly VcpuRate[];
+}
+
+/** One vCPU's row: its exit rate over the last interval and whether it sat in HLT. */
+export interface VcpuRate {
+  readonly exits: number;
+  readonly exitsPerSec: number;
+  readonly halted?: boolean;
 }
 
 /** Accumulates samples; feed it every snapshot's vCPU figures. */
@@ -41,13 +50,19 @@ export class StatsTracker {
   #total: number[] = [];
   #share = 0;
   #latest: VcpuStats | null = null;
+  #vcpus: VcpuRate[] = [];
+  #lastAll: readonly VcpuStats[] = [];
 
-  /** Adds a sample; returns true when it closed an interval (rates changed). */
-  add(s: VcpuStats): boolean {
+  /**
+   * Adds a sample (vCPU 0's figures, and every vCPU's on an SMP machine);
+   * returns true when it closed an interval (rates changed).
+   */
+  add(s: VcpuStats, all: readonly VcpuStats[] = []): boolean {
     this.#latest = s;
     const last = this.#last;
     if (last === null || s.uptimeMs < last.uptimeMs || s.exits < last.exits) {
       this.#last = s;
+      this.#lastAll = all;
       return false;
     }
     const dt = s.uptimeMs - last.uptimeMs;
@@ -60,6 +75,12 @@ export class StatsTracker {
       this.#rates.set(k, h);
     }
     push(this.#total, ((s.exits - last.exits) * 1000) / dt);
+    this.#vcpus = all.length < 2 ? [] : all.map((v, i) => ({
+      exits: v.exits,
+      exitsPerSec: Math.max(0, ((v.exits - (this.#lastAll[i]?.exits ?? v.exits)) * 1000) / dt),
+      halted: v.halted,
+    }));
+    this.#lastAll = all;
     this.#share = Math.max(0, Math.min(1, (s.guestMs - last.guestMs) / dt));
     this.#last = s;
     return true;
@@ -81,6 +102,7 @@ export class StatsTracker {
       kinds,
       guestShare: this.#share,
       busiestPorts: s?.busiestPorts ?? [],
+      vcpus: this.#vcpus,
     };
   }
 }

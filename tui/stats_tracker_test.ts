@@ -40,3 +40,23 @@ Deno.test("formatters", () => {
   strictEqual(sparkline([0, 1, 2, 4, 8]), "▁▁▂▄█");
   strictEqual(sparkline([0, 0]), "▁▁");
 });
+
+Deno.test("an SMP machine's snapshots give a rate and HLT state per vCPU", () => {
+  const t = new StatsTracker();
+  const bsp = (uptime: number, io: number) => sample(uptime, { io });
+  const ap = (uptime: number, io: number, halted?: boolean) => ({
+    ...sample(uptime, { io }),
+    halted,
+  });
+  t.add(bsp(1000, 10), [bsp(1000, 10), ap(1000, 0), ap(1000, 100)]);
+  strictEqual(t.add(bsp(2000, 30), [bsp(2000, 30), ap(2000, 0, true), ap(2000, 600, false)]), true);
+  deepStrictEqual(t.view().vcpus, [
+    { exits: 30, exitsPerSec: 20, halted: undefined },
+    { exits: 0, exitsPerSec: 0, halted: true },
+    { exits: 600, exitsPerSec: 500, halted: false },
+  ]);
+  const one = new StatsTracker();
+  one.add(bsp(1000, 1), [bsp(1000, 1)]);
+  one.add(bsp(2000, 2), [bsp(2000, 2)]);
+  deepStrictEqual(one.view().vcpus, [], "no per-vCPU rows for one vCPU");
+});

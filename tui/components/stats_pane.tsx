@@ -26,6 +26,13 @@ export function statsRows(stats: StatsView | null, postCode: number | null): str
     `vCPU 0  ${formatRate(stats.exitsPerSec).padStart(6)} exits/s ${sparkline(stats.totalHistory)}`,
     `in guest ${(stats.guestShare * 100).toFixed(0).padStart(3)}%  total ${stats.exits} exits`,
   ];
+  // SMP: a row per vCPU (vCPU 0's figures above are its own).
+  stats.vcpus.forEach((v, i) => {
+    const state = v.halted === undefined ? "" : v.halted ? "  halted" : "  running";
+    rows.push(
+      `  cpu${String(i).padEnd(3)}${formatRate(v.exitsPerSec).padStart(6)} exits/s${state}`,
+    );
+  });
   for (const k of stats.kinds.slice(0, 6)) {
     rows.push(
       `  ${k.kind.toUpperCase().padEnd(11)}${formatRate(k.perSec).padStart(6)}/s ${
