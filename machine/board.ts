@@ -173,7 +173,7 @@ export class Board {
       mapBios(vm, env.ram, fw.biosRom, fw.bios, readonlyMem);
     }
     const vcpu = vm.createVcpu(0);
-    vcpu.setCpuid(vcpuCpuid(env.kvm.supportedCpuid(), 0, config.cpus));
+    vcpu.setCpuid(vcpuCpuid(env.kvm.supportedCpuid(), 0, config.cpus, config.cpuFeatures));
     this.vcpus.push(vcpu);
 
     const layout = env.ram.layout;

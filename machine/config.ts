@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { CpuFeatureConfig } from "./cpu_features.ts";
+
 /** A disk attached to the machine. */
 export interface DiskConfig {
   /** A path Deno's file APIs open (`/proc/self/fd/<n>` for a name that is not UTF-8). */
@@ -59,6 +61,8 @@ export interface MachineConfig {
   readonly devices?: readonly DeviceConfig[];
   /** Boot this kernel instead of the first disk's boot sector (without firmware), or through SeaBIOS. */
   readonly kernel?: KernelConfig;
+  /** CPUID features turned on or off with `--cpu host,...` (QEMU's names); none when absent. */
+  readonly cpuFeatures?: readonly CpuFeatureConfig[];
 }
 
 /** The largest guest vmrun will build. */
