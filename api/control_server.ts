@@ -30,6 +30,7 @@ export const COMMANDS = [
   "pause",
   "resume",
   "reset",
+  "powerdown",
   "quit",
   "type",
   "key",
@@ -230,6 +231,9 @@ class Connection {
         return {};
       case "reset":
         m.reset();
+        return {};
+      case "powerdown":
+        m.powerButton();
         return {};
       case "quit":
         void s.end(stoppedExit("quit over the control socket"));

@@ -52,6 +52,12 @@ export interface VmOptions {
   readonly memory?: string | number;
   /** vCPUs. Default 1. */
   readonly cpus?: number;
+  /**
+   * The CPU, as QEMU's `-cpu` and vmrun's `--cpu` take it: "host" (or "max")
+   * and features turned off or on by QEMU's names, e.g. "host,-xsave,-popcnt".
+   * `+feat` only keeps a bit this host's KVM offers. Default "host".
+   */
+  readonly cpu?: string;
   /** "none" (the first sector runs at 0000:7c00) or a BIOS image. Default: Debian's SeaBIOS. */
   readonly firmware?: string;
   /** Keep all disk writes in memory; never write the images. */
@@ -112,7 +118,7 @@ function restored(o: VmOptions): { config: MachineConfig; restore: string } {
     );
   }
   const header = openSaveFile(o.restore, o.forceRestore ?? false);
-  checkKvm();
+  checkKvm(header.config);
   return { config: header.config, restore: o.restore };
 }
 

@@ -243,6 +243,26 @@ export class Vm implements AsyncDisposable {
   }
 
   /**
+   * Presses the ACPI power button, as QEMU's `system_powerdown`: a guest
+   * that handles it (Linux with ACPI, `acpid` or systemd-logind) shuts down
+   * cleanly and the run ends with reason "shutdown", status 0. A guest
+   * that did not enable the button ignores it; the run goes on.
+   *
+   * @example Ask the guest to shut down, and wait for it
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img" });
+   * await vm.serial.waitFor("login:");
+   * vm.powerButton();
+   * const exit = await vm.exited;
+   * console.log(exit.reason); // "shutdown"
+   * ```
+   */
+  powerButton(): void {
+    this.#session.machine.powerButton();
+  }
+
+  /**
    * Saves the running VM to `path`: the guest is held between two
    * instructions while its devices, vCPUs, memory and `snapshot` disk
    * overlays are written (the file appears whole or not at all), then carries

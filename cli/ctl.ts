@@ -18,6 +18,7 @@ export const CTL_USAGE = `usage: vmrun ctl <socket> <command> [args]
 commands:
   status                 run state and, once ended, how the run ended
   pause | resume | reset | quit
+  powerdown              press the ACPI power button (the guest shuts down cleanly)
   type <text>            type on the PS/2 keyboard (escapes: \\n \\r \\t \\e \\xHH)
   key <combo>            press keys, e.g. Ctrl+Alt+Delete
   send <text>            send to COM1 (same escapes)

@@ -21,6 +21,7 @@ export const HELP_GROUPS: readonly (readonly [string, readonly string[]])[] = [
     [
       "--memory",
       "--cpus",
+      "--cpu",
       "--firmware",
       "--boot-menu",
       "--no-reboot",

@@ -61,6 +61,10 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option("-m, --memory <size>", "guest RAM (e.g. 64M, 2G)", "256M")
     .option("--cpus <n>", "number of vCPUs", "1")
     .option(
+      "--cpu <host[,-feat|+feat...]>",
+      "CPUID features to hide (-) or keep (+), QEMU's names, e.g. host,-xsave",
+    )
+    .option(
       "--firmware <none|path>",
       "BIOS image, or 'none' to run the image's first sector directly",
       DEFAULT_BIOS,
@@ -157,6 +161,7 @@ export function parseCommandLine(
     const options: MachineOptions = {
       memory: opts.memory,
       cpus,
+      ...(opts.cpu === undefined ? {} : { cpu: opts.cpu }),
       firmware: opts.firmware,
       disks,
       snapshot: opts.snapshot ?? false,
@@ -244,6 +249,7 @@ function isBoardCard(spec: string): boolean {
 const MACHINE_FLAGS = [
   { key: "memory", flag: "--memory" },
   { key: "cpus", flag: "--cpus" },
+  { key: "cpu", flag: "--cpu" },
   { key: "firmware", flag: "--firmware" },
   { key: "disk", flag: "--disk" },
   { key: "snapshot", flag: "--snapshot" },
@@ -277,6 +283,7 @@ function checkOutputNames(names: [string, string | null | undefined][]): void {
 const FLAGS: Record<OptionName, string> = {
   memory: "--memory",
   cpus: "--cpus",
+  cpu: "--cpu",
   firmware: "--firmware",
   disk: "--disk",
   vgaMemory: "--vga-memory",

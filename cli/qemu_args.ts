@@ -159,9 +159,14 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
   M: { arg: true, run: machine },
   cpu: {
     arg: true,
-    run: (_c, v, flag) =>
-      v === "host" || v === "max" ||
-      fail(`${flag} ${v}: vmrun's guest sees the host's CPU (-cpu host)`),
+    run: (ctx, v, flag) => {
+      const model = v.split(",")[0];
+      if (model !== "host" && model !== "max") {
+        fail(`${flag} ${v}: vmrun's guest sees the host's CPU (-cpu host[,-feat...])`);
+      }
+      // The default already is the host's CPU; its features are --cpu's.
+      if (v !== model) ctx.out.push("--cpu", v);
+    },
   },
   net: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },
   nic: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },

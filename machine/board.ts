@@ -205,7 +205,7 @@ export class Board {
     const supported = env.kvm.supportedCpuid();
     for (let i = 0; i < config.cpus; i++) {
       const vcpu = vm.createVcpu(i);
-      vcpu.setCpuid(vcpuCpuid(supported, i, config.cpus));
+      vcpu.setCpuid(vcpuCpuid(supported, i, config.cpus, config.cpuFeatures));
       this.vcpus.push(vcpu);
     }
 

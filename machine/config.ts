@@ -7,6 +7,7 @@
 
 import type { AudioConfig } from "./audio.ts";
 import type { WatchdogConfig } from "./watchdog.ts";
+import type { CpuFeatureConfig } from "./cpu_features.ts";
 
 /** A disk attached to the machine. */
 export interface DiskConfig {
@@ -66,6 +67,8 @@ export interface MachineConfig {
   readonly watchdog?: WatchdogConfig;
   /** Record what the guest plays to a WAV file; nothing is recorded when absent. */
   readonly audio?: AudioConfig;
+  /** CPUID features turned on or off with `--cpu host,...` (QEMU's names); none when absent. */
+  readonly cpuFeatures?: readonly CpuFeatureConfig[];
 }
 
 /** The largest guest vmrun will build. */

@@ -10,6 +10,7 @@
 export type OptionName =
   | "memory"
   | "cpus"
+  | "cpu"
   | "firmware"
   | "disk"
   | "vgaMemory"

@@ -115,6 +115,8 @@ export type MailMessage =
   /** Input for a virtio console port (0 = hvc0). */
   | { type: "console-in"; port: number; bytes: number[] }
   | { type: "reset" }
+  /** Press the ACPI power button (PWRBTN_STS, and the SCI when the guest enabled it). */
+  | { type: "power-button" }
   | { type: "snapshot"; id: number }
   /** Answered by a "screenshot" event with the same id. */
   | { type: "screenshot"; id: number }

@@ -10,6 +10,7 @@
  */
 
 import type { CpuidEntry } from "../kvm/structs.ts";
+import { applyCpuFeatures, type CpuFeatureConfig } from "./cpu_features.ts";
 
 /** KVM_CPUID_FLAG_SIGNIFCANT_INDEX: the entry applies to one subleaf. */
 const SIGNIFICANT_INDEX = 1;
@@ -50,12 +51,14 @@ function topologyLeaves(fn: number, apicId: number, cpus: number): CpuidEntry[] 
 
 /**
  * CPUID for vCPU `apicId` of a machine with `cpus` vCPUs (APIC IDs 0 to
- * cpus-1), from KVM's supported entries.
+ * cpus-1), from KVM's supported entries, with the `--cpu` features turned
+ * off cleared.
  */
 export function vcpuCpuid(
   supported: readonly CpuidEntry[],
   apicId: number,
   cpus: number,
+  features: readonly CpuFeatureConfig[] = [],
 ): CpuidEntry[] {
   const maxBasic = supported.find((e) => e.function === 0)?.eax ?? 0;
   const addressable = 1 << idBits(cpus);
@@ -79,5 +82,5 @@ export function vcpuCpuid(
   }
   if (maxBasic >= LEAF_TOPOLOGY) out.push(...topologyLeaves(LEAF_TOPOLOGY, apicId, cpus));
   if (maxBasic >= LEAF_TOPOLOGY_V2) out.push(...topologyLeaves(LEAF_TOPOLOGY_V2, apicId, cpus));
-  return out;
+  return applyCpuFeatures(out, features);
 }

@@ -160,6 +160,14 @@ export class Machine {
     this.#mail({ type: "reset" });
   }
 
+  /**
+   * Presses the power button: an ACPI guest that enabled it (PM1_EN.PWRBTN_EN)
+   * gets an SCI and shuts down cleanly; others see only PWRBTN_STS.
+   */
+  powerButton(): void {
+    this.#mail({ type: "power-button" });
+  }
+
   /** Ends the run; resolves with how it ended (a stop, unless it had already ended otherwise). */
   stop(): Promise<GuestExit> {
     if (!this.#ended) this.#request(REQ.STOP);

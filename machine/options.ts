@@ -7,6 +7,7 @@
  */
 
 import { DeviceSpecError, parseDeviceSpec } from "./optional_devices.ts";
+import { type CpuFeatureConfig, CpuSpecError, parseCpuSpec } from "./cpu_features.ts";
 import { KernelError } from "./kernel_error.ts";
 import { planKernelBoot, readKernelFiles } from "./linux_boot.ts";
 import { ramLayout } from "./memory_map.ts";
@@ -36,6 +37,11 @@ export interface MachineOptions {
   readonly memory?: number | string;
   /** vCPUs; default 1. */
   readonly cpus?: number;
+  /**
+   * The CPU as QEMU's `-cpu` takes it: `host` (or `max`), then features
+   * turned off or on, e.g. "host,-xsave,-popcnt" or "host,avx=off"; default "host".
+   */
+  readonly cpu?: string;
   /** "none" (the first sector runs at 0000:7c00) or a BIOS image; default Debian's SeaBIOS. */
   readonly firmware?: string;
   /** Keep all disk writes in memory; never write the images. */
@@ -86,6 +92,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
   }
   const memoryBytes = memorySize(options.memory ?? "256M", host.memoryBytes);
   const cpus = cpuCount(options.cpus ?? 1);
+  const cpuFeatures = cpuSpec(options.cpu ?? "host");
   const vgaMemoryBytes = vgaMemorySize(options.vgaMemory ?? "16M");
   const startTime = options.startTime ?? Date.now();
   if (typeof startTime !== "number" || !Number.isFinite(startTime)) {
@@ -123,7 +130,23 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     vgaMemoryBytes,
     ...(devices.length ? { devices } : {}),
     ...(kernel ? { kernel } : {}),
+    ...(cpuFeatures.length ? { cpuFeatures } : {}),
   };
+}
+
+/**
+ * The `--cpu` features, by QEMU's names (whether KVM can offer the ones
+ * turned on is checked where KVM is opened: see checkCpuFeatures).
+ * @throws {ConfigError} for another model or an unknown feature
+ */
+export function cpuSpec(value: string): CpuFeatureConfig[] {
+  if (typeof value !== "string") throw new ConfigError("cpu", "must be a text such as host,-xsave");
+  try {
+    return parseCpuSpec(value);
+  } catch (e) {
+    if (e instanceof CpuSpecError) throw new ConfigError("cpu", e.message);
+    throw e;
+  }
 }
 
 /**

@@ -11,6 +11,8 @@
 
 import { Kvm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
+import { ConfigError } from "./config_error.ts";
+import { unsupportedFeatures } from "./cpu_features.ts";
 import type { RunState } from "./control.ts";
 import { timeoutExit, type VmExit } from "./exit.ts";
 import { Machine, type MachineEvents, type MachineStart, type SaveResult } from "./machine.ts";
@@ -55,16 +57,32 @@ export function hostLimits(): HostLimits {
  */
 export function prepareMachine(options: MachineOptions): MachineConfig {
   const config = machineConfig(options, hostLimits());
-  checkKvm();
+  checkKvm(config);
   return config;
 }
 
 /**
- * Opens and closes /dev/kvm, to fail with KVM's own words before any worker starts.
+ * Opens and closes /dev/kvm, to fail with KVM's own words before any worker
+ * starts, and checks that KVM can offer the CPU features `config` turns on.
  * @throws {KvmUnavailableError} when /dev/kvm cannot be used
+ * @throws {ConfigError} for a `--cpu` feature this host's KVM does not offer
  */
-export function checkKvm(): void {
-  Kvm.open(kvmDevicePath()).close();
+export function checkKvm(config?: MachineConfig): void {
+  const kvm = Kvm.open(kvmDevicePath());
+  try {
+    const wanted = config?.cpuFeatures ?? [];
+    if (wanted.some((f) => f.on)) {
+      const missing = unsupportedFeatures(kvm.supportedCpuid(), wanted);
+      if (missing.length) {
+        throw new ConfigError(
+          "cpu",
+          `+${missing.join(", +")}: not offered by this host's KVM (KVM_GET_SUPPORTED_CPUID)`,
+        );
+      }
+    }
+  } finally {
+    kvm.close();
+  }
 }
 
 /** One run of one machine, and the one decision of how it ended. */
@@ -152,7 +170,7 @@ export class RunSession {
     limits: RunLimits = {},
   ): RunSession {
     const header = openSaveFile(path, force);
-    checkKvm();
+    checkKvm(header.config);
     return new RunSession(header.config, events, limits, { restorePath: path });
   }
 

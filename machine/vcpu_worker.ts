@@ -561,6 +561,9 @@ class MachineLoop {
       case "reset":
         this.resetPending = true;
         break;
+      case "power-button":
+        this.board.devices.pm.pressPowerButton();
+        break;
       case "frame": {
         const update = this.board.frame(m.full);
         const event: WorkerEvent = { type: "frame", id: m.id, update };

@@ -40,6 +40,7 @@ class ScreenMachine implements MachineLike {
   pause() {}
   resume() {}
   reset() {}
+  powerButton() {}
   sendSerial() {}
   sendKeys(_: readonly KeyStroke[]) {}
   pressKeys() {}

@@ -26,6 +26,7 @@ const XORRISO: Need = { pkg: "xorriso", file: "/usr/bin/xorriso" };
 const ZSH: Need = { pkg: "zsh", file: "/usr/bin/zsh" }; // completion script tests
 const FISH: Need = { pkg: "fish", file: "/usr/bin/fish" }; // completion script tests
 const ACPICA: Need = { pkg: "acpica-tools", file: "/usr/bin/iasl" }; // iasl -d of the tables
+const LZ4: Need = { pkg: "lz4", file: "/usr/bin/lz4" }; // the Debian kernel's payload
 
 function exists(path: string): boolean {
   try {
@@ -64,7 +65,7 @@ async function ensure(needs: Need[]): Promise<string[]> {
 const forTests = Deno.args.includes("--test");
 // The demo boots SeaBIOS; the fixtures need nasm and xorriso (the CD images).
 const needs = forTests
-  ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA]
+  ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA, LZ4]
   : [NASM, SEABIOS, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {

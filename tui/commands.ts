@@ -14,6 +14,7 @@ export type Action =
   | "fullscreen"
   | "pause"
   | "reset"
+  | "power-button"
   | "save"
   | "ctrl-alt-del"
   | "quit"
@@ -32,6 +33,7 @@ export const COMMAND_KEYS: readonly { key: string; label: string; action: Action
   { key: "f", label: "f", action: "fullscreen" },
   { key: "p", label: "p", action: "pause" },
   { key: "r", label: "r", action: "reset" },
+  { key: "o", label: "o", action: "power-button" },
   { key: "s", label: "s", action: "save" },
   { key: "Delete", label: "Del  k", action: "ctrl-alt-del" },
   { key: "k", label: "", action: "ctrl-alt-del" },
@@ -51,6 +53,7 @@ export const ACTION_HELP: Record<Action, string> = {
   fullscreen: "panels off (focused pane alone) or on",
   pause: "pause or resume the guest",
   reset: "reset the guest",
+  "power-button": "press the power button (an ACPI guest shuts down)",
   save: "save the running VM to a file (vmrun --restore carries it on)",
   "ctrl-alt-del": "send Ctrl-Alt-Del",
   quit: "quit vmrun",

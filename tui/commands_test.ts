@@ -15,6 +15,7 @@ function route(input: string): string[] {
 
 Deno.test("Ctrl-a then a letter is vmrun's; everything else is the guest's", () => {
   deepStrictEqual(route("ab\x01xc"), ["guest:a", "guest:b", "-", "quit", "guest:c"]);
+  deepStrictEqual(route("\x01o\x01O"), ["-", "power-button", "-", "power-button"]);
   deepStrictEqual(route("\x01?\x01h\x01\t\x01f\x01p\x01r\x01k\x01\x1b[3~"), [
     "-",
     "help",

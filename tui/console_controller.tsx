@@ -45,6 +45,7 @@ export interface MachineLike {
   pause(): void;
   resume(): void;
   reset(): void;
+  powerButton(): void;
   sendSerial(bytes: Uint8Array): void;
   sendKeys(strokes: readonly KeyStroke[]): void;
   pressKeys(combo: string): void;
@@ -307,6 +308,9 @@ export class ConsoleController {
       case "reset":
         m.reset();
         return this.#update({ notice: "reset sent" });
+      case "power-button":
+        m.powerButton();
+        return this.#update({ notice: "power button pressed" });
       case "ctrl-alt-del":
         m.pressKeys("Ctrl+Alt+Delete");
         return this.#update({ notice: "Ctrl-Alt-Del sent" });

@@ -32,6 +32,9 @@ class FakeMachine implements MachineLike {
   reset() {
     this.calls.push("reset");
   }
+  powerButton() {
+    this.calls.push("power-button");
+  }
   sendSerial(b: Uint8Array) {
     this.serial.push(...b);
   }
@@ -134,14 +137,16 @@ Deno.test("keys go to the PS/2 keyboard, or to COM1 with the serial pane focused
   term.dispose();
 });
 
-Deno.test("machine actions: pause/resume, reset, Ctrl-Alt-Del; help opens, and a key closes it unsent", async () => {
+Deno.test("machine actions: pause/resume, reset, power button, Ctrl-Alt-Del; help opens, and a key closes it unsent", async () => {
   const { machine, term, c, row } = setup();
   c.start();
   c.input(enc("\x01p"));
   c.input(enc("\x01p"));
   c.input(enc("\x01r"));
+  c.input(enc("\x01o"));
+  strictEqual(c.ui.notice, "power button pressed");
   c.input(enc("\x01k"));
-  deepStrictEqual(machine.calls, ["pause", "resume", "reset"]);
+  deepStrictEqual(machine.calls, ["pause", "resume", "reset", "power-button"]);
   deepStrictEqual(machine.combos, ["Ctrl+Alt+Delete"]);
   c.input(enc("\x01?"));
   strictEqual(c.ui.help, true);
