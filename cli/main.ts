@@ -16,6 +16,12 @@ import { processArgs } from "./argv.ts";
 import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
+const HELP_WORDS = ["--help", "-h", "-help"];
+
+/** True when --help is printed 80 columns wide (a pipe, or a terminal that wide). */
+function helpFits(): boolean {
+  return !Deno.stdout.isTerminal() || Deno.consoleSize().columns >= 80;
+}
 const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
 
 /** Runs vmrun with `argv` and resolves with its exit status. */
@@ -26,6 +32,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
     Deno.stdout.writeSync(encoder.encode(`${VERSION}\n`));
+    return 0;
+  }
+  // The help at 80 columns is stored (cli/help_text.ts); a narrower terminal gets it from the parser.
+  if (argv.length === 1 && HELP_WORDS.includes(argv[0]) && helpFits()) {
+    Deno.stdout.writeSync(encoder.encode((await import("./help_text.ts")).HELP_TEXT));
     return 0;
   }
   try {
