@@ -193,6 +193,9 @@ export interface HostForward {
   readonly guestPort: number;
 }
 
+const TIMER_CALLBACK = { parameters: ["pointer"], result: "void" } as const;
+type TimerCallback = typeof TIMER_CALLBACK;
+
 /** Which slirp timer a handle stands for. */
 interface SlirpTimer {
   deadlineMs: number;
@@ -223,8 +226,8 @@ export class Slirp {
   /** Keeps the C strings and structs alive as long as slirp may read them. */
   readonly #keep: Uint8Array[] = [];
   #pollSet = new PollSet();
-  readonly #addPoll: Deno.UnsafeCallback;
-  readonly #getRevents: Deno.UnsafeCallback;
+  readonly #addPoll: { pointer: Deno.PointerObject; close(): void };
+  readonly #getRevents: { pointer: Deno.PointerObject; close(): void };
   readonly #timeout = new Uint32Array(1);
   readonly #options: SlirpOptions;
   #closed = false;
@@ -385,7 +388,10 @@ export class Slirp {
         t.deadlineMs = Infinity;
         if (t.id >= 0) this.#sym.slirp_handle_timer(this.#handle, t.id, t.cbOpaque);
         else if (t.cb !== null) {
-          new Deno.UnsafeFnPointer(t.cb, { parameters: ["pointer"], result: "void" }).call(
+          new Deno.UnsafeFnPointer(
+            t.cb as Deno.PointerObject<TimerCallback>,
+            TIMER_CALLBACK,
+          ).call(
             t.cbOpaque,
           );
         }
