@@ -25,6 +25,7 @@ import {
 } from "./control.ts";
 import { ControlKicker, retractRunAddress } from "./kick.ts";
 import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
+import { NetHost } from "./net.ts";
 
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
 export interface MachineSnapshot {
@@ -56,6 +57,7 @@ export class Machine {
   readonly #kicker: ControlKicker;
   readonly #worker: Worker;
   readonly #timer: Worker;
+  readonly #net: NetHost | null;
   readonly #events: MachineEvents;
   readonly #snapshots = new Map<number, (s: MachineSnapshot) => void>();
   readonly #screenshots = new Map<
@@ -85,6 +87,11 @@ export class Machine {
     this.#kicker = new ControlKicker(this.#ctl);
     this.#locks = lockImages(config.disks, config.snapshot);
     installKickHandler();
+    const nics = config.nics ?? [];
+    this.#net = nics.length === 0 ? null : new NetHost(nics, buffers, {
+      onError: (message) => this.#finish({ reason: "vmm-error", code: 1, detail: message }),
+      onGuestError: (message) => this.#events.warning?.(`network: ${message}`),
+    });
     this.#worker = new Worker(new URL("./vcpu_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (ev: MessageEvent<WorkerEvent>) => this.#onEvent(ev.data);
     this.#worker.onerror = (ev) => {
@@ -93,7 +100,9 @@ export class Machine {
     };
     this.#timer = new Worker(new URL("./timer_worker.ts", import.meta.url), { type: "module" });
     this.#timer.postMessage(buffers);
-    const init: WorkerInit = { config, buffers };
+    const init: WorkerInit = this.#net
+      ? { config, buffers, net: this.#net.ports }
+      : { config, buffers };
     this.#worker.postMessage(init);
   }
 
@@ -264,6 +273,8 @@ export class Machine {
     Atomics.notify(this.#ctl.ints, CTRL.DEADLINE_GEN);
     this.#timer.terminate();
     this.#worker.terminate();
+    // The run has ended once the networks are closed and their forwarded host ports free.
+    const netClosed = this.#net?.stop() ?? Promise.resolve();
     for (const lock of this.#locks) lock.release();
     for (const resolve of this.#snapshots.values()) {
       resolve({ runState: "stopped", devices: null, vcpu: emptyStats() });
@@ -275,7 +286,7 @@ export class Machine {
     this.#screenshots.clear();
     for (const resolve of this.#frames.values()) resolve(null);
     this.#frames.clear();
-    this.#resolveExit(exit);
+    void netClosed.then(() => this.#resolveExit(exit));
   }
 }
 

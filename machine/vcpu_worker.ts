@@ -36,11 +36,15 @@ import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_hand
 import { GuestRam } from "./guest_ram.ts";
 import { publishRunAddress, retractRunAddress } from "./kick.ts";
 import { ramLayout } from "./memory_map.ts";
+import type { NetPorts } from "./net.ts";
+import { NetLink } from "./net_link.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
   readonly config: MachineConfig;
   readonly buffers: ControlBuffers;
+  /** The rings and wake-up of the network worker, when the config has NICs. */
+  readonly net?: NetPorts;
 }
 
 /** Per-vCPU figures for the stats pane. */
@@ -113,6 +117,7 @@ class MachineLoop {
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
+  readonly net: NetLink | null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -123,6 +128,7 @@ class MachineLoop {
     this.ram = new GuestRam(layout, this.ramHost.buffer);
     this.firmware = loadFirmware(this.config);
     this.disks = openDisks(this.config);
+    this.net = init.net ? new NetLink(this.config.nics ?? [], init.net) : null;
   }
 
   run(): GuestExit {
@@ -221,6 +227,7 @@ class MachineLoop {
       clock: this.clock,
       firmware: this.firmware,
       disks: this.disks.map((d) => d.backend),
+      nics: this.net?.ports,
       onSerial: (bytes) => this.queueSerial(bytes),
       onExit: (exit) => this.exit ??= exit,
       onReset: () => this.resetPending = true,
@@ -229,6 +236,7 @@ class MachineLoop {
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
+    this.net?.attach(this.board.devices.nics);
     const vcpu = this.board.vcpus[0];
     // Through the backend, so a --snapshot overlay's boot sector is the one that runs.
     if (this.config.firmware.kind === "none") {
@@ -270,6 +278,7 @@ class MachineLoop {
     const ints = this.ctl.ints;
     const req = Atomics.and(ints, CTRL.REQUEST, REQ.PAUSE);
     if (req & REQ.MAIL) { for (const m of takeMail(this.ctl)) this.handleMail(m); }
+    if (req & REQ.NET) this.net?.deliver();
     if (req & REQ.STOP) {
       this.exit ??= { reason: "stopped", code: 0 };
       return;
