@@ -43,11 +43,15 @@ import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
+  nicEntry,
+  type NicPort,
   PC_DEVICES,
   type PcDevices,
   virtioBlkEntry,
 } from "./pc_devices.ts";
 import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
+import type { Nic } from "../devices/net/nic.ts";
+import { type NicState, nicState } from "../devices/net/nic_state.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
@@ -86,6 +90,8 @@ export interface BoardEnv {
   readonly firmware: FirmwareImages;
   /** One backend per entry of `config.disks`, opened by the worker. */
   readonly disks: readonly BlockBackend[];
+  /** One port per entry of `config.nics`: the transmit ring and the option ROM. */
+  readonly nics?: readonly NicPort[];
   /** Bytes COM1 transmitted. */
   readonly onSerial: (bytes: Uint8Array) => void;
   /** The guest asked to end the run (debug exit, power off). */
@@ -112,6 +118,8 @@ export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
   /** The `--device`s, in slot order. */
   readonly optional: PlacedDevice<OptionalDeviceInstance>[];
+  /** NICs in `config.nics` order. */
+  readonly nics: Nic[];
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -125,6 +133,7 @@ export interface BoardState extends DeviceStates {
   readonly virtioBlk: VirtioBlkState[];
   /** The `--device`s' states, in slot order. */
   readonly optional: PlacedDevice<ReturnType<OptionalDeviceInstance["snapshot"]>>[];
+  readonly nics: NicState[];
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -197,7 +206,7 @@ export class Board {
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
       built[name] = (entry as DeviceEntry<unknown>).create(ctx);
     }
-    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [], optional: [] };
+    this.devices = { ...(built as unknown as PcDevices), virtioBlk: [], optional: [], nics: [] };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
       piix3: d.piix3,
@@ -220,6 +229,16 @@ export class Board {
       this.#place(entry, built);
       d.optional.push({ name: device.name, slot: slot++, device: built });
     }
+    // NICs take the slots after the virtio disks, in command-line order.
+    (config.nics ?? []).forEach((nic, i) => {
+      if (slot > PCI_SLOT.LAST) throw new Error("no PCI slot left for another NIC");
+      const port = env.nics?.[i];
+      if (!port) throw new Error(`NIC ${i} has no network port`);
+      const entry = nicEntry(slot++, nic, port);
+      const dev = entry.create(ctx);
+      this.#place(entry, dev);
+      d.nics.push(dev);
+    });
     this.frames = new FrameTracker(d.vga.vga);
 
     for (
@@ -374,6 +393,7 @@ export class Board {
       screen: screenState(d.vga.vga),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
+      nics: d.nics.map(nicState),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },

@@ -17,6 +17,8 @@ export const REQ = {
   MAIL: 4,
   /** A timer deadline has passed. */
   TIMER: 8,
+  /** The network worker put frames in a ring for the guest. */
+  NET: 16,
 } as const;
 
 /** Worker run states in {@link CTRL.STATE}. */

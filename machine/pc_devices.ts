@@ -26,6 +26,10 @@ import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import { E1000 } from "../devices/net/e1000.ts";
+import type { FrameSink, Nic } from "../devices/net/nic.ts";
+import { VirtioNet } from "../devices/net/virtio_net.ts";
+import type { NicConfig } from "./config.ts";
 import type { BoardEnv } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
 import { ideDrives } from "./ide_drives.ts";
@@ -204,6 +208,48 @@ export function virtioBlkEntry(
     create: (c) => new VirtioBlk({ backend, memory: c.ram, irq: c.pciIrq(slot, 1), serial }),
     pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
   };
+}
+
+/** What the board gives a NIC besides the device context. */
+export interface NicPort {
+  /** Where its transmitted frames go (the ring to the network worker). */
+  readonly transmit: FrameSink;
+  /** Its option ROM image, or null. */
+  readonly rom: Uint8Array | null;
+}
+
+/** A NIC of `config.model` in PCI slot `slot`. */
+export function nicEntry(slot: number, config: NicConfig, port: NicPort): DeviceEntry<Nic> {
+  const mac = Uint8Array.from(config.mac);
+  const rom = port.rom ?? undefined;
+  switch (config.model) {
+    case "e1000":
+      return {
+        create: (c) =>
+          new E1000({ mac, memory: c.ram, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+        pci: (d) => {
+          const e = d as E1000;
+          return { slot, fn: 0, function: e, bars: { 0: e.mmio, 1: e.io, 6: e.rom } };
+        },
+      };
+    case "virtio":
+      return {
+        create: (c) =>
+          new VirtioNet({
+            mac,
+            memory: c.ram,
+            irq: c.pciIrq(slot, 1),
+            transmit: port.transmit,
+            rom,
+          }),
+        pci: (d) => {
+          const v = d as VirtioNet;
+          return { slot, fn: 0, function: v, bars: { 0: v.legacyIo, 4: v.modernMmio, 6: v.rom } };
+        },
+      };
+    default:
+      throw new Error(`NIC model ${config.model} is not available yet`);
+  }
 }
 
 function timers(c: DeviceContext): { clock: SteppedClock; timer: SteppedClock["timer"] } {

@@ -42,6 +42,8 @@ import { readSaveFile, type SaveContents, SaveFileError, writeSaveFile } from ".
 import { checkSavedState, REGION, type SavedMachineState, type SaveHeader } from "./saved_vm.ts";
 import { VMRUN_VERSION } from "./version.ts";
 import { ConsolePorts } from "./console_ports.ts";
+import type { NetPorts } from "./net.ts";
+import { NetLink } from "./net_link.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
@@ -49,6 +51,8 @@ export interface WorkerInit {
   readonly buffers: ControlBuffers;
   /** Carry on from this save file instead of powering on (its header gave `config`). */
   readonly restorePath?: string;
+  /** The rings and wake-up of the network worker, when the config has NICs. */
+  readonly net?: NetPorts;
 }
 
 /** Per-vCPU figures for the stats pane. */
@@ -144,6 +148,7 @@ class MachineLoop {
   /** --kernel's files, read once and kept across resets. */
   kernelFiles: KernelFiles | null = null;
   readonly deadlineKicker: DeadlineKicker;
+  readonly net: NetLink | null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -157,6 +162,7 @@ class MachineLoop {
     // A restore takes the firmware the saved guest ran from the save file.
     this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
     this.disks = openDisks(this.config);
+    this.net = init.net ? new NetLink(this.config.nics ?? [], init.net) : null;
   }
 
   run(): GuestExit {
@@ -365,6 +371,7 @@ class MachineLoop {
       clock: this.clock,
       firmware: this.firmware,
       disks: this.disks.map((d) => d.backend),
+      nics: this.net?.ports,
       onSerial: (bytes) => this.queueSerial(bytes),
       onExit: (exit) => this.exit ??= exit,
       onReset: () => this.resetPending = true,
@@ -376,6 +383,7 @@ class MachineLoop {
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
+    this.net?.attach(this.board.devices.nics);
     const vcpu = this.board.vcpus[0];
     if (restoring) {
       // The saved state puts RAM and registers back.
@@ -429,6 +437,7 @@ class MachineLoop {
     const ints = this.ctl.ints;
     const req = Atomics.and(ints, CTRL.REQUEST, REQ.PAUSE);
     if (req & REQ.MAIL) { for (const m of takeMail(this.ctl)) this.handleMail(m); }
+    if (req & REQ.NET) this.net?.deliver();
     if (req & REQ.STOP) {
       this.exit ??= { reason: "stopped", code: 0 };
       return;

@@ -1,0 +1,165 @@
+/**
+ * User-mode networking end to end: the e1000 fixture driver gets a DHCP
+ * offer, resolves the gateway and pings it under vmrun and under QEMU with
+ * the same lines; a host UDP datagram through hostfwd is echoed back; the
+ * pcap capture holds the DHCP exchange.
+ */
+import dgram from "node:dgram";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { fixture } from "../fixtures/build.ts";
+import { Machine } from "../machine/machine.ts";
+import type { NicConfig } from "../machine/config.ts";
+import { readPcap } from "../machine/pcap.ts";
+import { DEFAULT_BIOS } from "../machine/firmware.ts";
+import { parseFrame } from "../host/test_frames.ts";
+import { kvmTest } from "./kvm_available.ts";
+
+const EXPECTED = [
+  "nic 8086:100e",
+  "mac 52:54:00:12:34:56",
+  "dhcp offer 10.0.2.15 from 10.0.2.2",
+  "arp 10.0.2.2 is 52:55:0a:00:02:02",
+  "ping reply from 10.0.2.2 seq 1",
+  "echo ready",
+];
+
+function nic(extra: Partial<NicConfig> = {}): NicConfig {
+  return {
+    model: "e1000",
+    mac: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56],
+    network: "10.0.2.0",
+    prefixLength: 24,
+    host: "10.0.2.2",
+    dhcpStart: "10.0.2.15",
+    dns: "10.0.2.3",
+    restrict: false,
+    hostForwards: [],
+    tftp: null,
+    bootfile: null,
+    pcap: null,
+    romfile: "",
+    ...extra,
+  };
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Runs the fixture under vmrun until `until` shows on COM1; returns COM1's lines. */
+async function runVmrun(n: NicConfig, until: RegExp, after?: () => Promise<void>) {
+  let out = "";
+  let seen!: () => void;
+  const shown = new Promise<void>((r) => seen = r);
+  const m = new Machine({
+    memoryBytes: 64 << 20,
+    cpus: 1,
+    firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: null },
+    disks: [{ path: fixture("net_e1000"), interface: "ide", media: "disk", readonly: true }],
+    snapshot: true,
+    bootMenu: false,
+    startTimeMs: Date.now(),
+    nics: [n],
+  }, {
+    serial: (b) => {
+      out += new TextDecoder().decode(b);
+      if (until.test(out)) seen();
+    },
+  });
+  const guard = setTimeout(() => m.stop(), 60_000);
+  try {
+    await Promise.race([shown, m.exited]);
+    if (after) await after();
+  } finally {
+    clearTimeout(guard);
+    await m.stop();
+  }
+  return out.split(/\r?\n/).filter((l) => l);
+}
+
+kvmTest("e1000 fixture: DHCP offer, ARP and ping through libslirp under vmrun", async () => {
+  const pcap = await Deno.makeTempFile({ suffix: ".pcap" });
+  try {
+    const lines = await runVmrun(nic({ pcap }), /echo ready/);
+    deepStrictEqual(lines, EXPECTED);
+    const frames = readPcap(await Deno.readFile(pcap)).map(parseFrame);
+    ok(frames.some((f) => f.udp?.dstPort === 67), "the DISCOVER is in the capture");
+    ok(frames.some((f) => f.dhcp?.type === 2 && f.dhcp.yiaddr === "10.0.2.15"), "the OFFER too");
+  } finally {
+    await Deno.remove(pcap);
+  }
+});
+
+kvmTest("e1000 fixture: QEMU -nic user,model=e1000 prints the same lines", async () => {
+  const child = new Deno.Command("qemu-system-x86_64", {
+    args: [
+      "-bios",
+      DEFAULT_BIOS,
+      "-nodefaults",
+      "-vga",
+      "std",
+      "-accel",
+      "kvm",
+      "-m",
+      "64",
+      "-display",
+      "none",
+      "-serial",
+      "stdio",
+      "-drive",
+      `file=${fixture("net_e1000")},format=raw,if=ide,snapshot=on`,
+      "-nic",
+      "user,model=e1000",
+    ],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  let out = "";
+  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  try {
+    const reader = child.stdout.getReader();
+    while (!/echo ready\r?\n|\bno [^\n]*\n/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+  } finally {
+    clearTimeout(guard);
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
+  deepStrictEqual(out.split(/\r?\n/).filter((l) => l), EXPECTED);
+});
+
+kvmTest("hostfwd: a host UDP datagram reaches the fixture and its echo comes back", async () => {
+  const port = await freeUdpPort();
+  const fwd = {
+    protocol: "udp",
+    hostAddress: "127.0.0.1",
+    hostPort: port,
+    guestAddress: "",
+    guestPort: 7,
+  } as const;
+  let reply = "";
+  const lines = await runVmrun(nic({ hostForwards: [fwd] }), /echo ready/, async () => {
+    const sock = dgram.createSocket("udp4");
+    try {
+      const got = new Promise<string>((resolve) => sock.on("message", (m) => resolve(String(m))));
+      await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
+      await new Promise((r) => sock.send("hello vmrun", port, "127.0.0.1", r));
+      const timeout = new Promise<string>((r) => setTimeout(() => r("(no reply)"), 10_000));
+      reply = await Promise.race([got, timeout]);
+    } finally {
+      sock.close();
+    }
+  });
+  strictEqual(reply, "hello vmrun");
+  deepStrictEqual(lines.slice(0, EXPECTED.length), EXPECTED);
+});
