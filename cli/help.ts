@@ -36,6 +36,7 @@ export const HELP_GROUPS: readonly (readonly [string, readonly string[]])[] = [
     ],
   ],
   ["Disks:", ["--disk", "--snapshot"]],
+  ["Network:", ["--nic"]],
   ["Kernel:", ["--kernel", "--initrd", "--append"]],
   ["Console:", ["--headless", "--display", "--serial-log"]],
   [

@@ -102,6 +102,12 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       collect,
       [],
     )
+    .option(
+      "--nic <user[,model=e1000|virtio,...]|none>",
+      "a NIC on a user-mode network, QEMU's -nic syntax (repeatable; default: no NIC)",
+      collect,
+      [],
+    )
     // Direct kernel boot (QEMU's names).
     .option("--kernel <file>", "boot this Linux kernel (bzImage, or ELF vmlinux with PVH)")
     .option("--initrd <file>", "initial ramdisk for --kernel")
@@ -151,6 +157,7 @@ export function parseCommandLine(
       noReboot: !opts.reboot,
       vgaMemory: opts.vgaMemory,
       devices: opts.device,
+      ...(opts.nic.length ? { nics: opts.nic } : {}),
       ...(opts.kernel === undefined && opts.initrd === undefined && opts.append === undefined
         ? {}
         : { kernel: { path: opts.kernel, initrd: opts.initrd, cmdline: opts.append } }),
@@ -224,6 +231,7 @@ const MACHINE_FLAGS = [
   { key: "reboot", flag: "--no-reboot" },
   { key: "vgaMemory", flag: "--vga-memory" },
   { key: "device", flag: "--device" },
+  { key: "nic", flag: "--nic" },
   { key: "kernel", flag: "--kernel" },
   { key: "initrd", flag: "--initrd" },
   { key: "append", flag: "--append" },
@@ -258,6 +266,7 @@ const FLAGS: Record<OptionName, string> = {
   control: "--control",
   initrd: "--initrd",
   append: "--append",
+  nics: "--nic",
 };
 
 /** A {@link ConfigError} in the command line's words. */

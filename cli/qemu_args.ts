@@ -58,6 +58,10 @@ interface Ctx {
   bootOrder: string | null;
   /** Where `--device virtio-serial-pci` sits in `out`, for a virtserialport's name. */
   serialDevice: number | null;
+  /** `-netdev user,id=...` options by id, waiting for a NIC `-device`. */
+  readonly netdevs: Map<string, string[]>;
+  /** `-net nic` and `-net user` options, joined into one `--nic` at the end. */
+  legacyNet: { nic: string[] | null; user: string[] | null; none: boolean };
 }
 
 /** How one QEMU option is handled; `value` is its argument when it takes one. */
@@ -82,7 +86,7 @@ function fail(message: string): never {
   throw new UsageError(message);
 }
 
-const NO_NETWORK = "vmrun has no network devices yet";
+const NETWORK_TYPES = "vmrun's networks are user-mode (libslirp) only: user or none";
 const USE_CONTROL = "vmrun has no monitor: use --control <socket> and 'vmrun ctl'";
 const HD_INDEX: Record<string, number> = { hda: 0, hdb: 1, hdc: 2, hdd: 3 };
 
@@ -157,9 +161,9 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
       v === "host" || v === "max" ||
       fail(`${flag} ${v}: vmrun's guest sees the host's CPU (-cpu host)`),
   },
-  net: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },
-  nic: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },
-  netdev: refuseWithArg(NO_NETWORK),
+  net: { arg: true, run: legacyNet },
+  nic: { arg: true, run: (ctx, v) => void ctx.out.push("--nic", v) },
+  netdev: { arg: true, run: netdev },
   name: { arg: true, run: accept },
 };
 
@@ -188,6 +192,8 @@ export function translateQemuArgs(
     deviceVga: false,
     bootOrder: null,
     serialDevice: null,
+    netdevs: new Map(),
+    legacyNet: { nic: null, user: null, none: false },
   };
   // vmrun's own disks, for the -boot and snapshot checks.
   const native: { spec: string; plain: boolean }[] = [];
@@ -484,6 +490,43 @@ const DISK_DEVICES: Record<string, { iface: "ide" | "virtio"; media?: "disk" | "
   "ide-drive": { iface: "ide" },
 };
 
+/** QEMU's NIC `-device` drivers and their `-nic model=` names. */
+const NIC_DEVICES: Record<string, string> = {
+  "virtio-net-pci": "virtio",
+  "virtio-net": "virtio",
+  e1000: "e1000",
+  rtl8139: "rtl8139",
+  ne2k_pci: "ne2k_pci",
+};
+
+/** `-netdev user,id=ID[,opts]`: kept for the `-device ...,netdev=ID` that uses it. */
+function netdev(ctx: Ctx, value: string, flag: string): void {
+  const [type, ...rest] = value.split(",");
+  if (type !== "user") fail(`${flag} ${value}: ${NETWORK_TYPES}`);
+  const id = rest.find((o) => o.startsWith("id="))?.slice(3);
+  if (!id) fail(`${flag} ${value}: needs id=<id>`);
+  ctx.netdevs.set(id, rest.filter((o) => !o.startsWith("id=")));
+}
+
+/** QEMU's older `-net nic[,model=..][,macaddr=..]` plus `-net user[,opts]`, or `-net none`. */
+function legacyNet(ctx: Ctx, value: string, flag: string): void {
+  const [type, ...rest] = value.split(",");
+  const net = ctx.legacyNet;
+  if (type === "none" && rest.length === 0) net.none = true;
+  else if (type === "user") net.user = rest.filter((o) => !/^(id|vlan|name)=/.test(o));
+  else if (type === "nic") {
+    net.nic = rest.flatMap((o) => {
+      if (o.startsWith("macaddr=")) return [`mac=${o.slice(8)}`];
+      if (o.startsWith("model=")) {
+        const m = o.slice(6);
+        return [`model=${m === "virtio-net-pci" ? "virtio" : m}`];
+      }
+      if (/^(id|vlan|name|netdev)=/.test(o)) return [];
+      return [o];
+    });
+  } else fail(`${flag} ${value}: ${NETWORK_TYPES}`);
+}
+
 /** `-device DRIVER[,prop=value...]`: the devices vmrun's board has anyway. */
 function device(ctx: Ctx, value: string, flag: string): void {
   const what = `${flag} ${value}`;
@@ -513,6 +556,22 @@ function device(ctx: Ctx, value: string, flag: string): void {
     return;
   }
   if (virtioDevice(ctx, driver, prop, only, what)) return;
+  const model = NIC_DEVICES[driver];
+  if (model) {
+    only("netdev", "mac", "id", "romfile");
+    const id = prop("netdev") ?? "";
+    const user = ctx.netdevs.get(id);
+    if (!user) fail(`${what}: needs netdev=<id> of a -netdev user,id=<id>`);
+    ctx.netdevs.delete(id);
+    const mac = prop("mac");
+    const rom = prop("romfile");
+    ctx.out.push(
+      "--nic",
+      ["user", `model=${model}`, ...(mac ? [`mac=${mac}`] : []), ...user].join(",") +
+        (rom === undefined ? "" : `,romfile=${rom}`),
+    );
+    return;
+  }
   const kind = DISK_DEVICES[driver];
   if (kind) {
     only("drive", "id", "bus", "unit");
@@ -655,6 +714,14 @@ function machine(_ctx: Ctx, value: string, flag: string): void {
 
 /** Places the QEMU disks and checks what needs the whole command line. */
 function finish(ctx: Ctx, native: readonly { spec: string; plain: boolean }[]): void {
+  const net = ctx.legacyNet;
+  if (net.nic || net.user) {
+    if (net.none) fail("-net none cannot be combined with -net nic or -net user");
+    if (!net.user) fail("-net nic: needs -net user (vmrun's networks are user-mode)");
+    ctx.out.push("--nic", ["user", ...(net.nic ?? []), ...net.user].join(","));
+  }
+  const unused = [...ctx.netdevs.keys()][0];
+  if (unused !== undefined) fail(`-netdev id=${unused}: no -device uses it (netdev=${unused})`);
   if (ctx.vgaNone && !ctx.deviceVga) {
     fail("-vga none: vmrun's board always has its VGA");
   }

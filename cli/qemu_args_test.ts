@@ -46,12 +46,40 @@ Deno.test("QEMU words with vmrun's meaning become vmrun's options", () => {
     [["-machine", "pc,accel=kvm", "-M", "pc-i440fx-8.2", "a.img"], ["a.img"]],
     [["-machine", "type=pc,accel=kvm:tcg", "a.img"], ["a.img"]],
     [["-no-hpet", "-name", "guest", "-monitor", "none", "a.img"], ["a.img"]],
-    [["-net", "none", "-nic", "none", "a.img"], ["a.img"]],
+    [["-net", "none", "-nic", "none", "a.img"], ["--nic", "none", "a.img"]],
     [["-h"], ["--help"]],
     [["-help"], ["--help"]],
     [["-version"], ["--version"]],
   ];
   for (const [argv, want] of cases) deepStrictEqual(t(...argv), want, argv.join(" "));
+});
+
+Deno.test("QEMU's -nic, -netdev with a NIC -device, and -net nic/user become --nic", () => {
+  deepStrictEqual(t("-nic", "user,model=virtio,hostfwd=tcp::2222-:22", "a.img"), [
+    "--nic",
+    "user,model=virtio,hostfwd=tcp::2222-:22",
+    "a.img",
+  ]);
+  deepStrictEqual(
+    t(
+      "-netdev",
+      "user,id=n0,hostfwd=udp::5555-:7,restrict=on",
+      "-device",
+      "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01",
+      "a.img",
+    ),
+    ["--nic", "user,model=virtio,mac=52:54:00:00:00:01,hostfwd=udp::5555-:7,restrict=on", "a.img"],
+  );
+  deepStrictEqual(t("-netdev", "user,id=x", "-device", "e1000,netdev=x,romfile=", "a.img"), [
+    "--nic",
+    "user,model=e1000,romfile=",
+    "a.img",
+  ]);
+  deepStrictEqual(
+    t("-net", "nic,model=e1000,macaddr=52:54:00:00:00:02", "-net", "user,net=10.9.0.0/24", "a.img"),
+    ["a.img", "--nic", "user,model=e1000,mac=52:54:00:00:00:02,net=10.9.0.0/24"],
+  );
+  deepStrictEqual(t("-net", "nic", "-net", "user", "a.img"), ["a.img", "--nic", "user"]);
 });
 
 Deno.test("QEMU disks become --disk, IDE ones in QEMU's index order", () => {
@@ -189,9 +217,13 @@ Deno.test("-kernel, -initrd and -append become --kernel, --initrd and --append",
 
 Deno.test("QEMU words with another meaning are refused with vmrun's option", () => {
   const cases: [string[], RegExp][] = [
-    [["-net", "nic"], /no network/],
-    [["-netdev", "user,id=n0"], /no network/],
-    [["-nic", "user"], /no network/],
+    [["-net", "nic"], /needs -net user/],
+    [["-net", "tap"], /user-mode \(libslirp\) only/],
+    [["-netdev", "tap,id=n0"], /user-mode \(libslirp\) only/],
+    [["-netdev", "user"], /needs id=<id>/],
+    [["-netdev", "user,id=n0"], /no -device uses it/],
+    [["-device", "e1000,netdev=n9"], /needs netdev=<id> of a -netdev user/],
+    [["-netdev", "user,id=n0", "-device", "e1000,netdev=n0,bus=pci.0"], /'bus'/],
     [["-monitor", "stdio"], /--control/],
     [["-qmp", "unix:/tmp/q,server"], /--control/],
     [["-S"], /vmrun ctl <socket> pause/],
@@ -221,7 +253,7 @@ Deno.test("QEMU words with another meaning are refused with vmrun's option", () 
     [["-drive", "file=a.img,werror=stop"], /unknown option 'werror'/],
     [["-drive", "file=a.img,index=4"], /places 0 to 3/],
     [["-hdc", "c.img", "-cdrom", "x.iso"], /place 2 is taken by -hdc c.img/],
-    [["-device", "e1000"], /no e1000/],
+    [["-device", "pcnet"], /no pcnet/],
     [["-L", "/usr/share/qemu"], /--firmware/],
     [["-no-shutdown"], /powers off/],
     [["-nodefaults"], /fixed/],

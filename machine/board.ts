@@ -51,7 +51,13 @@ import {
 } from "./pc_devices.ts";
 import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
 import type { Nic } from "../devices/net/nic.ts";
-import { type NicState, nicState } from "../devices/net/nic_state.ts";
+import {
+  type NicSnapshot,
+  type NicState,
+  nicState,
+  restoreNic,
+  snapshotNic,
+} from "../devices/net/nic_state.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
@@ -149,6 +155,8 @@ export interface BoardSnapshot {
   readonly virtioBlk: readonly VirtioBlkState[];
   /** The `--device`s, in placement order. */
   readonly optional: readonly ReturnType<OptionalDeviceInstance["snapshot"]>[];
+  /** The NICs, in `config.nics` order (their networks are re-created from the config). */
+  readonly nics: readonly NicSnapshot[];
   /** The in-kernel PIC, IOAPIC, PIT and clock. */
   readonly vm: VmState;
   readonly vcpus: readonly VcpuState[];
@@ -410,6 +418,7 @@ export class Board {
       devices: this.#deviceStates(),
       virtioBlk: this.devices.virtioBlk.map((b) => b.snapshot()),
       optional: this.devices.optional.map((o) => o.device.snapshot()),
+      nics: this.devices.nics.map(snapshotNic),
       vm: this.vm.saveState(),
       vcpus: this.vcpus.map((v) => v.saveState()),
     };
@@ -441,6 +450,12 @@ export class Board {
     this.devices.optional.forEach((o, i) =>
       (o.device as { restore(s: unknown): void }).restore(s.optional[i])
     );
+    // A save from before NICs existed has none.
+    const nics = s.nics ?? [];
+    if (nics.length !== this.devices.nics.length) {
+      throw new StateError("board", "the saved state has another number of NICs");
+    }
+    this.devices.nics.forEach((nic, i) => restoreNic(nic, nics[i]));
     this.vm.restoreState(s.vm);
     if (s.vcpus.length !== this.vcpus.length) {
       throw new StateError("board", "the saved state has another number of vCPUs");

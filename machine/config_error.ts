@@ -20,7 +20,8 @@ export type OptionName =
   | "timeout"
   | "control"
   | "initrd"
-  | "append";
+  | "append"
+  | "nics";
 
 /** A machine option or input that cannot be used. */
 export class ConfigError extends Error {

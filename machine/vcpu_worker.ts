@@ -282,6 +282,8 @@ class MachineLoop {
     const s = state as SavedMachineState | null;
     if (!s) throw new SaveFileError("the save file has no machine state");
     this.board.restore(s.board);
+    // Frames the new network sent meanwhile go to the restored NICs.
+    this.net?.deliver();
     this.serialIn = [...s.serialIn];
   }
 

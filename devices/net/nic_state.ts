@@ -9,6 +9,7 @@
 import { E1000, type E1000State } from "./e1000.ts";
 import { formatMac, type Nic, type NicCounters } from "./nic.ts";
 import { VirtioNet, type VirtioNetState } from "./virtio_net.ts";
+import { StateError } from "../types.ts";
 
 /** A NIC's state as the board reports it. */
 export type NicState =
@@ -24,4 +25,26 @@ export function nicState(nic: Nic): NicState {
   if (nic instanceof E1000) return { ...common, model: "e1000", device: nic.snapshot() };
   if (nic instanceof VirtioNet) return { ...common, model: "virtio", device: nic.snapshot() };
   throw new Error(`unknown NIC ${nic.name}`);
+}
+
+/** A NIC's typed device state in a board snapshot, tagged with its model. */
+export type NicSnapshot =
+  | { readonly model: "e1000"; readonly device: E1000State }
+  | { readonly model: "virtio"; readonly device: VirtioNetState };
+
+/** The typed state of `nic` for a save file. */
+export function snapshotNic(nic: Nic): NicSnapshot {
+  if (nic instanceof E1000) return { model: "e1000", device: nic.snapshot() };
+  if (nic instanceof VirtioNet) return { model: "virtio", device: nic.snapshot() };
+  throw new Error(`unknown NIC ${nic.name}`);
+}
+
+/**
+ * Puts `nic` back into a saved state of the same model.
+ * @throws {StateError} when the state belongs to another model or is malformed
+ */
+export function restoreNic(nic: Nic, s: NicSnapshot): void {
+  if (nic instanceof E1000 && s?.model === "e1000") return nic.restore(s.device);
+  if (nic instanceof VirtioNet && s?.model === "virtio") return nic.restore(s.device);
+  throw new StateError(nic.name, `the saved NIC is a ${String(s?.model)}, not this model`);
 }
