@@ -8,7 +8,8 @@ import dgram from "node:dgram";
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
 import { Machine } from "../machine/machine.ts";
-import type { NicConfig } from "../machine/config.ts";
+import type { MachineConfig, NicConfig } from "../machine/config.ts";
+import { openSaveFile } from "../machine/restore.ts";
 import { readPcap } from "../machine/pcap.ts";
 import { DEFAULT_BIOS } from "../machine/firmware.ts";
 import { parseFrame } from "../host/test_frames.ts";
@@ -50,12 +51,8 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Runs the fixture under vmrun until `until` shows on COM1; returns COM1's lines. */
-async function runVmrun(n: NicConfig, until: RegExp, after?: () => Promise<void>) {
-  let out = "";
-  let seen!: () => void;
-  const shown = new Promise<void>((r) => seen = r);
-  const m = new Machine({
+function machineConfig(n: NicConfig): MachineConfig {
+  return {
     memoryBytes: 64 << 20,
     cpus: 1,
     firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: null },
@@ -64,7 +61,29 @@ async function runVmrun(n: NicConfig, until: RegExp, after?: () => Promise<void>
     bootMenu: false,
     startTimeMs: Date.now(),
     nics: [n],
-  }, {
+  };
+}
+
+/** Sends `text` to 127.0.0.1:`port` over UDP; the reply, or "(no reply)" after 10 s. */
+async function udpExchange(port: number, text: string): Promise<string> {
+  const sock = dgram.createSocket("udp4");
+  try {
+    const got = new Promise<string>((resolve) => sock.on("message", (m) => resolve(String(m))));
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
+    await new Promise((r) => sock.send(text, port, "127.0.0.1", r));
+    const timeout = new Promise<string>((r) => setTimeout(() => r("(no reply)"), 10_000));
+    return await Promise.race([got, timeout]);
+  } finally {
+    sock.close();
+  }
+}
+
+/** Runs the fixture under vmrun until `until` shows on COM1; returns COM1's lines. */
+async function runVmrun(n: NicConfig, until: RegExp, after?: () => Promise<void>) {
+  let out = "";
+  let seen!: () => void;
+  const shown = new Promise<void>((r) => seen = r);
+  const m = new Machine(machineConfig(n), {
     serial: (b) => {
       out += new TextDecoder().decode(b);
       if (until.test(out)) seen();
@@ -149,17 +168,60 @@ kvmTest("hostfwd: a host UDP datagram reaches the fixture and its echo comes bac
   } as const;
   let reply = "";
   const lines = await runVmrun(nic({ hostForwards: [fwd] }), /echo ready/, async () => {
-    const sock = dgram.createSocket("udp4");
-    try {
-      const got = new Promise<string>((resolve) => sock.on("message", (m) => resolve(String(m))));
-      await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
-      await new Promise((r) => sock.send("hello vmrun", port, "127.0.0.1", r));
-      const timeout = new Promise<string>((r) => setTimeout(() => r("(no reply)"), 10_000));
-      reply = await Promise.race([got, timeout]);
-    } finally {
-      sock.close();
-    }
+    reply = await udpExchange(port, "hello vmrun");
   });
   strictEqual(reply, "hello vmrun");
   deepStrictEqual(lines.slice(0, EXPECTED.length), EXPECTED);
 });
+
+kvmTest(
+  "a VM saved with an e1000 restores with its NIC and a new network that forwards",
+  async () => {
+    const port = await freeUdpPort();
+    const n = nic({
+      hostForwards: [{
+        protocol: "udp",
+        hostAddress: "127.0.0.1",
+        hostPort: port,
+        guestAddress: "",
+        guestPort: 7,
+      }],
+    });
+    const dir = await Deno.makeTempDir();
+    const file = `${dir}/vm.save`;
+    try {
+      let out = "";
+      let seen!: () => void;
+      const ready = new Promise<void>((r) => seen = r);
+      const a = new Machine(machineConfig(n), {
+        serial: (b) => {
+          out += new TextDecoder().decode(b);
+          if (/echo ready/.test(out)) seen();
+        },
+      });
+      const guardA = setTimeout(() => a.stop(), 60_000);
+      await Promise.race([ready, a.exited]);
+      clearTimeout(guardA);
+      strictEqual(await udpExchange(port, "before the save"), "before the save");
+      await a.save(file, { stop: true });
+      strictEqual((await a.exited).reason, "stopped");
+
+      const header = openSaveFile(file);
+      deepStrictEqual(header.config.nics, [n]);
+      const b = new Machine(header.config, {}, { restorePath: file });
+      const guardB = setTimeout(() => b.stop(), 60_000);
+      try {
+        strictEqual(await udpExchange(port, "after the restore"), "after the restore");
+        const snap = await b.snapshot();
+        const row = snap.devices?.nics[0];
+        strictEqual(row?.model, "e1000");
+        ok((row?.counters.rxPackets ?? 0) >= 4, "the counters carried on from the save");
+      } finally {
+        clearTimeout(guardB);
+        await b.stop();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
