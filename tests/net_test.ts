@@ -64,16 +64,27 @@ function machineConfig(n: NicConfig): MachineConfig {
   };
 }
 
-/** Sends `text` to 127.0.0.1:`port` over UDP; the reply, or "(no reply)" after 10 s. */
+/**
+ * Sends `text` to 127.0.0.1:`port` over UDP, again every 2 s as UDP clients
+ * do (a network that must first ARP for the guest may drop the first one);
+ * the reply, or "(no reply)" after 20 s.
+ */
 async function udpExchange(port: number, text: string): Promise<string> {
   const sock = dgram.createSocket("udp4");
+  let resend: ReturnType<typeof setInterval> | undefined;
   try {
     const got = new Promise<string>((resolve) => sock.on("message", (m) => resolve(String(m))));
     await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
-    await new Promise((r) => sock.send(text, port, "127.0.0.1", r));
-    const timeout = new Promise<string>((r) => setTimeout(() => r("(no reply)"), 10_000));
-    return await Promise.race([got, timeout]);
+    const send = () => sock.send(text, port, "127.0.0.1");
+    send();
+    resend = setInterval(send, 2_000);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<string>((r) => timer = setTimeout(() => r("(no reply)"), 20_000));
+    const reply = await Promise.race([got, timeout]);
+    clearTimeout(timer);
+    return reply;
   } finally {
+    clearInterval(resend);
     sock.close();
   }
 }
