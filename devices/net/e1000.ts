@@ -14,6 +14,7 @@
  */
 
 import type { AccessSize, BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
+import { GuestMemoryError } from "../types.ts";
 import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
 import {
@@ -530,26 +531,35 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     let done = false;
     // At most one lap: a guest cannot make this loop forever.
     for (let n = 0; head !== tail && n < count; n++) {
-      const d = base + head * 16;
-      const cmd = this.#memory.readU8(d + 11);
-      const dext = (cmd & TXD_CMD_DEXT) !== 0;
-      const dtyp = (this.#memory.readU8(d + 10) >> 4) & 0xf;
-      if (dext && dtyp === 0) this.#txContext(d);
-      else {
-        const addr = this.#memory.readU64(d);
-        const length = dext ? this.#memory.readU32(d + 8) & 0xfffff : this.#memory.readU16(d + 8);
-        if (this.#txParts.length === 0) this.#txPopts = dext ? this.#memory.readU8(d + 13) : 0;
-        if (length > 0) this.#txParts.push(this.#memory.read(addr, Math.min(length, 0x10000)));
-        if (cmd & TXD_CMD_EOP) this.#sendFrame();
-      }
-      if (cmd & TXD_CMD_RS) {
-        this.#memory.writeU8(d + 12, this.#memory.readU8(d + 12) | TXD_STA_DD);
+      try {
+        this.#txDescriptor(base + head * 16);
+      } catch (e) {
+        // A descriptor or buffer outside RAM (a master abort): the frame is lost.
+        if (!(e instanceof GuestMemoryError)) throw e;
+        this.#txParts = [];
       }
       head = (head + 1) % count;
       done = true;
     }
     this.#set(REG.TDH, head);
     if (done) this.#raise(ICR.TXDW | (head === tail ? ICR.TXQE : 0));
+  }
+
+  #txDescriptor(d: number): void {
+    const cmd = this.#memory.readU8(d + 11);
+    const dext = (cmd & TXD_CMD_DEXT) !== 0;
+    const dtyp = (this.#memory.readU8(d + 10) >> 4) & 0xf;
+    if (dext && dtyp === 0) this.#txContext(d);
+    else {
+      const addr = this.#memory.readU64(d);
+      const length = dext ? this.#memory.readU32(d + 8) & 0xfffff : this.#memory.readU16(d + 8);
+      if (this.#txParts.length === 0) this.#txPopts = dext ? this.#memory.readU8(d + 13) : 0;
+      if (length > 0) this.#txParts.push(this.#memory.read(addr, Math.min(length, 0x10000)));
+      if (cmd & TXD_CMD_EOP) this.#sendFrame();
+    }
+    if (cmd & TXD_CMD_RS) {
+      this.#memory.writeU8(d + 12, this.#memory.readU8(d + 12) | TXD_STA_DD);
+    }
   }
 
   #txContext(d: number): void {
@@ -662,16 +672,23 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     const count = this.#get(REG.RDLEN) / 16;
     const base = this.#ringBase(REG.RDBAL);
     let head = this.#get(REG.RDH) % count;
-    for (let at = 0; at < frame.length; at += bufSize) {
-      const d = base + head * 16;
-      const part = frame.subarray(at, Math.min(at + bufSize, frame.length));
-      this.#memory.write(this.#memory.readU64(d), part);
-      this.#memory.writeU16(d + 8, part.length);
-      this.#memory.writeU16(d + 10, 0);
-      this.#memory.writeU8(d + 13, 0);
-      const last = at + bufSize >= frame.length;
-      this.#memory.writeU8(d + 12, RXD_STA_DD | (last ? RXD_STA_EOP : 0));
-      head = (head + 1) % count;
+    try {
+      for (let at = 0; at < frame.length; at += bufSize) {
+        const d = base + head * 16;
+        const part = frame.subarray(at, Math.min(at + bufSize, frame.length));
+        this.#memory.write(this.#memory.readU64(d), part);
+        this.#memory.writeU16(d + 8, part.length);
+        this.#memory.writeU16(d + 10, 0);
+        this.#memory.writeU8(d + 13, 0);
+        const last = at + bufSize >= frame.length;
+        this.#memory.writeU8(d + 12, RXD_STA_DD | (last ? RXD_STA_EOP : 0));
+        head = (head + 1) % count;
+      }
+    } catch (e) {
+      // A ring or buffer outside RAM (a master abort): the frame is lost.
+      if (!(e instanceof GuestMemoryError)) throw e;
+      this.counters.rxDropped++;
+      return true;
     }
     this.#set(REG.RDH, head);
     this.counters.rxPackets++;
