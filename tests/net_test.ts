@@ -51,12 +51,17 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** The fixture that drives `n`'s model. */
+function fixtureFor(n: NicConfig): string {
+  return fixture(n.model === "virtio" ? "net_virtio" : "net_e1000");
+}
+
 function machineConfig(n: NicConfig): MachineConfig {
   return {
     memoryBytes: 64 << 20,
     cpus: 1,
     firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: null },
-    disks: [{ path: fixture("net_e1000"), interface: "ide", media: "disk", readonly: true }],
+    disks: [{ path: fixtureFor(n), interface: "ide", media: "disk", readonly: true }],
     snapshot: true,
     bootMenu: false,
     startTimeMs: Date.now(),
@@ -124,7 +129,8 @@ kvmTest("e1000 fixture: DHCP offer, ARP and ping through libslirp under vmrun", 
   }
 });
 
-kvmTest("e1000 fixture: QEMU -nic user,model=e1000 prints the same lines", async () => {
+/** COM1's lines of `image` under QEMU with `-nic user,model=<model>`, up to "echo ready" or a failure. */
+async function runQemu(image: string, model: string): Promise<string[]> {
   const child = new Deno.Command("qemu-system-x86_64", {
     args: [
       "-bios",
@@ -141,9 +147,9 @@ kvmTest("e1000 fixture: QEMU -nic user,model=e1000 prints the same lines", async
       "-serial",
       "stdio",
       "-drive",
-      `file=${fixture("net_e1000")},format=raw,if=ide,snapshot=on`,
+      `file=${image},format=raw,if=ide,snapshot=on`,
       "-nic",
-      "user,model=e1000",
+      `user,model=${model}`,
     ],
     stdout: "piped",
     stderr: "null",
@@ -165,7 +171,11 @@ kvmTest("e1000 fixture: QEMU -nic user,model=e1000 prints the same lines", async
     await child.status;
     await child.stdout.cancel().catch(() => {});
   }
-  deepStrictEqual(out.split(/\r?\n/).filter((l) => l), EXPECTED);
+  return out.split(/\r?\n/).filter((l) => l);
+}
+
+kvmTest("e1000 fixture: QEMU -nic user,model=e1000 prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_e1000"), "e1000"), EXPECTED);
 });
 
 kvmTest("hostfwd: a host UDP datagram reaches the fixture and its echo comes back", async () => {
@@ -236,3 +246,30 @@ kvmTest(
     }
   },
 );
+
+const VIRTIO_EXPECTED = ["nic 1af4:1000", ...EXPECTED.slice(1)];
+
+kvmTest(
+  "virtio-net fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd",
+  async () => {
+    const port = await freeUdpPort();
+    const fwd = {
+      protocol: "udp",
+      hostAddress: "127.0.0.1",
+      hostPort: port,
+      guestAddress: "",
+      guestPort: 7,
+    } as const;
+    let reply = "";
+    const n = nic({ model: "virtio", hostForwards: [fwd] });
+    const lines = await runVmrun(n, /echo ready/, async () => {
+      reply = await udpExchange(port, "hello virtio");
+    });
+    deepStrictEqual(lines.slice(0, VIRTIO_EXPECTED.length), VIRTIO_EXPECTED);
+    strictEqual(reply, "hello virtio");
+  },
+);
+
+kvmTest("virtio-net fixture: QEMU -nic user,model=virtio prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_virtio"), "virtio"), VIRTIO_EXPECTED);
+});
