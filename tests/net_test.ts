@@ -2,7 +2,9 @@
  * User-mode networking end to end: the e1000 fixture driver gets a DHCP
  * offer, resolves the gateway and pings it under vmrun and under QEMU with
  * the same lines; a host UDP datagram through hostfwd is echoed back; the
- * pcap capture holds the DHCP exchange.
+ * pcap capture holds the DHCP exchange. The virtio-net fixture does the same;
+ * --nic on the command line and Vm.start({ nic }) reach them; a save with a
+ * NIC restores with a new network.
  */
 import dgram from "node:dgram";
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
@@ -14,6 +16,8 @@ import { readPcap } from "../machine/pcap.ts";
 import { DEFAULT_BIOS } from "../machine/firmware.ts";
 import { parseFrame } from "../host/test_frames.ts";
 import { kvmTest } from "./kvm_available.ts";
+import { runVmrun as runVmrunProcess } from "./vmrun_process.ts";
+import { Vm } from "../mod.ts";
 
 const EXPECTED = [
   "nic 8086:100e",
@@ -272,4 +276,35 @@ kvmTest(
 
 kvmTest("virtio-net fixture: QEMU -nic user,model=virtio prints the same lines", async () => {
   deepStrictEqual(await runQemu(fixture("net_virtio"), "virtio"), VIRTIO_EXPECTED);
+});
+
+kvmTest(
+  "vmrun --nic on the command line: the virtio fixture gets its lease and exits on 'echo ready'",
+  async () => {
+    const r = await runVmrunProcess([
+      "--headless",
+      "--snapshot",
+      "--timeout",
+      "60",
+      "--nic",
+      "user,model=virtio,romfile=",
+      "--exit-on",
+      "echo ready",
+      fixture("net_virtio"),
+    ], { killAfterMs: 90_000 });
+    strictEqual(r.code, 0, r.stderr);
+    ok(r.stdout.includes("dhcp offer 10.0.2.15 from 10.0.2.2"), r.stdout);
+    ok(r.stdout.includes("ping reply from 10.0.2.2 seq 1"), r.stdout);
+  },
+);
+
+kvmTest("Vm.start({ nic }) from the API: an e1000 with a UDP forward answers", async () => {
+  const port = await freeUdpPort();
+  await using vm = await Vm.start({
+    disk: fixture("net_e1000"),
+    snapshot: true,
+    nic: { model: "e1000", hostfwd: `udp:127.0.0.1:${port}-:7`, romfile: "" },
+  });
+  await vm.serial.waitFor("echo ready", { timeout: 60_000 });
+  strictEqual(await udpExchange(port, "hello api"), "hello api");
 });
