@@ -266,7 +266,7 @@ const FLAGS: Record<OptionName, string> = {
   control: "--control",
   initrd: "--initrd",
   append: "--append",
-  nics: "--nic",
+  nic: "--nic",
 };
 
 /** A {@link ConfigError} in the command line's words. */

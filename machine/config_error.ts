@@ -21,7 +21,7 @@ export type OptionName =
   | "control"
   | "initrd"
   | "append"
-  | "nics";
+  | "nic";
 
 /** A machine option or input that cannot be used. */
 export class ConfigError extends Error {

@@ -62,7 +62,7 @@ export function parseNicSpec(text: string): NicSpec | null {
   if (kind === "none" && opts.length === 0) return null;
   if (kind !== "user") {
     throw new ConfigError(
-      "nics",
+      "nic",
       `'${text}': only user-mode networking is supported (--nic user[,model=...]) or --nic none`,
     );
   }
@@ -74,14 +74,14 @@ export function parseNicSpec(text: string): NicSpec | null {
     const value = eq < 0 ? "" : opt.slice(eq + 1);
     if (!(KEYS as readonly string[]).includes(key)) {
       throw new ConfigError(
-        "nics",
+        "nic",
         `'${text}': unknown option '${key}' (known: ${KEYS.join(", ")})`,
       );
     }
     if (key === "hostfwd") forwards.push(value);
     else if (key === "restrict") {
       if (!["on", "off", "yes", "no", ""].includes(value)) {
-        throw new ConfigError("nics", `'${text}': restrict must be on or off`);
+        throw new ConfigError("nic", `'${text}': restrict must be on or off`);
       }
       spec.restrict = value === "on" || value === "yes" || value === "";
     } else spec[key] = value;
@@ -97,23 +97,23 @@ export function parseNicSpec(text: string): NicSpec | null {
  */
 export function nicConfig(spec: NicSpec, index: number): NicConfig {
   if (spec === null || typeof spec !== "object") {
-    throw new ConfigError("nics", "must be a NIC spec text or object");
+    throw new ConfigError("nic", "must be a NIC spec text or object");
   }
   for (const key of Object.keys(spec)) {
     if (!(KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError("nics", `unknown option '${key}' (known: ${KEYS.join(", ")})`);
+      throw new ConfigError("nic", `unknown option '${key}' (known: ${KEYS.join(", ")})`);
     }
   }
   const model = spec.model ?? "e1000";
   if (!(NIC_MODELS as readonly string[]).includes(model)) {
     throw new ConfigError(
-      "nics",
+      "nic",
       `unknown model '${model}' (known: ${AVAILABLE_NIC_MODELS.join(", ")})`,
     );
   }
   if (!AVAILABLE_NIC_MODELS.includes(model as NicModel)) {
     throw new ConfigError(
-      "nics",
+      "nic",
       `model '${model}' is not emulated yet (available: ${AVAILABLE_NIC_MODELS.join(", ")})`,
     );
   }
@@ -122,25 +122,25 @@ export function nicConfig(spec: NicSpec, index: number): NicConfig {
   const base = ipv4(network)!;
   const at = (n: number) => dotted((base + n) >>> 0);
   const dns = spec.dns ?? at(3);
-  if (ipv4(dns) === null) throw new ConfigError("nics", `dns '${dns}' is not an IPv4 address`);
+  if (ipv4(dns) === null) throw new ConfigError("nic", `dns '${dns}' is not an IPv4 address`);
   const list = spec.hostfwd === undefined
     ? []
     : typeof spec.hostfwd === "string"
     ? [spec.hostfwd]
     : spec.hostfwd;
   if (!Array.isArray(list) || list.some((f) => typeof f !== "string")) {
-    throw new ConfigError("nics", "hostfwd must be a forward text or a list of them");
+    throw new ConfigError("nic", "hostfwd must be a forward text or a list of them");
   }
   for (const key of ["tftp", "bootfile", "pcap", "romfile"] as const) {
     if (spec[key] !== undefined && typeof spec[key] !== "string") {
-      throw new ConfigError("nics", `${key} must be a string`);
+      throw new ConfigError("nic", `${key} must be a string`);
     }
   }
   for (const key of ["tftp", "bootfile", "pcap"] as const) {
-    if (spec[key] === "") throw new ConfigError("nics", `${key}= names no file`);
+    if (spec[key] === "") throw new ConfigError("nic", `${key}= names no file`);
   }
   if (spec.restrict !== undefined && typeof spec.restrict !== "boolean") {
-    throw new ConfigError("nics", "restrict must be true or false");
+    throw new ConfigError("nic", "restrict must be true or false");
   }
   return {
     model: model as NicModel,
@@ -172,11 +172,11 @@ export function defaultMac(index: number): number[] {
  */
 export function parseMac(text: string): number[] {
   if (typeof text !== "string" || !/^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i.test(text)) {
-    throw new ConfigError("nics", `mac '${text}' is not six hex bytes like 52:54:00:12:34:56`);
+    throw new ConfigError("nic", `mac '${text}' is not six hex bytes like 52:54:00:12:34:56`);
   }
   const bytes = text.split(/[:-]/).map((b) => parseInt(b, 16));
   if (bytes[0] & 1) {
-    throw new ConfigError("nics", `mac '${text}' is a multicast address (first byte must be even)`);
+    throw new ConfigError("nic", `mac '${text}' is a multicast address (first byte must be even)`);
   }
   return bytes;
 }
@@ -189,7 +189,7 @@ export function parseHostForward(text: string): HostForwardConfig {
   const m = /^(tcp|udp|)?:([^:]*):(\d+)-([^:]*):(\d+)$/.exec(text);
   const bad = (why: string) =>
     new ConfigError(
-      "nics",
+      "nic",
       `hostfwd '${text}' ${why} (the form is [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport)`,
     );
   if (!m) throw bad("is malformed");
@@ -216,7 +216,7 @@ function parseNet(text: string): { network: string; prefixLength: number } {
   const n = len === undefined ? 24 : /^\d+$/.test(len) ? Number(len) : NaN;
   if (a === null || rest.length || !(n >= 8 && n <= 30)) {
     throw new ConfigError(
-      "nics",
+      "nic",
       `net '${text}' must be an IPv4 network like 10.0.2.0/24 (/8-/30)`,
     );
   }

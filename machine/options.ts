@@ -155,11 +155,11 @@ function nicConfigs(
     if (spec !== null) parsed.push(spec);
   }
   if (parsed.length && parsed.length < list.length) {
-    throw new ConfigError("nics", "none cannot be combined with other NICs");
+    throw new ConfigError("nic", "none cannot be combined with other NICs");
   }
   if (slotsTaken + parsed.length > MAX_VIRTIO_DISKS) {
     throw new ConfigError(
-      "nics",
+      "nic",
       `${parsed.length} NICs do not fit in the PCI slots left (${MAX_VIRTIO_DISKS - slotsTaken})`,
     );
   }
@@ -175,9 +175,9 @@ function checkDirectory(path: string): void {
   try {
     info = Deno.statSync(path);
   } catch {
-    throw new ConfigError("nics", `tftp directory '${path}' does not exist`);
+    throw new ConfigError("nic", `tftp directory '${path}' does not exist`);
   }
-  if (!info.isDirectory) throw new ConfigError("nics", `tftp '${path}' is not a directory`);
+  if (!info.isDirectory) throw new ConfigError("nic", `tftp '${path}' is not a directory`);
 }
 
 /**

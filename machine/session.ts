@@ -72,7 +72,7 @@ export function checkHostNetworks(config: MachineConfig): void {
   try {
     checkNetworks(config.nics);
   } catch (e) {
-    throw new ConfigError("nics", e instanceof Error ? e.message : String(e));
+    throw new ConfigError("nic", e instanceof Error ? e.message : String(e));
   }
 }
 
