@@ -112,17 +112,16 @@ export class SlirpUnavailableError extends Error {
 }
 
 /**
- * The loaded library.
+ * Opens libslirp under `name` and checks its version.
  * @throws {SlirpUnavailableError} naming the Debian package when it is missing or too old
  */
-function slirp(): SlirpSymbols {
-  if (lib) return lib.symbols;
+export function openLibslirp(name: string = LIBSLIRP): Deno.DynamicLibrary<typeof SYMBOLS> {
   let opened: Deno.DynamicLibrary<typeof SYMBOLS>;
   try {
-    opened = Deno.dlopen(LIBSLIRP, SYMBOLS);
+    opened = Deno.dlopen(name, SYMBOLS);
   } catch (e) {
     throw new SlirpUnavailableError(
-      `user-mode networking needs libslirp (${LIBSLIRP}): install Debian's libslirp0 ` +
+      `user-mode networking needs libslirp (${name}): install Debian's libslirp0 ` +
         `(sudo apt-get install libslirp0)` + (e instanceof Error ? ` [${e.message}]` : ""),
     );
   }
@@ -135,7 +134,12 @@ function slirp(): SlirpSymbols {
       `libslirp ${version} is too old (4.7 or later needed): upgrade Debian's libslirp0`,
     );
   }
-  lib = opened;
+  return opened;
+}
+
+/** The loaded library, opened once. */
+function slirp(): SlirpSymbols {
+  lib ??= openLibslirp();
   return lib.symbols;
 }
 

@@ -1,7 +1,16 @@
 import dgram from "node:dgram";
-import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert";
 import { EventFd, POLLFD, POLLFD_SIZE, PollSet } from "./posix.ts";
-import { inAddr, Slirp, SLIRP_CB, SLIRP_CONFIG, type SlirpOptions, slirpVersion } from "./slirp.ts";
+import {
+  inAddr,
+  openLibslirp,
+  Slirp,
+  SLIRP_CB,
+  SLIRP_CONFIG,
+  type SlirpOptions,
+  SlirpUnavailableError,
+  slirpVersion,
+} from "./slirp.ts";
 import { arpRequest, dhcpDiscover, icmpEcho, parseFrame } from "./test_frames.ts";
 
 /** QEMU's -netdev user defaults. */
@@ -180,4 +189,16 @@ Deno.test("an eventfd wakes a poll", () => {
   } finally {
     ev.close();
   }
+});
+
+Deno.test("a missing libslirp is one line naming the Debian package", () => {
+  throws(() => openLibslirp("libslirp-not-here.so.0"), (e: unknown) => {
+    ok(e instanceof SlirpUnavailableError);
+    match(
+      e.message,
+      /^user-mode networking needs libslirp \(libslirp-not-here\.so\.0\): install Debian's libslirp0/,
+    );
+    ok(!e.message.includes("\n"), "one line");
+    return true;
+  });
 });
