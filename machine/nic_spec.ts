@@ -12,7 +12,7 @@ import { type HostForwardConfig, NIC_MODELS, type NicConfig, type NicModel } fro
 
 /** A NIC on a user-mode network, with QEMU's `-nic user` option names. */
 export interface NicSpec {
-  /** "e1000" (default, as QEMU's `pc`) or "virtio". */
+  /** "e1000" (default, as QEMU's `pc`), "virtio" or "rtl8139". */
   readonly model?: string;
   /** "52:54:00:12:34:56"; default 52:54:00:12:34:56 plus the NIC's index. */
   readonly mac?: string;
@@ -35,7 +35,7 @@ export interface NicSpec {
 }
 
 /** Models whose device is built; the others are QEMU names vmrun does not emulate yet. */
-export const AVAILABLE_NIC_MODELS: readonly NicModel[] = ["virtio", "e1000"];
+export const AVAILABLE_NIC_MODELS: readonly NicModel[] = ["virtio", "e1000", "rtl8139"];
 
 /** The first NIC's MAC when none is given (QEMU's), the next ones count up. */
 const DEFAULT_MAC = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];

@@ -28,6 +28,7 @@ import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import { E1000 } from "../devices/net/e1000.ts";
 import type { FrameSink, Nic } from "../devices/net/nic.ts";
+import { Rtl8139 } from "../devices/net/rtl8139.ts";
 import { VirtioNet } from "../devices/net/virtio_net.ts";
 import type { NicConfig } from "./config.ts";
 import type { BoardEnv } from "./board.ts";
@@ -245,6 +246,15 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
         pci: (d) => {
           const v = d as VirtioNet;
           return { slot, fn: 0, function: v, bars: { 0: v.legacyIo, 4: v.modernMmio, 6: v.rom } };
+        },
+      };
+    case "rtl8139":
+      return {
+        create: (c) =>
+          new Rtl8139({ mac, memory: c.ram, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+        pci: (d) => {
+          const r = d as Rtl8139;
+          return { slot, fn: 0, function: r, bars: { 0: r.regs, 1: r.regs, 6: r.rom } };
         },
       };
     default:

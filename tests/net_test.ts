@@ -57,7 +57,7 @@ async function freeUdpPort(): Promise<number> {
 
 /** The fixture that drives `n`'s model. */
 function fixtureFor(n: NicConfig): string {
-  return fixture(n.model === "virtio" ? "net_virtio" : "net_e1000");
+  return fixture(`net_${n.model}`);
 }
 
 function machineConfig(n: NicConfig): MachineConfig {
@@ -307,4 +307,28 @@ kvmTest("Vm.start({ nic }) from the API: an e1000 with a UDP forward answers", a
   });
   await vm.serial.waitFor("echo ready", { timeout: 60_000 });
   strictEqual(await udpExchange(port, "hello api"), "hello api");
+});
+
+const RTL8139_EXPECTED = ["nic 10ec:8139", ...EXPECTED.slice(1)];
+
+kvmTest("rtl8139 fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd", async () => {
+  const port = await freeUdpPort();
+  const fwd = {
+    protocol: "udp",
+    hostAddress: "127.0.0.1",
+    hostPort: port,
+    guestAddress: "",
+    guestPort: 7,
+  } as const;
+  let reply = "";
+  const n = nic({ model: "rtl8139", hostForwards: [fwd] });
+  const lines = await runVmrun(n, /echo ready/, async () => {
+    reply = await udpExchange(port, "hello rtl8139");
+  });
+  deepStrictEqual(lines.slice(0, RTL8139_EXPECTED.length), RTL8139_EXPECTED);
+  strictEqual(reply, "hello rtl8139");
+});
+
+kvmTest("rtl8139 fixture: QEMU -nic user,model=rtl8139 prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_rtl8139"), "rtl8139"), RTL8139_EXPECTED);
 });
