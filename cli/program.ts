@@ -103,8 +103,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       [],
     )
     .option(
-      "--nic <user[,model=e1000|virtio,...]|none>",
-      "a NIC on a user-mode network, QEMU's -nic syntax (repeatable; default: no NIC)",
+      "--nic <user[,model=...,hostfwd=...]|none>",
+      "a NIC (e1000, virtio, rtl8139) on a user-mode network, QEMU's -nic syntax (repeatable; none by default)",
       collect,
       [],
     )
