@@ -104,7 +104,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     )
     .option(
       "--nic <user[,model=...,hostfwd=...]|none>",
-      "a NIC (e1000, virtio, rtl8139) on a user-mode network, QEMU's -nic syntax (repeatable; none by default)",
+      "a NIC (e1000, virtio, rtl8139, ne2k_pci) on a user-mode network, QEMU's -nic syntax (repeatable; none by default)",
       collect,
       [],
     )

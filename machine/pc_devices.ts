@@ -29,6 +29,7 @@ import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import { E1000 } from "../devices/net/e1000.ts";
 import type { FrameSink, Nic } from "../devices/net/nic.ts";
 import { Rtl8139 } from "../devices/net/rtl8139.ts";
+import { Ne2kPci } from "../devices/net/ne2k_pci.ts";
 import { VirtioNet } from "../devices/net/virtio_net.ts";
 import type { NicConfig } from "./config.ts";
 import type { BoardEnv } from "./board.ts";
@@ -257,8 +258,14 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
           return { slot, fn: 0, function: r, bars: { 0: r.regs, 1: r.regs, 6: r.rom } };
         },
       };
-    default:
-      throw new Error(`NIC model ${config.model} is not available yet`);
+    case "ne2k_pci":
+      return {
+        create: (c) => new Ne2kPci({ mac, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+        pci: (d) => {
+          const n = d as Ne2kPci;
+          return { slot, fn: 0, function: n, bars: { 0: n.io, 6: n.rom } };
+        },
+      };
   }
 }
 

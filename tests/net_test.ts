@@ -332,3 +332,27 @@ kvmTest("rtl8139 fixture: DHCP offer, ARP and ping, and a UDP echo through hostf
 kvmTest("rtl8139 fixture: QEMU -nic user,model=rtl8139 prints the same lines", async () => {
   deepStrictEqual(await runQemu(fixture("net_rtl8139"), "rtl8139"), RTL8139_EXPECTED);
 });
+
+const NE2K_EXPECTED = ["nic 10ec:8029", ...EXPECTED.slice(1)];
+
+kvmTest("ne2k_pci fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd", async () => {
+  const port = await freeUdpPort();
+  const fwd = {
+    protocol: "udp",
+    hostAddress: "127.0.0.1",
+    hostPort: port,
+    guestAddress: "",
+    guestPort: 7,
+  } as const;
+  let reply = "";
+  const n = nic({ model: "ne2k_pci", hostForwards: [fwd] });
+  const lines = await runVmrun(n, /echo ready/, async () => {
+    reply = await udpExchange(port, "hello ne2k");
+  });
+  deepStrictEqual(lines.slice(0, NE2K_EXPECTED.length), NE2K_EXPECTED);
+  strictEqual(reply, "hello ne2k");
+});
+
+kvmTest("ne2k_pci fixture: QEMU -nic user,model=ne2k_pci prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_ne2k_pci"), "ne2k_pci"), NE2K_EXPECTED);
+});

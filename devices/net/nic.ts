@@ -89,6 +89,23 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
+/**
+ * The bit a multicast address selects in a 64-bit hash filter (RTL8139
+ * MAR, DP8390 MAR): the top six bits of the big-endian Ethernet CRC.
+ */
+export function multicastHashBit(dst: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of dst.subarray(0, 6)) {
+    let b = byte;
+    for (let i = 0; i < 8; i++, b >>= 1) {
+      const carry = ((crc >>> 31) ^ (b & 1)) !== 0;
+      crc = (crc << 1) >>> 0;
+      if (carry) crc = (crc ^ 0x04c11db7) >>> 0;
+    }
+  }
+  return crc >>> 26;
+}
+
 /** An expansion ROM for a PCI BAR: its size (a power of two ≥ 2 KiB, 0 for none) and its reads. */
 export function romBar(data: Uint8Array | undefined): { size: number; device: BusDevice } {
   const length = data?.length ?? 0;

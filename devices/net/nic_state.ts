@@ -11,6 +11,7 @@ import { formatMac, type Nic, type NicCounters } from "./nic.ts";
 import { VirtioNet, type VirtioNetState } from "./virtio_net.ts";
 import { StateError } from "../types.ts";
 import { Rtl8139, type Rtl8139State } from "./rtl8139.ts";
+import { Ne2kPci, type Ne2kState } from "./ne2k_pci.ts";
 
 /** A NIC's state as the board reports it. */
 export type NicState =
@@ -19,6 +20,7 @@ export type NicState =
     | { readonly model: "e1000"; readonly device: E1000State }
     | { readonly model: "virtio"; readonly device: VirtioNetState }
     | { readonly model: "rtl8139"; readonly device: Rtl8139State }
+    | { readonly model: "ne2k_pci"; readonly device: Ne2kState }
   );
 
 /** The board's row for `nic`. */
@@ -27,6 +29,7 @@ export function nicState(nic: Nic): NicState {
   if (nic instanceof E1000) return { ...common, model: "e1000", device: nic.snapshot() };
   if (nic instanceof VirtioNet) return { ...common, model: "virtio", device: nic.snapshot() };
   if (nic instanceof Rtl8139) return { ...common, model: "rtl8139", device: nic.snapshot() };
+  if (nic instanceof Ne2kPci) return { ...common, model: "ne2k_pci", device: nic.snapshot() };
   throw new Error(`unknown NIC ${nic.name}`);
 }
 
@@ -34,13 +37,15 @@ export function nicState(nic: Nic): NicState {
 export type NicSnapshot =
   | { readonly model: "e1000"; readonly device: E1000State }
   | { readonly model: "virtio"; readonly device: VirtioNetState }
-  | { readonly model: "rtl8139"; readonly device: Rtl8139State };
+  | { readonly model: "rtl8139"; readonly device: Rtl8139State }
+  | { readonly model: "ne2k_pci"; readonly device: Ne2kState };
 
 /** The typed state of `nic` for a save file. */
 export function snapshotNic(nic: Nic): NicSnapshot {
   if (nic instanceof E1000) return { model: "e1000", device: nic.snapshot() };
   if (nic instanceof VirtioNet) return { model: "virtio", device: nic.snapshot() };
   if (nic instanceof Rtl8139) return { model: "rtl8139", device: nic.snapshot() };
+  if (nic instanceof Ne2kPci) return { model: "ne2k_pci", device: nic.snapshot() };
   throw new Error(`unknown NIC ${nic.name}`);
 }
 
@@ -52,5 +57,6 @@ export function restoreNic(nic: Nic, s: NicSnapshot): void {
   if (nic instanceof E1000 && s?.model === "e1000") return nic.restore(s.device);
   if (nic instanceof VirtioNet && s?.model === "virtio") return nic.restore(s.device);
   if (nic instanceof Rtl8139 && s?.model === "rtl8139") return nic.restore(s.device);
+  if (nic instanceof Ne2kPci && s?.model === "ne2k_pci") return nic.restore(s.device);
   throw new StateError(nic.name, `the saved NIC is a ${String(s?.model)}, not this model`);
 }

@@ -17,6 +17,7 @@ import { StateShape } from "../state_shape.ts";
 import {
   crc32,
   type FrameSink,
+  multicastHashBit,
   type Nic,
   type NicCounters,
   padFrame,
@@ -388,7 +389,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     if (frame[0] & 1) {
       if (rcr & RCR_AAP) return RX_MAR;
       if (!(rcr & RCR_AM)) return 0;
-      const bit = etherCrc(frame.subarray(0, 6)) >>> 26;
+      const bit = multicastHashBit(frame);
       return (this.#file[RTL.MAR0 + (bit >> 3)] >> (bit & 7)) & 1 ? RX_MAR : 0;
     }
     const ours = frame.subarray(0, 6).every((b, i) => b === this.#file[RTL.IDR0 + i]);
@@ -489,18 +490,4 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       !(this.config.getU16(0x04) & 0x400);
     this.#irq.set(this.#level);
   }
-}
-
-/** The big-endian Ethernet CRC the multicast hash uses (Linux's ether_crc). */
-function etherCrc(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    let b = byte;
-    for (let i = 0; i < 8; i++, b >>= 1) {
-      const carry = ((crc >>> 31) ^ (b & 1)) !== 0;
-      crc = (crc << 1) >>> 0;
-      if (carry) crc = (crc ^ 0x04c11db7) >>> 0;
-    }
-  }
-  return crc >>> 0;
 }
