@@ -302,6 +302,12 @@ Deno.test("parseCommandLine understands QEMU words", () => {
         "-no-reboot",
         "-device",
         "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-netdev",
+        "user,id=n0,hostfwd=tcp::0-:22",
+        "-device",
+        "rtl8139,netdev=n0",
+        "-nic",
+        "user,model=virtio,net=10.9.9.0/24",
       ],
       { out: noop, err: (s) => notes.push(s), hostMemory: 2 ** 34 },
     );
@@ -311,6 +317,10 @@ Deno.test("parseCommandLine understands QEMU words", () => {
     strictEqual(req.config.noReboot, true);
     deepStrictEqual(req.config.disks.map((d) => d.path), [img, `${dir}/b.img`]);
     strictEqual(req.image, img);
+    deepStrictEqual(req.config.nics?.map((n) => [n.model, n.network, n.hostForwards.length]), [
+      ["rtl8139", "10.0.2.0", 1],
+      ["virtio", "10.9.9.0", 0],
+    ]);
     deepStrictEqual(notes.length, 1);
     match(notes[0], /^vmrun: note: isa-debug-exit: /);
   } finally {
