@@ -29,6 +29,7 @@ export type {
   DiskSpec,
   ExitReason,
   KeyStroke,
+  NicSpec,
   RunState,
   SaveResult,
   ScreenState,

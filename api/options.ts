@@ -10,11 +10,11 @@ import { ConfigError } from "../machine/config_error.ts";
 import type { MachineConfig } from "../machine/config.ts";
 import { parseDiskSpec } from "../machine/disk_spec.ts";
 import type { MachineOptions } from "../machine/options.ts";
-import { checkKvm, prepareMachine } from "../machine/session.ts";
+import { checkHostNetworks, checkKvm, prepareMachine } from "../machine/session.ts";
 import { openSaveFile } from "../machine/restore.ts";
 import { SaveFileError } from "../machine/save_file.ts";
 import { VmOptionsError } from "./errors.ts";
-import type { DiskSpec } from "./types.ts";
+import type { DiskSpec, NicSpec } from "./types.ts";
 
 /**
  * What `Vm.start` builds. Sizes are a number of bytes, or a text such as
@@ -75,6 +75,12 @@ export interface VmOptions {
    * "virtio-rng-pci", "virtio-serial-pci[,name=<port 1 name>]" (see `vm.console`).
    */
   readonly device?: string | readonly string[];
+  /**
+   * NICs, each on its own user-mode network (libslirp), as QEMU's `-nic`:
+   * "user,model=virtio,hostfwd=tcp::2222-:22", or a {@link NicSpec} object,
+   * or a list of them. No NIC when absent.
+   */
+  readonly nic?: string | NicSpec | readonly (string | NicSpec)[];
   /** Boot this Linux kernel (bzImage, or an ELF vmlinux with the PVH note); `disk` is then optional. */
   readonly kernel?: string;
   /** An initial ramdisk for `kernel`. */
@@ -119,6 +125,7 @@ function restored(o: VmOptions): { config: MachineConfig; restore: string } {
   }
   const header = openSaveFile(o.restore, o.forceRestore ?? false);
   checkKvm(header.config);
+  checkHostNetworks(header.config);
   return { config: header.config, restore: o.restore };
 }
 
@@ -130,6 +137,7 @@ function machineOptions(o: VmOptions): MachineOptions {
     restore: _r,
     forceRestore: _f,
     device,
+    nic,
     kernel,
     initrd,
     append,
@@ -145,6 +153,7 @@ function machineOptions(o: VmOptions): MachineOptions {
     ...rest,
     disks: disk === undefined ? [] : disks(disk),
     ...(device === undefined ? {} : { devices: device }),
+    ...(nic === undefined ? {} : { nics: nic }),
     ...boot,
   };
 }

@@ -10,6 +10,7 @@ import type { KeyStroke as DeviceKeyStroke } from "../devices/keymap.ts";
 import type { ScreenState as VgaScreenState } from "../devices/vga/screen.ts";
 import type { BoardState as MachineBoardState } from "../machine/board.ts";
 import type { DiskSpec as MachineDiskSpec } from "../machine/disk_spec.ts";
+import type { NicSpec as MachineNicSpec } from "../machine/nic_spec.ts";
 import type { ExitReason as MachineExitReason, VmExit as MachineVmExit } from "../machine/exit.ts";
 import type { RunState as MachineRunState } from "../machine/control.ts";
 import type { SaveResult as MachineSaveResult } from "../machine/machine.ts";
@@ -131,6 +132,20 @@ export type KeyStroke = DeviceKeyStroke;
  * ```
  */
 export type DiskSpec = MachineDiskSpec;
+
+/**
+ * A NIC for `Vm.start`'s `nic`, with QEMU's `-nic user` option names:
+ * `model` ("e1000" default, "virtio"), `mac`, `hostfwd`, `restrict`, `net`,
+ * `dns`, `tftp`, `bootfile`, `pcap`, `romfile`.
+ *
+ * @example
+ * ```ts
+ * import { type NicSpec, Vm } from "../mod.ts";
+ * const nic: NicSpec = { model: "virtio", hostfwd: "tcp:127.0.0.1:2222-:22" };
+ * await using vm = await Vm.start({ disk: "guest.img", nic });
+ * ```
+ */
+export type NicSpec = MachineNicSpec;
 
 /**
  * A finished save: the file, its size in bytes, and how long the guest was

@@ -31,6 +31,7 @@ export const HELP_GROUPS: readonly (readonly [string, readonly string[]])[] = [
     ],
   ],
   ["Disks:", ["--disk", "--snapshot"]],
+  ["Network:", ["--nic"]],
   ["Kernel:", ["--kernel", "--initrd", "--append"]],
   ["Devices:", ["--watchdog", "--watchdog-action", "--device", "--audio"]],
   ["Console:", ["--headless", "--display", "--serial-log"]],

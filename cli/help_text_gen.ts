@@ -14,7 +14,7 @@ import { buildProgram } from "./program.ts";
 /** The help text at 80 columns, without colour. */
 export function generatedHelp(): string {
   return buildProgram(() => {}, () => {})
-    .configureOutput({ getOutHelpWidth: () => undefined, getOutHasColors: () => false })
+    .configureOutput({ getOutHelpWidth: () => 80, getOutHasColors: () => false })
     .helpInformation();
 }
 

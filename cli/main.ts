@@ -47,7 +47,10 @@ export async function main(argv: string[]): Promise<number> {
       hostMemory: Deno.systemMemoryInfo().total,
     });
     // Fail early, on the main thread, with a helpful line.
-    (await import("../machine/session.ts")).checkKvm(req.config);
+    const session = await import("../machine/session.ts");
+    session.checkKvm(req.config);
+    // libslirp and the forwarded host ports (a restore's from its saved config).
+    session.checkHostNetworks(req.config);
     // The console needs a terminal both ways; anything else runs headless.
     const { isScripted } = await import("./steps.ts");
     const tui = !req.headless && !isScripted(req.script) && Deno.stdin.isTerminal() &&

@@ -109,6 +109,12 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       collect,
       [],
     )
+    .option(
+      "--nic <user[,model=...,hostfwd=...]|none>",
+      "a NIC (e1000, virtio, rtl8139, ne2k_pci) on a user-mode network, QEMU's -nic syntax (repeatable; none by default)",
+      collect,
+      [],
+    )
     // Direct kernel boot (QEMU's names).
     .option("--kernel <file>", "boot this Linux kernel (bzImage, or ELF vmlinux with PVH)")
     .option("--initrd <file>", "initial ramdisk for --kernel")
@@ -169,6 +175,7 @@ export function parseCommandLine(
       noReboot: !opts.reboot,
       vgaMemory: opts.vgaMemory,
       devices: opts.device.filter((d) => !isBoardCard(d)),
+      ...(opts.nic.length ? { nics: opts.nic } : {}),
       ...(opts.kernel === undefined && opts.initrd === undefined && opts.append === undefined
         ? {}
         : { kernel: { path: opts.kernel, initrd: opts.initrd, cmdline: opts.append } }),
@@ -257,6 +264,7 @@ const MACHINE_FLAGS = [
   { key: "reboot", flag: "--no-reboot" },
   { key: "vgaMemory", flag: "--vga-memory" },
   { key: "device", flag: "--device" },
+  { key: "nic", flag: "--nic" },
   { key: "kernel", flag: "--kernel" },
   { key: "initrd", flag: "--initrd" },
   { key: "append", flag: "--append" },
@@ -295,6 +303,7 @@ const FLAGS: Record<OptionName, string> = {
   control: "--control",
   initrd: "--initrd",
   append: "--append",
+  nic: "--nic",
 };
 
 /** A {@link ConfigError} in the command line's words. */

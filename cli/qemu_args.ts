@@ -64,6 +64,10 @@ interface Ctx {
   /** The WAV file a sound card's audiodev= names, unless pcspk-audiodev gave one. */
   audioFromDevice: string | null;
   audioGiven: boolean;
+  /** `-netdev user,id=...` options by id, waiting for a NIC `-device`. */
+  readonly netdevs: Map<string, string[]>;
+  /** `-net nic` and `-net user` options, joined into one `--nic` at the end. */
+  legacyNet: { nic: string[] | null; user: string[] | null; none: boolean };
 }
 
 /** How one QEMU option is handled; `value` is its argument when it takes one. */
@@ -88,7 +92,7 @@ function fail(message: string): never {
   throw new UsageError(message);
 }
 
-const NO_NETWORK = "vmrun has no network devices yet";
+const NETWORK_TYPES = "vmrun's networks are user-mode (libslirp) only: user or none";
 const USE_CONTROL = "vmrun has no monitor: use --control <socket> and 'vmrun ctl'";
 const HD_INDEX: Record<string, number> = { hda: 0, hdb: 1, hdc: 2, hdd: 3 };
 
@@ -168,9 +172,9 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
       if (v !== model) ctx.out.push("--cpu", v);
     },
   },
-  net: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },
-  nic: { arg: true, run: (_c, v, flag) => v === "none" || fail(`${flag} ${v}: ${NO_NETWORK}`) },
-  netdev: refuseWithArg(NO_NETWORK),
+  net: { arg: true, run: legacyNet },
+  nic: { arg: true, run: (ctx, v) => void ctx.out.push("--nic", v) },
+  netdev: { arg: true, run: netdev },
   name: { arg: true, run: accept },
   // Watchdogs: -watchdog (removed in QEMU 7.2) was -device; -watchdog-action is -action watchdog=.
   watchdog: { arg: true, run: (ctx, v, flag) => ctx.out.push("--device", watchdogModel(v, flag)) },
@@ -271,6 +275,8 @@ export function translateQemuArgs(
     audiodevs: new Map(),
     audioFromDevice: null,
     audioGiven: false,
+    netdevs: new Map(),
+    legacyNet: { nic: null, user: null, none: false },
   };
   // vmrun's own disks, for the -boot and snapshot checks.
   const native: { spec: string; plain: boolean }[] = [];
@@ -585,6 +591,43 @@ const DISK_DEVICES: Record<string, { iface: "ide" | "virtio"; media?: "disk" | "
   "ide-drive": { iface: "ide" },
 };
 
+/** QEMU's NIC `-device` drivers and their `-nic model=` names. */
+const NIC_DEVICES: Record<string, string> = {
+  "virtio-net-pci": "virtio",
+  "virtio-net": "virtio",
+  e1000: "e1000",
+  rtl8139: "rtl8139",
+  ne2k_pci: "ne2k_pci",
+};
+
+/** `-netdev user,id=ID[,opts]`: kept for the `-device ...,netdev=ID` that uses it. */
+function netdev(ctx: Ctx, value: string, flag: string): void {
+  const [type, ...rest] = value.split(",");
+  if (type !== "user") fail(`${flag} ${value}: ${NETWORK_TYPES}`);
+  const id = rest.find((o) => o.startsWith("id="))?.slice(3);
+  if (!id) fail(`${flag} ${value}: needs id=<id>`);
+  ctx.netdevs.set(id, rest.filter((o) => !o.startsWith("id=")));
+}
+
+/** QEMU's older `-net nic[,model=..][,macaddr=..]` plus `-net user[,opts]`, or `-net none`. */
+function legacyNet(ctx: Ctx, value: string, flag: string): void {
+  const [type, ...rest] = value.split(",");
+  const net = ctx.legacyNet;
+  if (type === "none" && rest.length === 0) net.none = true;
+  else if (type === "user") net.user = rest.filter((o) => !/^(id|vlan|name)=/.test(o));
+  else if (type === "nic") {
+    net.nic = rest.flatMap((o) => {
+      if (o.startsWith("macaddr=")) return [`mac=${o.slice(8)}`];
+      if (o.startsWith("model=")) {
+        const m = o.slice(6);
+        return [`model=${m === "virtio-net-pci" ? "virtio" : m}`];
+      }
+      if (/^(id|vlan|name|netdev)=/.test(o)) return [];
+      return [o];
+    });
+  } else fail(`${flag} ${value}: ${NETWORK_TYPES}`);
+}
+
 /** `-device DRIVER[,prop=value...]`: the devices vmrun's board has anyway. */
 function device(ctx: Ctx, value: string, flag: string): void {
   const what = `${flag} ${value}`;
@@ -628,6 +671,22 @@ function device(ctx: Ctx, value: string, flag: string): void {
       if (path === undefined) fail(`${what}: no -audiodev with id=${dev} before it`);
       ctx.audioFromDevice ??= path;
     }
+    return;
+  }
+  const model = NIC_DEVICES[driver];
+  if (model) {
+    only("netdev", "mac", "id", "romfile");
+    const id = prop("netdev") ?? "";
+    const user = ctx.netdevs.get(id);
+    if (!user) fail(`${what}: needs netdev=<id> of a -netdev user,id=<id>`);
+    ctx.netdevs.delete(id);
+    const mac = prop("mac");
+    const rom = prop("romfile");
+    ctx.out.push(
+      "--nic",
+      ["user", `model=${model}`, ...(mac ? [`mac=${mac}`] : []), ...user].join(",") +
+        (rom === undefined ? "" : `,romfile=${rom}`),
+    );
     return;
   }
   const kind = DISK_DEVICES[driver];
@@ -781,6 +840,14 @@ function finish(ctx: Ctx, native: readonly { spec: string; plain: boolean }[]): 
   if (ctx.audioFromDevice !== null && !ctx.audioGiven) {
     ctx.out.push("--audio", `wav:${ctx.audioFromDevice}`);
   }
+  const net = ctx.legacyNet;
+  if (net.nic || net.user) {
+    if (net.none) fail("-net none cannot be combined with -net nic or -net user");
+    if (!net.user) fail("-net nic: needs -net user (vmrun's networks are user-mode)");
+    ctx.out.push("--nic", ["user", ...(net.nic ?? []), ...net.user].join(","));
+  }
+  const unused = [...ctx.netdevs.keys()][0];
+  if (unused !== undefined) fail(`-netdev id=${unused}: no -device uses it (netdev=${unused})`);
   if (ctx.vgaNone && !ctx.deviceVga) {
     fail("-vga none: vmrun's board always has its VGA");
   }

@@ -48,12 +48,40 @@ Deno.test("QEMU words with vmrun's meaning become vmrun's options", () => {
     [["-machine", "pc,accel=kvm", "-M", "pc-i440fx-8.2", "a.img"], ["a.img"]],
     [["-machine", "type=pc,accel=kvm:tcg", "a.img"], ["a.img"]],
     [["-no-hpet", "-name", "guest", "-monitor", "none", "a.img"], ["a.img"]],
-    [["-net", "none", "-nic", "none", "a.img"], ["a.img"]],
+    [["-net", "none", "-nic", "none", "a.img"], ["--nic", "none", "a.img"]],
     [["-h"], ["--help"]],
     [["-help"], ["--help"]],
     [["-version"], ["--version"]],
   ];
   for (const [argv, want] of cases) deepStrictEqual(t(...argv), want, argv.join(" "));
+});
+
+Deno.test("QEMU's -nic, -netdev with a NIC -device, and -net nic/user become --nic", () => {
+  deepStrictEqual(t("-nic", "user,model=virtio,hostfwd=tcp::2222-:22", "a.img"), [
+    "--nic",
+    "user,model=virtio,hostfwd=tcp::2222-:22",
+    "a.img",
+  ]);
+  deepStrictEqual(
+    t(
+      "-netdev",
+      "user,id=n0,hostfwd=udp::5555-:7,restrict=on",
+      "-device",
+      "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01",
+      "a.img",
+    ),
+    ["--nic", "user,model=virtio,mac=52:54:00:00:00:01,hostfwd=udp::5555-:7,restrict=on", "a.img"],
+  );
+  deepStrictEqual(t("-netdev", "user,id=x", "-device", "e1000,netdev=x,romfile=", "a.img"), [
+    "--nic",
+    "user,model=e1000,romfile=",
+    "a.img",
+  ]);
+  deepStrictEqual(
+    t("-net", "nic,model=e1000,macaddr=52:54:00:00:00:02", "-net", "user,net=10.9.0.0/24", "a.img"),
+    ["a.img", "--nic", "user,model=e1000,mac=52:54:00:00:00:02,net=10.9.0.0/24"],
+  );
+  deepStrictEqual(t("-net", "nic", "-net", "user", "a.img"), ["a.img", "--nic", "user"]);
 });
 
 Deno.test("QEMU disks become --disk, IDE ones in QEMU's index order", () => {
@@ -191,9 +219,13 @@ Deno.test("-kernel, -initrd and -append become --kernel, --initrd and --append",
 
 Deno.test("QEMU words with another meaning are refused with vmrun's option", () => {
   const cases: [string[], RegExp][] = [
-    [["-net", "nic"], /no network/],
-    [["-netdev", "user,id=n0"], /no network/],
-    [["-nic", "user"], /no network/],
+    [["-net", "nic"], /needs -net user/],
+    [["-net", "tap"], /user-mode \(libslirp\) only/],
+    [["-netdev", "tap,id=n0"], /user-mode \(libslirp\) only/],
+    [["-netdev", "user"], /needs id=<id>/],
+    [["-netdev", "user,id=n0"], /no -device uses it/],
+    [["-device", "e1000,netdev=n9"], /needs netdev=<id> of a -netdev user/],
+    [["-netdev", "user,id=n0", "-device", "e1000,netdev=n0,bus=pci.0"], /'bus'/],
     [["-monitor", "stdio"], /--control/],
     [["-qmp", "unix:/tmp/q,server"], /--control/],
     [["-S"], /vmrun ctl <socket> pause/],
@@ -225,6 +257,7 @@ Deno.test("QEMU words with another meaning are refused with vmrun's option", () 
     [["-drive", "file=a.img,index=4"], /places 0 to 3/],
     [["-hdc", "c.img", "-cdrom", "x.iso"], /place 2 is taken by -hdc c.img/],
     [["-device", "e1000"], /unknown device 'e1000'/],
+    [["-device", "pcnet"], /unknown device 'pcnet'/],
     [["-L", "/usr/share/qemu"], /--firmware/],
     [["-no-shutdown"], /powers off/],
     [["-nodefaults"], /fixed/],
@@ -273,6 +306,12 @@ Deno.test("parseCommandLine understands QEMU words", () => {
         "-no-reboot",
         "-device",
         "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-netdev",
+        "user,id=n0,hostfwd=tcp::0-:22",
+        "-device",
+        "rtl8139,netdev=n0",
+        "-nic",
+        "user,model=virtio,net=10.9.9.0/24",
       ],
       { out: noop, err: (s) => notes.push(s), hostMemory: 2 ** 34 },
     );
@@ -282,6 +321,10 @@ Deno.test("parseCommandLine understands QEMU words", () => {
     strictEqual(req.config.noReboot, true);
     deepStrictEqual(req.config.disks.map((d) => d.path), [img, `${dir}/b.img`]);
     strictEqual(req.image, img);
+    deepStrictEqual(req.config.nics?.map((n) => [n.model, n.network, n.hostForwards.length]), [
+      ["rtl8139", "10.0.2.0", 1],
+      ["virtio", "10.9.9.0", 0],
+    ]);
     deepStrictEqual(notes.length, 1);
     match(notes[0], /^vmrun: note: isa-debug-exit: /);
   } finally {

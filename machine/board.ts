@@ -52,6 +52,8 @@ import {
   es1370Entry,
   i6300esbEntry,
   IB700_ENTRY,
+  nicEntry,
+  type NicPort,
   PC_DEVICES,
   type PcDevices,
   sb16Entry,
@@ -59,6 +61,14 @@ import {
   type WatchdogDevice,
 } from "./pc_devices.ts";
 import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
+import type { Nic } from "../devices/net/nic.ts";
+import {
+  type NicSnapshot,
+  type NicState,
+  nicState,
+  restoreNic,
+  snapshotNic,
+} from "../devices/net/nic_state.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
@@ -98,6 +108,8 @@ export interface BoardEnv {
   readonly firmware: FirmwareImages;
   /** One backend per entry of `config.disks`, opened by the worker. */
   readonly disks: readonly BlockBackend[];
+  /** One port per entry of `config.nics`: the transmit ring and the option ROM. */
+  readonly nics?: readonly NicPort[];
   /** Bytes COM1 transmitted. */
   readonly onSerial: (bytes: Uint8Array) => void;
   /** The guest asked to end the run (debug exit, power off). */
@@ -134,6 +146,8 @@ export interface BoardDevices extends PcDevices {
   sb16: Sb16 | null;
   /** The ES1370, when config.audio asks for one. */
   es1370: Es1370 | null;
+  /** NICs in `config.nics` order. */
+  readonly nics: Nic[];
 }
 
 /** Every fixed device's typed state, by registry name. */
@@ -150,6 +164,7 @@ export interface BoardState extends DeviceStates {
   readonly watchdog: Ib700State | I6300esbState | null;
   readonly sb16: Sb16State | null;
   readonly es1370: Es1370State | null;
+  readonly nics: NicState[];
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
   readonly unclaimed: {
@@ -169,6 +184,8 @@ export interface BoardSnapshot {
   readonly watchdog: Ib700State | I6300esbState | null;
   readonly sb16: Sb16State | null;
   readonly es1370: Es1370State | null;
+  /** The NICs, in `config.nics` order (their networks are re-created from the config). */
+  readonly nics: readonly NicSnapshot[];
   /** The in-kernel PIC, IOAPIC, PIT and clock. */
   readonly vm: VmState;
   readonly vcpus: readonly VcpuState[];
@@ -238,6 +255,7 @@ export class Board {
       watchdog: null,
       sb16: null,
       es1370: null,
+      nics: [],
     };
     const d = this.devices;
     this.pciIrq = new PciIrqRouter({
@@ -266,6 +284,16 @@ export class Board {
     // PCI cards take the next free slots, as -device does on QEMU.
     if (config.watchdog?.model === "i6300esb") d.watchdog = this.#add(i6300esbEntry(slot++), ctx);
     if (config.audio?.model === "es1370") d.es1370 = this.#add(es1370Entry(slot++), ctx);
+    // NICs take the slots after the virtio disks, in command-line order.
+    (config.nics ?? []).forEach((nic, i) => {
+      if (slot > PCI_SLOT.LAST) throw new Error("no PCI slot left for another NIC");
+      const port = env.nics?.[i];
+      if (!port) throw new Error(`NIC ${i} has no network port`);
+      const entry = nicEntry(slot++, nic, port);
+      const dev = entry.create(ctx);
+      this.#place(entry, dev);
+      d.nics.push(dev);
+    });
     this.frames = new FrameTracker(d.vga.vga);
 
     for (
@@ -430,6 +458,7 @@ export class Board {
       watchdog: d.watchdog?.snapshot() ?? null,
       sb16: d.sb16?.snapshot() ?? null,
       es1370: d.es1370?.snapshot() ?? null,
+      nics: d.nics.map(nicState),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
@@ -449,6 +478,7 @@ export class Board {
       watchdog: this.devices.watchdog?.snapshot() ?? null,
       sb16: this.devices.sb16?.snapshot() ?? null,
       es1370: this.devices.es1370?.snapshot() ?? null,
+      nics: this.devices.nics.map(snapshotNic),
       vm: this.vm.saveState(),
       vcpus: this.vcpus.map((v) => v.saveState()),
     };
@@ -487,6 +517,12 @@ export class Board {
       }
       device?.restore(s[name]);
     }
+    // A save from before NICs existed has none.
+    const nics = s.nics ?? [];
+    if (nics.length !== this.devices.nics.length) {
+      throw new StateError("board", "the saved state has another number of NICs");
+    }
+    this.devices.nics.forEach((nic, i) => restoreNic(nic, nics[i]));
     this.vm.restoreState(s.vm);
     if (s.vcpus.length !== this.vcpus.length) {
       throw new StateError("board", "the saved state has another number of vCPUs");

@@ -28,6 +28,50 @@ export interface DeviceConfig {
   readonly options: Readonly<Record<string, string>>;
 }
 
+/** NIC models, by QEMU's `-nic model=` names. */
+export const NIC_MODELS = ["virtio", "e1000", "rtl8139", "ne2k_pci"] as const;
+/** A NIC model. */
+export type NicModel = typeof NIC_MODELS[number];
+
+/** A host-to-guest port forward (QEMU's `hostfwd=`). */
+export interface HostForwardConfig {
+  readonly protocol: "tcp" | "udp";
+  /** Host address to bind; "" for any. */
+  readonly hostAddress: string;
+  /** Host port; 0 lets the host pick one. */
+  readonly hostPort: number;
+  /** Guest address; "" for the first DHCP address. */
+  readonly guestAddress: string;
+  readonly guestPort: number;
+}
+
+/** A NIC on a user-mode (libslirp) network, as QEMU's `-nic user,...`. */
+export interface NicConfig {
+  readonly model: NicModel;
+  /** Six bytes. */
+  readonly mac: readonly number[];
+  /** Guest network address and its prefix length (QEMU's `net=`, 10.0.2.0/24). */
+  readonly network: string;
+  readonly prefixLength: number;
+  /** The gateway/host address (QEMU's `host=`, network + 2). */
+  readonly host: string;
+  /** First DHCP address (QEMU's `dhcpstart=`, network + 15). */
+  readonly dhcpStart: string;
+  /** Virtual DNS server (QEMU's `dns=`, network + 3). */
+  readonly dns: string;
+  /** `restrict=on`: no traffic leaves the virtual network except forwards. */
+  readonly restrict: boolean;
+  readonly hostForwards: readonly HostForwardConfig[];
+  /** TFTP root, or null. */
+  readonly tftp: string | null;
+  /** DHCP boot file name, or null. */
+  readonly bootfile: string | null;
+  /** Write every frame to this pcap file, or null. */
+  readonly pcap: string | null;
+  /** Option ROM: a path, "" for none, null for the model's ROM from ipxe-qemu. */
+  readonly romfile: string | null;
+}
+
 /** Firmware choice. */
 export type FirmwareConfig =
   /** No BIOS: the first disk's boot sector runs at 0000:7c00 in real mode. */
@@ -69,6 +113,8 @@ export interface MachineConfig {
   readonly audio?: AudioConfig;
   /** CPUID features turned on or off with `--cpu host,...` (QEMU's names); none when absent. */
   readonly cpuFeatures?: readonly CpuFeatureConfig[];
+  /** NICs, each on its own user-mode network; none when absent. */
+  readonly nics?: readonly NicConfig[];
 }
 
 /** The largest guest vmrun will build. */

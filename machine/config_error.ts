@@ -21,7 +21,8 @@ export type OptionName =
   | "timeout"
   | "control"
   | "initrd"
-  | "append";
+  | "append"
+  | "nic";
 
 /** A machine option or input that cannot be used. */
 export class ConfigError extends Error {

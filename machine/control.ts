@@ -19,6 +19,8 @@ export const REQ = {
   TIMER: 8,
   /** An application processor waits for vCPU 0's thread to handle its exit (see ap_slots.ts). */
   AP_EXIT: 16,
+  /** The network worker put frames in a ring for the guest. */
+  NET: 32,
 } as const;
 
 /** Worker run states in {@link CTRL.STATE}. */

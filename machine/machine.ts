@@ -26,6 +26,7 @@ import {
 import { ControlKicker, deleteDeadlineTimer, retractRunAddress } from "./kick.ts";
 import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
 import type { ApWorkerInit } from "./ap_worker.ts";
+import { NetHost } from "./net.ts";
 
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
 export interface MachineSnapshot {
@@ -83,6 +84,7 @@ export class Machine {
   readonly #worker: Worker;
   /** One worker per application processor (vCPUs 1..n-1). */
   readonly #apWorkers: Worker[] = [];
+  readonly #net: NetHost | null;
   readonly #events: MachineEvents;
   readonly #snapshots = new Map<number, (s: MachineSnapshot) => void>();
   readonly #screenshots = new Map<
@@ -119,13 +121,23 @@ export class Machine {
     this.#kicker = new ControlKicker(this.#ctl);
     this.#locks = lockImages(config.disks, config.snapshot);
     installKickHandler();
+    const nics = config.nics ?? [];
+    this.#net = nics.length === 0 ? null : new NetHost(nics, buffers, {
+      onError: (message) => this.#finish({ reason: "vmm-error", code: 1, detail: message }),
+      onGuestError: (message) => this.#events.warning?.(`network: ${message}`),
+    });
     this.#worker = new Worker(new URL("./vcpu_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (ev: MessageEvent<WorkerEvent>) => this.#onEvent(ev.data);
     this.#worker.onerror = (ev) => {
       ev.preventDefault();
       this.#finish({ reason: "vmm-error", code: 1, detail: ev.message });
     };
-    const init: WorkerInit = { config, buffers, restorePath: start.restorePath };
+    const init: WorkerInit = {
+      config,
+      buffers,
+      restorePath: start.restorePath,
+      ...(this.#net ? { net: this.#net.ports } : {}),
+    };
     this.#worker.postMessage(init);
     for (let index = 0; index < config.cpus - 1; index++) {
       const ap = new Worker(new URL("./ap_worker.ts", import.meta.url), { type: "module" });
@@ -356,6 +368,8 @@ export class Machine {
     for (const ap of this.#apWorkers) ap.terminate();
     // The worker deletes its deadline timer as it ends; this covers one that died.
     deleteDeadlineTimer(this.#ctl);
+    // The run has ended once the networks are closed and their forwarded host ports free.
+    const netClosed = this.#net?.stop() ?? Promise.resolve();
     for (const lock of this.#locks) lock.release();
     for (const resolve of this.#snapshots.values()) {
       resolve({ runState: "stopped", devices: null, vcpu: emptyStats(), vcpus: [] });
@@ -371,7 +385,7 @@ export class Machine {
       reject(new Error("the machine stopped before the save finished"));
     }
     this.#saves.clear();
-    this.#resolveExit(exit);
+    void netClosed.then(() => this.#resolveExit(exit));
   }
 }
 

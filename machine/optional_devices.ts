@@ -110,6 +110,14 @@ export function parseDeviceSpec(spec: string): DeviceConfig {
   return device;
 }
 
+/** QEMU's NIC device names and their `--nic model=`. */
+const NIC_DEVICE_MODELS: Readonly<Record<string, string>> = {
+  "virtio-net-pci": "virtio",
+  e1000: "e1000",
+  rtl8139: "rtl8139",
+  ne2k_pci: "ne2k_pci",
+};
+
 /**
  * Checks a device config against the registry.
  * @param what how to name it in messages
@@ -117,8 +125,11 @@ export function parseDeviceSpec(spec: string): DeviceConfig {
  */
 export function checkDeviceConfig(device: DeviceConfig, what = `--device ${device.name}`): void {
   if (!isOptionalDevice(device.name)) {
+    const nic = NIC_DEVICE_MODELS[device.name];
     throw new DeviceSpecError(
-      `${what}: unknown device '${device.name}' (known: ${OPTIONAL_DEVICE_NAMES.join(", ")})`,
+      nic
+        ? `${what}: a NIC comes with its network: --nic user,model=${nic}`
+        : `${what}: unknown device '${device.name}' (known: ${OPTIONAL_DEVICE_NAMES.join(", ")})`,
     );
   }
   const d = OPTIONAL_DEVICES[device.name] as OptionalDevice<unknown>;

@@ -33,11 +33,11 @@ Deno.test("--device names are QEMU's, each declared once, with its options", () 
     name: "virtio-serial-pci",
     options: { name: "org.test.x" },
   });
-  throws(() => parseDeviceSpec("virtio-net-pci"), (e: unknown) => {
+  throws(() => parseDeviceSpec("virtio-gpu-pci"), (e: unknown) => {
     if (!(e instanceof DeviceSpecError)) return false;
     match(
       e.message,
-      /unknown device 'virtio-net-pci' \(known: virtio-rng-pci, virtio-serial-pci\)/,
+      /unknown device 'virtio-gpu-pci' \(known: virtio-rng-pci, virtio-serial-pci\)/,
     );
     return true;
   });
@@ -81,7 +81,11 @@ Deno.test("the command line: --device is repeatable; an unknown name lists the k
     ],
   );
   deepStrictEqual(parse().config.devices ?? [], []);
-  usageError(() => parse("--device", "e1000"), /known: virtio-rng-pci, virtio-serial-pci/);
+  usageError(() => parse("--device", "pcnet"), /known: virtio-rng-pci, virtio-serial-pci/);
+  usageError(
+    () => parse("--device", "e1000"),
+    /a NIC comes with its network: --nic user,model=e1000/,
+  );
   usageError(() => parse("--device", "virtio-rng-pci,max-bytes=1"), /no option 'max-bytes'/);
   const many = Array.from({ length: 30 }, () => ["--device", "virtio-rng-pci"]).flat();
   usageError(() => parse(...many), /free PCI slots/);
@@ -112,5 +116,9 @@ Deno.test("QEMU's -device names for the virtio devices become --device", () => {
   usageError(
     () => qemu("-device", "e1000", "a.img"),
     /unknown device 'e1000' \(known: virtio-rng-pci, virtio-serial-pci, /,
+  );
+  usageError(
+    () => qemu("-device", "pcnet", "a.img"),
+    /unknown device 'pcnet' \(known: virtio-rng-pci, virtio-serial-pci, /,
   );
 });

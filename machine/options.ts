@@ -12,6 +12,7 @@ import { KernelError } from "./kernel_error.ts";
 import { planKernelBoot, readKernelFiles } from "./linux_boot.ts";
 import { ramLayout } from "./memory_map.ts";
 import { ConfigError } from "./config_error.ts";
+import { nicConfig, type NicSpec, parseNicSpec } from "./nic_spec.ts";
 import {
   type DeviceConfig,
   type DiskConfig,
@@ -19,6 +20,7 @@ import {
   type KernelConfig,
   type MachineConfig,
   MAX_CPUS,
+  type NicConfig,
 } from "./config.ts";
 import { type DiskSpec, MAX_IDE_DEVICES } from "./disk_spec.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "./firmware.ts";
@@ -62,6 +64,12 @@ export interface MachineOptions {
   readonly kernel?: { readonly path?: string; readonly initrd?: string; readonly cmdline?: string };
   /** Optional devices, as `--device` takes them: `name[,key=value...]` (QEMU's -device names). */
   readonly devices?: string | readonly string[];
+  /**
+   * NICs, each on its own user-mode network: QEMU's `-nic` text
+   * (`user,model=virtio,hostfwd=tcp::2222-:22`, or `none`) or a {@link NicSpec}.
+   * No NIC when absent.
+   */
+  readonly nics?: string | NicSpec | readonly (string | NicSpec)[];
 }
 
 /** The smallest guest RAM vmrun builds. */
@@ -118,6 +126,10 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
   });
   const devices = deviceConfigs(options.devices ?? [], disks);
   const kernel = kernelConfig(options.kernel, memoryBytes, firmware.kind !== "none");
+  const nics = nicConfigs(
+    options.nics ?? [],
+    disks.filter((d) => d.interface === "virtio").length + devices.length,
+  );
   return {
     memoryBytes,
     cpus,
@@ -131,6 +143,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     ...(devices.length ? { devices } : {}),
     ...(kernel ? { kernel } : {}),
     ...(cpuFeatures.length ? { cpuFeatures } : {}),
+    ...(nics.length ? { nics } : {}),
   };
 }
 
@@ -147,6 +160,47 @@ export function cpuSpec(value: string): CpuFeatureConfig[] {
     if (e instanceof CpuSpecError) throw new ConfigError("cpu", e.message);
     throw e;
   }
+}
+
+/**
+ * The NICs, checked (files they name included); they take the PCI slots
+ * after the virtio disks and --devices. `none` alone means no NIC.
+ * @throws {ConfigError} for a bad spec, a missing file, or too few slots
+ */
+function nicConfigs(
+  specs: string | NicSpec | readonly (string | NicSpec)[],
+  slotsTaken: number,
+): NicConfig[] {
+  const list = Array.isArray(specs) ? specs : [specs];
+  const parsed: NicSpec[] = [];
+  for (const s of list as (string | NicSpec)[]) {
+    const spec = typeof s === "string" ? parseNicSpec(s) : s;
+    if (spec !== null) parsed.push(spec);
+  }
+  if (parsed.length && parsed.length < list.length) {
+    throw new ConfigError("nic", "none cannot be combined with other NICs");
+  }
+  if (slotsTaken + parsed.length > MAX_VIRTIO_DISKS) {
+    throw new ConfigError(
+      "nic",
+      `${parsed.length} NICs do not fit in the PCI slots left (${MAX_VIRTIO_DISKS - slotsTaken})`,
+    );
+  }
+  return parsed.map((spec, i) => {
+    const nic = nicConfig(spec, i);
+    if (nic.tftp !== null) checkDirectory(nic.tftp);
+    return nic.romfile ? { ...nic, romfile: checkReadableFile(nic.romfile, "romfile").path } : nic;
+  });
+}
+
+function checkDirectory(path: string): void {
+  let info;
+  try {
+    info = Deno.statSync(path);
+  } catch {
+    throw new ConfigError("nic", `tftp directory '${path}' does not exist`);
+  }
+  if (!info.isDirectory) throw new ConfigError("nic", `tftp '${path}' is not a directory`);
 }
 
 /**

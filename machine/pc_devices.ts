@@ -32,6 +32,12 @@ import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import { I6300esb } from "../devices/watchdog/i6300esb.ts";
 import { Ib700 } from "../devices/watchdog/ib700.ts";
+import { E1000 } from "../devices/net/e1000.ts";
+import type { FrameSink, Nic } from "../devices/net/nic.ts";
+import { Rtl8139 } from "../devices/net/rtl8139.ts";
+import { Ne2kPci } from "../devices/net/ne2k_pci.ts";
+import { VirtioNet } from "../devices/net/virtio_net.ts";
+import type { NicConfig } from "./config.ts";
 import type { BoardEnv } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
 import { ideDrives } from "./ide_drives.ts";
@@ -259,6 +265,63 @@ export function i6300esbEntry(slot: number): DeviceEntry<I6300esb> {
     create: (c) => new I6300esb({ onExpire: () => c.env.onWatchdog(), ...timers(c) }),
     pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.mmio } }),
   };
+}
+
+/** What the board gives a NIC besides the device context. */
+export interface NicPort {
+  /** Where its transmitted frames go (the ring to the network worker). */
+  readonly transmit: FrameSink;
+  /** Its option ROM image, or null. */
+  readonly rom: Uint8Array | null;
+}
+
+/** A NIC of `config.model` in PCI slot `slot`. */
+export function nicEntry(slot: number, config: NicConfig, port: NicPort): DeviceEntry<Nic> {
+  const mac = Uint8Array.from(config.mac);
+  const rom = port.rom ?? undefined;
+  switch (config.model) {
+    case "e1000":
+      return {
+        create: (c) =>
+          new E1000({ mac, memory: c.ram, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+        pci: (d) => {
+          const e = d as E1000;
+          return { slot, fn: 0, function: e, bars: { 0: e.mmio, 1: e.io, 6: e.rom } };
+        },
+      };
+    case "virtio":
+      return {
+        create: (c) =>
+          new VirtioNet({
+            mac,
+            memory: c.ram,
+            irq: c.pciIrq(slot, 1),
+            transmit: port.transmit,
+            rom,
+          }),
+        pci: (d) => {
+          const v = d as VirtioNet;
+          return { slot, fn: 0, function: v, bars: { 0: v.legacyIo, 4: v.modernMmio, 6: v.rom } };
+        },
+      };
+    case "rtl8139":
+      return {
+        create: (c) =>
+          new Rtl8139({ mac, memory: c.ram, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+        pci: (d) => {
+          const r = d as Rtl8139;
+          return { slot, fn: 0, function: r, bars: { 0: r.regs, 1: r.regs, 6: r.rom } };
+        },
+      };
+    case "ne2k_pci":
+      return {
+        create: (c) => new Ne2kPci({ mac, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+        pci: (d) => {
+          const n = d as Ne2kPci;
+          return { slot, fn: 0, function: n, bars: { 0: n.io, 6: n.rom } };
+        },
+      };
+  }
 }
 
 function timers(c: DeviceContext): { clock: SteppedClock; timer: SteppedClock["timer"] } {

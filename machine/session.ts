@@ -17,6 +17,7 @@ import type { RunState } from "./control.ts";
 import { timeoutExit, type VmExit } from "./exit.ts";
 import { Machine, type MachineEvents, type MachineStart, type SaveResult } from "./machine.ts";
 import { openSaveFile } from "./restore.ts";
+import { checkNetworks } from "./net.ts";
 import { type HostLimits, machineConfig, type MachineOptions } from "./options.ts";
 
 /** Something that happened to a run, for listeners. */
@@ -58,7 +59,22 @@ export function hostLimits(): HostLimits {
 export function prepareMachine(options: MachineOptions): MachineConfig {
   const config = machineConfig(options, hostLimits());
   checkKvm(config);
+  checkHostNetworks(config);
   return config;
+}
+
+/**
+ * Checks that libslirp loads and every forwarded host port is free, so the
+ * run fails in one line before anything starts.
+ * @throws {ConfigError} naming the problem (the Debian package when libslirp is missing)
+ */
+export function checkHostNetworks(config: MachineConfig): void {
+  if (!config.nics?.length) return;
+  try {
+    checkNetworks(config.nics);
+  } catch (e) {
+    throw new ConfigError("nic", e instanceof Error ? e.message : String(e));
+  }
 }
 
 /**

@@ -52,6 +52,8 @@ import { ConsolePorts } from "./console_ports.ts";
 import { ApControl } from "./ap_control.ts";
 import type { Vcpu } from "../kvm/kvm.ts";
 import { LAYOUTS } from "../kvm/structs.ts";
+import type { NetPorts } from "./net.ts";
+import { NetLink } from "./net_link.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
@@ -59,6 +61,8 @@ export interface WorkerInit {
   readonly buffers: ControlBuffers;
   /** Carry on from this save file instead of powering on (its header gave `config`). */
   readonly restorePath?: string;
+  /** The rings and wake-up of the network worker, when the config has NICs. */
+  readonly net?: NetPorts;
 }
 
 /** Per-vCPU figures for the stats pane. */
@@ -163,6 +167,7 @@ class MachineLoop {
   readonly aps: ApControl;
   /** Exit counters of vCPUs 1..n-1 (their exits are handled here). */
   readonly apStats: ExitStats[];
+  readonly net: NetLink | null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -179,6 +184,7 @@ class MachineLoop {
     this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
     this.disks = openDisks(this.config);
     this.audio = this.config.audio ? new AudioMixer(new WavSink(this.config.audio.wavPath)) : null;
+    this.net = init.net ? new NetLink(this.config.nics ?? [], init.net) : null;
   }
 
   run(): GuestExit {
@@ -329,6 +335,8 @@ class MachineLoop {
     const s = state as SavedMachineState | null;
     if (!s) throw new SaveFileError("the save file has no machine state");
     this.board.restore(s.board);
+    // Frames the new network sent meanwhile go to the restored NICs.
+    this.net?.deliver();
     this.serialIn = [...s.serialIn];
   }
 
@@ -423,6 +431,7 @@ class MachineLoop {
       clock: this.clock,
       firmware: this.firmware,
       disks: this.disks.map((d) => d.backend),
+      nics: this.net?.ports,
       onSerial: (bytes) => this.queueSerial(bytes),
       onExit: (exit) => this.exit ??= exit,
       onReset: () => this.resetPending = true,
@@ -437,6 +446,7 @@ class MachineLoop {
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     this.aps.attach(this.board.vcpus);
+    this.net?.attach(this.board.devices.nics);
     const vcpu = this.board.vcpus[0];
     if (restoring) {
       // The saved state puts RAM and registers back.
@@ -511,6 +521,7 @@ class MachineLoop {
     const req = Atomics.and(ints, CTRL.REQUEST, REQ.PAUSE);
     if (req & REQ.AP_EXIT) this.aps.serviceExits();
     if (req & REQ.MAIL) { for (const m of takeMail(this.ctl)) this.handleMail(m); }
+    if (req & REQ.NET) this.net?.deliver();
     if (req & REQ.STOP) {
       this.exit ??= { reason: "stopped", code: 0 };
       return;

@@ -36,6 +36,13 @@ Deno.test("Vm.start refuses bad options with VmOptionsError naming the option", 
     [{ disk: img, timeout: -1 }, /timeout -1 must be a positive number of milliseconds/],
     [{ disk: img, snapshot: "yes" as unknown as boolean }, /snapshot must be true or false/],
     [{ disk: 42 as unknown as string }, /disk must be a path, a disk spec or a list of them/],
+    [{ disk: img, nic: "user,model=pcnet" }, /^nic unknown model 'pcnet'/],
+    [
+      { disk: img, nic: { mac: "ff:ff:ff:ff:ff:ff" } },
+      /^nic mac 'ff:ff:ff:ff:ff:ff' is a multicast/,
+    ],
+    [{ disk: img, nic: ["none", "user"] }, /^nic none cannot be combined/],
+    [{ disk: img, nic: { tftp: `${dir}/nope` } }, /^nic tftp directory '.*nope' does not exist/],
   ];
   for (const [options, message] of cases) {
     await rejects(Vm.start({ firmware: "none", ...options }), (e) => {

@@ -118,3 +118,30 @@ Deno.test("/dev/kvm without permission names the kvm group", async () => {
     env: { VMRUN_KVM_DEVICE: kvm },
   });
 });
+
+Deno.test("bad --nic: unknown model, malformed MAC or hostfwd, another network type", async () => {
+  const img = fixture("hello");
+  await expectOneLine([...NONE, "--nic", "user,model=pcnet", img], 2, /--nic unknown model/);
+  await expectOneLine([...NONE, "--nic", "user,mac=52:54:00", img], 2, /--nic mac '52:54:00'/);
+  await expectOneLine(
+    [...NONE, "--nic", "user,hostfwd=tcp:2222:22", img],
+    2,
+    /--nic hostfwd 'tcp:2222:22' is malformed/,
+  );
+  await expectOneLine([...NONE, "--nic", "tap", img], 2, /only user-mode networking/);
+  await expectOneLine([...NONE, "-netdev", "bridge,id=n0", img], 2, /user-mode \(libslirp\) only/);
+});
+
+Deno.test("a forwarded host port already in use: one line before the guest starts", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (busy.addr as Deno.NetAddr).port;
+    await expectOneLine(
+      [...NONE, "--nic", `user,hostfwd=tcp:127.0.0.1:${port}-:22`, fixture("hello")],
+      2,
+      new RegExp(`--nic hostfwd tcp:127.0.0.1:${port}: could not bind the host port`),
+    );
+  } finally {
+    busy.close();
+  }
+});

@@ -24,6 +24,9 @@ const QEMU: Need = { pkg: "qemu-system-x86", file: "/usr/bin/qemu-system-x86_64"
 const TMUX: Need = { pkg: "tmux", file: "/usr/bin/tmux" };
 const XORRISO: Need = { pkg: "xorriso", file: "/usr/bin/xorriso" };
 const ZSH: Need = { pkg: "zsh", file: "/usr/bin/zsh" }; // completion script tests
+const LIBSLIRP: Need = { pkg: "libslirp0", file: "/usr/lib/x86_64-linux-gnu/libslirp.so.0" };
+const LIBSLIRP_DEV: Need = { pkg: "libslirp-dev", file: "/usr/include/slirp/libslirp.h" }; // layout test
+const IPXE: Need = { pkg: "ipxe-qemu", file: "/usr/lib/ipxe/qemu/efi-e1000.rom" };
 const FISH: Need = { pkg: "fish", file: "/usr/bin/fish" }; // completion script tests
 const ACPICA: Need = { pkg: "acpica-tools", file: "/usr/bin/iasl" }; // iasl -d of the tables
 const LZ4: Need = { pkg: "lz4", file: "/usr/bin/lz4" }; // the Debian kernel's payload
@@ -65,7 +68,7 @@ async function ensure(needs: Need[]): Promise<string[]> {
 const forTests = Deno.args.includes("--test");
 // The demo boots SeaBIOS; the fixtures need nasm and xorriso (the CD images).
 const needs = forTests
-  ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA, LZ4]
+  ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA, LZ4, LIBSLIRP, LIBSLIRP_DEV, IPXE]
   : [NASM, SEABIOS, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {

@@ -1,8 +1,8 @@
 /**
  * The devices pane's content as plain rows from a board snapshot: UART
  * registers and FIFO fill, i8042 state and LEDs, the VGA mode, disks with
- * bytes moved, PCI functions with their BARs, read from the devices' typed
- * snapshots.
+ * bytes moved, NICs with their traffic, PCI functions with their BARs, read
+ * from the devices' typed snapshots.
  *
  * @module
  */
@@ -121,7 +121,30 @@ function pci(p: PciHostState): DeviceSection {
   return { title: "PCI", rows: rows.length ? rows : ["none"] };
 }
 
+/** Each NIC's model, MAC, link and traffic; no section without NICs. */
+function network(d: BoardState): DeviceSection[] {
+  const nics = d.nics ?? [];
+  if (nics.length === 0) return [];
+  const rows = nics.flatMap((n, i) => {
+    const c = n.counters;
+    return [
+      `net${i} ${n.model} ${n.mac} link ${n.link ? "up" : "down"}`,
+      `  rx ${c.rxPackets} pkts ${formatBytes(c.rxBytes)}  tx ${c.txPackets} pkts ` +
+      formatBytes(c.txBytes) + (c.rxDropped ? `  dropped ${c.rxDropped}` : ""),
+    ];
+  });
+  return [{ title: "Network", rows }];
+}
+
 /** The devices pane's sections for a snapshot. */
 export function summarizeDevices(d: BoardState): DeviceSection[] {
-  return [uart(d.uart), i8042(d.i8042), vga(d), disks(d), pci(d.pci), ...optionalDeviceSections(d)];
+  return [
+    uart(d.uart),
+    i8042(d.i8042),
+    vga(d),
+    disks(d),
+    ...network(d),
+    pci(d.pci),
+    ...optionalDeviceSections(d),
+  ];
 }

@@ -43,3 +43,19 @@ Deno.test("missing or odd fields of the untyped sections do not throw; absent de
   strictEqual(s[3].rows[0], "none");
   strictEqual(s[4].rows[0], "none");
 });
+
+Deno.test("the Network section shows each NIC's model, MAC, link and traffic", () => {
+  const nic = {
+    model: "e1000",
+    mac: "52:54:00:12:34:56",
+    link: true,
+    counters: { rxPackets: 4, rxBytes: 2048, txPackets: 5, txBytes: 700, rxDropped: 1 },
+  };
+  const none = summarizeDevices({ ...boardState(), nics: [] } as BoardState);
+  ok(!none.some((s) => s.title === "Network"), "no section without NICs");
+  const s = summarizeDevices({ ...boardState(), nics: [nic] } as unknown as BoardState);
+  const net = s.find((x) => x.title === "Network");
+  ok(net);
+  strictEqual(net.rows[0], "net0 e1000 52:54:00:12:34:56 link up");
+  strictEqual(net.rows[1], "  rx 4 pkts 2 KiB  tx 5 pkts 700 B  dropped 1");
+});

@@ -144,6 +144,8 @@ export interface VirtioDeviceModel {
   readonly queueSizes: readonly number[];
   /** Bytes of device-specific configuration. */
   readonly configSize: number;
+  /** Size of the PCI expansion ROM (a power of two), 0 or absent for none. */
+  readonly romSize?: number;
   /** Reads device configuration; the access lies within `configSize`. */
   readConfig(offset: number, size: AccessSize): number;
   /** Writes device configuration; the access lies within `configSize`. */
@@ -289,6 +291,7 @@ export class VirtioPci implements PciFunction, Snapshotting<VirtioPciState> {
         undefined,
         { kind: "mem64", size: VIRTIO_MODERN_BAR_SIZE, prefetchable: true },
       ],
+      romSize: device.romSize ?? 0,
     }, {
       bar: (index) =>
         index === 0

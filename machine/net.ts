@@ -1,0 +1,156 @@
+/**
+ * User-mode networking, seen from the main thread. Each NIC gets its own
+ * libslirp network (as each QEMU `-nic user` gets its own netdev); all of
+ * them live in one network worker (net_worker.ts).
+ *
+ * Design: libslirp calls back into JavaScript only on the thread that
+ * calls it, and needs poll(2) on its sockets, so it cannot share the vCPU
+ * worker's blocking KVM_RUN loop nor the main thread (which never blocks).
+ * The network worker owns every Slirp instance and loops on poll(2) over
+ * their sockets plus an eventfd. Frames travel through two
+ * {@link FrameRing}s per NIC (SharedArrayBuffers): the NIC model in the
+ * vCPU worker pushes a transmitted frame (one copy out of guest memory) and
+ * writes the eventfd; the network worker hands the ring's view straight to
+ * slirp_input. Frames slirp sends to the guest are copied once into the
+ * other ring; the network worker then sets REQ.NET and kicks the vCPU out
+ * of KVM_RUN, and the vCPU worker copies them into guest buffers as the
+ * NIC has room. Full rings drop frames (TCP retransmits), so memory stays
+ * bounded.
+ *
+ * @module
+ */
+
+import { type HostForward, Slirp, type SlirpOptions } from "../host/slirp.ts";
+import { EventFd } from "../host/posix.ts";
+import type { NicConfig } from "./config.ts";
+import type { ControlBuffers } from "./control.ts";
+import { FrameRing } from "./frame_ring.ts";
+
+/** The two rings of one NIC. */
+export interface NicChannel {
+  /** Frames from the network to the guest (producer: network worker). */
+  readonly toGuest: SharedArrayBuffer;
+  /** Frames from the guest to the network (producer: vCPU worker). */
+  readonly toHost: SharedArrayBuffer;
+}
+
+/** What the vCPU worker needs to reach the network worker. */
+export interface NetPorts {
+  readonly channels: readonly NicChannel[];
+  /** The eventfd that wakes the network worker. */
+  readonly wakeFd: number;
+}
+
+/** The first message of the network worker. */
+export interface NetWorkerInit extends NetPorts {
+  readonly nics: readonly NicConfig[];
+  readonly control: ControlBuffers;
+  /** Int32 flags: [0] stop request. */
+  readonly flags: SharedArrayBuffer;
+}
+
+/** What the network worker tells the main thread. */
+export type NetWorkerEvent =
+  | { type: "ready" }
+  | { type: "error"; message: string }
+  | { type: "guest-error"; message: string }
+  | { type: "closed" };
+
+/** Dotted form of a 32-bit address. */
+function dotted(n: number): string {
+  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join(".");
+}
+
+/** libslirp's options for a NIC's network. */
+export function slirpOptions(nic: NicConfig): SlirpOptions {
+  const mask = nic.prefixLength === 0 ? 0 : (~0 << (32 - nic.prefixLength)) >>> 0;
+  return {
+    network: nic.network,
+    netmask: dotted(mask),
+    host: nic.host,
+    dhcpStart: nic.dhcpStart,
+    dns: nic.dns,
+    restricted: nic.restrict,
+    tftpPath: nic.tftp,
+    bootfile: nic.bootfile,
+    hostname: null,
+  };
+}
+
+/** A NIC's forwards in libslirp's terms. */
+export function hostForwards(nic: NicConfig): HostForward[] {
+  return nic.hostForwards.map((f) => ({ ...f }));
+}
+
+/**
+ * Checks on the calling thread that libslirp loads and every forward's host
+ * port can be bound (then releases them for the network worker).
+ * @throws {Error} with a one-line reason (SlirpUnavailableError when libslirp is missing)
+ */
+export function checkNetworks(nics: readonly NicConfig[]): void {
+  for (const nic of nics) {
+    const probe = new Slirp(slirpOptions(nic), { sendPacket: () => {} });
+    try {
+      for (const f of hostForwards(nic)) probe.addHostForward(f);
+    } finally {
+      probe.close();
+    }
+  }
+}
+
+/** The network worker and its shared buffers, owned by a Machine. */
+export class NetHost {
+  readonly ports: NetPorts;
+  readonly #worker: Worker;
+  readonly #wake: EventFd;
+  readonly #flags: Int32Array;
+  /** Settles when the worker has closed its networks (or failed to start). */
+  readonly closed: Promise<void>;
+
+  /**
+   * Starts the network worker.
+   * @param onError called once if a network cannot be set up
+   */
+  constructor(
+    nics: readonly NicConfig[],
+    control: ControlBuffers,
+    events: { onError: (message: string) => void; onGuestError?: (message: string) => void },
+  ) {
+    this.#wake = EventFd.create();
+    const channels = nics.map(() => ({
+      toGuest: FrameRing.create(),
+      toHost: FrameRing.create(),
+    }));
+    this.ports = { channels, wakeFd: this.#wake.fd };
+    const flags = new SharedArrayBuffer(16);
+    this.#flags = new Int32Array(flags);
+    this.#worker = new Worker(new URL("./net_worker.ts", import.meta.url), { type: "module" });
+    let resolveClosed!: () => void;
+    this.closed = new Promise((r) => resolveClosed = r);
+    this.#worker.onmessage = (ev: MessageEvent<NetWorkerEvent>) => {
+      const e = ev.data;
+      if (e.type === "error") events.onError(e.message);
+      else if (e.type === "guest-error") events.onGuestError?.(e.message);
+      else if (e.type === "closed") {
+        this.#worker.terminate();
+        this.#wake.close();
+        resolveClosed();
+      }
+    };
+    this.#worker.onerror = (ev) => {
+      ev.preventDefault();
+      events.onError(ev.message);
+      this.#worker.terminate();
+      resolveClosed();
+    };
+    const init: NetWorkerInit = { ...this.ports, nics, control, flags };
+    this.#worker.postMessage(init);
+  }
+
+  /** Asks the worker to close its networks (releasing forwarded ports) and end. */
+  stop(): Promise<void> {
+    Atomics.store(this.#flags, 0, 1);
+    this.#wake.signal();
+    return this.closed;
+  }
+}

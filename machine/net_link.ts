@@ -1,0 +1,79 @@
+/**
+ * The vCPU worker's end of the network: each NIC's transmit sink pushes
+ * into its ring and wakes the network worker; frames for the guest are
+ * moved from the other ring into the NIC while it has buffers (see net.ts).
+ *
+ * @module
+ */
+
+import { EventFd } from "../host/posix.ts";
+import type { Nic } from "../devices/net/nic.ts";
+import type { NicConfig } from "./config.ts";
+import { FrameRing } from "./frame_ring.ts";
+import type { NetPorts } from "./net.ts";
+import type { NicPort } from "./pc_devices.ts";
+
+/** Where each model's iPXE option ROM lives in Debian's ipxe-qemu (QEMU's choice for `pc`). */
+export const IPXE_ROMS: Record<NicConfig["model"], string> = {
+  virtio: "/usr/lib/ipxe/qemu/efi-virtio.rom",
+  e1000: "/usr/lib/ipxe/qemu/efi-e1000.rom",
+  rtl8139: "/usr/lib/ipxe/qemu/efi-rtl8139.rom",
+  ne2k_pci: "/usr/lib/ipxe/qemu/efi-ne2k_pci.rom",
+};
+
+/** A NIC's option ROM: its romfile, the model's iPXE ROM when installed, or none. */
+export function loadNicRom(nic: NicConfig): Uint8Array | null {
+  if (nic.romfile === "") return null;
+  const path = nic.romfile ?? IPXE_ROMS[nic.model];
+  try {
+    return Deno.readFileSync(path);
+  } catch (e) {
+    // A missing default ROM only costs PXE boot; a named one was checked by the CLI.
+    if (nic.romfile === null && e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/** The NICs' ends of the frame rings, in the vCPU worker. */
+export class NetLink {
+  /** One port per NIC for the board. */
+  readonly ports: NicPort[];
+  readonly #toGuest: FrameRing[];
+  #nics: Nic[] = [];
+
+  /** @param nics the NIC configs, @param net the rings and eventfd from the main thread */
+  constructor(nics: readonly NicConfig[], net: NetPorts) {
+    const wake = EventFd.of(net.wakeFd);
+    this.#toGuest = net.channels.map((c) => new FrameRing(c.toGuest));
+    this.ports = nics.map((nic, i) => {
+      const toHost = new FrameRing(net.channels[i].toHost);
+      return {
+        transmit: (frame: Uint8Array) => {
+          if (toHost.push(frame)) wake.signal();
+        },
+        rom: loadNicRom(nic),
+      };
+    });
+  }
+
+  /** Hooks up the NICs of a (re)built board. */
+  attach(nics: Nic[]): void {
+    this.#nics = nics;
+    nics.forEach((nic, i) => nic.onRxReady = () => this.#deliverTo(i));
+    this.deliver();
+  }
+
+  /** Moves waiting frames into every NIC that has room. */
+  deliver(): void {
+    for (let i = 0; i < this.#nics.length; i++) this.#deliverTo(i);
+  }
+
+  #deliverTo(i: number): void {
+    const ring = this.#toGuest[i];
+    const nic = this.#nics[i];
+    for (let f = ring.peek(); f; f = ring.peek()) {
+      if (!nic.receive(f)) break;
+      ring.pop();
+    }
+  }
+}

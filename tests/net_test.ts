@@ -1,0 +1,358 @@
+/**
+ * User-mode networking end to end: the e1000 fixture driver gets a DHCP
+ * offer, resolves the gateway and pings it under vmrun and under QEMU with
+ * the same lines; a host UDP datagram through hostfwd is echoed back; the
+ * pcap capture holds the DHCP exchange. The virtio-net fixture does the same;
+ * --nic on the command line and Vm.start({ nic }) reach them; a save with a
+ * NIC restores with a new network.
+ */
+import dgram from "node:dgram";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { fixture } from "../fixtures/build.ts";
+import { Machine } from "../machine/machine.ts";
+import type { MachineConfig, NicConfig } from "../machine/config.ts";
+import { openSaveFile } from "../machine/restore.ts";
+import { readPcap } from "../machine/pcap.ts";
+import { DEFAULT_BIOS } from "../machine/firmware.ts";
+import { parseFrame } from "../host/test_frames.ts";
+import { kvmTest } from "./kvm_available.ts";
+import { runVmrun as runVmrunProcess } from "./vmrun_process.ts";
+import { Vm } from "../mod.ts";
+
+const EXPECTED = [
+  "nic 8086:100e",
+  "mac 52:54:00:12:34:56",
+  "dhcp offer 10.0.2.15 from 10.0.2.2",
+  "arp 10.0.2.2 is 52:55:0a:00:02:02",
+  "ping reply from 10.0.2.2 seq 1",
+  "echo ready",
+];
+
+function nic(extra: Partial<NicConfig> = {}): NicConfig {
+  return {
+    model: "e1000",
+    mac: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56],
+    network: "10.0.2.0",
+    prefixLength: 24,
+    host: "10.0.2.2",
+    dhcpStart: "10.0.2.15",
+    dns: "10.0.2.3",
+    restrict: false,
+    hostForwards: [],
+    tftp: null,
+    bootfile: null,
+    pcap: null,
+    romfile: "",
+    ...extra,
+  };
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** The fixture that drives `n`'s model. */
+function fixtureFor(n: NicConfig): string {
+  return fixture(`net_${n.model}`);
+}
+
+function machineConfig(n: NicConfig): MachineConfig {
+  return {
+    memoryBytes: 64 << 20,
+    cpus: 1,
+    firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: null },
+    disks: [{ path: fixtureFor(n), interface: "ide", media: "disk", readonly: true }],
+    snapshot: true,
+    bootMenu: false,
+    startTimeMs: Date.now(),
+    nics: [n],
+  };
+}
+
+/**
+ * Sends `text` to 127.0.0.1:`port` over UDP, again every 2 s as UDP clients
+ * do (a network that must first ARP for the guest may drop the first one);
+ * the reply, or "(no reply)" after 20 s.
+ */
+async function udpExchange(port: number, text: string): Promise<string> {
+  const sock = dgram.createSocket("udp4");
+  let resend: ReturnType<typeof setInterval> | undefined;
+  try {
+    const got = new Promise<string>((resolve) => sock.on("message", (m) => resolve(String(m))));
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
+    const send = () => sock.send(text, port, "127.0.0.1");
+    send();
+    resend = setInterval(send, 2_000);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<string>((r) => timer = setTimeout(() => r("(no reply)"), 20_000));
+    const reply = await Promise.race([got, timeout]);
+    clearTimeout(timer);
+    return reply;
+  } finally {
+    clearInterval(resend);
+    sock.close();
+  }
+}
+
+/** Runs the fixture under vmrun until `until` shows on COM1; returns COM1's lines. */
+async function runVmrun(n: NicConfig, until: RegExp, after?: () => Promise<void>) {
+  let out = "";
+  let seen!: () => void;
+  const shown = new Promise<void>((r) => seen = r);
+  const m = new Machine(machineConfig(n), {
+    serial: (b) => {
+      out += new TextDecoder().decode(b);
+      if (until.test(out)) seen();
+    },
+  });
+  const guard = setTimeout(() => m.stop(), 60_000);
+  try {
+    await Promise.race([shown, m.exited]);
+    if (after) await after();
+  } finally {
+    clearTimeout(guard);
+    await m.stop();
+  }
+  return out.split(/\r?\n/).filter((l) => l);
+}
+
+kvmTest("e1000 fixture: DHCP offer, ARP and ping through libslirp under vmrun", async () => {
+  const pcap = await Deno.makeTempFile({ suffix: ".pcap" });
+  try {
+    const lines = await runVmrun(nic({ pcap }), /echo ready/);
+    deepStrictEqual(lines, EXPECTED);
+    const frames = readPcap(await Deno.readFile(pcap)).map(parseFrame);
+    ok(frames.some((f) => f.udp?.dstPort === 67), "the DISCOVER is in the capture");
+    ok(frames.some((f) => f.dhcp?.type === 2 && f.dhcp.yiaddr === "10.0.2.15"), "the OFFER too");
+  } finally {
+    await Deno.remove(pcap);
+  }
+});
+
+/** COM1's lines of `image` under QEMU with `-nic user,model=<model>`, up to "echo ready" or a failure. */
+async function runQemu(image: string, model: string): Promise<string[]> {
+  const child = new Deno.Command("qemu-system-x86_64", {
+    args: [
+      "-bios",
+      DEFAULT_BIOS,
+      "-nodefaults",
+      "-vga",
+      "std",
+      "-accel",
+      "kvm",
+      "-m",
+      "64",
+      "-display",
+      "none",
+      "-serial",
+      "stdio",
+      "-drive",
+      `file=${image},format=raw,if=ide,snapshot=on`,
+      "-nic",
+      `user,model=${model}`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  let out = "";
+  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  try {
+    const reader = child.stdout.getReader();
+    while (!/echo ready\r?\n|\bno [^\n]*\n/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+  } finally {
+    clearTimeout(guard);
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
+  return out.split(/\r?\n/).filter((l) => l);
+}
+
+kvmTest("e1000 fixture: QEMU -nic user,model=e1000 prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_e1000"), "e1000"), EXPECTED);
+});
+
+kvmTest("hostfwd: a host UDP datagram reaches the fixture and its echo comes back", async () => {
+  const port = await freeUdpPort();
+  const fwd = {
+    protocol: "udp",
+    hostAddress: "127.0.0.1",
+    hostPort: port,
+    guestAddress: "",
+    guestPort: 7,
+  } as const;
+  let reply = "";
+  const lines = await runVmrun(nic({ hostForwards: [fwd] }), /echo ready/, async () => {
+    reply = await udpExchange(port, "hello vmrun");
+  });
+  strictEqual(reply, "hello vmrun");
+  deepStrictEqual(lines.slice(0, EXPECTED.length), EXPECTED);
+});
+
+kvmTest(
+  "a VM saved with an e1000 restores with its NIC and a new network that forwards",
+  async () => {
+    const port = await freeUdpPort();
+    const n = nic({
+      hostForwards: [{
+        protocol: "udp",
+        hostAddress: "127.0.0.1",
+        hostPort: port,
+        guestAddress: "",
+        guestPort: 7,
+      }],
+    });
+    const dir = await Deno.makeTempDir();
+    const file = `${dir}/vm.save`;
+    try {
+      let out = "";
+      let seen!: () => void;
+      const ready = new Promise<void>((r) => seen = r);
+      const a = new Machine(machineConfig(n), {
+        serial: (b) => {
+          out += new TextDecoder().decode(b);
+          if (/echo ready/.test(out)) seen();
+        },
+      });
+      const guardA = setTimeout(() => a.stop(), 60_000);
+      await Promise.race([ready, a.exited]);
+      clearTimeout(guardA);
+      strictEqual(await udpExchange(port, "before the save"), "before the save");
+      await a.save(file, { stop: true });
+      strictEqual((await a.exited).reason, "stopped");
+
+      const header = openSaveFile(file);
+      deepStrictEqual(header.config.nics, [n]);
+      const b = new Machine(header.config, {}, { restorePath: file });
+      const guardB = setTimeout(() => b.stop(), 60_000);
+      try {
+        strictEqual(await udpExchange(port, "after the restore"), "after the restore");
+        const snap = await b.snapshot();
+        const row = snap.devices?.nics[0];
+        strictEqual(row?.model, "e1000");
+        ok((row?.counters.rxPackets ?? 0) >= 4, "the counters carried on from the save");
+      } finally {
+        clearTimeout(guardB);
+        await b.stop();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+const VIRTIO_EXPECTED = ["nic 1af4:1000", ...EXPECTED.slice(1)];
+
+kvmTest(
+  "virtio-net fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd",
+  async () => {
+    const port = await freeUdpPort();
+    const fwd = {
+      protocol: "udp",
+      hostAddress: "127.0.0.1",
+      hostPort: port,
+      guestAddress: "",
+      guestPort: 7,
+    } as const;
+    let reply = "";
+    const n = nic({ model: "virtio", hostForwards: [fwd] });
+    const lines = await runVmrun(n, /echo ready/, async () => {
+      reply = await udpExchange(port, "hello virtio");
+    });
+    deepStrictEqual(lines.slice(0, VIRTIO_EXPECTED.length), VIRTIO_EXPECTED);
+    strictEqual(reply, "hello virtio");
+  },
+);
+
+kvmTest("virtio-net fixture: QEMU -nic user,model=virtio prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_virtio"), "virtio"), VIRTIO_EXPECTED);
+});
+
+kvmTest(
+  "vmrun --nic on the command line: the virtio fixture gets its lease and exits on 'echo ready'",
+  async () => {
+    const r = await runVmrunProcess([
+      "--headless",
+      "--snapshot",
+      "--timeout",
+      "60",
+      "--nic",
+      "user,model=virtio,romfile=",
+      "--exit-on",
+      "echo ready",
+      fixture("net_virtio"),
+    ], { killAfterMs: 90_000 });
+    strictEqual(r.code, 0, r.stderr);
+    ok(r.stdout.includes("dhcp offer 10.0.2.15 from 10.0.2.2"), r.stdout);
+    ok(r.stdout.includes("ping reply from 10.0.2.2 seq 1"), r.stdout);
+  },
+);
+
+kvmTest("Vm.start({ nic }) from the API: an e1000 with a UDP forward answers", async () => {
+  const port = await freeUdpPort();
+  await using vm = await Vm.start({
+    disk: fixture("net_e1000"),
+    snapshot: true,
+    nic: { model: "e1000", hostfwd: `udp:127.0.0.1:${port}-:7`, romfile: "" },
+  });
+  await vm.serial.waitFor("echo ready", { timeout: 60_000 });
+  strictEqual(await udpExchange(port, "hello api"), "hello api");
+});
+
+const RTL8139_EXPECTED = ["nic 10ec:8139", ...EXPECTED.slice(1)];
+
+kvmTest("rtl8139 fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd", async () => {
+  const port = await freeUdpPort();
+  const fwd = {
+    protocol: "udp",
+    hostAddress: "127.0.0.1",
+    hostPort: port,
+    guestAddress: "",
+    guestPort: 7,
+  } as const;
+  let reply = "";
+  const n = nic({ model: "rtl8139", hostForwards: [fwd] });
+  const lines = await runVmrun(n, /echo ready/, async () => {
+    reply = await udpExchange(port, "hello rtl8139");
+  });
+  deepStrictEqual(lines.slice(0, RTL8139_EXPECTED.length), RTL8139_EXPECTED);
+  strictEqual(reply, "hello rtl8139");
+});
+
+kvmTest("rtl8139 fixture: QEMU -nic user,model=rtl8139 prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_rtl8139"), "rtl8139"), RTL8139_EXPECTED);
+});
+
+const NE2K_EXPECTED = ["nic 10ec:8029", ...EXPECTED.slice(1)];
+
+kvmTest("ne2k_pci fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd", async () => {
+  const port = await freeUdpPort();
+  const fwd = {
+    protocol: "udp",
+    hostAddress: "127.0.0.1",
+    hostPort: port,
+    guestAddress: "",
+    guestPort: 7,
+  } as const;
+  let reply = "";
+  const n = nic({ model: "ne2k_pci", hostForwards: [fwd] });
+  const lines = await runVmrun(n, /echo ready/, async () => {
+    reply = await udpExchange(port, "hello ne2k");
+  });
+  deepStrictEqual(lines.slice(0, NE2K_EXPECTED.length), NE2K_EXPECTED);
+  strictEqual(reply, "hello ne2k");
+});
+
+kvmTest("ne2k_pci fixture: QEMU -nic user,model=ne2k_pci prints the same lines", async () => {
+  deepStrictEqual(await runQemu(fixture("net_ne2k_pci"), "ne2k_pci"), NE2K_EXPECTED);
+});
