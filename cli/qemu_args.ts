@@ -676,7 +676,8 @@ function device(ctx: Ctx, value: string, flag: string): void {
   const model = NIC_DEVICES[driver];
   if (model) {
     only("netdev", "mac", "id", "romfile");
-    const id = prop("netdev") ?? "";
+    const id = prop("netdev");
+    if (id === undefined) fail(`${what}: a NIC comes with its network: --nic user,model=${model}`);
     const user = ctx.netdevs.get(id);
     if (!user) fail(`${what}: needs netdev=<id> of a -netdev user,id=<id>`);
     ctx.netdevs.delete(id);

@@ -73,7 +73,7 @@ async function pollHmp(q: QemuProcess, command: string, done: RegExp, ms = 60_00
   for (;;) {
     const out = await q.hmp(command);
     if (done.test(out)) return;
-    if (/failed|error/i.test(out)) throw new Error(`QEMU ${command}: ${out}`);
+    if (/status: failed/i.test(out)) throw new Error(`QEMU ${command}: ${out}`);
     if (Date.now() > deadline) throw new Error(`QEMU ${command}: still ${out}`);
     await new Promise((r) => setTimeout(r, 2));
   }
