@@ -53,6 +53,27 @@ export function mapAnonymous(size: number): HostMemory {
   return { address, size, buffer: Deno.UnsafePointerView.getArrayBuffer(ptr, size) };
 }
 
+/**
+ * Which 4 KiB pages of `mem` the kernel has ever backed (mincore(2)), one
+ * byte a page, bit 0 set for a resident page; null when the kernel will not
+ * say. Without swap, a page of {@link mapAnonymous} memory that is not
+ * resident was never written and reads as zero.
+ */
+export function residentPages(mem: HostMemory): Uint8Array | null {
+  const vec = new Uint8Array(Math.ceil(mem.size / 4096));
+  const r = libc().mincore(Deno.UnsafePointer.create(mem.address), BigInt(mem.size), vec);
+  return r === 0 ? vec : null;
+}
+
+/** True when the host has swap in use (then non-resident pages may hold data). */
+export function swapConfigured(): boolean {
+  try {
+    return Deno.readTextFileSync("/proc/swaps").trim().split("\n").length > 1;
+  } catch {
+    return true;
+  }
+}
+
 /** Unmaps memory from {@link mapAnonymous}; its buffer must no longer be used. */
 export function unmap(mem: HostMemory): void {
   libc().munmap(Deno.UnsafePointer.create(mem.address), BigInt(mem.size));

@@ -1,5 +1,5 @@
-import { ok, strictEqual } from "node:assert/strict";
-import { currentKernelThreadId, KickTimer } from "./host.ts";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { currentKernelThreadId, KickTimer, mapAnonymous, residentPages, unmap } from "./host.ts";
 
 /** Counts SIGUSR2 deliveries to this process while `body` runs. */
 async function countKicks(body: (kicks: () => number) => Promise<void>): Promise<void> {
@@ -64,4 +64,19 @@ Deno.test("a past deadline fires at once, and a deleted timer can be deleted aga
   timer.delete();
   timer.delete();
   timer.armIn(1e6); // a no-op once deleted
+});
+
+Deno.test("residentPages: only the pages written are backed", () => {
+  const mem = mapAnonymous(64 * 4096);
+  try {
+    const bytes = new Uint8Array(mem.buffer);
+    bytes[3 * 4096 + 5] = 1;
+    bytes[40 * 4096] = 2;
+    const vec = residentPages(mem);
+    if (vec === null) throw new Error("mincore refused");
+    strictEqual(vec.length, 64);
+    deepStrictEqual([...vec].flatMap((b, i) => (b & 1 ? [i] : [])), [3, 40]);
+  } finally {
+    unmap(mem);
+  }
 });

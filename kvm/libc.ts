@@ -15,6 +15,7 @@ const SYMBOLS = {
     result: "pointer",
   },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  mincore: { parameters: ["pointer", "usize", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   pthread_self: { parameters: [], result: "u64" },
   pthread_kill: { parameters: ["u64", "i32"], result: "i32" },

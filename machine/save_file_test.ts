@@ -208,3 +208,41 @@ Deno.test("checkSaveFileComplete walks to the end marker and finds any cut", () 
     assert.throws(() => checkSaveFileComplete(seekable(cut), cut.length), SaveFileError, `${n}`);
   }
 });
+
+Deno.test("pages a resident map marks as never backed are not read: they restore as zero", () => {
+  const ram = new Uint8Array(64 * SAVE_PAGE_SIZE);
+  ram[3 * SAVE_PAGE_SIZE] = 7; // resident, non-zero: kept
+  ram[9 * SAVE_PAGE_SIZE] = 9; // marked not resident: the writer must not look
+  const resident = new Uint8Array(64);
+  resident[3] = 1;
+  resident[4] = 1; // resident but zero: scanned and skipped
+  const file = new MemoryFile();
+  writeSaveFile(file, {
+    header,
+    state: {},
+    memory: [{ name: "ram", bytes: ram, resident }],
+    overlays: [],
+  });
+  const back = new Uint8Array(ram.length).fill(0xee);
+  const saved = readSaveFile(file, { memoryTarget: () => back });
+  assert.equal(saved.memoryBytes, SAVE_PAGE_SIZE);
+  assert.equal(back[3 * SAVE_PAGE_SIZE], 7);
+  assert.equal(back[9 * SAVE_PAGE_SIZE], 0);
+  assert.ok(back.every((b, i) => i === 3 * SAVE_PAGE_SIZE || b === 0));
+});
+
+Deno.test("restore clears only the pages a target resident map says may hold data", () => {
+  const file = new MemoryFile();
+  const ram = new Uint8Array(16 * SAVE_PAGE_SIZE);
+  ram[2 * SAVE_PAGE_SIZE] = 5;
+  writeSaveFile(file, { header, state: {}, memory: [{ name: "ram", bytes: ram }], overlays: [] });
+  const target = new Uint8Array(ram.length);
+  target[7 * SAVE_PAGE_SIZE] = 1; // stale data on a page the map calls resident: cleared
+  target[9 * SAVE_PAGE_SIZE] = 1; // on a page it calls never backed: left (the map is trusted)
+  const resident = new Uint8Array(16);
+  resident[7] = 1;
+  readSaveFile(file, { memoryTarget: () => target, targetResident: () => resident });
+  assert.equal(target[2 * SAVE_PAGE_SIZE], 5);
+  assert.equal(target[7 * SAVE_PAGE_SIZE], 0);
+  assert.equal(target[9 * SAVE_PAGE_SIZE], 1);
+});

@@ -11,7 +11,7 @@
 /// <reference lib="deno.worker" />
 
 import { SteppedClock } from "../devices/clock.ts";
-import { currentThreadId, mapAnonymous } from "../kvm/host.ts";
+import { currentThreadId, mapAnonymous, residentPages, swapConfigured } from "../kvm/host.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { exitAction } from "./exit_policy.ts";
 import { hostNowMs, Kvm } from "../kvm/kvm.ts";
@@ -319,6 +319,12 @@ class MachineLoop {
           this.build(true);
         },
         memoryTarget: (name) => this.memoryRegion(name),
+        targetResident: (name) => {
+          if (swapConfigured()) return null;
+          if (name === REGION.RAM) return residentPages(this.ramHost);
+          if (name === REGION.VRAM) return residentPages(this.board.framebuffer.memory);
+          return null;
+        },
       });
       for (const o of saved.overlays) {
         const backend = this.disks[o.disk]?.backend;
@@ -404,9 +410,15 @@ class MachineLoop {
       board: this.board.snapshot(),
       firmware: { bios: this.firmware.bios, vgaBios: this.firmware.vgaBios },
     };
-    const memory = [REGION.RAM, REGION.VRAM, REGION.BIOS_ROM].flatMap((name) => {
+    // Without swap, pages the kernel never backed are zero: they need not be scanned.
+    const hint = swapConfigured() ? () => null : residentPages;
+    const memory = [
+      { name: REGION.RAM, resident: hint(this.ramHost) },
+      { name: REGION.VRAM, resident: hint(this.board.framebuffer.memory) },
+      { name: REGION.BIOS_ROM, resident: null },
+    ].flatMap(({ name, resident }) => {
       const bytes = this.memoryRegion(name);
-      return bytes ? [{ name, bytes }] : [];
+      return bytes ? [{ name, bytes, resident }] : [];
     });
     const overlays = this.disks.flatMap((d, disk) =>
       d.backend instanceof SnapshotBackend
