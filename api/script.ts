@@ -25,6 +25,9 @@ export interface ScriptContext {
   readonly say: (text: string) => void;
 }
 
+/** How long a match in an unfinished line waits for the rest of the line. */
+const PARTIAL_LINE_SETTLE_MS = 100;
+
 /** Runs a script against a session. */
 export class ScriptRun {
   readonly #s: Session;
@@ -164,30 +167,48 @@ export class ScriptRun {
     this.#s.end({ reason, code: EXIT_FAILURE, detail: said });
   }
 
-  /** Checks every complete line, and the line being written, against --fail-on and --exit-on. */
+  /**
+   * Checks every complete line, and the line being written, against
+   * --fail-on and --exit-on. A match in the line being written waits a
+   * moment for the rest of it, so the line reported is whole; a prompt that
+   * never gets a line end still counts once it has stood still that long.
+   */
   #watchLines(): void {
     const decoder = new TextDecoder();
     let partial = "";
+    let settle: ReturnType<typeof setTimeout> | undefined;
+    const done = () => this.#failure !== null || this.#exitOnLine !== null || !!this.#s.run.ending;
+    /** Acts on `raw` if it matches; true when it did. */
+    const check = (raw: string): boolean => {
+      const line = raw.replace(/\r+$/, "");
+      const bad = this.#o.failOn.find((p) => p.test(line));
+      if (bad) {
+        this.#fail("fail-on", "fail-on", `--fail-on '${bad.source}' matched`, line);
+        return true;
+      }
+      const good = this.#o.exitOn.find((p) => p.test(line));
+      if (!good) return false;
+      this.#exitOnLine = line;
+      const said = `--exit-on '${good.source}' matched: ${line}`;
+      this.#ctx.say(`vmrun: ${said}\n`);
+      void this.#s.end({ reason: "exit-on", code: 0, detail: said });
+      return true;
+    };
+    const matches = (raw: string) => {
+      const line = raw.replace(/\r+$/, "");
+      return [...this.#o.failOn, ...this.#o.exitOn].some((p) => p.test(line));
+    };
     this.#s.on((e) => {
-      if (e.type !== "serial" || this.#failure || this.#exitOnLine !== null) return;
-      if (this.#s.run.ending) return;
+      if (e.type !== "serial" || done()) return;
+      clearTimeout(settle);
       const lines = (partial + decoder.decode(e.bytes, { stream: true })).split("\n");
       partial = lines.pop()!;
-      // A prompt without a line end still counts, once it is all there.
-      for (const raw of [...lines, partial]) {
-        const line = raw.replace(/\r+$/, "");
-        const bad = this.#o.failOn.find((p) => p.test(line));
-        if (bad) {
-          return this.#fail("fail-on", "fail-on", `--fail-on '${bad.source}' matched`, line);
-        }
-        const good = this.#o.exitOn.find((p) => p.test(line));
-        if (good) {
-          this.#exitOnLine = line;
-          const said = `--exit-on '${good.source}' matched: ${line}`;
-          this.#ctx.say(`vmrun: ${said}\n`);
-          return void this.#s.end({ reason: "exit-on", code: 0, detail: said });
-        }
-      }
+      for (const line of lines) if (check(line)) return;
+      if (!matches(partial)) return;
+      settle = setTimeout(() => {
+        if (!done()) check(partial);
+      }, PARTIAL_LINE_SETTLE_MS);
+      Deno.unrefTimer(settle);
     });
   }
 
