@@ -81,6 +81,59 @@ function ioctlVal(fd: number, name: IoctlName, arg: number | bigint = 0): number
   return check(name, libc().ioctl_val(fd, BigInt(IOCTLS[name]), BigInt(arg)));
 }
 
+/** Has KVM fill `into` (a KVM_GET_* structure view) and returns it. */
+function ioctlGet<T extends { readonly bytes: Uint8Array<ArrayBuffer> }>(
+  fd: number,
+  name: IoctlName,
+  into: T,
+): T {
+  ioctlPtr(fd, name, into.bytes);
+  return into;
+}
+
+/** A vCPU's `kvm_run` area as mapped into this thread. */
+interface RunMapping {
+  readonly ptr: Deno.PointerObject;
+  readonly address: bigint;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly view: DataView;
+}
+
+/** Maps the `kvm_run` area of vCPU descriptor `fd` (`runSize`: KVM_GET_VCPU_MMAP_SIZE). */
+function mapRun(fd: number, runSize: number): RunMapping {
+  const ptr = libc().mmap(null, BigInt(runSize), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
+  if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
+    throw new KvmError("mmap(kvm_run)", errno());
+  }
+  const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, runSize);
+  return {
+    ptr,
+    address: BigInt(Deno.UnsafePointer.value(ptr)),
+    bytes: new Uint8Array(ab),
+    view: new DataView(ab),
+  };
+}
+
+const KVM_RUN_REQUEST = BigInt(IOCTLS.KVM_RUN);
+
+/** One KVM_RUN: the raw exit reason from `run`, or `EXIT_INTERRUPTED` after a kick. */
+function kvmRun(fd: number, run: DataView): number {
+  const r = libc().ioctl_val(fd, KVM_RUN_REQUEST, 0n);
+  if (r < 0) {
+    const e = errno();
+    if (e === EINTR || e === EAGAIN) return EXIT_INTERRUPTED;
+    throw new KvmError("KVM_RUN", e);
+  }
+  return run.getUint32(EXIT_REASON_OFFSET, true);
+}
+
+/** KVM_GET_MP_STATE of vCPU descriptor `fd`. */
+function getMpState(fd: number): number {
+  const buf = new Uint8Array(LAYOUTS.kvm_mp_state.size);
+  ioctlPtr(fd, "KVM_GET_MP_STATE", buf);
+  return new DataView(buf.buffer).getUint32(0, true);
+}
+
 const CLOCK_MONOTONIC = 1;
 /** struct timespec: tv_sec and tv_nsec as little-endian 64-bit words. */
 const timespec = new Int32Array(4);
@@ -283,9 +336,7 @@ export class Vm {
 
   /** KVM_GET_PIT2. */
   getPit2(): KvmPitState2 {
-    const pit = new KvmPitState2();
-    ioctlPtr(this.fd, "KVM_GET_PIT2", pit.bytes);
-    return pit;
+    return ioctlGet(this.fd, "KVM_GET_PIT2", new KvmPitState2());
   }
 
   /** KVM_SET_PIT2 (KVM reloads each channel's count as if written now). */
@@ -295,9 +346,7 @@ export class Vm {
 
   /** KVM_GET_CLOCK: the kvmclock the guest sees. */
   getClock(): KvmClockData {
-    const clock = new KvmClockData();
-    ioctlPtr(this.fd, "KVM_GET_CLOCK", clock.bytes);
-    return clock;
+    return ioctlGet(this.fd, "KVM_GET_CLOCK", new KvmClockData());
   }
 
   /** KVM_SET_CLOCK. */
@@ -347,21 +396,15 @@ export class Vcpu {
   readonly runAddress: bigint;
   readonly #runSize: number;
   #runPtr: Deno.PointerObject;
-  readonly #request: bigint;
 
   /** @internal created by {@link Vm.createVcpu} */
   constructor(readonly id: number, readonly fd: number, runSize: number, readonly vm: Vm) {
-    const ptr = libc().mmap(null, BigInt(runSize), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
-    if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
-      throw new KvmError("mmap(kvm_run)", errno());
-    }
-    this.#runPtr = ptr;
+    const run = mapRun(fd, runSize);
+    this.#runPtr = run.ptr;
     this.#runSize = runSize;
-    this.runAddress = BigInt(Deno.UnsafePointer.value(ptr));
-    const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, runSize);
-    this.runBytes = new Uint8Array(ab);
-    this.runView = new DataView(ab);
-    this.#request = BigInt(IOCTLS.KVM_RUN);
+    this.runAddress = run.address;
+    this.runBytes = run.bytes;
+    this.runView = run.view;
   }
 
   /**
@@ -379,13 +422,7 @@ export class Vcpu {
    * @throws {KvmError} when KVM_RUN fails
    */
   runRaw(): number {
-    const r = libc().ioctl_val(this.fd, this.#request, 0n);
-    if (r < 0) {
-      const e = errno();
-      if (e === EINTR || e === EAGAIN) return EXIT_INTERRUPTED;
-      throw new KvmError("KVM_RUN", e);
-    }
-    return this.runView.getUint32(EXIT_REASON_OFFSET, true);
+    return kvmRun(this.fd, this.runView);
   }
 
   /** Sets or clears `immediate_exit` so the next KVM_RUN returns at once. */
@@ -395,9 +432,7 @@ export class Vcpu {
 
   /** KVM_GET_REGS. */
   getRegs(): KvmRegs {
-    const regs = new KvmRegs();
-    ioctlPtr(this.fd, "KVM_GET_REGS", regs.bytes);
-    return regs;
+    return ioctlGet(this.fd, "KVM_GET_REGS", new KvmRegs());
   }
 
   /** KVM_SET_REGS. */
@@ -407,9 +442,7 @@ export class Vcpu {
 
   /** KVM_GET_SREGS. */
   getSregs(): KvmSregs {
-    const sregs = new KvmSregs();
-    ioctlPtr(this.fd, "KVM_GET_SREGS", sregs.bytes);
-    return sregs;
+    return ioctlGet(this.fd, "KVM_GET_SREGS", new KvmSregs());
   }
 
   /** KVM_SET_SREGS. */
@@ -431,9 +464,7 @@ export class Vcpu {
 
   /** KVM_GET_MP_STATE (0 runnable, 1 uninitialized, 2 init received, 3 halted, 4 SIPI received). */
   mpState(): number {
-    const buf = new Uint8Array(LAYOUTS.kvm_mp_state.size);
-    ioctlPtr(this.fd, "KVM_GET_MP_STATE", buf);
-    return new DataView(buf.buffer).getUint32(0, true);
+    return getMpState(this.fd);
   }
 
   /** KVM_SET_MP_STATE. */
@@ -445,9 +476,7 @@ export class Vcpu {
 
   /** KVM_GET_FPU: x87 and SSE state. */
   getFpu(): KvmFpu {
-    const fpu = new KvmFpu();
-    ioctlPtr(this.fd, "KVM_GET_FPU", fpu.bytes);
-    return fpu;
+    return ioctlGet(this.fd, "KVM_GET_FPU", new KvmFpu());
   }
 
   /** KVM_SET_FPU. */
@@ -502,9 +531,7 @@ export class Vcpu {
 
   /** KVM_GET_LAPIC: the in-kernel local APIC's register page. */
   getLapic(): KvmLapicState {
-    const lapic = new KvmLapicState();
-    ioctlPtr(this.fd, "KVM_GET_LAPIC", lapic.bytes);
-    return lapic;
+    return ioctlGet(this.fd, "KVM_GET_LAPIC", new KvmLapicState());
   }
 
   /**
@@ -555,9 +582,7 @@ export class Vcpu {
 
   /** KVM_GET_VCPU_EVENTS: pending and injected exceptions, interrupts, NMIs, SMIs. */
   getVcpuEvents(): KvmVcpuEvents {
-    const events = new KvmVcpuEvents();
-    ioctlPtr(this.fd, "KVM_GET_VCPU_EVENTS", events.bytes);
-    return events;
+    return ioctlGet(this.fd, "KVM_GET_VCPU_EVENTS", new KvmVcpuEvents());
   }
 
   /** KVM_SET_VCPU_EVENTS (its `flags` say which optional parts are valid). */
@@ -567,9 +592,7 @@ export class Vcpu {
 
   /** KVM_GET_DEBUGREGS: DR0-DR3, DR6, DR7. */
   getDebugregs(): KvmDebugregs {
-    const regs = new KvmDebugregs();
-    ioctlPtr(this.fd, "KVM_GET_DEBUGREGS", regs.bytes);
-    return regs;
+    return ioctlGet(this.fd, "KVM_GET_DEBUGREGS", new KvmDebugregs());
   }
 
   /** KVM_SET_DEBUGREGS. */
@@ -611,7 +634,7 @@ export class Vcpu {
     const before = this.runBytes[at];
     this.runBytes[at] = 1;
     try {
-      const r = libc().ioctl_val(this.fd, this.#request, 0n);
+      const r = libc().ioctl_val(this.fd, KVM_RUN_REQUEST, 0n);
       if (r >= 0) throw new KvmError("KVM_RUN", 0, "ran the guest despite immediate_exit");
       const e = errno();
       if (e !== EINTR && e !== EAGAIN) throw new KvmError("KVM_RUN", e);
@@ -640,33 +663,22 @@ export class AttachedVcpu {
   /** Host address of this thread's mapping of `kvm_run`. */
   readonly runAddress: bigint;
   readonly #runPtr: Deno.PointerObject;
-  readonly #request = BigInt(IOCTLS.KVM_RUN);
 
   /**
    * @param fd the vCPU descriptor from KVM_CREATE_VCPU
    * @param runSize KVM_GET_VCPU_MMAP_SIZE
    */
   constructor(readonly fd: number, readonly runSize: number) {
-    const ptr = libc().mmap(null, BigInt(runSize), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
-    if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
-      throw new KvmError("mmap(kvm_run)", errno());
-    }
-    this.#runPtr = ptr;
-    this.runAddress = BigInt(Deno.UnsafePointer.value(ptr));
-    const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, runSize);
-    this.runBytes = new Uint8Array(ab);
-    this.runView = new DataView(ab);
+    const run = mapRun(fd, runSize);
+    this.#runPtr = run.ptr;
+    this.runAddress = run.address;
+    this.runBytes = run.bytes;
+    this.runView = run.view;
   }
 
   /** As {@link Vcpu.runRaw}: the raw exit reason, or `EXIT_INTERRUPTED` after a kick. */
   runRaw(): number {
-    const r = libc().ioctl_val(this.fd, this.#request, 0n);
-    if (r < 0) {
-      const e = errno();
-      if (e === EINTR || e === EAGAIN) return EXIT_INTERRUPTED;
-      throw new KvmError("KVM_RUN", e);
-    }
-    return this.runView.getUint32(EXIT_REASON_OFFSET, true);
+    return kvmRun(this.fd, this.runView);
   }
 
   /** Sets or clears `immediate_exit`. */
@@ -676,9 +688,7 @@ export class AttachedVcpu {
 
   /** KVM_GET_MP_STATE. */
   mpState(): number {
-    const buf = new Uint8Array(LAYOUTS.kvm_mp_state.size);
-    ioctlPtr(this.fd, "KVM_GET_MP_STATE", buf);
-    return new DataView(buf.buffer).getUint32(0, true);
+    return getMpState(this.fd);
   }
 
   /** Unmaps this thread's view of `kvm_run`; the descriptor stays open. */

@@ -309,50 +309,38 @@ kvmTest("Vm.start({ nic }) from the API: an e1000 with a UDP forward answers", a
   strictEqual(await udpExchange(port, "hello api"), "hello api");
 });
 
-const RTL8139_EXPECTED = ["nic 10ec:8139", ...EXPECTED.slice(1)];
+/**
+ * The two tests of a NIC whose fixture prints the e1000's lines but the
+ * first: under vmrun with a UDP echo through hostfwd, and under QEMU.
+ */
+function nicFixtureTests(model: "rtl8139" | "ne2k_pci", id: string, hello: string): void {
+  const expected = [`nic ${id}`, ...EXPECTED.slice(1)];
 
-kvmTest("rtl8139 fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd", async () => {
-  const port = await freeUdpPort();
-  const fwd = {
-    protocol: "udp",
-    hostAddress: "127.0.0.1",
-    hostPort: port,
-    guestAddress: "",
-    guestPort: 7,
-  } as const;
-  let reply = "";
-  const n = nic({ model: "rtl8139", hostForwards: [fwd] });
-  const lines = await runVmrun(n, /echo ready/, async () => {
-    reply = await udpExchange(port, "hello rtl8139");
+  kvmTest(
+    `${model} fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd`,
+    async () => {
+      const port = await freeUdpPort();
+      const fwd = {
+        protocol: "udp",
+        hostAddress: "127.0.0.1",
+        hostPort: port,
+        guestAddress: "",
+        guestPort: 7,
+      } as const;
+      let reply = "";
+      const n = nic({ model, hostForwards: [fwd] });
+      const lines = await runVmrun(n, /echo ready/, async () => {
+        reply = await udpExchange(port, hello);
+      });
+      deepStrictEqual(lines.slice(0, expected.length), expected);
+      strictEqual(reply, hello);
+    },
+  );
+
+  kvmTest(`${model} fixture: QEMU -nic user,model=${model} prints the same lines`, async () => {
+    deepStrictEqual(await runQemu(fixture(`net_${model}`), model), expected);
   });
-  deepStrictEqual(lines.slice(0, RTL8139_EXPECTED.length), RTL8139_EXPECTED);
-  strictEqual(reply, "hello rtl8139");
-});
+}
 
-kvmTest("rtl8139 fixture: QEMU -nic user,model=rtl8139 prints the same lines", async () => {
-  deepStrictEqual(await runQemu(fixture("net_rtl8139"), "rtl8139"), RTL8139_EXPECTED);
-});
-
-const NE2K_EXPECTED = ["nic 10ec:8029", ...EXPECTED.slice(1)];
-
-kvmTest("ne2k_pci fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd", async () => {
-  const port = await freeUdpPort();
-  const fwd = {
-    protocol: "udp",
-    hostAddress: "127.0.0.1",
-    hostPort: port,
-    guestAddress: "",
-    guestPort: 7,
-  } as const;
-  let reply = "";
-  const n = nic({ model: "ne2k_pci", hostForwards: [fwd] });
-  const lines = await runVmrun(n, /echo ready/, async () => {
-    reply = await udpExchange(port, "hello ne2k");
-  });
-  deepStrictEqual(lines.slice(0, NE2K_EXPECTED.length), NE2K_EXPECTED);
-  strictEqual(reply, "hello ne2k");
-});
-
-kvmTest("ne2k_pci fixture: QEMU -nic user,model=ne2k_pci prints the same lines", async () => {
-  deepStrictEqual(await runQemu(fixture("net_ne2k_pci"), "ne2k_pci"), NE2K_EXPECTED);
-});
+nicFixtureTests("rtl8139", "10ec:8139", "hello rtl8139");
+nicFixtureTests("ne2k_pci", "10ec:8029", "hello ne2k");
