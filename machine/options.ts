@@ -25,7 +25,7 @@ import {
 import { type DiskSpec, MAX_IDE_DEVICES } from "./disk_spec.ts";
 import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "./firmware.ts";
 import { checkBootDisk, checkReadableFile } from "./image_checks.ts";
-import { PCI_SLOT } from "./io_map.ts";
+import { MAX_VIRTIO_DISKS, PCI_SLOT } from "./io_map.ts";
 import { formatSize, parseSize } from "./sizes.ts";
 
 /**
@@ -74,10 +74,8 @@ export interface MachineOptions {
 
 /** The smallest guest RAM vmrun builds. */
 export const MIN_MEMORY = 2 ** 20;
-/** PCI device numbers on bus 0. */
-const PCI_SLOTS = 32;
 /** The most virtio disks: one PCI slot each, from the first free one to the last. */
-export const MAX_VIRTIO_DISKS = PCI_SLOTS - PCI_SLOT.FIRST_VIRTIO;
+export { MAX_VIRTIO_DISKS };
 
 /** What the host offers, for checks against it. */
 export interface HostLimits {
@@ -256,7 +254,7 @@ function deviceConfigs(
     throw new ConfigError(
       null,
       `${virtio} virtio disks and ${devices.length} --devices need more than the ` +
-        `${MAX_VIRTIO_DISKS} free PCI slots (3-31)`,
+        `${MAX_VIRTIO_DISKS} free PCI slots (${PCI_SLOT.FIRST_VIRTIO}-${PCI_SLOT.LAST})`,
     );
   }
   return devices;
@@ -365,9 +363,7 @@ function diskSpecs(disks: unknown, kernel: boolean): readonly DiskSpec[] {
   if (virtio > MAX_VIRTIO_DISKS) {
     throw new ConfigError(
       null,
-      `${virtio} virtio disks: at most ${MAX_VIRTIO_DISKS} fit (one PCI slot each, slots ${PCI_SLOT.FIRST_VIRTIO}-${
-        PCI_SLOTS - 1
-      })`,
+      `${virtio} virtio disks: at most ${MAX_VIRTIO_DISKS} fit (one PCI slot each, slots ${PCI_SLOT.FIRST_VIRTIO}-${PCI_SLOT.LAST})`,
     );
   }
   return disks;
