@@ -149,6 +149,15 @@ Deno.test("QEMU's -device names for the virtio devices become --device", () => {
   );
   deepStrictEqual(serial.argv, ["--device", "virtio-serial-pci,name=org.test.port", "a.img"]);
   match(serial.notes.join("\n"), /hvc0/);
+  deepStrictEqual(qemu("-device", "virtio-balloon-pci,id=b,deflate-on-oom=on", "a.img").argv, [
+    "--device",
+    "virtio-balloon-pci,deflate-on-oom=on",
+    "a.img",
+  ]);
+  usageError(
+    () => qemu("-device", "virtio-balloon-pci,free-page-hint=on", "a.img"),
+    /does not support 'free-page-hint'/,
+  );
   usageError(() => qemu("-device", "virtconsole", "a.img"), /needs -device virtio-serial-pci/);
   usageError(
     () => qemu("-device", "virtio-rng-pci,rng=r0", "a.img"),
