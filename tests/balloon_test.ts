@@ -58,45 +58,104 @@ function assertFreed(before: number, after: number, what: string): void {
   );
 }
 
-kvmTest("virtio-balloon-pci: vm.balloon() inflates, the guest RAM's pages go back to the host", async () => {
-  await using vm = await Vm.start({
-    disk: fixture("virtio_balloon"),
-    memory: `${RAM_MIB}M`,
-    snapshot: true,
-    device: "virtio-balloon-pci",
-    timeout: RUN_LIMIT_MS,
-  });
-  await vm.serial.waitFor(FILLED, WAIT);
-  const start = await vm.balloon();
-  strictEqual(start.ramBytes, RAM_MIB * MiB);
-  strictEqual(start.targetBytes, RAM_MIB * MiB);
-  strictEqual(start.actualPages, 0);
-  // The fixture gave its stats before filling: free 18 MiB, total 64 MiB.
-  strictEqual(start.stats?.freeMemory, 18 * MiB);
-  strictEqual(start.stats?.totalMemory, 64 * MiB);
-  // Bad targets are refused with one line, and change nothing.
-  for (const bad of [0, -1, 1.5, RAM_MIB + 1, Number.NaN]) {
-    await rejects(vm.balloon(bad), (e: unknown) => {
-      ok(e instanceof BalloonError, String(e));
-      strictEqual(e.message.includes("\n"), false);
-      return true;
+kvmTest(
+  "virtio-balloon-pci: vm.balloon() inflates, the guest RAM's pages go back to the host",
+  async () => {
+    await using vm = await Vm.start({
+      disk: fixture("virtio_balloon"),
+      memory: `${RAM_MIB}M`,
+      snapshot: true,
+      device: "virtio-balloon-pci",
+      timeout: RUN_LIMIT_MS,
     });
-  }
-  // Only the guest RAM this VM maps counts: shared memory, this process's.
-  const before = statusMiB("self", "RssShmem");
-  const asked = await vm.balloon(INFLATE_TO);
-  strictEqual(asked.targetBytes, INFLATE_TO * MiB);
-  strictEqual(asked.targetPages, TAKEN_MIB * 256);
-  await vm.serial.waitFor(INFLATED, WAIT);
-  const inflated = await vm.balloon();
-  strictEqual(inflated.actualBytes, INFLATE_TO * MiB);
-  strictEqual(inflated.inflatedPages, TAKEN_MIB * 256);
-  assertFreed(before, statusMiB("self", "RssShmem"), "RssShmem of this process");
-  await vm.balloon(DEFLATE_TO);
-  deepStrictEqual(await vm.exited, { reason: "debug-exit", code: OK_EXIT });
-  deepStrictEqual(lines(vm.serial.text()), LINES);
-  await rejects(vm.balloon(), /the run has ended/);
-});
+    await vm.serial.waitFor(FILLED, WAIT);
+    const start = await vm.balloon();
+    strictEqual(start.ramBytes, RAM_MIB * MiB);
+    strictEqual(start.targetBytes, RAM_MIB * MiB);
+    strictEqual(start.actualPages, 0);
+    // The fixture gave its stats before filling: free 18 MiB, total 64 MiB.
+    strictEqual(start.stats?.freeMemory, 18 * MiB);
+    strictEqual(start.stats?.totalMemory, 64 * MiB);
+    // Bad targets are refused with one line, and change nothing.
+    for (const bad of [0, -1, 1.5, RAM_MIB + 1, Number.NaN]) {
+      await rejects(vm.balloon(bad), (e: unknown) => {
+        ok(e instanceof BalloonError, String(e));
+        strictEqual(e.message.includes("\n"), false);
+        return true;
+      });
+    }
+    // Only the guest RAM this VM maps counts: shared memory, this process's.
+    const before = statusMiB("self", "RssShmem");
+    const asked = await vm.balloon(INFLATE_TO);
+    strictEqual(asked.targetBytes, INFLATE_TO * MiB);
+    strictEqual(asked.targetPages, TAKEN_MIB * 256);
+    await vm.serial.waitFor(INFLATED, WAIT);
+    const inflated = await vm.balloon();
+    strictEqual(inflated.actualBytes, INFLATE_TO * MiB);
+    strictEqual(inflated.inflatedPages, TAKEN_MIB * 256);
+    assertFreed(before, statusMiB("self", "RssShmem"), "RssShmem of this process");
+    await vm.balloon(DEFLATE_TO);
+    deepStrictEqual(await vm.exited, { reason: "debug-exit", code: OK_EXIT });
+    deepStrictEqual(lines(vm.serial.text()), LINES);
+    await rejects(vm.balloon(), /the run has ended/);
+  },
+);
+
+kvmTest(
+  "virtio-balloon-pci: an inflated balloon is saved and restored, and deflates after",
+  async () => {
+    const dir = Deno.makeTempDirSync();
+    const file = `${dir}/ballooned.vmsave`;
+    try {
+      {
+        await using vm = await Vm.start({
+          disk: fixture("virtio_balloon"),
+          memory: `${RAM_MIB}M`,
+          snapshot: true,
+          device: "virtio-balloon-pci",
+          timeout: RUN_LIMIT_MS,
+        });
+        await vm.serial.waitFor(FILLED, WAIT);
+        await vm.balloon(INFLATE_TO);
+        await vm.serial.waitFor(INFLATED, WAIT);
+        await vm.save(file, { stop: true });
+      }
+      await using again = await Vm.start({ restore: file, timeout: RUN_LIMIT_MS });
+      const restored = await again.balloon();
+      strictEqual(restored.targetBytes, INFLATE_TO * MiB);
+      strictEqual(restored.actualBytes, INFLATE_TO * MiB);
+      strictEqual(restored.stats?.totalMemory, 64 * MiB);
+      await again.balloon(DEFLATE_TO);
+      deepStrictEqual(await again.exited, { reason: "debug-exit", code: OK_EXIT });
+      deepStrictEqual(lines(again.serial.text()), LINES.slice(4));
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);
+
+kvmTest(
+  "virtio-balloon-pci: the target outlives a reset; the new driver inflates again",
+  async () => {
+    await using vm = await Vm.start({
+      disk: fixture("virtio_balloon"),
+      memory: `${RAM_MIB}M`,
+      snapshot: true,
+      device: "virtio-balloon-pci",
+      timeout: RUN_LIMIT_MS,
+    });
+    await vm.serial.waitFor(FILLED, WAIT);
+    await vm.balloon(INFLATE_TO);
+    await vm.serial.waitFor(INFLATED, WAIT);
+    vm.reset();
+    // After the reset the driver finds the same target and inflates by it unasked.
+    await vm.serial.waitFor(FILLED, WAIT);
+    await vm.serial.waitFor(INFLATED, WAIT);
+    const after = await vm.balloon();
+    strictEqual(after.targetBytes, INFLATE_TO * MiB);
+    strictEqual(after.actualBytes, INFLATE_TO * MiB);
+  },
+);
 
 kvmTest("virtio-balloon-pci: a VM without a balloon says so", async () => {
   await using vm = await Vm.start({ disk: fixture("virtio_balloon"), snapshot: true });

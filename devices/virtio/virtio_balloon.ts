@@ -231,7 +231,8 @@ export class VirtioBalloon extends VirtioPciFunction<VirtioBalloonState> {
     const actual = u32("actual");
     const poisonVal = u32("poisonVal");
     const statsHead = s.intOrNull("statsHead", 0, VIRTIO_BALLOON_QUEUE_SIZE - 1);
-    const statsDeadline = s.intOrNull("statsDeadlineNs");
+    // Clock times may be fractional nanoseconds.
+    const statsDeadline = s.numberOrNull("statsDeadlineNs");
     if (statsDeadline !== null && statsHead === null) {
       s.fail("statsDeadlineNs", "is set without a held stats buffer");
     }
@@ -239,7 +240,7 @@ export class VirtioBalloon extends VirtioPciFunction<VirtioBalloonState> {
     const stats = Object.fromEntries(
       BALLOON_STAT_TAGS.map((name) => [name, st.intOrNull(name)]),
     ) as unknown as BalloonStats;
-    const statsUpdated = s.intOrNull("statsUpdatedNs");
+    const statsUpdated = s.numberOrNull("statsUpdatedNs");
     const c = s.object("counters");
     const counters: VirtioBalloonCounters = {
       inflated: c.int("inflated"),

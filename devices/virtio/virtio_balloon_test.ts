@@ -264,7 +264,8 @@ Deno.test("virtio-balloon: snapshot -> restore -> snapshot is the identity, and 
     a.balloon.setTarget(next(5000));
     for (let round = 0; round < 3; round++) {
       runVirtioOps(a.balloon, a.memory, a.irq, driver.ops(10 + next(40)));
-      a.clock.advance(next(2) * SECOND);
+      // Host time is fractional nanoseconds: so are the saved deadlines.
+      a.clock.advance(next(2) * SECOND + 0.25);
     }
     const saved = a.balloon.snapshot();
     if (saved.statsHead !== null) heldSeen++;
@@ -303,6 +304,8 @@ Deno.test("virtio-balloon: restore refuses malformed states and changes nothing"
     { actual: 2 ** 32 },
     { statsHead: 128 },
     { statsHead: null, statsDeadlineNs: 5 },
+    { statsDeadlineNs: Infinity },
+    { statsUpdatedNs: "now" },
     { stats: { ...good.stats, freeMemory: 1.5 } },
     { stats: null },
     { counters: { inflated: 0, deflated: -1, statsReports: 0 } },
