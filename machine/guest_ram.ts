@@ -8,15 +8,13 @@
 
 import { type GuestMemory, GuestMemoryError } from "../devices/types.ts";
 import type { RamLayout } from "./memory_map.ts";
+import { HOST_PAGE_SIZE } from "../kvm/host.ts";
 
 /**
  * Frees whole host pages of the RAM buffer, `[hostOffset, hostOffset + length)`;
  * they read as zero afterwards.
  */
 export type HostDiscard = (hostOffset: number, length: number) => void;
-
-/** Bytes of a host page: the unit {@link GuestRam.discard} frees. */
-export const HOST_PAGE = 4096;
 
 /** Guest-physical RAM over one host buffer laid out by {@link RamLayout}. */
 export class GuestRam implements GuestMemory {
@@ -53,8 +51,8 @@ export class GuestRam implements GuestMemory {
       // The part of the range inside this slot, shrunk to whole host pages.
       const from = Math.max(addr, s.gpa);
       const to = Math.min(addr + length, s.gpa + s.size);
-      const start = Math.ceil((s.hostOffset + from - s.gpa) / HOST_PAGE) * HOST_PAGE;
-      const end = Math.floor((s.hostOffset + to - s.gpa) / HOST_PAGE) * HOST_PAGE;
+      const start = Math.ceil((s.hostOffset + from - s.gpa) / HOST_PAGE_SIZE) * HOST_PAGE_SIZE;
+      const end = Math.floor((s.hostOffset + to - s.gpa) / HOST_PAGE_SIZE) * HOST_PAGE_SIZE;
       if (from >= to || end <= start) continue;
       discard(start, end - start);
       freed += end - start;
