@@ -31,6 +31,7 @@ export const COMMANDS = [
   "resume",
   "reset",
   "powerdown",
+  "balloon",
   "quit",
   "type",
   "key",
@@ -235,6 +236,13 @@ class Connection {
       case "powerdown":
         m.powerButton();
         return {};
+      case "balloon": {
+        const target = req.target;
+        if (target !== undefined && typeof target !== "number") {
+          throw new Error(`"target" must be a number of MiB`);
+        }
+        return await s.balloon(target);
+      }
       case "quit":
         void s.end(stoppedExit("quit over the control socket"));
         return {};

@@ -11,6 +11,13 @@ import type { ScreenState } from "../devices/vga/screen.ts";
 import type { BoardState } from "../machine/board.ts";
 import type { VmExit } from "../machine/exit.ts";
 import type { Machine, MachineSnapshot } from "../machine/machine.ts";
+import {
+  BalloonError,
+  type BalloonInfo,
+  balloonInfo,
+  balloonTargetPages,
+  requireBalloon,
+} from "../machine/balloon.ts";
 import type { RunEvent, RunSession } from "../machine/session.ts";
 import { VmExitedError } from "./errors.ts";
 import { Keyboard } from "./keyboard.ts";
@@ -95,6 +102,21 @@ export class Session {
     if (this.run.exit) return null;
     const s = await this.machine.snapshot().catch(() => null);
     return s?.devices ? s : null;
+  }
+
+  /**
+   * Sets the balloon's target to `targetMiB` MiB of guest memory when given,
+   * then reads the balloon (after the new target is in place).
+   * @throws {BalloonError} without a balloon, for a target out of range, or once the run has ended
+   */
+  async balloon(targetMiB?: number): Promise<BalloonInfo> {
+    const config = this.machine.config;
+    requireBalloon(config);
+    if (targetMiB !== undefined) this.machine.balloon(balloonTargetPages(config, targetMiB));
+    const devices = await this.devices();
+    const info = devices && balloonInfo(config, devices);
+    if (!info) throw new BalloonError("the run has ended");
+    return info;
   }
 
   /** Device states, or null once the run has ended. */

@@ -9,6 +9,8 @@
 import type { KeyStroke as DeviceKeyStroke } from "../devices/keymap.ts";
 import type { ScreenState as VgaScreenState } from "../devices/vga/screen.ts";
 import type { BoardState as MachineBoardState } from "../machine/board.ts";
+import type { BalloonInfo as MachineBalloonInfo } from "../machine/balloon.ts";
+import type { BalloonStats as DeviceBalloonStats } from "../devices/virtio/virtio_balloon.ts";
 import type { DiskSpec as MachineDiskSpec } from "../machine/disk_spec.ts";
 import type { NicSpec as MachineNicSpec } from "../machine/nic_spec.ts";
 import type { ExitReason as MachineExitReason, VmExit as MachineVmExit } from "../machine/exit.ts";
@@ -160,3 +162,36 @@ export type NicSpec = MachineNicSpec;
  * ```
  */
 export type SaveResult = MachineSaveResult;
+
+/**
+ * The memory balloon as `vm.balloon()` reports it: guest RAM, the target
+ * (what the guest is asked to keep) and what it keeps now, in bytes and as
+ * the device's 4 KiB pages (`targetPages` asked for, `actualPages` given),
+ * the pages inflated and deflated so far, and the guest's last `stats`.
+ *
+ * @example
+ * ```ts
+ * import { type BalloonInfo, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", device: "virtio-balloon-pci" });
+ * const b: BalloonInfo = await vm.balloon();
+ * console.log(`${b.actualBytes} of ${b.ramBytes} bytes left to the guest`);
+ * ```
+ */
+export type BalloonInfo = MachineBalloonInfo;
+
+/**
+ * The guest's memory statistics from the balloon's stats queue, by QEMU's
+ * names: `swapIn`, `swapOut`, `freeMemory`, `totalMemory`,
+ * `availableMemory`, `diskCaches` in bytes; `majorFaults`, `minorFaults`,
+ * `hugetlbAllocations`, `hugetlbFailures` as counts; null for what the
+ * guest did not report.
+ *
+ * @example
+ * ```ts
+ * import { type BalloonStats, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", device: "virtio-balloon-pci" });
+ * const stats: BalloonStats | null = (await vm.balloon()).stats;
+ * console.log(stats?.freeMemory);
+ * ```
+ */
+export type BalloonStats = DeviceBalloonStats;

@@ -8,7 +8,7 @@
 
 import { stoppedExit } from "../machine/exit.ts";
 import { RunSession } from "../machine/session.ts";
-import type { BoardState, RunState, SaveResult, VcpuStats, VmExit } from "./types.ts";
+import type { BalloonInfo, BoardState, RunState, SaveResult, VcpuStats, VmExit } from "./types.ts";
 import type { Keyboard } from "./keyboard.ts";
 import { prepareVm, type VmOptions } from "./options.ts";
 import { screenshotPng } from "./screenshot.ts";
@@ -260,6 +260,32 @@ export class Vm implements AsyncDisposable {
    */
   powerButton(): void {
     this.#session.machine.powerButton();
+  }
+
+  /**
+   * The memory balloon (`device: "virtio-balloon-pci"`), in QEMU's terms:
+   * with `targetMiB`, asks the guest to keep that much memory (QEMU's
+   * `balloon <MiB>`) and hand the rest back, which vmrun then frees on the
+   * host; without it, only reads. Resolves with the balloon as it stands
+   * once the target is set: the target and what the guest keeps now
+   * (`actualBytes`), in pages too, and the guest's last memory `stats`. The
+   * guest's driver works at its own pace: poll until `actualBytes` reaches
+   * `targetBytes`.
+   * @throws {BalloonError} without a balloon, for a target that is not a whole number
+   *   of MiB from 1 to the guest's RAM, or once the run has ended
+   *
+   * @example Take 64 MiB from a 256 MiB guest
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img", memory: "256M", device: "virtio-balloon-pci" });
+   * await vm.balloon(192);
+   * while ((await vm.balloon()).actualBytes > 192 * 2 ** 20) {
+   *   await new Promise((r) => setTimeout(r, 100));
+   * }
+   * ```
+   */
+  balloon(targetMiB?: number): Promise<BalloonInfo> {
+    return this.#session.balloon(targetMiB);
   }
 
   /**

@@ -720,7 +720,7 @@ function device(ctx: Ctx, value: string, flag: string): void {
 }
 
 /**
- * The optional virtio devices: `virtio-rng-pci`, `virtio-serial-pci` (hvc0 is
+ * The optional virtio devices: `virtio-rng-pci`, `virtio-balloon-pci`, `virtio-serial-pci` (hvc0 is
  * its port 0, so `virtconsole` is implied) and one `virtserialport` (port 1,
  * whose `name=` it takes). Returns false for other drivers.
  */
@@ -737,6 +737,16 @@ function virtioDevice(
       only("id");
       ctx.out.push("--device", "virtio-rng-pci");
       return true;
+    case "virtio-balloon-pci":
+    case "virtio-balloon": {
+      only("id", "deflate-on-oom", "guest-stats-polling-interval");
+      const props = ["deflate-on-oom", "guest-stats-polling-interval"].flatMap((name) => {
+        const v = prop(name);
+        return v === undefined ? [] : [`${name}=${v}`];
+      });
+      ctx.out.push("--device", ["virtio-balloon-pci", ...props].join(","));
+      return true;
+    }
     case "virtio-serial-pci":
     case "virtio-serial":
       only("id");

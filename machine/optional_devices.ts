@@ -11,6 +11,11 @@
  * @module
  */
 
+import {
+  DEFAULT_STATS_INTERVAL_NS,
+  VIRTIO_BALLOON_PAGE_SIZE,
+  VirtioBalloon,
+} from "../devices/virtio/virtio_balloon.ts";
 import { VirtioConsole } from "../devices/virtio/virtio_console.ts";
 import { VirtioRng } from "../devices/virtio/virtio_rng.ts";
 import type { DeviceConfig } from "./config.ts";
@@ -31,6 +36,16 @@ export interface OptionalDevice<D> {
 function optional<D>(d: OptionalDevice<D>): OptionalDevice<D> {
   return d;
 }
+
+/** QEMU's spellings of a boolean property. */
+const ON_OFF: ReadonlyMap<string, boolean> = new Map([
+  ["on", true],
+  ["off", false],
+  ["true", true],
+  ["false", false],
+  ["yes", true],
+  ["no", false],
+]);
 
 /** Every optional device, by its QEMU `-device` name. */
 export const OPTIONAL_DEVICES = {
@@ -62,6 +77,39 @@ export const OPTIONAL_DEVICES = {
         });
         return console;
       },
+      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+    }),
+  }),
+  "virtio-balloon-pci": optional({
+    description: "virtio memory balloon: vmrun asks the guest for RAM back and frees it",
+    options: {
+      "deflate-on-oom": "on: the guest may take pages back when it runs out (default off)",
+      "guest-stats-polling-interval": `seconds between the guest's memory stats, 0 never (default ${
+        DEFAULT_STATS_INTERVAL_NS / 1e9
+      })`,
+    },
+    checkOption: (key, value) =>
+      key === "deflate-on-oom"
+        ? (ON_OFF.has(value) ? null : "must be on or off")
+        : /^\d{1,6}$/.test(value)
+        ? null
+        : "must be a whole number of seconds",
+    entry: (slot, options) => ({
+      create: (c) =>
+        new VirtioBalloon({
+          memory: c.ram,
+          irq: c.pciIrq(slot, 1),
+          clock: c.clock,
+          timer: c.clock.timer,
+          discard: (pfn, count) =>
+            c.ram.discard(pfn * VIRTIO_BALLOON_PAGE_SIZE, count * VIRTIO_BALLOON_PAGE_SIZE),
+          // Deflated pages fault back in, zeroed, when the guest touches them.
+          reuse: () => {},
+          deflateOnOom: ON_OFF.get(options["deflate-on-oom"] ?? "off"),
+          statsIntervalNs: options["guest-stats-polling-interval"] === undefined
+            ? DEFAULT_STATS_INTERVAL_NS
+            : Number(options["guest-stats-polling-interval"]) * 1e9,
+        }),
       pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
     }),
   }),

@@ -11,6 +11,11 @@ import {
 } from "./optional_devices.ts";
 import { VirtioConsole } from "../devices/virtio/virtio_console.ts";
 import { VirtioRng } from "../devices/virtio/virtio_rng.ts";
+import {
+  VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
+  VirtioBalloon,
+} from "../devices/virtio/virtio_balloon.ts";
+import { SteppedClock } from "../devices/clock.ts";
 
 const noop = () => {};
 const OPTIONS = buildProgram(noop, noop).options;
@@ -27,7 +32,11 @@ function usageError(run: () => unknown, pattern: RegExp): void {
 }
 
 Deno.test("--device names are QEMU's, each declared once, with its options", () => {
-  deepStrictEqual(OPTIONAL_DEVICE_NAMES, ["virtio-rng-pci", "virtio-serial-pci"]);
+  deepStrictEqual(OPTIONAL_DEVICE_NAMES, [
+    "virtio-rng-pci",
+    "virtio-serial-pci",
+    "virtio-balloon-pci",
+  ]);
   deepStrictEqual(parseDeviceSpec("virtio-rng-pci"), { name: "virtio-rng-pci", options: {} });
   deepStrictEqual(parseDeviceSpec("virtio-serial-pci,name=org.test.x"), {
     name: "virtio-serial-pci",
@@ -37,13 +46,25 @@ Deno.test("--device names are QEMU's, each declared once, with its options", () 
     if (!(e instanceof DeviceSpecError)) return false;
     match(
       e.message,
-      /unknown device 'virtio-gpu-pci' \(known: virtio-rng-pci, virtio-serial-pci\)/,
+      /unknown device 'virtio-gpu-pci' \(known: virtio-rng-pci, virtio-serial-pci, virtio-balloon-pci\)/,
     );
     return true;
   });
   throws(() => parseDeviceSpec("virtio-rng-pci,rng=rng0"), /has no option 'rng' \(it has none\)/);
   throws(() => parseDeviceSpec("virtio-serial-pci,name="), /name must be 1-255/);
   throws(() => parseDeviceSpec("virtio-serial-pci,name"), /'name' is not key=value/);
+  deepStrictEqual(
+    parseDeviceSpec("virtio-balloon-pci,deflate-on-oom=on,guest-stats-polling-interval=10"),
+    {
+      name: "virtio-balloon-pci",
+      options: { "deflate-on-oom": "on", "guest-stats-polling-interval": "10" },
+    },
+  );
+  throws(() => parseDeviceSpec("virtio-balloon-pci,deflate-on-oom=maybe"), /must be on or off/);
+  throws(
+    () => parseDeviceSpec("virtio-balloon-pci,guest-stats-polling-interval=-1"),
+    /whole number of seconds/,
+  );
 });
 
 Deno.test("registry entries build the right device in the slot they are given", () => {
@@ -66,6 +87,23 @@ Deno.test("registry entries build the right device in the slot they are given", 
   strictEqual(con instanceof VirtioConsole, true);
   deepStrictEqual(con.portNames, [null, "a.b"]);
   deepStrictEqual(Object.keys(conEntry.pci!(con).bars), ["0", "4"]);
+  // The balloon frees inflated pages through guest RAM's one bounds-checked place.
+  const discarded: number[][] = [];
+  const clock = new SteppedClock();
+  const balloonEntry = OPTIONAL_DEVICES["virtio-balloon-pci"].entry(5, {
+    "deflate-on-oom": "on",
+  });
+  const balloon = balloonEntry.create({
+    ...c,
+    clock,
+    ram: { discard: (addr: number, len: number) => discarded.push([addr, len]) },
+  });
+  strictEqual(balloon instanceof VirtioBalloon, true);
+  strictEqual(
+    BigInt(balloon.legacyIo.read(0, 4)) & VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
+    VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
+  );
+  deepStrictEqual(Object.keys(balloonEntry.pci!(balloon).bars), ["0", "4"]);
 });
 
 Deno.test("the command line: --device is repeatable; an unknown name lists the known ones", () => {
@@ -81,7 +119,10 @@ Deno.test("the command line: --device is repeatable; an unknown name lists the k
     ],
   );
   deepStrictEqual(parse().config.devices ?? [], []);
-  usageError(() => parse("--device", "pcnet"), /known: virtio-rng-pci, virtio-serial-pci/);
+  usageError(
+    () => parse("--device", "pcnet"),
+    /known: virtio-rng-pci, virtio-serial-pci, virtio-balloon-pci/,
+  );
   usageError(
     () => parse("--device", "e1000"),
     /a NIC comes with its network: --nic user,model=e1000/,
@@ -108,6 +149,15 @@ Deno.test("QEMU's -device names for the virtio devices become --device", () => {
   );
   deepStrictEqual(serial.argv, ["--device", "virtio-serial-pci,name=org.test.port", "a.img"]);
   match(serial.notes.join("\n"), /hvc0/);
+  deepStrictEqual(qemu("-device", "virtio-balloon-pci,id=b,deflate-on-oom=on", "a.img").argv, [
+    "--device",
+    "virtio-balloon-pci,deflate-on-oom=on",
+    "a.img",
+  ]);
+  usageError(
+    () => qemu("-device", "virtio-balloon-pci,free-page-hint=on", "a.img"),
+    /does not support 'free-page-hint'/,
+  );
   usageError(() => qemu("-device", "virtconsole", "a.img"), /needs -device virtio-serial-pci/);
   usageError(
     () => qemu("-device", "virtio-rng-pci,rng=r0", "a.img"),
@@ -115,6 +165,6 @@ Deno.test("QEMU's -device names for the virtio devices become --device", () => {
   );
   usageError(
     () => qemu("-device", "pcnet", "a.img"),
-    /unknown device 'pcnet' \(known: virtio-rng-pci, virtio-serial-pci, /,
+    /unknown device 'pcnet' \(known: virtio-rng-pci, virtio-serial-pci, virtio-balloon-pci, /,
   );
 });

@@ -11,7 +11,14 @@
 /// <reference lib="deno.worker" />
 
 import { SteppedClock } from "../devices/clock.ts";
-import { currentThreadId, mapAnonymous, residentPages, swapConfigured } from "../kvm/host.ts";
+import {
+  currentThreadId,
+  discardMemory,
+  mapAnonymous,
+  residentPages,
+  swapConfigured,
+} from "../kvm/host.ts";
+import { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { exitAction } from "./exit_policy.ts";
 import { hostNowMs, Kvm } from "../kvm/kvm.ts";
@@ -168,6 +175,8 @@ class MachineLoop {
   /** Exit counters of vCPUs 1..n-1 (their exits are handled here). */
   readonly apStats: ExitStats[];
   readonly net: NetLink | null;
+  /** The balloon target asked for (pages), kept across resets; null until asked. */
+  balloonPages: number | null = null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -178,7 +187,12 @@ class MachineLoop {
     this.kvm = Kvm.open();
     const layout = ramLayout(this.config.memoryBytes);
     this.ramHost = mapAnonymous(layout.total);
-    this.ram = new GuestRam(layout, this.ramHost.buffer);
+    // Balloon pages go back to the host through here (MADV_REMOVE of whole pages).
+    this.ram = new GuestRam(
+      layout,
+      this.ramHost.buffer,
+      (offset, length) => discardMemory(this.ramHost, offset, length),
+    );
     this.restorePath = init.restorePath ?? null;
     // A restore takes the firmware the saved guest ran from the save file.
     this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
@@ -341,6 +355,7 @@ class MachineLoop {
     const s = state as SavedMachineState | null;
     if (!s) throw new SaveFileError("the save file has no machine state");
     this.board.restore(s.board);
+    this.balloonPages = this.balloon()?.targetPages ?? null;
     // Frames the new network sent meanwhile go to the restored NICs.
     this.net?.deliver();
     this.serialIn = [...s.serialIn];
@@ -454,6 +469,7 @@ class MachineLoop {
       audio: this.audio ?? SILENT_AUDIO,
     }, vm);
     this.console.attach(this.board, this.clock);
+    if (this.balloonPages !== null && !restoring) this.balloon()?.setTarget(this.balloonPages);
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
@@ -475,6 +491,12 @@ class MachineLoop {
       bootSectorStart(this.ram, vcpu, this.disks[0].backend);
     }
     publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());
+  }
+
+  /** The board's balloon (`--device virtio-balloon-pci`), or null. */
+  balloon(): VirtioBalloon | null {
+    const placed = this.board.devices.optional.find((o) => o.device instanceof VirtioBalloon);
+    return (placed?.device as VirtioBalloon | undefined) ?? null;
   }
 
   /** Carries out the configured watchdog action. */
@@ -587,6 +609,13 @@ class MachineLoop {
       case "power-button":
         this.board.devices.pm.pressPowerButton();
         break;
+      case "balloon": {
+        const balloon = this.balloon();
+        if (!balloon) break;
+        balloon.setTarget(m.pages);
+        this.balloonPages = m.pages;
+        break;
+      }
       case "frame": {
         const update = this.board.frame(m.full);
         const event: WorkerEvent = { type: "frame", id: m.id, update };

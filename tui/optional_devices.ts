@@ -8,6 +8,9 @@
 
 import type { BoardState } from "../machine/board.ts";
 import type { DeviceSection } from "./device_summary.ts";
+import { balloonState } from "../machine/balloon.ts";
+import { VIRTIO_BALLOON_PAGE_SIZE } from "../devices/virtio/virtio_balloon.ts";
+import { formatBytes } from "./format.ts";
 
 const seconds = (ns: number) => `${(ns / 1e9).toFixed(1)} s`;
 
@@ -34,7 +37,20 @@ function sound(d: BoardState): DeviceSection[] {
   return rows.length ? [{ title: "Sound", rows }] : [];
 }
 
+function balloon(d: BoardState): DeviceSection[] {
+  const b = balloonState(d);
+  if (!b) return [];
+  const size = (pages: number) => formatBytes(pages * VIRTIO_BALLOON_PAGE_SIZE);
+  const rows = [`target ${size(b.numPages)} out`, `actual ${size(b.actual)} out`];
+  const { freeMemory, totalMemory } = b.stats;
+  if (b.statsUpdatedNs === null) rows.push("no guest stats yet");
+  else if (freeMemory !== null && totalMemory !== null) {
+    rows.push(`guest free ${formatBytes(freeMemory)} of ${formatBytes(totalMemory)}`);
+  } else if (freeMemory !== null) rows.push(`guest free ${formatBytes(freeMemory)}`);
+  return [{ title: "Balloon", rows }];
+}
+
 /** Sections for the optional devices present in `d`. */
 export function optionalDeviceSections(d: BoardState): DeviceSection[] {
-  return [...watchdog(d), ...sound(d)];
+  return [...watchdog(d), ...sound(d), ...balloon(d)];
 }

@@ -24,3 +24,25 @@ Deno.test("optional devices: watchdog armed/remaining and what plays; none when 
     { title: "Watchdog i6300esb", rows: ["stopped", "expired 0x", "stage 1, timeout flag set"] },
   ]);
 });
+
+Deno.test("optional devices: the balloon's target and actual size, and the guest's free memory", () => {
+  const balloon = (stats: Record<string, number | null>, updated: number | null) =>
+    ({
+      ...boardState(),
+      optional: [{
+        name: "virtio-balloon-pci",
+        slot: 3,
+        device: { numPages: 8192, actual: 4096, stats, statsUpdatedNs: updated },
+      }],
+    }) as unknown as BoardState;
+  deepStrictEqual(optionalDeviceSections(balloon({ freeMemory: null, totalMemory: null }, null)), [
+    { title: "Balloon", rows: ["target 32 MiB out", "actual 16 MiB out", "no guest stats yet"] },
+  ]);
+  deepStrictEqual(
+    optionalDeviceSections(balloon({ freeMemory: 18 * 2 ** 20, totalMemory: 2 ** 26 }, 5)),
+    [{
+      title: "Balloon",
+      rows: ["target 32 MiB out", "actual 16 MiB out", "guest free 18 MiB of 64 MiB"],
+    }],
+  );
+});
