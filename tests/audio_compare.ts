@@ -78,7 +78,8 @@ export function audioCompareTests(c: AudioCase): void {
         snapshot: true,
         bootMenu: false,
         startTimeMs: Date.now(),
-        audio: { wavPath: `${dir}/vmrun.wav`, model: c.model },
+        devices: [{ name: c.qemuDevice, options: {} }],
+        audio: { wavPath: `${dir}/vmrun.wav` },
       }, { serial: (b) => serial += new TextDecoder().decode(b) });
       const guard = setTimeout(() => machine.stop(), LIMIT_MS);
       const exit = await machine.exited;

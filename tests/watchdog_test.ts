@@ -17,6 +17,7 @@ import type { MachineConfig } from "../machine/config.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
 import type { WatchdogConfig, WatchdogEvent } from "../machine/watchdog.ts";
+import { optionalState } from "../machine/optional_devices.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
 import { VmrunProcess } from "./vmrun_process.ts";
@@ -37,7 +38,8 @@ function config(watchdog: WatchdogConfig): MachineConfig {
     snapshot: true,
     bootMenu: false,
     startTimeMs: Date.now(),
-    watchdog,
+    devices: [{ name: watchdog.model, options: {} }],
+    watchdogAction: watchdog.action,
   };
 }
 
@@ -120,8 +122,8 @@ kvmTest("watchdog: ib700 pause under vmrun pauses the guest; it resumes", async 
     run.machine.resume();
     await until(() => run.machine.runState === "running", 5_000, "the resume");
     const s = await run.machine.snapshot();
-    const wdt = s.devices?.watchdog;
-    ok(wdt && "pets" in wdt, "the ib700's state");
+    const wdt = s.devices && optionalState(s.devices.optional, "ib700");
+    ok(wdt, "the ib700's state");
     strictEqual(wdt.expirations, 1);
     strictEqual(wdt.armed, false);
     strictEqual(wdt.pets, 6); // armed once, petted five times
@@ -136,8 +138,9 @@ kvmTest("watchdog: action none only records the expiry (device state and event)"
     await until(() => run.events.length > 0, 60_000, "the expiry");
     const s = await run.machine.snapshot();
     strictEqual(s.runState, "running");
-    const wdt = s.devices?.watchdog;
-    ok(wdt && "rebootFlag" in wdt, "the i6300esb's state");
+    const wdt = s.devices && optionalState(s.devices.optional, "i6300esb");
+    ok(wdt, "the i6300esb's state");
+    strictEqual(s.devices?.optional[0].slot, 3, "the first free PCI slot, as on QEMU");
     strictEqual(wdt.expirations, 1);
     ok(wdt.firstStageExpirations >= 1);
     strictEqual(wdt.rebootFlag, true);
