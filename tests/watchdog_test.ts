@@ -10,7 +10,9 @@
  * one timeout, nor long after it.
  */
 
-import { deepStrictEqual, match, ok, strictEqual } from "node:assert";
+import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert";
+import { reportProblems } from "../api/report.ts";
+import { Vm, VmExitedError, WaitTimeoutError } from "../mod.ts";
 import { fixture } from "../fixtures/build.ts";
 import type { GuestExit } from "../machine/board.ts";
 import type { MachineConfig } from "../machine/config.ts";
@@ -193,4 +195,75 @@ kvmTest("watchdog: QEMU's i6300esb reset also reboots with the flag set", async 
   const r = await qemu(["-device", "i6300esb", "-action", "watchdog=reset"]);
   strictEqual(r.debugExit, 0x21, r.stderr);
   match(r.stdout, /flag 1\r\nrebooted by the watchdog\r\n$/);
+});
+
+kvmTest("watchdog: the API's event: vm.waitForWatchdog and vm.watchdogEvents", async () => {
+  await using vm = await Vm.start({
+    disk: IMAGE,
+    snapshot: true,
+    device: "ib700",
+    watchdogAction: "none",
+  });
+  await vm.serial.waitFor(STOPPED, { timeout: BOOT_LIMIT_MS });
+  const stoppedAt = performance.now();
+  const expiry = await vm.waitForWatchdog({ timeout: 60_000 });
+  assertAboutOneTimeout((performance.now() - stoppedAt) / 1000, "vmrun API");
+  strictEqual(expiry.model, "ib700");
+  strictEqual(expiry.action, "none");
+  ok(expiry.atMs > 0 && expiry.atMs < BOOT_LIMIT_MS, `atMs ${expiry.atMs}`);
+  deepStrictEqual(vm.watchdogEvents, [expiry]);
+  strictEqual(vm.state, "running");
+  const wdt = optionalState((await vm.devices())?.optional ?? [], "ib700");
+  strictEqual(wdt?.expirations, 1);
+  // The ib700 stops once it has fired: no second expiry comes.
+  await rejects(vm.waitForWatchdog({ timeout: 300 }), WaitTimeoutError);
+  const exit = await vm.stop();
+  strictEqual(exit.reason, "stopped");
+  await rejects(vm.waitForWatchdog(), VmExitedError);
+});
+
+kvmTest("watchdog: --watchdog with --report and --control: the event and the report", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "vmrun-watchdog-" });
+  try {
+    const sock = `${dir}/vm.sock`;
+    const p = new VmrunProcess([
+      "--headless",
+      "--snapshot",
+      "--watchdog",
+      "i6300esb,action=exit",
+      "--audio",
+      `wav:${dir}/out.wav`,
+      "--report",
+      `${dir}/report.json`,
+      "--control",
+      sock,
+      IMAGE,
+    ], { killAfterMs: BOOT_LIMIT_MS });
+    p.closeStdin();
+    await p.waitForStdout("petting", BOOT_LIMIT_MS);
+    const conn = await Deno.connect({ transport: "unix", path: sock });
+    await conn.write(new TextEncoder().encode('{"cmd":"subscribe","events":["watchdog"]}\n'));
+    const lines = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes('"event":"watchdog"')) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    const event = text.split("\n").map((l) => l && JSON.parse(l)).find((m) => m?.event);
+    deepStrictEqual(Object.keys(event.watchdog), ["model", "action", "atMs"]);
+    strictEqual(event.watchdog.model, "i6300esb");
+    strictEqual(event.watchdog.action, "exit");
+    await lines.cancel().catch(() => {});
+    const r = await p.finished();
+    strictEqual(r.code, 3, r.stderr);
+    const report = JSON.parse(Deno.readTextFileSync(`${dir}/report.json`));
+    deepStrictEqual(reportProblems(report), []);
+    deepStrictEqual(report.watchdog, [event.watchdog]);
+    strictEqual(report.exit.reason, "watchdog");
+    // The fixture plays nothing: the file is an empty, finished WAV.
+    deepStrictEqual(report.audio, { file: `${dir}/out.wav`, bytes: 44, seconds: 0 });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
