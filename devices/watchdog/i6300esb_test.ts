@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual } from "node:assert";
 import { SteppedClock } from "../clock.ts";
 import type { SeededRandom } from "../testing/seeded_random.ts";
 import {
