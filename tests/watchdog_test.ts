@@ -14,7 +14,7 @@ import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert";
 import { reportProblems } from "../api/report.ts";
 import { Vm, VmExitedError, WaitTimeoutError } from "../mod.ts";
 import { fixture } from "../fixtures/build.ts";
-import type { GuestExit } from "../machine/board.ts";
+import type { BoardState, GuestExit } from "../machine/board.ts";
 import type { MachineConfig } from "../machine/config.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
@@ -267,3 +267,34 @@ kvmTest("watchdog: --watchdog with --report and --control: the event and the rep
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+kvmTest(
+  "watchdog: saved armed beside a sound card, restored in place, it still expires",
+  async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "vmrun-watchdog-save-" });
+    try {
+      const vm = await Vm.start({
+        disk: IMAGE,
+        snapshot: true,
+        device: ["virtio-rng-pci", "ib700"],
+        watchdogAction: "none",
+        audio: `wav:${dir}/a.wav,model=es1370`,
+      });
+      await vm.serial.waitFor("petting", { timeout: BOOT_LIMIT_MS });
+      // As QEMU places -audio model=es1370 -device virtio-rng-pci -device ib700: the ISA
+      // watchdog takes no slot.
+      const placed = (d: BoardState | null) => d?.optional.map((o) => [o.name, o.slot]);
+      const where = [["ES1370", 3], ["virtio-rng-pci", 4], ["ib700", null]];
+      deepStrictEqual(placed(await vm.devices()), where);
+      await vm.save(`${dir}/vm.save`, { stop: true });
+      await using again = await Vm.start({ restore: `${dir}/vm.save` });
+      const d = await again.devices();
+      deepStrictEqual(placed(d), where);
+      strictEqual(optionalState(d?.optional ?? [], "ib700")?.armed, true);
+      const expiry = await again.waitForWatchdog({ timeout: 60_000 });
+      deepStrictEqual([expiry.model, expiry.action], ["ib700", "none"]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);
