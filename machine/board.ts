@@ -55,6 +55,7 @@ import {
   virtioBlkEntry,
 } from "./pc_devices.ts";
 import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
+import { legacyOptionalStates } from "./saved_vm.ts";
 import type { Nic } from "../devices/net/nic.ts";
 import {
   type NicSnapshot,
@@ -469,12 +470,13 @@ export class Board {
       throw new StateError("board", "the saved state has another number of virtio disks");
     }
     this.devices.virtioBlk.forEach((b, i) => b.restore(s.virtioBlk[i]));
-    if (s.optional.length !== this.devices.optional.length) {
+    const optional = legacyOptionalStates(s);
+    if (optional.length !== this.devices.optional.length) {
       throw new StateError("board", "the saved state has other --devices");
     }
     // Each optional device's state type goes with its own device.
     this.devices.optional.forEach((o, i) =>
-      (o.device as { restore(s: unknown): void }).restore(s.optional[i])
+      (o.device as { restore(s: unknown): void }).restore(optional[i])
     );
     // A save from before NICs existed has none.
     const nics = s.nics ?? [];
