@@ -136,9 +136,13 @@ function parseAudio(
   if (value === "none") return null;
   const m = /^wav:(.+?)(?:,model=([^,]*))?$/s.exec(value);
   if (!m) {
+    // QEMU's -audio words, e.g. "wav,path=out.wav,model=sb16": name vmrun's spelling.
+    const qemu = /^(?:driver=)?wav(?:,|$)/.test(value)
+      ? ` (QEMU's -audio wav,path=F,model=M is wav:F,model=M here)`
+      : "";
     throw new ConfigError(
       "audio",
-      `'${value}': vmrun records sound to a file: wav:<file>[,model=sb16|es1370]`,
+      `'${value}': vmrun records sound to a file: wav:<file>[,model=sb16|es1370]${qemu}`,
     );
   }
   const [, path, model] = m;

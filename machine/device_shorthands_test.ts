@@ -94,6 +94,7 @@ Deno.test("--audio wav:<file>[,model=] is the card as a --device, recording to t
     const bad = (devices: string[], o: DeviceShorthands, pattern: RegExp) =>
       refused(() => resolve(devices, o), pattern, ConfigError);
     bad([], { audio: "pa" }, /^audio 'pa': vmrun records sound to a file/);
+    bad([], { audio: "wav,path=x.wav" }, /QEMU's -audio wav,path=F,model=M is wav:F,model=M here/);
     bad([], { audio: `wav:${dir}/x.wav,model=gus` }, /unknown sound card 'gus' \(sb16, es1370\)/);
     bad([], { audio: `wav:${dir}/x.wav,model=ib700` }, /unknown sound card 'ib700'/);
     bad([], { audio: `wav:${dir}/no/such/x.wav` }, /^cannot write --audio file '.*no\/such/);
