@@ -37,6 +37,7 @@ export type {
   ScreenState,
   VcpuStats,
   VmExit,
+  WatchdogExpiry,
 } from "./api/types.ts";
 export { SerialConsole } from "./api/serial.ts";
 export type { SerialMatch, WaitOptions } from "./api/serial_log.ts";

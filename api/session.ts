@@ -24,6 +24,7 @@ import { Keyboard } from "./keyboard.ts";
 import { Screen } from "./screen.ts";
 import { SerialConsole } from "./serial.ts";
 import { SerialLog } from "./serial_log.ts";
+import { WatchdogLog } from "./watchdog_log.ts";
 
 /** Something that happened to a run, for listeners. */
 export type SessionEvent = RunEvent;
@@ -47,6 +48,8 @@ export class Session {
   readonly consoleLogs: readonly SerialLog[] = [new SerialLog(), new SerialLog()];
   /** The virtio console's ports for API users, by port number. */
   readonly consolePorts: readonly SerialConsole[];
+  /** The watchdog's expiries, and waits for them. */
+  readonly watchdog: WatchdogLog = new WatchdogLog(() => this.serial.lastLines());
   /** How the run ended (the core's one decision). */
   readonly exited: Promise<VmExit>;
 
@@ -57,9 +60,11 @@ export class Session {
     run.on((e) => {
       if (e.type === "serial") this.serial.push(e.bytes);
       else if (e.type === "console") this.consoleLogs[e.port]?.push(e.bytes);
+      else if (e.type === "watchdog") this.watchdog.push(e.expiry);
       else if (e.type === "exit") {
         this.serial.end(e.exit);
         for (const log of this.consoleLogs) log.end(e.exit);
+        this.watchdog.end(e.exit);
       }
     });
     this.console = new SerialConsole(this.serial, (b) => this.machine.sendSerial(b));

@@ -17,6 +17,7 @@ import type { ExitReason as MachineExitReason, VmExit as MachineVmExit } from ".
 import type { RunState as MachineRunState } from "../machine/control.ts";
 import type { SaveResult as MachineSaveResult } from "../machine/machine.ts";
 import type { VcpuStats as WorkerVcpuStats } from "../machine/vcpu_worker.ts";
+import type { WatchdogExpiry as MachineWatchdogExpiry } from "../machine/watchdog.ts";
 
 /**
  * How a VM's run ended: `reason`, `code` (the status `vmrun` would exit
@@ -195,3 +196,20 @@ export type BalloonInfo = MachineBalloonInfo;
  * ```
  */
 export type BalloonStats = DeviceBalloonStats;
+
+/**
+ * A watchdog expiry: `model` ("ib700" or "i6300esb"), the `action` under way
+ * ("reset", "poweroff", "pause", "exit" or "none") and `atMs`, when it
+ * expired in ms after the run started. `vm.watchdogEvents`,
+ * `vm.waitForWatchdog()`, the control socket's `watchdog` event and the
+ * `--report` file's `watchdog` list all carry it.
+ *
+ * @example
+ * ```ts
+ * import { Vm, type WatchdogExpiry } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", device: "ib700" });
+ * const expiry: WatchdogExpiry = await vm.waitForWatchdog();
+ * console.log(expiry.action);
+ * ```
+ */
+export type WatchdogExpiry = MachineWatchdogExpiry;

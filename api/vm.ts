@@ -8,7 +8,16 @@
 
 import { stoppedExit } from "../machine/exit.ts";
 import { RunSession } from "../machine/session.ts";
-import type { BalloonInfo, BoardState, RunState, SaveResult, VcpuStats, VmExit } from "./types.ts";
+import type {
+  BalloonInfo,
+  BoardState,
+  RunState,
+  SaveResult,
+  VcpuStats,
+  VmExit,
+  WatchdogExpiry,
+} from "./types.ts";
+import type { WaitOptions } from "./serial_log.ts";
 import type { Keyboard } from "./keyboard.ts";
 import { prepareVm, type VmOptions } from "./options.ts";
 import { screenshotPng } from "./screenshot.ts";
@@ -182,6 +191,45 @@ export class Vm implements AsyncDisposable {
     const runState = this.#session.exit ? "stopped" : this.state;
     if (!s?.devices) return { ...EMPTY_STATS, runState };
     return { ...s.vcpu, runState };
+  }
+
+  /**
+   * Every watchdog expiry so far, oldest first: the model, the action under
+   * way and when (ms after the start). The same records reach the control
+   * socket's `watchdog` event and the `--report` file's `watchdog` list.
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img", device: "ib700", watchdogAction: "none" });
+   * await vm.exited;
+   * console.log(vm.watchdogEvents.length);
+   * ```
+   */
+  get watchdogEvents(): readonly WatchdogExpiry[] {
+    return this.#session.watchdog.expiries;
+  }
+
+  /**
+   * Resolves at the next watchdog expiry (after the one the previous call
+   * returned), whether it happened already or is still to come.
+   * @throws {WaitTimeoutError} when none comes in time (default 30 s)
+   * @throws {VmExitedError} when the run ends first
+   *
+   * @example A guest that must stop petting its watchdog
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({
+   *   disk: "guest.img",
+   *   watchdog: "i6300esb",
+   *   watchdogAction: "pause",
+   * });
+   * const expiry = await vm.waitForWatchdog({ timeout: 60_000 });
+   * console.log(`${expiry.model} expired at ${expiry.atMs} ms; the VM is ${vm.state}`);
+   * ```
+   */
+  waitForWatchdog(options: WaitOptions = {}): Promise<WatchdogExpiry> {
+    return this.#session.watchdog.next(options);
   }
 
   /**

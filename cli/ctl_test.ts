@@ -10,7 +10,7 @@ Deno.test("ctl arguments become requests", () => {
   deepStrictEqual(ctlRequest("screenshot", ["a.png"]), { cmd: "screenshot" });
   deepStrictEqual(ctlRequest("subscribe", []), {
     cmd: "subscribe",
-    events: ["serial", "state", "reset", "exit"],
+    events: ["serial", "state", "reset", "watchdog", "exit"],
   });
   deepStrictEqual(ctlRequest("subscribe", ["exit"]), { cmd: "subscribe", events: ["exit"] });
   deepStrictEqual(ctlRequest("balloon", []), { cmd: "balloon" });

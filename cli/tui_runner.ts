@@ -95,6 +95,12 @@ export async function runTui(req: RunRequest): Promise<number> {
           said.push(`vmrun: warning: ${message}\n`);
           controller?.notice(`warning: ${message}`);
         },
+        // As headless: the exit action's line is the run's ending (describeExit).
+        watchdog: (e) => {
+          if (e.action === "exit") return;
+          said.push(`vmrun: the ${e.model} watchdog expired (action ${e.action})\n`);
+          controller?.notice(`the ${e.model} watchdog expired (action ${e.action})`);
+        },
       },
       runLimits(req),
       { restorePath: req.restore ?? undefined },

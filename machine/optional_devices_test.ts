@@ -15,9 +15,19 @@ import {
   VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
   VirtioBalloon,
 } from "../devices/virtio/virtio_balloon.ts";
+import { IsaDma } from "../devices/isa_dma.ts";
+import { Sb16 } from "../devices/sb16.ts";
+import { Es1370 } from "../devices/es1370.ts";
+import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import { Ib700 } from "../devices/watchdog/ib700.ts";
 import { SteppedClock } from "../devices/clock.ts";
+import type { PcDevices } from "./pc_devices.ts";
+import { IRQ, PIO } from "./io_map.ts";
+import { optionalDeviceEntry } from "./optional_devices.ts";
 
 const noop = () => {};
+/** The board's fixed devices, for entries that do not lean on them. */
+const NO_FIXED = {} as PcDevices;
 const OPTIONS = buildProgram(noop, noop).options;
 const qemu = (...argv: string[]) => translateQemuArgs(argv, OPTIONS);
 
@@ -36,7 +46,14 @@ Deno.test("--device names are QEMU's, each declared once, with its options", () 
     "virtio-rng-pci",
     "virtio-serial-pci",
     "virtio-balloon-pci",
+    "ib700",
+    "i6300esb",
+    "sb16",
+    "ES1370",
   ]);
+  // QEMU's names are the registry's; another case of the same name is read as it.
+  deepStrictEqual(parseDeviceSpec("es1370"), { name: "ES1370", options: {} });
+  deepStrictEqual(parseDeviceSpec("SB16"), { name: "sb16", options: {} });
   deepStrictEqual(parseDeviceSpec("virtio-rng-pci"), { name: "virtio-rng-pci", options: {} });
   deepStrictEqual(parseDeviceSpec("virtio-serial-pci,name=org.test.x"), {
     name: "virtio-serial-pci",
@@ -46,7 +63,7 @@ Deno.test("--device names are QEMU's, each declared once, with its options", () 
     if (!(e instanceof DeviceSpecError)) return false;
     match(
       e.message,
-      /unknown device 'virtio-gpu-pci' \(known: virtio-rng-pci, virtio-serial-pci, virtio-balloon-pci\)/,
+      /unknown device 'virtio-gpu-pci' \(known: virtio-rng-pci, virtio-serial-pci, virtio-balloon-pci, ib700, i6300esb, sb16, ES1370\)/,
     );
     return true;
   });
@@ -78,11 +95,11 @@ Deno.test("registry entries build the right device in the slot they are given", 
   };
   // deno-lint-ignore no-explicit-any
   const c = ctx as any;
-  const rngEntry = OPTIONAL_DEVICES["virtio-rng-pci"].entry(5, {});
+  const rngEntry = OPTIONAL_DEVICES["virtio-rng-pci"].entry(5, {}, NO_FIXED);
   const rng = rngEntry.create(c);
   strictEqual(rng instanceof VirtioRng, true);
   strictEqual(rngEntry.pci!(rng).slot, 5);
-  const conEntry = OPTIONAL_DEVICES["virtio-serial-pci"].entry(5, { name: "a.b" });
+  const conEntry = OPTIONAL_DEVICES["virtio-serial-pci"].entry(5, { name: "a.b" }, NO_FIXED);
   const con = conEntry.create(c);
   strictEqual(con instanceof VirtioConsole, true);
   deepStrictEqual(con.portNames, [null, "a.b"]);
@@ -92,7 +109,7 @@ Deno.test("registry entries build the right device in the slot they are given", 
   const clock = new SteppedClock();
   const balloonEntry = OPTIONAL_DEVICES["virtio-balloon-pci"].entry(5, {
     "deflate-on-oom": "on",
-  });
+  }, NO_FIXED);
   const balloon = balloonEntry.create({
     ...c,
     clock,
@@ -104,6 +121,45 @@ Deno.test("registry entries build the right device in the slot they are given", 
     VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
   );
   deepStrictEqual(Object.keys(balloonEntry.pci!(balloon).bars), ["0", "4"]);
+});
+
+Deno.test("ISA entries take no slot and lean on the fixed devices; PCI ones take theirs", () => {
+  const clock = new SteppedClock();
+  const lines: number[] = [];
+  const ctx = {
+    clock,
+    ram: { readU16: () => 0 },
+    isaIrq: (gsi: number) => (lines.push(gsi), { set: noop }),
+    pciIrq: (slot: number) => (lines.push(100 + slot), { set: noop }),
+    env: { audio: { play: noop }, onWatchdog: noop },
+  };
+  // deno-lint-ignore no-explicit-any
+  const c = ctx as any;
+  const fixed = { isaDma: new IsaDma(c.ram) } as unknown as PcDevices;
+  const place = (name: string) => optionalDeviceEntry({ name, options: {} }, 7, fixed);
+
+  const ib700 = place("ib700");
+  strictEqual(ib700.pci, false);
+  const wdt = ib700.entry.create(c);
+  strictEqual(wdt instanceof Ib700, true);
+  strictEqual(ib700.entry.pci, undefined);
+  deepStrictEqual(ib700.entry.pio!(wdt).map(([n, r]) => [n, r]), [["ib700", PIO.IB700]]);
+
+  const sb16 = place("sb16");
+  strictEqual(sb16.pci, false);
+  const card = sb16.entry.create(c);
+  strictEqual(card instanceof Sb16, true);
+  deepStrictEqual(sb16.entry.pio!(card).map(([n, r]) => [n, r]), [["sb16", PIO.SB16]]);
+  deepStrictEqual(sb16.entry.irqs, [IRQ.SB16]);
+
+  for (const [name, type] of [["i6300esb", I6300esb], ["ES1370", Es1370]] as const) {
+    const p = place(name);
+    strictEqual(p.pci, true);
+    const d = p.entry.create(c);
+    strictEqual(d instanceof type, true);
+    strictEqual(p.entry.pci!(d).slot, 7);
+  }
+  deepStrictEqual(lines, [IRQ.SB16, 107]);
 });
 
 Deno.test("the command line: --device is repeatable; an unknown name lists the known ones", () => {

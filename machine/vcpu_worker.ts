@@ -45,7 +45,7 @@ import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_hand
 import { GuestRam } from "./guest_ram.ts";
 import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
 import { I6300esb } from "../devices/watchdog/i6300esb.ts";
-import { type WatchdogEvent, watchdogOutcome } from "./watchdog.ts";
+import { type WatchdogEvent, type WatchdogModel, watchdogOutcome } from "./watchdog.ts";
 import { SILENT_AUDIO } from "../devices/audio.ts";
 import { WavSink } from "./wav_sink.ts";
 import { AudioMixer } from "./audio_mixer.ts";
@@ -465,7 +465,7 @@ class MachineLoop {
       onWarning: (message) => post({ type: "warning", message }),
       entropy: (dst) => crypto.getRandomValues(dst),
       onConsole: (port, bytes) => this.console.output(port, bytes),
-      onWatchdog: () => this.watchdogExpired(),
+      onWatchdog: (model) => this.watchdogExpired(model),
       audio: this.audio ?? SILENT_AUDIO,
     }, vm);
     this.console.attach(this.board, this.clock);
@@ -499,11 +499,10 @@ class MachineLoop {
     return (placed?.device as VirtioBalloon | undefined) ?? null;
   }
 
-  /** Carries out the configured watchdog action. */
-  watchdogExpired(): void {
-    const wd = this.config.watchdog;
-    if (!wd) return;
-    post({ type: "watchdog", event: { model: wd.model, action: wd.action } });
+  /** Carries out the configured watchdog action (QEMU's default: reset). */
+  watchdogExpired(model: WatchdogModel): void {
+    const wd = { model, action: this.config.watchdogAction ?? "reset" } as const;
+    post({ type: "watchdog", event: wd });
     const outcome = watchdogOutcome(wd);
     if (outcome.kind === "reset") this.resetPending = true;
     else if (outcome.kind === "end") this.exit ??= outcome.exit;
@@ -517,8 +516,7 @@ class MachineLoop {
     this.deadlineKicker.suspend();
     this.board.flushAudio();
     // The i6300esb's timeout status survives resets (the guest reads why it rebooted).
-    const old = this.board.devices.watchdog;
-    const rebootFlag = old instanceof I6300esb && old.rebootFlag;
+    const rebootFlag = this.#i6300esb()?.rebootFlag ?? false;
     retractRunAddress(this.ctl);
     this.aps.detach();
     // CMOS RAM is battery-backed: what the guest stored there survives a reset.
@@ -530,10 +528,16 @@ class MachineLoop {
     this.board.dispose();
     this.build();
     kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
-    const wdt = this.board.devices.watchdog;
-    if (wdt instanceof I6300esb) wdt.rebootFlag = rebootFlag;
+    const wdt = this.#i6300esb();
+    if (wdt) wdt.rebootFlag = rebootFlag;
     this.aps.run();
     post({ type: "reset" });
+  }
+
+  /** The board's i6300esb watchdog, if it has one. */
+  #i6300esb(): I6300esb | null {
+    const placed = this.board.devices.optional.find((o) => o.device instanceof I6300esb);
+    return (placed?.device as I6300esb | undefined) ?? null;
   }
 
   /** Looks at the screen twice a second for the firmware's "no bootable device". */
