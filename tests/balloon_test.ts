@@ -50,6 +50,24 @@ function statusMiB(pid: number | "self", field: string): number {
 }
 
 /** Asserts that resident memory went down by about the balloon's 32 MiB. */
+/** The fixture booted with a balloon, once it has filled its test pages. */
+async function filledVm(): Promise<Vm> {
+  const vm = await Vm.start({
+    disk: fixture("virtio_balloon"),
+    memory: `${RAM_MIB}M`,
+    snapshot: true,
+    device: "virtio-balloon-pci",
+    timeout: RUN_LIMIT_MS,
+  });
+  try {
+    await vm.serial.waitFor(FILLED, WAIT);
+  } catch (e) {
+    await vm[Symbol.asyncDispose]();
+    throw e;
+  }
+  return vm;
+}
+
 function assertFreed(before: number, after: number, what: string): void {
   const drop = before - after;
   ok(
@@ -61,14 +79,7 @@ function assertFreed(before: number, after: number, what: string): void {
 kvmTest(
   "virtio-balloon-pci: vm.balloon() inflates, the guest RAM's pages go back to the host",
   async () => {
-    await using vm = await Vm.start({
-      disk: fixture("virtio_balloon"),
-      memory: `${RAM_MIB}M`,
-      snapshot: true,
-      device: "virtio-balloon-pci",
-      timeout: RUN_LIMIT_MS,
-    });
-    await vm.serial.waitFor(FILLED, WAIT);
+    await using vm = await filledVm();
     const start = await vm.balloon();
     strictEqual(start.ramBytes, RAM_MIB * MiB);
     strictEqual(start.targetBytes, RAM_MIB * MiB);
@@ -108,14 +119,7 @@ kvmTest(
     const file = `${dir}/ballooned.vmsave`;
     try {
       {
-        await using vm = await Vm.start({
-          disk: fixture("virtio_balloon"),
-          memory: `${RAM_MIB}M`,
-          snapshot: true,
-          device: "virtio-balloon-pci",
-          timeout: RUN_LIMIT_MS,
-        });
-        await vm.serial.waitFor(FILLED, WAIT);
+        await using vm = await filledVm();
         await vm.balloon(INFLATE_TO);
         await vm.serial.waitFor(INFLATED, WAIT);
         await vm.save(file, { stop: true });
@@ -137,14 +141,7 @@ kvmTest(
 kvmTest(
   "virtio-balloon-pci: the target outlives a reset; the new driver inflates again",
   async () => {
-    await using vm = await Vm.start({
-      disk: fixture("virtio_balloon"),
-      memory: `${RAM_MIB}M`,
-      snapshot: true,
-      device: "virtio-balloon-pci",
-      timeout: RUN_LIMIT_MS,
-    });
-    await vm.serial.waitFor(FILLED, WAIT);
+    await using vm = await filledVm();
     await vm.balloon(INFLATE_TO);
     await vm.serial.waitFor(INFLATED, WAIT);
     vm.reset();
