@@ -151,6 +151,11 @@ export class Machine {
     }
   }
 
+  /** The network worker (forwards, their changes), or null without NICs. */
+  get net(): NetHost | null {
+    return this.#net;
+  }
+
   /** The last run state the worker reported. */
   get runState(): RunState {
     return this.#state;
