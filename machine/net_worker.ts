@@ -11,7 +11,7 @@
 
 import { HostForwardError, Slirp } from "../host/slirp.ts";
 import { EventFd, POLL, PollSet } from "../host/posix.ts";
-import { ControlViews, REQ } from "./control.ts";
+import { ControlViews, CTRL, REQ } from "./control.ts";
 import { FrameRing } from "./frame_ring.ts";
 import { ControlKicker } from "./kick.ts";
 import {
@@ -98,7 +98,8 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       sameHostAddress(f.hostAddress, c.hostAddress)
     );
     if (!found || !net.slirp.removeHostForward(c.protocol, c.hostAddress, c.hostPort)) {
-      const error = `no ${c.protocol} forward from host port ${c.hostAddress}:${c.hostPort} on NIC ${c.nic}`;
+      const error =
+        `no ${c.protocol} forward from host port ${c.hostAddress}:${c.hostPort} on NIC ${c.nic}`;
       return post({ type: "reply", id: c.id, forwards, error });
     }
     forwards = forwards.filter((f) => f !== found);
@@ -134,8 +135,12 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     }
     if (delivered) {
       delivered = false;
-      ctl.request(REQ.NET);
-      kicker.kick();
+      // A kick the vCPU has not answered yet covers these frames too: it
+      // takes everything in the ring when it does.
+      if (!(Atomics.load(ctl.ints, CTRL.REQUEST) & REQ.NET)) {
+        ctl.request(REQ.NET);
+        kicker.kick();
+      }
     }
   }
   for (const n of networks) close(n);
