@@ -122,7 +122,9 @@ export class VmNet {
   async removeRule(rule: string, nic = 0): Promise<void> {
     const m = /^(tcp|udp|)?:([^:]*):(\d+)$/.exec(rule);
     if (!m) {
-      throw new Error(`hostfwd_remove '${rule}' is malformed (the form is [tcp|udp]:[hostaddr]:hostport)`);
+      throw new Error(
+        `hostfwd_remove '${rule}' is malformed (the form is [tcp|udp]:[hostaddr]:hostport)`,
+      );
     }
     await this.removeForward({
       proto: m[1] === "udp" ? "udp" : "tcp",
@@ -157,7 +159,7 @@ export class VmNet {
 
   #host() {
     const host = this.#machine.net;
-    if (!host) throw new Error("this VM has no NIC (start it with nic: \"user,...\")");
+    if (!host) throw new Error('this VM has no NIC (start it with nic: "user,...")');
     return host;
   }
 }
@@ -199,7 +201,9 @@ function nicIndex(nic: unknown): number {
 }
 
 function proto(p: unknown): "tcp" | "udp" {
-  if (p !== "tcp" && p !== "udp") throw new Error(`proto must be "tcp" or "udp", not ${JSON.stringify(p)}`);
+  if (p !== "tcp" && p !== "udp") {
+    throw new Error(`proto must be "tcp" or "udp", not ${JSON.stringify(p)}`);
+  }
   return p;
 }
 

@@ -155,8 +155,7 @@ async function printResult(
     for (const f of (r.forwards ?? []) as { nic: number; rule: string }[]) {
       io.out(`${f.nic} ${f.rule}\n`);
     }
-  }
-  else if (command === "screenshot") {
+  } else if (command === "screenshot") {
     await Deno.writeFile(args[0], Buffer.from(String(r.png), "base64"));
   } else if (Object.keys(r).length) io.out(JSON.stringify(r) + "\n");
   return 0;
