@@ -11,7 +11,17 @@ import type { Machine } from "../machine/machine.ts";
 import type { ActiveForward } from "../machine/net.ts";
 import { parseHostForward } from "../machine/nic_spec.ts";
 
-/** A forward to add: host `hostAddr:hostPort` to guest `guestAddr:guestPort`. */
+/**
+ * A forward to add: host `hostAddr:hostPort` to guest `guestAddr:guestPort`.
+ *
+ * @example
+ * ```ts
+ * import { type ForwardSpec, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", nic: "user" });
+ * const ssh: ForwardSpec = { proto: "tcp", hostAddr: "127.0.0.1", hostPort: 0, guestPort: 22 };
+ * console.log(await vm.net.addForward(ssh));
+ * ```
+ */
 export interface ForwardSpec {
   /** "tcp" or "udp". */
   readonly proto: "tcp" | "udp";
@@ -26,7 +36,17 @@ export interface ForwardSpec {
   readonly nic?: number;
 }
 
-/** A forward to remove, named by the host port it holds. */
+/**
+ * A forward to remove, named by the host port it holds.
+ *
+ * @example
+ * ```ts
+ * import { type ForwardKey, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", nic: "user,hostfwd=udp::5353-:53" });
+ * const dns: ForwardKey = { proto: "udp", hostPort: 5353 };
+ * await vm.net.removeForward(dns);
+ * ```
+ */
 export interface ForwardKey {
   readonly proto: "tcp" | "udp";
   /** The host address it was added with; default any. */
@@ -37,7 +57,17 @@ export interface ForwardKey {
   readonly nic?: number;
 }
 
-/** A forward in force. */
+/**
+ * A forward in force.
+ *
+ * @example
+ * ```ts
+ * import { type Forward, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", nic: "user,hostfwd=tcp::0-:22" });
+ * const [ssh]: Forward[] = await vm.net.forwards();
+ * console.log(`ssh -p ${ssh.hostPort} root@localhost`);
+ * ```
+ */
 export interface Forward {
   readonly nic: number;
   readonly proto: "tcp" | "udp";
@@ -53,7 +83,18 @@ export interface Forward {
   readonly rule: string;
 }
 
-/** The forwards of a running VM. */
+/**
+ * The forwards of a running VM: `vm.net`.
+ *
+ * @example
+ * ```ts
+ * import { Vm, type VmNet } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", nic: "user" });
+ * const net: VmNet = vm.net;
+ * const port = await net.addRule("tcp:127.0.0.1:0-:80");
+ * await net.removeRule(`tcp:127.0.0.1:${port}`);
+ * ```
+ */
 export class VmNet {
   readonly #machine: Machine;
 
