@@ -200,7 +200,11 @@ export class VmNet {
 
   #host() {
     const host = this.#machine.net;
-    if (!host) throw new Error('this VM has no NIC (start it with nic: "user,...")');
+    if (!host) {
+      throw new Error(
+        "this VM has no NIC to forward to (start it with --nic user, or nic in the API)",
+      );
+    }
     return host;
   }
 }

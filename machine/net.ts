@@ -180,6 +180,8 @@ export class NetHost {
     this.ready = new Promise((r) => resolveReady = r);
     const end = (why: string) => {
       this.#ended ??= why;
+      // The networks are gone and their host ports free.
+      this.#forwards = [];
       for (const p of this.#pending.values()) p.reject(new Error(this.#ended));
       this.#pending.clear();
       resolveReady();
