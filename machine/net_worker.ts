@@ -46,7 +46,16 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   const kicker = new ControlKicker(ctl);
   const flags = new Int32Array(init.flags);
   const wake = EventFd.of(init.wakeFd);
-  let delivered = false;
+  /**
+   * Tells the vCPU that frames wait, at once (the guest may be polling for
+   * them). A kick it has not answered yet covers this frame too: it takes
+   * everything in the ring when it does.
+   */
+  const announce = () => {
+    if (Atomics.load(ctl.ints, CTRL.REQUEST) & REQ.NET) return;
+    ctl.request(REQ.NET);
+    kicker.kick();
+  };
   const networks: Network[] = [];
   let forwards: ActiveForward[] = [];
   const commands = new FrameRing(init.commands);
@@ -57,7 +66,7 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       const slirp = new Slirp(slirpOptions(nic), {
         sendPacket: (frame) => {
           pcap?.write(frame);
-          if (toGuest.push(frame)) delivered = true;
+          if (toGuest.push(frame)) announce();
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });
@@ -132,15 +141,6 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         n.toHost.pop();
       }
       n.slirp.runTimers();
-    }
-    if (delivered) {
-      delivered = false;
-      // A kick the vCPU has not answered yet covers these frames too: it
-      // takes everything in the ring when it does.
-      if (!(Atomics.load(ctl.ints, CTRL.REQUEST) & REQ.NET)) {
-        ctl.request(REQ.NET);
-        kicker.kick();
-      }
     }
   }
   for (const n of networks) close(n);
