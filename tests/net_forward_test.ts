@@ -286,7 +286,7 @@ async function echoes(probe: UdpProbe, port: number, first: number, count: numbe
  * rings and libslirp, so anything kept per frame (its 1 KiB payload at
  * least) would grow RSS by 10 MB or more. V8's heap alone moves RSS by a
  * few MB either way between samples (measured here over rounds of 10,000
- * echoes: -5.7 to +1.4 MB), so growth up to 6 MB passes.
+ * echoes: -5.7 to +3.0 MB), so growth up to 6 MB passes.
  */
 const LEAK_BOUND_KIB = 6 * 1024;
 /** Payload of each echo. */
