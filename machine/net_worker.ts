@@ -9,7 +9,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { HostForwardError, Slirp } from "../host/slirp.ts";
+import { Slirp } from "../host/slirp.ts";
 import { EventFd, POLL, PollSet } from "../host/posix.ts";
 import { ControlViews, CTRL, REQ } from "./control.ts";
 import { FrameRing } from "./frame_ring.ts";
@@ -97,7 +97,8 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         forwards = [...forwards, { ...c.forward, nic: c.nic, boundPort }];
         post({ type: "reply", id: c.id, forwards, port: boundPort });
       } catch (e) {
-        const error = e instanceof HostForwardError || e instanceof Error ? e.message : String(e);
+        // A HostForwardError's message names the forward and why it failed.
+        const error = e instanceof Error ? e.message : String(e);
         post({ type: "reply", id: c.id, forwards, error });
       }
       return;
@@ -107,8 +108,8 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       sameHostAddress(f.hostAddress, c.hostAddress)
     );
     if (!found || !net.slirp.removeHostForward(c.protocol, c.hostAddress, c.hostPort)) {
-      const error =
-        `no ${c.protocol} forward from host port ${c.hostAddress}:${c.hostPort} on NIC ${c.nic}`;
+      const error = `no ${c.protocol} forward from host port ` +
+        `${c.hostAddress || "0.0.0.0"}:${c.hostPort} on NIC ${c.nic}`;
       return post({ type: "reply", id: c.id, forwards, error });
     }
     forwards = forwards.filter((f) => f !== found);
