@@ -40,6 +40,7 @@ export type {
   WatchdogExpiry,
 } from "./api/types.ts";
 export { SerialConsole } from "./api/serial.ts";
+export { type Forward, type ForwardKey, type ForwardSpec, VmNet } from "./api/net.ts";
 export type { SerialMatch, WaitOptions } from "./api/serial_log.ts";
 export { Screen } from "./api/screen.ts";
 export { Keyboard } from "./api/keyboard.ts";

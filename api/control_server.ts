@@ -17,6 +17,7 @@ import { Buffer } from "node:buffer";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../machine/config_error.ts";
 import { stoppedExit } from "../machine/exit.ts";
+import { VmNet } from "./net.ts";
 import { screenshotPng } from "./screenshot.ts";
 import type { Session, SessionEvent } from "./session.ts";
 
@@ -41,6 +42,9 @@ export const COMMANDS = [
   "screenshot",
   "save",
   "stats",
+  "hostfwd_add",
+  "hostfwd_remove",
+  "hostfwd_list",
   "subscribe",
 ] as const;
 
@@ -274,6 +278,13 @@ class Connection {
         const snap = await s.snapshot();
         return { runState: m.runState, ...(snap?.vcpu ?? {}) };
       }
+      case "hostfwd_add":
+        return { port: await new VmNet(m).addRule(stringArg(req, "rule"), nicArg(req)) };
+      case "hostfwd_remove":
+        await new VmNet(m).removeRule(stringArg(req, "rule"), nicArg(req));
+        return {};
+      case "hostfwd_list":
+        return { forwards: await new VmNet(m).forwards() };
       default:
         throw new Error(`unknown command '${req.cmd}' (commands: ${COMMANDS.join(", ")})`);
     }
@@ -333,6 +344,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function stringArg(req: Request, name: string): string {
   const v = req[name];
   if (typeof v !== "string") throw new Error(`'${req.cmd}' needs "${name}" (a string)`);
+  return v;
+}
+
+function nicArg(req: Request): number {
+  const v = req.nic ?? 0;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+    throw new Error(`"nic" must be a NIC index (0, 1, ...)`);
+  }
   return v;
 }
 

@@ -19,6 +19,7 @@ import type {
 } from "./types.ts";
 import type { WaitOptions } from "./serial_log.ts";
 import type { Keyboard } from "./keyboard.ts";
+import { VmNet } from "./net.ts";
 import { prepareVm, type VmOptions } from "./options.ts";
 import { screenshotPng } from "./screenshot.ts";
 import type { Screen } from "./screen.ts";
@@ -81,6 +82,12 @@ export class Vm implements AsyncDisposable {
    * exit with.
    */
   readonly exited: Promise<VmExit>;
+  /**
+   * Host port forwards while the guest runs: `addForward` (host port 0 lets
+   * the kernel choose; the bound port is returned), `removeForward`, and
+   * `forwards()` with the ports held, the start's `hostfwd=` ones included.
+   */
+  readonly net: VmNet;
   readonly #session: Session;
 
   private constructor(session: Session) {
@@ -90,6 +97,7 @@ export class Vm implements AsyncDisposable {
     this.keyboard = session.keyboard;
     this.console = session.consolePorts[0];
     this.exited = session.exited;
+    this.net = new VmNet(session.machine);
   }
 
   /**

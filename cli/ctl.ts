@@ -28,6 +28,11 @@ commands:
   screenshot <file.png>  write the screen as PNG
   save <file> [--stop]   save the running VM (vmrun --restore <file> carries it on)
   stats                  vCPU figures as JSON
+  hostfwd_add [nic] [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport
+                         forward a host port (0: any free one); prints the port bound
+  hostfwd_remove [nic] [tcp|udp]:[hostaddr]:hostport
+                         remove a forward (by the port it holds)
+  hostfwd_list           the forwards in force: "<nic> <rule>" with the bound ports
   subscribe [event...]   print events (${EVENTS.join(", ")}) as JSON lines until the run ends
 `;
 
@@ -76,6 +81,14 @@ export function ctlRequest(command: string, args: readonly string[]): Record<str
       if (files.length !== 1) throw new UsageError("ctl save takes <file> [--stop]");
       // vmrun may run in another directory: name the file from here.
       return { cmd: command, path: resolve(files[0]), stop };
+    }
+    case "hostfwd_add":
+    case "hostfwd_remove": {
+      if (args.length < 1 || args.length > 2 || (args.length === 2 && !/^\d+$/.test(args[0]))) {
+        throw new UsageError(`ctl ${command} takes [nic] <rule> (nic: 0, 1, ...)`);
+      }
+      const nic = args.length === 2 ? Number(args[0]) : 0;
+      return { cmd: command, rule: args[args.length - 1], nic };
     }
     case "subscribe":
       for (const e of args) {
@@ -147,7 +160,12 @@ async function printResult(
 ): Promise<number> {
   const r = (result ?? {}) as Record<string, unknown>;
   if (command === "screen-text") io.out(`${r.text ?? ""}\n`);
-  else if (command === "screenshot") {
+  else if (command === "hostfwd_add") io.out(`${r.port}\n`);
+  else if (command === "hostfwd_list") {
+    for (const f of (r.forwards ?? []) as { nic: number; rule: string }[]) {
+      io.out(`${f.nic} ${f.rule}\n`);
+    }
+  } else if (command === "screenshot") {
     await Deno.writeFile(args[0], Buffer.from(String(r.png), "base64"));
   } else if (Object.keys(r).length) io.out(JSON.stringify(r) + "\n");
   return 0;

@@ -15,6 +15,17 @@ Deno.test("ctl arguments become requests", () => {
   deepStrictEqual(ctlRequest("subscribe", ["exit"]), { cmd: "subscribe", events: ["exit"] });
   deepStrictEqual(ctlRequest("balloon", []), { cmd: "balloon" });
   deepStrictEqual(ctlRequest("balloon", ["96"]), { cmd: "balloon", target: 96 });
+  deepStrictEqual(ctlRequest("hostfwd_add", ["tcp::0-:22"]), {
+    cmd: "hostfwd_add",
+    rule: "tcp::0-:22",
+    nic: 0,
+  });
+  deepStrictEqual(ctlRequest("hostfwd_remove", ["1", "udp::5353"]), {
+    cmd: "hostfwd_remove",
+    rule: "udp::5353",
+    nic: 1,
+  });
+  deepStrictEqual(ctlRequest("hostfwd_list", []), { cmd: "hostfwd_list" });
 });
 
 Deno.test("bad ctl arguments are usage errors", () => {
@@ -29,6 +40,10 @@ Deno.test("bad ctl arguments are usage errors", () => {
       ["balloon", ["1.5"]],
       ["balloon", ["64M"]],
       ["balloon", ["1", "2"]],
+      ["hostfwd_add", []],
+      ["hostfwd_add", ["net0", "tcp::0-:22"]],
+      ["hostfwd_remove", ["0", "tcp::22", "x"]],
+      ["hostfwd_list", ["0"]],
     ] as const
   ) {
     throws(() => ctlRequest(cmd, args), UsageError);

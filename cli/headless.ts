@@ -17,6 +17,7 @@ import { ScriptRun } from "../api/script.ts";
 import { Session } from "../api/session.ts";
 import { stoppedExit } from "../machine/exit.ts";
 import type { Machine } from "../machine/machine.ts";
+import { forwardText } from "../machine/net.ts";
 import { RunSession } from "../machine/session.ts";
 import { BoundedWriter, openSerialLog } from "./bounded_writer.ts";
 import { ESCAPE_HELP, EscapeFilter } from "./escape.ts";
@@ -59,6 +60,7 @@ export async function runHeadless(req: RunRequest): Promise<number> {
   control?.serve(session);
   const script = new ScriptRun(session, req.script, { image: req.image, say });
   const signals = endOnSignals(run);
+  void sayBoundPorts(run.machine, say);
 
   const raw = Deno.stdin.isTerminal();
   if (raw) Deno.stdin.setRaw(true);
@@ -87,6 +89,16 @@ export async function runHeadless(req: RunRequest): Promise<number> {
       say(`vmrun: ${log.dropped} bytes of COM1 output dropped from --serial-log\n`);
     }
     await stderr.drain();
+  }
+}
+
+/** Names the host port each `hostfwd=` with port 0 got, once the network is up. */
+async function sayBoundPorts(machine: Machine, say: (s: string) => void): Promise<void> {
+  const net = machine.net;
+  if (!net) return;
+  await net.ready;
+  for (const f of net.forwards) {
+    if (f.hostPort === 0) say(`vmrun: hostfwd ${forwardText(f)} is host port ${f.boundPort}\n`);
   }
 }
 

@@ -13,6 +13,8 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  free: { parameters: ["pointer"], result: "void" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -25,6 +27,34 @@ function posix(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
 
 function errno(): number {
   return new Deno.UnsafePointerView(posix().__errno_location()!).getInt32();
+}
+
+/** The calling thread's errno, read right after a failed library call. */
+export function lastErrno(): number {
+  return errno();
+}
+
+/** Frees memory a C library returned with malloc(3). */
+export function cFree(p: Deno.PointerValue): void {
+  if (p !== null) posix().free(p);
+}
+
+/** Linux errno values vmrun names in messages. */
+export const ERRNO = { EACCES: 13, EADDRINUSE: 98, EADDRNOTAVAIL: 99 } as const;
+
+const AF_INET = 2;
+
+/**
+ * The IPv4 address and port a socket is bound to (getsockname(2)), or null
+ * when `fd` is not an IPv4 socket.
+ */
+export function socketName(fd: number): { address: string; port: number } | null {
+  const addr = new Uint8Array(128);
+  const len = new Uint32Array([addr.length]);
+  if (posix().getsockname(fd, addr, new Uint8Array(len.buffer)) !== 0) return null;
+  if ((addr[0] | (addr[1] << 8)) !== AF_INET) return null;
+  // struct sockaddr_in: family (2), port (2, network order), address (4).
+  return { address: `${addr[4]}.${addr[5]}.${addr[6]}.${addr[7]}`, port: (addr[2] << 8) | addr[3] };
 }
 
 /** poll(2) event bits. */

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { POLL, PollSet } from "./posix.ts";
+import { cFree, ERRNO, lastErrno, POLL, PollSet, socketName } from "./posix.ts";
 
 /** The library file, as Debian's libslirp0 installs it. */
 export const LIBSLIRP = "libslirp.so.0";
@@ -195,6 +195,28 @@ export interface HostForward {
   /** Guest address ("" for the first DHCP address). */
   readonly guestAddress: string;
   readonly guestPort: number;
+}
+
+/** `tcp:127.0.0.1:2222-:22`, QEMU's form of a forward. */
+export function describeForward(fwd: HostForward): string {
+  return `${fwd.protocol}:${fwd.hostAddress}:${fwd.hostPort}-${fwd.guestAddress}:${fwd.guestPort}`;
+}
+
+/** A forward's host port could not be bound. */
+export class HostForwardError extends Error {
+  /** @param fwd the forward, @param errno why bind(2) or listen(2) failed */
+  constructor(readonly fwd: HostForward, readonly errno: number) {
+    const port = `host port ${fwd.protocol} ${fwd.hostAddress || "0.0.0.0"}:${fwd.hostPort}`;
+    const why = errno === ERRNO.EADDRINUSE
+      ? `${port} is already in use`
+      : errno === ERRNO.EACCES
+      ? `${port} needs privileges to bind`
+      : errno === ERRNO.EADDRNOTAVAIL
+      ? `${fwd.hostAddress} is not an address of this host`
+      : `${port} could not be bound (errno ${errno})`;
+    super(`hostfwd ${describeForward(fwd)}: ${why}`);
+    this.name = "HostForwardError";
+  }
 }
 
 const TIMER_CALLBACK = { parameters: ["pointer"], result: "void" } as const;
@@ -406,10 +428,18 @@ export class Slirp {
   }
 
   /**
-   * Forwards a host port to the guest.
-   * @throws {Error} when the host port cannot be bound (in use, not permitted)
+   * Forwards a host port to the guest; `hostPort` 0 lets the kernel choose.
+   * @returns the host port actually bound
+   * @throws {HostForwardError} when the host port cannot be bound (in use, not permitted)
    */
-  addHostForward(fwd: HostForward): void {
+  addHostForward(fwd: HostForward): number {
+    // libslirp 4.7 neither returns the socket it bound nor registers it
+    // through register_poll_fd, but its connection table names each forward's
+    // descriptor: the one that is new after the call is this forward's
+    // listening socket, and getsockname(2) on it gives the port the kernel
+    // chose. No other thread touches this slirp, so the difference is exact,
+    // and the port reported is the one held (nothing is bound twice).
+    const before = fwd.hostPort === 0 ? this.#forwardFds() : null;
     const r = this.#sym.slirp_add_hostfwd(
       this.#handle,
       fwd.protocol === "udp" ? 1 : 0,
@@ -418,14 +448,29 @@ export class Slirp {
       inAddr(fwd.guestAddress || this.#options.dhcpStart),
       fwd.guestPort,
     );
-    if (r < 0) {
-      throw new Error(
-        `hostfwd ${fwd.protocol}:${fwd.hostAddress}:${fwd.hostPort}: could not bind the host port`,
-      );
+    if (r < 0) throw new HostForwardError(fwd, lastErrno());
+    if (before === null) return fwd.hostPort;
+    for (const fd of this.#forwardFds()) {
+      if (before.has(fd)) continue;
+      const name = socketName(fd);
+      if (name) return name.port;
     }
+    throw new Error(`hostfwd ${describeForward(fwd)}: the bound port could not be found`);
   }
 
-  /** Removes a forward; returns false when there was none. */
+  /** Descriptors of every forward's listening socket, from libslirp's table. */
+  #forwardFds(): Set<number> {
+    const fds = new Set<number>();
+    for (const m of this.connectionInfo().matchAll(/^\s*(?:TCP|UDP)\[HOST_FORWARD\]\s+(\d+)/gm)) {
+      fds.add(Number(m[1]));
+    }
+    return fds;
+  }
+
+  /**
+   * Removes a forward by the host port it holds (the bound one for port 0).
+   * @returns false when there was none
+   */
   removeHostForward(protocol: "tcp" | "udp", hostAddress: string, hostPort: number): boolean {
     return this.#sym.slirp_remove_hostfwd(
       this.#handle,
@@ -437,8 +482,12 @@ export class Slirp {
 
   /** libslirp's human-readable table of connections and forwards. */
   connectionInfo(): string {
-    // The string is malloc'ed by libslirp; a few bytes per call are not worth a free() binding.
-    return cStringAt(this.#sym.slirp_connection_info(this.#handle));
+    const p = this.#sym.slirp_connection_info(this.#handle);
+    try {
+      return cStringAt(p);
+    } finally {
+      cFree(p);
+    }
   }
 
   /** Frees the instance and its callbacks. */

@@ -1,7 +1,8 @@
 import dgram from "node:dgram";
-import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, match, notStrictEqual, ok, strictEqual, throws } from "node:assert";
 import { EventFd, POLLFD, POLLFD_SIZE, PollSet } from "./posix.ts";
 import {
+  HostForwardError,
   inAddr,
   openLibslirp,
   Slirp,
@@ -132,18 +133,24 @@ Deno.test("a UDP host forward binds its port and a busy port is refused", async 
         guestPort: 7,
       });
     } catch (e) {
-      refused = /could not bind/.test((e as Error).message);
+      ok(e instanceof HostForwardError);
+      strictEqual(
+        e.message,
+        `hostfwd udp:127.0.0.1:${port}-:7: host port udp 127.0.0.1:${port} is already in use`,
+      );
+      refused = true;
     }
     ok(refused, "a port in use must be refused");
 
     const free = await freeUdpPort();
-    net.addHostForward({
+    const bound = net.addHostForward({
       protocol: "udp",
       hostAddress: "127.0.0.1",
       hostPort: free,
       guestAddress: "",
       guestPort: 7,
     });
+    strictEqual(bound, free);
     // The guest needs an ARP entry for slirp to send it anything.
     net.input(arpRequest("10.0.2.15", "10.0.2.2"));
     frames.length = 0;
@@ -163,6 +170,42 @@ Deno.test("a UDP host forward binds its port and a busy port is refused", async 
     ok(net.removeHostForward("udp", "127.0.0.1", free));
   } finally {
     busy.close();
+    net.close();
+  }
+});
+
+Deno.test("host port 0: the port the kernel chose is returned, held, and removable", async () => {
+  const net = new Slirp(OPTIONS, { sendPacket: () => {} });
+  try {
+    const fwd = (protocol: "tcp" | "udp") => ({
+      protocol,
+      hostAddress: "127.0.0.1",
+      hostPort: 0,
+      guestAddress: "",
+      guestPort: 22,
+    });
+    const tcp = net.addHostForward(fwd("tcp"));
+    const tcp2 = net.addHostForward(fwd("tcp"));
+    const udp = net.addHostForward(fwd("udp"));
+    ok(tcp > 0 && tcp2 > 0 && udp > 0, `${tcp} ${tcp2} ${udp}`);
+    notStrictEqual(tcp, tcp2);
+    // The ports are really held: binding them again fails.
+    throws(() => Deno.listen({ hostname: "127.0.0.1", port: tcp }), Deno.errors.AddrInUse);
+    const other = dgram.createSocket("udp4");
+    const err = await new Promise<unknown>((resolve) => {
+      other.once("error", resolve);
+      other.bind(udp, "127.0.0.1", () => resolve(null));
+    });
+    other.close();
+    match(String((err as Error)?.message), /EADDRINUSE/);
+    // A connection to the TCP port is accepted by slirp (its listening socket).
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: tcp });
+    conn.close();
+    ok(net.removeHostForward("tcp", "127.0.0.1", tcp));
+    ok(!net.removeHostForward("tcp", "127.0.0.1", tcp), "removed once");
+    Deno.listen({ hostname: "127.0.0.1", port: tcp }).close();
+    ok(net.removeHostForward("udp", "127.0.0.1", udp));
+  } finally {
     net.close();
   }
 });

@@ -26,7 +26,7 @@ import {
 import { ControlKicker, deleteDeadlineTimer, retractRunAddress } from "./kick.ts";
 import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
 import type { ApWorkerInit } from "./ap_worker.ts";
-import { NetHost } from "./net.ts";
+import { type ActiveForward, NetHost } from "./net.ts";
 
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
 export interface MachineSnapshot {
@@ -37,6 +37,8 @@ export interface MachineSnapshot {
   readonly vcpu: VcpuStats;
   /** Every vCPU's figures, vCPU 0 first. */
   readonly vcpus: readonly VcpuStats[];
+  /** The host port forwards in force, every NIC's (none without NICs). */
+  readonly forwards?: readonly ActiveForward[];
 }
 
 /** Listeners a machine calls. */
@@ -149,6 +151,11 @@ export class Machine {
       ap.postMessage(apInit);
       this.#apWorkers.push(ap);
     }
+  }
+
+  /** The network worker (forwards, their changes), or null without NICs. */
+  get net(): NetHost | null {
+    return this.#net;
   }
 
   /** The last run state the worker reported. */
@@ -347,6 +354,7 @@ export class Machine {
           devices: e.devices as BoardState,
           vcpu: e.vcpu,
           vcpus: e.vcpus,
+          forwards: this.#net?.forwards ?? [],
         });
         break;
       }

@@ -22,7 +22,7 @@
 
 import { type HostForward, Slirp, type SlirpOptions } from "../host/slirp.ts";
 import { EventFd } from "../host/posix.ts";
-import type { NicConfig } from "./config.ts";
+import type { HostForwardConfig, NicConfig } from "./config.ts";
 import type { ControlBuffers } from "./control.ts";
 import { FrameRing } from "./frame_ring.ts";
 
@@ -47,14 +47,51 @@ export interface NetWorkerInit extends NetPorts {
   readonly control: ControlBuffers;
   /** Int32 flags: [0] stop request. */
   readonly flags: SharedArrayBuffer;
+  /**
+   * A {@link FrameRing} of JSON {@link NetCommand}s from the main thread (the
+   * worker sits in poll(2) and never runs its event loop, so no messages).
+   */
+  readonly commands: SharedArrayBuffer;
 }
+
+/** A host forward in force, with the host port it holds. */
+export interface ActiveForward extends HostForwardConfig {
+  /** Index of the NIC whose network forwards. */
+  readonly nic: number;
+  /** The host port bound (the kernel's choice when `hostPort` is 0). */
+  readonly boundPort: number;
+}
+
+/** A change of forwards asked of the network worker; answered by a "reply" event. */
+export type NetCommand =
+  | { id: number; type: "add"; nic: number; forward: HostForwardConfig }
+  | {
+    id: number;
+    type: "remove";
+    nic: number;
+    protocol: "tcp" | "udp";
+    hostAddress: string;
+    /** The bound port (or the one asked for, which is the same unless it was 0). */
+    hostPort: number;
+  };
 
 /** What the network worker tells the main thread. */
 export type NetWorkerEvent =
-  | { type: "ready" }
+  | { type: "ready"; forwards: ActiveForward[] }
   | { type: "error"; message: string }
   | { type: "guest-error"; message: string }
+  | { type: "reply"; id: number; forwards: ActiveForward[]; port?: number; error?: string }
   | { type: "closed" };
+
+/** `tcp:127.0.0.1:2222-:22` (QEMU's form) of a forward. */
+export function forwardText(f: HostForwardConfig): string {
+  return `${f.protocol}:${f.hostAddress}:${f.hostPort}-${f.guestAddress}:${f.guestPort}`;
+}
+
+/** True when a forward bound to `a` is the one asked for by host address `b` ("" and 0.0.0.0 are one). */
+export function sameHostAddress(a: string, b: string): boolean {
+  return (a || "0.0.0.0") === (b || "0.0.0.0");
+}
 
 /** Dotted form of a 32-bit address. */
 function dotted(n: number): string {
@@ -104,8 +141,18 @@ export class NetHost {
   readonly #worker: Worker;
   readonly #wake: EventFd;
   readonly #flags: Int32Array;
+  readonly #commands: FrameRing;
+  readonly #pending = new Map<
+    number,
+    { resolve: (port: number) => void; reject: (e: Error) => void }
+  >();
+  #nextCommand = 1;
+  #forwards: ActiveForward[] = [];
+  #ended: string | null = null;
   /** Settles when the worker has closed its networks (or failed to start). */
   readonly closed: Promise<void>;
+  /** Settles once the networks are up (or could not be set up). */
+  readonly ready: Promise<void>;
 
   /**
    * Starts the network worker.
@@ -124,33 +171,98 @@ export class NetHost {
     this.ports = { channels, wakeFd: this.#wake.fd };
     const flags = new SharedArrayBuffer(16);
     this.#flags = new Int32Array(flags);
+    const commands = FrameRing.create(1 << 16);
+    this.#commands = new FrameRing(commands);
     this.#worker = new Worker(new URL("./net_worker.ts", import.meta.url), { type: "module" });
     let resolveClosed!: () => void;
     this.closed = new Promise((r) => resolveClosed = r);
+    let resolveReady!: () => void;
+    this.ready = new Promise((r) => resolveReady = r);
+    const end = (why: string) => {
+      this.#ended ??= why;
+      // The networks are gone and their host ports free.
+      this.#forwards = [];
+      for (const p of this.#pending.values()) p.reject(new Error(this.#ended));
+      this.#pending.clear();
+      resolveReady();
+      resolveClosed();
+    };
     this.#worker.onmessage = (ev: MessageEvent<NetWorkerEvent>) => {
       const e = ev.data;
-      if (e.type === "error") events.onError(e.message);
+      if (e.type === "ready") {
+        this.#forwards = e.forwards;
+        resolveReady();
+      } else if (e.type === "reply") {
+        this.#forwards = e.forwards;
+        const p = this.#pending.get(e.id);
+        this.#pending.delete(e.id);
+        if (e.error !== undefined) p?.reject(new Error(e.error));
+        else p?.resolve(e.port ?? 0);
+      } else if (e.type === "error") events.onError(e.message);
       else if (e.type === "guest-error") events.onGuestError?.(e.message);
       else if (e.type === "closed") {
         this.#worker.terminate();
         this.#wake.close();
-        resolveClosed();
+        end("the network has stopped");
       }
     };
     this.#worker.onerror = (ev) => {
       ev.preventDefault();
       events.onError(ev.message);
       this.#worker.terminate();
-      resolveClosed();
+      end(`the network failed: ${ev.message}`);
     };
-    const init: NetWorkerInit = { ...this.ports, nics, control, flags };
+    const init: NetWorkerInit = { ...this.ports, nics, control, flags, commands };
     this.#worker.postMessage(init);
+  }
+
+  /** The forwards in force, every NIC's, as of the last change. */
+  get forwards(): readonly ActiveForward[] {
+    return this.#forwards;
+  }
+
+  /**
+   * Adds a forward to NIC `nic`'s network while the guest runs.
+   * @returns the host port bound
+   * @throws {Error} (rejects) when the port cannot be bound, or the network has stopped
+   */
+  addForward(nic: number, forward: HostForwardConfig): Promise<number> {
+    return this.#command((id) => ({ id, type: "add", nic, forward: { ...forward } }));
+  }
+
+  /**
+   * Removes the forward of NIC `nic` holding `hostPort` (its bound port).
+   * @throws {Error} (rejects) when there is no such forward, or the network has stopped
+   */
+  async removeForward(
+    nic: number,
+    protocol: "tcp" | "udp",
+    hostAddress: string,
+    hostPort: number,
+  ): Promise<void> {
+    await this.#command((id) => ({ id, type: "remove", nic, protocol, hostAddress, hostPort }));
+  }
+
+  #command(make: (id: number) => NetCommand): Promise<number> {
+    if (this.#ended !== null) return Promise.reject(new Error(this.#ended));
+    const id = this.#nextCommand++;
+    const bytes = new TextEncoder().encode(JSON.stringify(make(id)));
+    if (!this.#commands.push(bytes)) {
+      return Promise.reject(new Error("too many network changes waiting; try again"));
+    }
+    const done = new Promise<number>((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject })
+    );
+    this.#wake.signal();
+    return done;
   }
 
   /** Asks the worker to close its networks (releasing forwarded ports) and end. */
   stop(): Promise<void> {
-    Atomics.store(this.#flags, 0, 1);
-    this.#wake.signal();
+    if (this.#ended === null) {
+      Atomics.store(this.#flags, 0, 1);
+      this.#wake.signal();
+    }
     return this.closed;
   }
 }

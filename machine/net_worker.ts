@@ -11,10 +11,18 @@
 
 import { Slirp } from "../host/slirp.ts";
 import { EventFd, POLL, PollSet } from "../host/posix.ts";
-import { ControlViews, REQ } from "./control.ts";
+import { ControlViews, CTRL, REQ } from "./control.ts";
 import { FrameRing } from "./frame_ring.ts";
 import { ControlKicker } from "./kick.ts";
-import { hostForwards, type NetWorkerEvent, type NetWorkerInit, slirpOptions } from "./net.ts";
+import {
+  type ActiveForward,
+  hostForwards,
+  type NetCommand,
+  type NetWorkerEvent,
+  type NetWorkerInit,
+  sameHostAddress,
+  slirpOptions,
+} from "./net.ts";
 import { PcapWriter } from "./pcap.ts";
 
 /** Longest poll: the stop flag is also checked this often. */
@@ -38,8 +46,19 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   const kicker = new ControlKicker(ctl);
   const flags = new Int32Array(init.flags);
   const wake = EventFd.of(init.wakeFd);
-  let delivered = false;
+  /**
+   * Tells the vCPU that frames wait, at once (the guest may be polling for
+   * them). A kick it has not answered yet covers this frame too: it takes
+   * everything in the ring when it does.
+   */
+  const announce = () => {
+    if (Atomics.load(ctl.ints, CTRL.REQUEST) & REQ.NET) return;
+    ctl.request(REQ.NET);
+    kicker.kick();
+  };
   const networks: Network[] = [];
+  let forwards: ActiveForward[] = [];
+  const commands = new FrameRing(init.commands);
   try {
     init.nics.forEach((nic, i) => {
       const toGuest = new FrameRing(init.channels[i].toGuest);
@@ -47,12 +66,14 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       const slirp = new Slirp(slirpOptions(nic), {
         sendPacket: (frame) => {
           pcap?.write(frame);
-          if (toGuest.push(frame)) delivered = true;
+          if (toGuest.push(frame)) announce();
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });
       networks.push({ slirp, toGuest, toHost: new FrameRing(init.channels[i].toHost), pcap });
-      for (const f of hostForwards(nic)) slirp.addHostForward(f);
+      for (const f of hostForwards(nic)) {
+        forwards.push({ ...f, nic: i, boundPort: slirp.addHostForward(f) });
+      }
     });
   } catch (e) {
     for (const n of networks) close(n);
@@ -61,7 +82,40 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     self.close();
     return;
   }
-  post({ type: "ready" });
+  post({ type: "ready", forwards });
+
+  /** Carries out one change of forwards and answers it. */
+  const run = (c: NetCommand): void => {
+    const net = networks[c.nic];
+    if (!net) {
+      const error = `no NIC ${c.nic} (the VM has ${networks.length})`;
+      return post({ type: "reply", id: c.id, forwards, error });
+    }
+    if (c.type === "add") {
+      try {
+        const boundPort = net.slirp.addHostForward(c.forward);
+        forwards = [...forwards, { ...c.forward, nic: c.nic, boundPort }];
+        post({ type: "reply", id: c.id, forwards, port: boundPort });
+      } catch (e) {
+        // A HostForwardError's message names the forward and why it failed.
+        const error = e instanceof Error ? e.message : String(e);
+        post({ type: "reply", id: c.id, forwards, error });
+      }
+      return;
+    }
+    const found = forwards.find((f) =>
+      f.nic === c.nic && f.protocol === c.protocol && f.boundPort === c.hostPort &&
+      sameHostAddress(f.hostAddress, c.hostAddress)
+    );
+    if (!found || !net.slirp.removeHostForward(c.protocol, c.hostAddress, c.hostPort)) {
+      const error = `no ${c.protocol} forward from host port ` +
+        `${c.hostAddress || "0.0.0.0"}:${c.hostPort} on NIC ${c.nic}`;
+      return post({ type: "reply", id: c.id, forwards, error });
+    }
+    forwards = forwards.filter((f) => f !== found);
+    post({ type: "reply", id: c.id, forwards, port: found.boundPort });
+  };
+  const decoder = new TextDecoder();
 
   const set = new PollSet();
   while (Atomics.load(flags, 0) === 0) {
@@ -75,6 +129,11 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     }
     const ready = set.wait(wait);
     if (set.revents(0) & POLL.IN) wake.drain();
+    for (let c = commands.peek(); c; c = commands.peek()) {
+      const command = JSON.parse(decoder.decode(c)) as NetCommand;
+      commands.pop();
+      run(command);
+    }
     for (const n of networks) {
       n.slirp.afterPoll(ready < 0);
       for (let f = n.toHost.peek(); f; f = n.toHost.peek()) {
@@ -83,11 +142,6 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         n.toHost.pop();
       }
       n.slirp.runTimers();
-    }
-    if (delivered) {
-      delivered = false;
-      ctl.request(REQ.NET);
-      kicker.kick();
     }
   }
   for (const n of networks) close(n);

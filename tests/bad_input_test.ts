@@ -140,7 +140,9 @@ Deno.test("a forwarded host port already in use: one line before the guest start
     await expectOneLine(
       [...NONE, "--nic", `user,hostfwd=tcp:127.0.0.1:${port}-:22`, fixture("hello")],
       2,
-      new RegExp(`--nic hostfwd tcp:127.0.0.1:${port}: could not bind the host port`),
+      new RegExp(
+        `--nic hostfwd tcp:127.0.0.1:${port}-:22: host port tcp 127.0.0.1:${port} is already in use$`,
+      ),
     );
   } finally {
     busy.close();

@@ -22,6 +22,7 @@ import { kernelBootBenchmark } from "./bench_kernel.ts";
 import { startupBenchmark } from "./bench_startup.ts";
 import { floodBenchmark } from "./bench_flood.ts";
 import { balloonBenchmark } from "./bench_balloon.ts";
+import { netBenchmark } from "./bench_net.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -35,6 +36,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   saveBenchmark,
   kernelBootBenchmark,
   balloonBenchmark,
+  netBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));

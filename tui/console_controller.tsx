@@ -427,7 +427,7 @@ export class ConsoleController {
       const post = (d.postCode as { last?: number | null } | null)?.last ?? null;
       this.#update({
         stats: this.#stats.view(),
-        devices: summarizeDevices(d),
+        devices: summarizeDevices(d, snap.forwards),
         postCode: typeof post === "number" ? post : null,
         uptimeMs: snap.vcpu.uptimeMs,
       });

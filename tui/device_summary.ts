@@ -11,6 +11,7 @@ import type { I8042State } from "../devices/i8042.ts";
 import type { PciHostState } from "../devices/pci/pci_host.ts";
 import type { UartState } from "../devices/uart_16550a.ts";
 import type { BoardState } from "../machine/board.ts";
+import type { ActiveForward } from "../machine/net.ts";
 import { CRTC_START_HIGH, CRTC_START_LOW } from "../devices/vga/crtc.ts";
 import { DISPI_INDEX } from "../devices/vga/dispi.ts";
 import { describeMode } from "./screen_render.ts";
@@ -121,8 +122,8 @@ function pci(p: PciHostState): DeviceSection {
   return { title: "PCI", rows: rows.length ? rows : ["none"] };
 }
 
-/** Each NIC's model, MAC, link and traffic; no section without NICs. */
-function network(d: BoardState): DeviceSection[] {
+/** Each NIC's model, MAC, link, traffic and forwards; no section without NICs. */
+function network(d: BoardState, forwards: readonly ActiveForward[]): DeviceSection[] {
   const nics = d.nics ?? [];
   if (nics.length === 0) return [];
   const rows = nics.flatMap((n, i) => {
@@ -131,19 +132,26 @@ function network(d: BoardState): DeviceSection[] {
       `net${i} ${n.model} ${n.mac} link ${n.link ? "up" : "down"}`,
       `  rx ${c.rxPackets} pkts ${formatBytes(c.rxBytes)}  tx ${c.txPackets} pkts ` +
       formatBytes(c.txBytes) + (c.rxDropped ? `  dropped ${c.rxDropped}` : ""),
+      ...forwards.filter((f) => f.nic === i).map((f) =>
+        `  fwd ${f.protocol} ${f.hostAddress || "*"}:${f.boundPort} -> ` +
+        `${f.guestAddress || "guest"}:${f.guestPort}`
+      ),
     ];
   });
   return [{ title: "Network", rows }];
 }
 
-/** The devices pane's sections for a snapshot. */
-export function summarizeDevices(d: BoardState): DeviceSection[] {
+/** The devices pane's sections for a snapshot (and the host forwards in force). */
+export function summarizeDevices(
+  d: BoardState,
+  forwards: readonly ActiveForward[] = [],
+): DeviceSection[] {
   return [
     uart(d.uart),
     i8042(d.i8042),
     vga(d),
     disks(d),
-    ...network(d),
+    ...network(d, forwards),
     pci(d.pci),
     ...optionalDeviceSections(d),
   ];

@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import type { BoardState } from "../machine/board.ts";
 import { summarizeDevices } from "./device_summary.ts";
 import { boardState, textScreen } from "./testing.ts";
@@ -58,4 +58,22 @@ Deno.test("the Network section shows each NIC's model, MAC, link and traffic", (
   ok(net);
   strictEqual(net.rows[0], "net0 e1000 52:54:00:12:34:56 link up");
   strictEqual(net.rows[1], "  rx 4 pkts 2 KiB  tx 5 pkts 700 B  dropped 1");
+  const fwd = {
+    nic: 0,
+    protocol: "tcp",
+    hostAddress: "",
+    hostPort: 0,
+    boundPort: 41022,
+    guestAddress: "",
+    guestPort: 22,
+  } as const;
+  const withFwd = summarizeDevices({ ...boardState(), nics: [nic] } as unknown as BoardState, [
+    fwd,
+    { ...fwd, nic: 1, boundPort: 5555 },
+  ]).find((x) => x.title === "Network");
+  deepStrictEqual(
+    withFwd?.rows.slice(2),
+    ["  fwd tcp *:41022 -> guest:22"],
+    "NIC 0's forward only",
+  );
 });

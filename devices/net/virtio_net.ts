@@ -174,7 +174,12 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
     const hdr = headerLength(negotiated);
     const frame = padFrame(input);
     try {
-      if (queue.pending() === 0) return false;
+      if (queue.pending() === 0) {
+        // Out of buffers: ask to be told of the next one (and look again, in
+        // case it came before the driver could see the request).
+        queue.suppressNotifications(false);
+        if (queue.pending() === 0) return false;
+      }
       const before = queue.usedIdx;
       const used: { head: number; written: number }[] = [];
       let header: Uint8Array[] | null = null;
@@ -216,6 +221,9 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
         // Buffers too small: the driver sees a truncated frame and drops it.
         this.counters.rxDropped++;
       }
+      // While buffers remain the driver need not say it added more: each
+      // notification would be an exit (QEMU's virtio-net does the same).
+      if (queue.pending() > 0) queue.suppressNotifications(true);
       if (queue.needsInterrupt(before)) t.signalUsed();
     } catch (e) {
       if (!(e instanceof VirtqueueError || e instanceof GuestMemoryError)) throw e;

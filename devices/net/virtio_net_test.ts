@@ -112,6 +112,23 @@ Deno.test("virtio-net: receive fills a posted buffer (legacy header), pads, and 
   strictEqual(s.net.receive(frame(60, 4)), false, "the ring is empty again");
 });
 
+Deno.test("virtio-net: RX notifications are off while buffers remain and on once they run out", () => {
+  const s = setup();
+  const { rx } = legacyUp(s, 0n);
+  strictEqual(rx.usedFlags & 1, 0, "notify while the device has nothing");
+  rx.publish(rx.chain([{ addr: 0x50000, len: 1600, write: true }]));
+  rx.publish(rx.chain([{ addr: 0x51000, len: 1600, write: true }]));
+  strictEqual(s.net.receive(frame(100, 1)), true);
+  strictEqual(rx.usedFlags & 1, 1, "VRING_USED_F_NO_NOTIFY: a buffer is left");
+  strictEqual(s.net.receive(frame(100, 2)), true);
+  strictEqual(s.net.receive(frame(100, 3)), false, "no buffer left");
+  strictEqual(rx.usedFlags & 1, 0, "the driver must say when it posts the next");
+  // A buffer published without a notification (the flag was still set) is found.
+  rx.publish(rx.chain([{ addr: 0x52000, len: 1600, write: true }]));
+  strictEqual(s.net.receive(frame(100, 3)), true);
+  deepStrictEqual(rx.usedElem(2), { id: 2, len: 110 });
+});
+
 Deno.test("virtio-net: with MRG_RXBUF a frame spans buffers and num_buffers says how many", () => {
   const s = setup();
   const { rx } = legacyUp(s, VIRTIO_NET_F_MRG_RXBUF);
