@@ -10,17 +10,21 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, IrqLine, Snapshotting } from "../types.ts";
+import type { AccessSize, BusDevice, Snapshotting } from "../types.ts";
 import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
 import {
   type FrameSink,
-  multicastHashBit,
+  IntxPin,
+  isAddressedTo,
+  isBroadcast,
+  multicastHashHit,
   type Nic,
   type NicCounters,
+  type NicOptions,
+  nicPciFunction,
   padFrame,
   readCounters,
-  romBar,
   zeroCounters,
 } from "./nic.ts";
 
@@ -114,15 +118,8 @@ export interface Ne2kState extends PciFunctionState {
   readonly counters: NicCounters;
 }
 
-/** Constructor options of {@link Ne2kPci}. */
-export interface Ne2kOptions {
-  readonly mac: Uint8Array;
-  readonly irq: IrqLine;
-  /** Where transmitted frames go. */
-  readonly transmit: FrameSink;
-  /** Option ROM image (iPXE), or none. */
-  readonly rom?: Uint8Array;
-}
+/** Constructor options of {@link Ne2kPci} (it reaches no guest RAM). */
+export type Ne2kOptions = Omit<NicOptions, "memory">;
 
 function freshRegisters(): Ne2kRegisters {
   return {
@@ -161,29 +158,26 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
   onRxReady: (() => void) | null = null;
   readonly #mem = new Uint8Array(NE2K_MEM_END - NE2K_MEM_START);
   readonly #prom = new Uint8Array(32);
-  readonly #irq: IrqLine;
+  readonly #intx: IntxPin;
   readonly #transmit: FrameSink;
   #r: Ne2kRegisters = freshRegisters();
-  #level = false;
 
   /** @param options MAC, interrupt line, transmit sink and ROM */
   constructor(options: Ne2kOptions) {
     this.mac = Uint8Array.from(options.mac);
-    this.#irq = options.irq;
     this.#transmit = options.transmit;
-    const rom = romBar(options.rom);
-    this.config = new PciConfigSpace({
-      vendorId: 0x10ec,
-      deviceId: 0x8029,
-      classCode: 0x020000,
-      revision: 0,
-      subsystemVendorId: 0x1af4,
-      subsystemId: 0x1100,
-      interruptPin: 1,
-      bars: [{ kind: "io", size: NE2K_IO_SIZE }],
-      romSize: rom.size,
-    });
-    this.rom = rom.device;
+    const pci = nicPciFunction(
+      {
+        vendorId: 0x10ec,
+        deviceId: 0x8029,
+        revision: 0,
+        bars: [{ kind: "io", size: NE2K_IO_SIZE }],
+      },
+      options.rom,
+    );
+    this.config = pci.config;
+    this.rom = pci.rom;
+    this.#intx = new IntxPin(this.config, options.irq);
     this.io = {
       read: (offset, size) => this.#read(offset, size),
       write: (offset, size, value) => this.#write(offset, size, value),
@@ -405,13 +399,9 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
   #accepts(frame: Uint8Array): boolean {
     const r = this.#r;
     if (r.rcr & RCR_PRO) return true;
-    if (frame.subarray(0, 6).every((b) => b === 0xff)) return (r.rcr & RCR_AB) !== 0;
-    if (frame[0] & 1) {
-      if (!(r.rcr & RCR_AM)) return false;
-      const bit = multicastHashBit(frame);
-      return ((r.mar[bit >> 3] >> (bit & 7)) & 1) !== 0;
-    }
-    return frame.subarray(0, 6).every((b, i) => b === r.par[i]);
+    if (isBroadcast(frame)) return (r.rcr & RCR_AB) !== 0;
+    if (frame[0] & 1) return (r.rcr & RCR_AM) !== 0 && multicastHashHit(r.mar, frame);
+    return isAddressedTo(frame, r.par);
   }
 
   receive(input: Uint8Array): boolean {
@@ -455,12 +445,12 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
     return true;
   }
 
+  #pending(): boolean {
+    return (this.#r.isr & this.#r.imr & 0x7f) !== 0;
+  }
+
   #updateIrq(): void {
-    const level = (this.#r.isr & this.#r.imr & 0x7f) !== 0 &&
-      !(this.config.getU16(0x04) & 0x400);
-    if (level === this.#level) return;
-    this.#level = level;
-    this.#irq.set(level);
+    this.#intx.update(this.#pending());
   }
 
   /** Configuration space, registers, buffer memory and counters. */
@@ -508,7 +498,6 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
     this.#r = regs;
     this.#mem.set(memory);
     Object.assign(this.counters, counters);
-    this.#level = (regs.isr & regs.imr & 0x7f) !== 0 && !(this.config.getU16(0x04) & 0x400);
-    this.#irq.set(this.#level);
+    this.#intx.force(this.#pending());
   }
 }

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { AccessSize, BusDevice } from "../types.ts";
-import type { PciFunction } from "../pci/config_space.ts";
+import type { AccessSize, BusDevice, GuestMemory, IrqLine } from "../types.ts";
+import { type BarSpec, PciConfigSpace, type PciFunction } from "../pci/config_space.ts";
 import type { StateShape } from "../state_shape.ts";
 
 /** Receives a frame the guest transmitted; the view is only valid during the call. */
@@ -39,6 +39,18 @@ export interface Nic extends PciFunction {
   onRxReady: (() => void) | null;
 }
 
+/** Constructor options every NIC model takes. */
+export interface NicOptions {
+  readonly mac: Uint8Array;
+  /** Guest RAM the NIC reaches by DMA. */
+  readonly memory: GuestMemory;
+  readonly irq: IrqLine;
+  /** Where transmitted frames go. */
+  readonly transmit: FrameSink;
+  /** Option ROM image (iPXE), or none. */
+  readonly rom?: Uint8Array;
+}
+
 /** Fresh zero counters. */
 export function zeroCounters(): NicCounters {
   return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
@@ -65,6 +77,18 @@ export function padFrame(frame: Uint8Array): Uint8Array {
   const out = new Uint8Array(MIN_FRAME);
   out.set(frame);
   return out;
+}
+
+/** Whether `frame` is addressed to ff:ff:ff:ff:ff:ff. */
+export function isBroadcast(frame: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (frame[i] !== 0xff) return false;
+  return true;
+}
+
+/** Whether `frame` is addressed to `mac`. */
+export function isAddressedTo(frame: Uint8Array, mac: ArrayLike<number>): boolean {
+  for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+  return true;
 }
 
 /** "52:54:00:12:34:56" for six bytes. */
@@ -106,6 +130,12 @@ export function multicastHashBit(dst: Uint8Array): number {
   return crc >>> 26;
 }
 
+/** Whether the 64-bit hash filter `mar` (eight bytes, bit 0 first) passes `frame`'s multicast address. */
+export function multicastHashHit(mar: ArrayLike<number>, frame: Uint8Array): boolean {
+  const bit = multicastHashBit(frame);
+  return ((mar[bit >> 3] >> (bit & 7)) & 1) !== 0;
+}
+
 /** An expansion ROM for a PCI BAR: its size (a power of two ≥ 2 KiB, 0 for none) and its reads. */
 export function romBar(data: Uint8Array | undefined): { size: number; device: BusDevice } {
   const length = data?.length ?? 0;
@@ -127,4 +157,64 @@ export function romBar(data: Uint8Array | undefined): { size: number; device: Bu
       write: () => {},
     },
   };
+}
+
+/** What tells the NIC models apart on PCI: their IDs and BARs. */
+export interface NicIdentity {
+  readonly vendorId: number;
+  readonly deviceId: number;
+  readonly revision: number;
+  readonly bars: readonly BarSpec[];
+}
+
+/**
+ * Configuration space and expansion ROM of a PCI NIC: an Ethernet
+ * controller on INTA# with QEMU's subsystem IDs (1af4:1100), and a ROM BAR
+ * sized for `rom` when there is one.
+ */
+export function nicPciFunction(
+  id: NicIdentity,
+  rom: Uint8Array | undefined,
+): { config: PciConfigSpace; rom: BusDevice; romSize: number } {
+  const bar = romBar(rom);
+  const config = new PciConfigSpace({
+    ...id,
+    classCode: 0x020000,
+    subsystemVendorId: 0x1af4,
+    subsystemId: 0x1100,
+    interruptPin: 1,
+    romSize: bar.size,
+  });
+  return { config, rom: bar.device, romSize: bar.size };
+}
+
+/** The command register's Interrupt Disable bit. */
+const PCI_COMMAND_INTX_DISABLE = 0x400;
+
+/**
+ * A NIC's INTA#: asserted while a cause is pending and the command
+ * register's Interrupt Disable bit is clear. Only changes reach the line.
+ */
+export class IntxPin {
+  #level = false;
+
+  /**
+   * @param config the function's configuration space (Interrupt Disable)
+   * @param irq the line
+   */
+  constructor(readonly config: PciConfigSpace, readonly irq: IrqLine) {}
+
+  /** Drives the line for `pending` causes. */
+  update(pending: boolean): void {
+    const level = pending && !(this.config.getU16(0x04) & PCI_COMMAND_INTX_DISABLE);
+    if (level === this.#level) return;
+    this.#level = level;
+    this.irq.set(level);
+  }
+
+  /** After a restore: drives the line for `pending` whatever level it had. */
+  force(pending: boolean): void {
+    this.#level = pending && !(this.config.getU16(0x04) & PCI_COMMAND_INTX_DISABLE);
+    this.irq.set(this.#level);
+  }
 }
