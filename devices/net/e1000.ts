@@ -20,7 +20,7 @@ import { StateShape } from "../state_shape.ts";
 import {
   crc32,
   type FrameSink,
-  IntxPin,
+  type IntxPin,
   isBroadcast,
   type Nic,
   type NicCounters,
@@ -226,11 +226,11 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       deviceId: 0x100e,
       revision: 3,
       bars: [{ kind: "mem32", size: E1000_MMIO_SIZE }, { kind: "io", size: E1000_IO_SIZE }],
-    }, options.rom);
+    }, options);
     this.config = pci.config;
     this.rom = pci.rom;
     this.romSize = pci.romSize;
-    this.#intx = new IntxPin(this.config, options.irq);
+    this.#intx = pci.intx;
     this.mmio = {
       read: (offset, size) => this.#mmioRead(offset, size),
       write: (offset, size, value) => this.#mmioWrite(offset, size, value),

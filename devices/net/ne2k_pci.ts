@@ -15,7 +15,7 @@ import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../p
 import { StateShape } from "../state_shape.ts";
 import {
   type FrameSink,
-  IntxPin,
+  type IntxPin,
   isAddressedTo,
   isBroadcast,
   multicastHashHit,
@@ -173,11 +173,11 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
         revision: 0,
         bars: [{ kind: "io", size: NE2K_IO_SIZE }],
       },
-      options.rom,
+      options,
     );
     this.config = pci.config;
     this.rom = pci.rom;
-    this.#intx = new IntxPin(this.config, options.irq);
+    this.#intx = pci.intx;
     this.io = {
       read: (offset, size) => this.#read(offset, size),
       write: (offset, size, value) => this.#write(offset, size, value),

@@ -167,16 +167,24 @@ export interface NicIdentity {
   readonly bars: readonly BarSpec[];
 }
 
+/** The PCI side of a NIC: configuration space, expansion ROM and INTA#. */
+export interface NicPciFunction {
+  readonly config: PciConfigSpace;
+  readonly rom: BusDevice;
+  readonly romSize: number;
+  readonly intx: IntxPin;
+}
+
 /**
- * Configuration space and expansion ROM of a PCI NIC: an Ethernet
- * controller on INTA# with QEMU's subsystem IDs (1af4:1100), and a ROM BAR
- * sized for `rom` when there is one.
+ * The PCI side of a NIC: an Ethernet controller with QEMU's subsystem IDs
+ * (1af4:1100), a ROM BAR sized for `options.rom` when there is one, and
+ * INTA# on `options.irq`.
  */
 export function nicPciFunction(
   id: NicIdentity,
-  rom: Uint8Array | undefined,
-): { config: PciConfigSpace; rom: BusDevice; romSize: number } {
-  const bar = romBar(rom);
+  options: Pick<NicOptions, "rom" | "irq">,
+): NicPciFunction {
+  const bar = romBar(options.rom);
   const config = new PciConfigSpace({
     ...id,
     classCode: 0x020000,
@@ -185,7 +193,7 @@ export function nicPciFunction(
     interruptPin: 1,
     romSize: bar.size,
   });
-  return { config, rom: bar.device, romSize: bar.size };
+  return { config, rom: bar.device, romSize: bar.size, intx: new IntxPin(config, options.irq) };
 }
 
 /** The command register's Interrupt Disable bit. */

@@ -17,7 +17,7 @@ import { StateShape } from "../state_shape.ts";
 import {
   crc32,
   type FrameSink,
-  IntxPin,
+  type IntxPin,
   isAddressedTo,
   isBroadcast,
   multicastHashHit,
@@ -141,10 +141,10 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       deviceId: 0x8139,
       revision: 0x10,
       bars: [{ kind: "io", size: RTL8139_REGS_SIZE }, { kind: "mem32", size: RTL8139_REGS_SIZE }],
-    }, options.rom);
+    }, options);
     this.config = pci.config;
     this.rom = pci.rom;
-    this.#intx = new IntxPin(this.config, options.irq);
+    this.#intx = pci.intx;
     this.regs = {
       read: (offset, size) => this.#read(offset, size),
       write: (offset, size, value) => this.#write(offset, size, value),
