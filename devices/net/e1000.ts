@@ -15,22 +15,11 @@
 
 import type { AccessSize, BusDevice, GuestMemory, Snapshotting } from "../types.ts";
 import { GuestMemoryError } from "../types.ts";
-import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../pci/config_space.ts";
+import type { PciConfigState, PciFunctionState } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
-import {
-  crc32,
-  type FrameSink,
-  type IntxPin,
-  isBroadcast,
-  type Nic,
-  type NicCounters,
-  type NicOptions,
-  nicPciFunction,
-  padFrame,
-  readCounters,
-  zeroCounters,
-} from "./nic.ts";
+import { crc32, isBroadcast, type NicCounters, type NicOptions, padFrame } from "./nic.ts";
 import { MICROWIRE_WORDS, MicrowireEeprom, type MicrowireWire } from "./microwire_eeprom.ts";
+import { PciNic } from "./pci_nic.ts";
 import { inetChecksum } from "./checksum.ts";
 
 /** Register offsets (bytes into BAR0). */
@@ -191,26 +180,16 @@ const PHY_INIT: Record<number, number> = {
 };
 
 /** An 82540EM. */
-export class E1000 implements Nic, Snapshotting<E1000State> {
-  /** Name in the devices pane. */
+export class E1000 extends PciNic implements Snapshotting<E1000State> {
   readonly name = "e1000";
-  readonly config: PciConfigSpace;
   /** BAR0: the register file. */
   readonly mmio: BusDevice;
   /** BAR1: IOADDR/IODATA. */
   readonly io: BusDevice;
-  /** The expansion ROM (iPXE), empty when none. */
-  readonly rom: BusDevice;
-  readonly romSize: number;
-  readonly mac: Uint8Array;
-  readonly counters: NicCounters = zeroCounters();
-  onRxReady: (() => void) | null = null;
   readonly #regs = new Uint32Array(REG_COUNT);
   readonly #eeprom = new MicrowireEeprom();
   readonly #phy = new Uint16Array(32);
   readonly #memory: GuestMemory;
-  readonly #intx: IntxPin;
-  readonly #transmit: FrameSink;
   #ioAddr = 0;
   #ctx: TxContext = { ipcss: 0, ipcso: 0, ipcse: 0, tucss: 0, tucso: 0, tucse: 0 };
   #txParts: Uint8Array[] = [];
@@ -218,19 +197,13 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
 
   /** @param options MAC, guest memory, interrupt line, transmit sink and ROM */
   constructor(options: E1000Options) {
-    this.mac = Uint8Array.from(options.mac);
-    this.#memory = options.memory;
-    this.#transmit = options.transmit;
-    const pci = nicPciFunction({
+    super({
       vendorId: 0x8086,
       deviceId: 0x100e,
       revision: 3,
       bars: [{ kind: "mem32", size: E1000_MMIO_SIZE }, { kind: "io", size: E1000_IO_SIZE }],
     }, options);
-    this.config = pci.config;
-    this.rom = pci.rom;
-    this.romSize = pci.romSize;
-    this.#intx = pci.intx;
+    this.#memory = options.memory;
     this.mmio = {
       read: (offset, size) => this.#mmioRead(offset, size),
       write: (offset, size, value) => this.#mmioWrite(offset, size, value),
@@ -240,13 +213,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       write: (offset, size, value) => this.#ioWrite(offset, size, value),
     };
     this.#buildEeprom();
-    this.#powerOn();
-  }
-
-  /** PCI reset: configuration space and registers back to power-on. */
-  reset(): void {
-    this.config.reset();
-    this.#powerOn();
+    this.powerOn();
   }
 
   /** A register's value, for tests and the devices pane. */
@@ -277,7 +244,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     e[0x3f] = (0xbaba - sum) & 0xffff;
   }
 
-  #powerOn(): void {
+  protected powerOn(): void {
     this.#regs.fill(0);
     this.#phy.fill(0);
     for (const [r, v] of Object.entries(PHY_INIT)) this.#phy[Number(r)] = v;
@@ -300,7 +267,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     this.#ctx = { ipcss: 0, ipcso: 0, ipcse: 0, tucss: 0, tucso: 0, tucse: 0 };
     this.#txParts = [];
     this.#txPopts = 0;
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   #get(offset: number): number {
@@ -346,7 +313,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
         // Reading ICR clears every cause.
         const v = this.#get(REG.ICR);
         this.#set(REG.ICR, 0);
-        this.#updateIrq();
+        this.updateIrq();
         return v;
       }
       case REG.IMC:
@@ -368,7 +335,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     switch (r) {
       case REG.CTRL:
         if (v & CTRL_RST) {
-          this.#powerOn();
+          this.powerOn();
           return;
         }
         if (v & CTRL_PHY_RST) v &= ~CTRL_PHY_RST;
@@ -390,15 +357,15 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       case REG.ICR:
         // Writing 1s clears those causes.
         this.#set(r, this.#get(r) & ~v);
-        return this.#updateIrq();
+        return this.updateIrq();
       case REG.ICS:
         return this.#raise(v);
       case REG.IMS:
         this.#set(REG.IMS, this.#get(REG.IMS) | v);
-        return this.#updateIrq();
+        return this.updateIrq();
       case REG.IMC:
         this.#set(REG.IMS, this.#get(REG.IMS) & ~v);
-        return this.#updateIrq();
+        return this.updateIrq();
       case REG.RCTL: {
         this.#set(r, v);
         if (v & RCTL_EN) this.onRxReady?.();
@@ -456,15 +423,11 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
 
   #raise(cause: number): void {
     this.#set(REG.ICR, this.#get(REG.ICR) | cause);
-    this.#updateIrq();
+    this.updateIrq();
   }
 
-  #pending(): boolean {
+  protected pending(): boolean {
     return (this.#get(REG.ICR) & this.#get(REG.IMS)) !== 0;
-  }
-
-  #updateIrq(): void {
-    this.#intx.update(this.#pending());
   }
 
   #ringBase(lo: number): number {
@@ -539,13 +502,11 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     if (this.#txPopts & TXD_POPTS_TXSM) {
       this.#insertChecksum(frame, this.#ctx.tucss, this.#ctx.tucso, this.#ctx.tucse);
     }
-    this.counters.txPackets++;
-    this.counters.txBytes += frame.length;
     this.#bumpStat(REG.GPTC, 1);
     this.#bumpStat(REG.TPT, 1);
     this.#bumpStat(REG.GOTCL, frame.length);
     // IFCS (append the FCS on the wire) needs nothing: the network side never sees an FCS.
-    this.#transmit(frame);
+    this.send(frame);
   }
 
   /** Adds the one's-complement sum of [start, end] to the 16 bits at `offset` (the driver seeded it). */
@@ -639,8 +600,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       return true;
     }
     this.#set(REG.RDH, head);
-    this.counters.rxPackets++;
-    this.counters.rxBytes += input.length;
+    this.countReceived(input.length);
     this.#bumpStat(REG.GPRC, 1);
     this.#bumpStat(REG.TPR, 1);
     this.#bumpStat(REG.GORCL, frame.length);
@@ -706,18 +666,15 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     };
     const partial = s.bytes("txPartial");
     const popts = s.int("txPopts", 0, 0xff);
-    const counters = readCounters(s.object("counters"));
-    new PciConfigSpace(this.config.id).restore(state.config);
-    this.config.restore(state.config);
-    this.#regs.fill(0);
-    for (const [off, v] of regs as [number, number][]) this.#regs[off >>> 2] = v;
-    this.#eeprom.restore(eeprom);
-    this.#phy.set(phy);
-    this.#ioAddr = ioAddr;
-    this.#ctx = ctx;
-    this.#txParts = partial.length ? [partial.slice()] : [];
-    this.#txPopts = popts;
-    Object.assign(this.counters, counters);
-    this.#intx.force(this.#pending());
+    this.restoreFunction(s, state, () => {
+      this.#regs.fill(0);
+      for (const [off, v] of regs as [number, number][]) this.#regs[off >>> 2] = v;
+      this.#eeprom.restore(eeprom);
+      this.#phy.set(phy);
+      this.#ioAddr = ioAddr;
+      this.#ctx = ctx;
+      this.#txParts = partial.length ? [partial.slice()] : [];
+      this.#txPopts = popts;
+    });
   }
 }

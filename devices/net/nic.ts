@@ -7,7 +7,7 @@
  */
 
 import type { AccessSize, BusDevice, GuestMemory, IrqLine } from "../types.ts";
-import { type BarSpec, PciConfigSpace, type PciFunction } from "../pci/config_space.ts";
+import type { PciFunction } from "../pci/config_space.ts";
 import type { StateShape } from "../state_shape.ts";
 
 /** Receives a frame the guest transmitted; the view is only valid during the call. */
@@ -157,72 +157,4 @@ export function romBar(data: Uint8Array | undefined): { size: number; device: Bu
       write: () => {},
     },
   };
-}
-
-/** What tells the NIC models apart on PCI: their IDs and BARs. */
-export interface NicIdentity {
-  readonly vendorId: number;
-  readonly deviceId: number;
-  readonly revision: number;
-  readonly bars: readonly BarSpec[];
-}
-
-/** The PCI side of a NIC: configuration space, expansion ROM and INTA#. */
-export interface NicPciFunction {
-  readonly config: PciConfigSpace;
-  readonly rom: BusDevice;
-  readonly romSize: number;
-  readonly intx: IntxPin;
-}
-
-/**
- * The PCI side of a NIC: an Ethernet controller with QEMU's subsystem IDs
- * (1af4:1100), a ROM BAR sized for `options.rom` when there is one, and
- * INTA# on `options.irq`.
- */
-export function nicPciFunction(
-  id: NicIdentity,
-  options: Pick<NicOptions, "rom" | "irq">,
-): NicPciFunction {
-  const bar = romBar(options.rom);
-  const config = new PciConfigSpace({
-    ...id,
-    classCode: 0x020000,
-    subsystemVendorId: 0x1af4,
-    subsystemId: 0x1100,
-    interruptPin: 1,
-    romSize: bar.size,
-  });
-  return { config, rom: bar.device, romSize: bar.size, intx: new IntxPin(config, options.irq) };
-}
-
-/** The command register's Interrupt Disable bit. */
-const PCI_COMMAND_INTX_DISABLE = 0x400;
-
-/**
- * A NIC's INTA#: asserted while a cause is pending and the command
- * register's Interrupt Disable bit is clear. Only changes reach the line.
- */
-export class IntxPin {
-  #level = false;
-
-  /**
-   * @param config the function's configuration space (Interrupt Disable)
-   * @param irq the line
-   */
-  constructor(readonly config: PciConfigSpace, readonly irq: IrqLine) {}
-
-  /** Drives the line for `pending` causes. */
-  update(pending: boolean): void {
-    const level = pending && !(this.config.getU16(0x04) & PCI_COMMAND_INTX_DISABLE);
-    if (level === this.#level) return;
-    this.#level = level;
-    this.irq.set(level);
-  }
-
-  /** After a restore: drives the line for `pending` whatever level it had. */
-  force(pending: boolean): void {
-    this.#level = pending && !(this.config.getU16(0x04) & PCI_COMMAND_INTX_DISABLE);
-    this.irq.set(this.#level);
-  }
 }

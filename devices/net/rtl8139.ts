@@ -12,24 +12,19 @@
 
 import type { AccessSize, BusDevice, GuestMemory, Snapshotting } from "../types.ts";
 import { GuestMemoryError } from "../types.ts";
-import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../pci/config_space.ts";
+import type { PciConfigState, PciFunctionState } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
 import {
   crc32,
-  type FrameSink,
-  type IntxPin,
   isAddressedTo,
   isBroadcast,
   multicastHashHit,
-  type Nic,
   type NicCounters,
   type NicOptions,
-  nicPciFunction,
   padFrame,
-  readCounters,
-  zeroCounters,
 } from "./nic.ts";
 import { MICROWIRE_WORDS, MicrowireEeprom, type MicrowireWire } from "./microwire_eeprom.ts";
+import { PciNic } from "./pci_nic.ts";
 
 /** Register offsets. */
 export const RTL = {
@@ -113,38 +108,24 @@ export interface Rtl8139State extends PciFunctionState {
 export type Rtl8139Options = NicOptions;
 
 /** An RTL8139C. */
-export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
-  /** Name in the devices pane. */
+export class Rtl8139 extends PciNic implements Snapshotting<Rtl8139State> {
   readonly name = "rtl8139";
-  readonly config: PciConfigSpace;
   /** BAR0 (I/O) and BAR1 (memory): the same registers. */
   readonly regs: BusDevice;
-  /** The expansion ROM (iPXE), empty when none. */
-  readonly rom: BusDevice;
-  readonly mac: Uint8Array;
-  readonly counters: NicCounters = zeroCounters();
-  onRxReady: (() => void) | null = null;
   readonly #file = new Uint8Array(RTL8139_REGS_SIZE);
   readonly #view = new DataView(this.#file.buffer);
   readonly #eeprom = new MicrowireEeprom();
   readonly #memory: GuestMemory;
-  readonly #intx: IntxPin;
-  readonly #transmit: FrameSink;
 
   /** @param options MAC, guest memory, interrupt line, transmit sink and ROM */
   constructor(options: Rtl8139Options) {
-    this.mac = Uint8Array.from(options.mac);
-    this.#memory = options.memory;
-    this.#transmit = options.transmit;
-    const pci = nicPciFunction({
+    super({
       vendorId: 0x10ec,
       deviceId: 0x8139,
       revision: 0x10,
       bars: [{ kind: "io", size: RTL8139_REGS_SIZE }, { kind: "mem32", size: RTL8139_REGS_SIZE }],
     }, options);
-    this.config = pci.config;
-    this.rom = pci.rom;
-    this.#intx = pci.intx;
+    this.#memory = options.memory;
     this.regs = {
       read: (offset, size) => this.#read(offset, size),
       write: (offset, size, value) => this.#write(offset, size, value),
@@ -154,13 +135,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     e[1] = 0x10ec;
     e[2] = 0x8139;
     for (let i = 0; i < 3; i++) e[7 + i] = this.mac[2 * i] | (this.mac[2 * i + 1] << 8);
-    this.#powerOn();
-  }
-
-  /** PCI reset: configuration space and registers back to power-on. */
-  reset(): void {
-    this.config.reset();
-    this.#powerOn();
+    this.powerOn();
   }
 
   /** An EEPROM word. */
@@ -184,7 +159,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     this.#view.setUint32(at, v >>> 0, true);
   }
 
-  #powerOn(): void {
+  protected powerOn(): void {
     this.#file.fill(0);
     this.#file.set(this.mac, RTL.IDR0);
     this.#softReset();
@@ -195,7 +170,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     this.#setU16(RTL.ANLPAR, 0x45e1);
     this.#file[RTL.MSR] = 0x00; // link up (LINKB low), 100 Mb/s
     this.#eeprom.idle();
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   /** CR.RST: the rings, interrupts and receive configuration (not the MAC or PHY). */
@@ -208,7 +183,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     this.#setU16(RTL.ISR, 0);
     this.#setU32(RTL.TCR, TCR_HWVER);
     this.#setU32(RTL.RCR, 0);
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   #ringSize(): number {
@@ -251,7 +226,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     // Writing ones clears ISR bits.
     if (at === RTL.ISR && size >= 2) {
       this.#setU16(RTL.ISR, this.#u16(RTL.ISR) & ~value);
-      return this.#updateIrq();
+      return this.updateIrq();
     }
     for (let i = 0; i < size; i++) {
       this.#writeByte((at + i) & 0xff, Math.floor(value / 2 ** (8 * i)) & 0xff);
@@ -261,7 +236,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       this.#sendFrom((at - RTL.TSD0) >> 2);
     }
     if (at <= RTL.CAPR + 1 && at + size > RTL.CAPR) this.onRxReady?.();
-    if (at <= RTL.IMR + 1 && at + size > RTL.IMR) this.#updateIrq();
+    if (at <= RTL.IMR + 1 && at + size > RTL.IMR) this.updateIrq();
   }
 
   #writeByte(at: number, v: number): void {
@@ -274,7 +249,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       case RTL.ISR:
       case RTL.ISR + 1:
         this.#file[at] &= ~v;
-        return this.#updateIrq();
+        return this.updateIrq();
       case RTL.CBR:
       case RTL.CBR + 1:
       case RTL.MSR:
@@ -324,9 +299,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       if (!(e instanceof GuestMemoryError)) throw e;
     }
     if (frame && size > 0) {
-      this.counters.txPackets++;
-      this.counters.txBytes += size;
-      this.#transmit(frame);
+      this.send(frame);
       this.#setU32(RTL.TSD0 + 4 * n, tsd | TSD_OWN | TSD_TOK);
       this.#raise(RTL_INT.TOK);
     } else {
@@ -387,23 +360,18 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       return true;
     }
     this.#setU16(RTL.CBR, (write + needed) % size);
-    this.counters.rxPackets++;
-    this.counters.rxBytes += input.length;
+    this.countReceived(input.length);
     this.#raise(RTL_INT.ROK);
     return true;
   }
 
   #raise(bits: number): void {
     this.#setU16(RTL.ISR, this.#u16(RTL.ISR) | bits);
-    this.#updateIrq();
+    this.updateIrq();
   }
 
-  #pending(): boolean {
+  protected pending(): boolean {
     return (this.#u16(RTL.ISR) & this.#u16(RTL.IMR)) !== 0;
-  }
-
-  #updateIrq(): void {
-    this.#intx.update(this.#pending());
   }
 
   /** Configuration space, registers, EEPROM and its wire. */
@@ -422,12 +390,9 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     const s = StateShape.versioned(this.name, state, 1);
     const regs = s.bytes("regs", RTL8139_REGS_SIZE);
     const eeprom = MicrowireEeprom.read(s);
-    const counters = readCounters(s.object("counters"));
-    new PciConfigSpace(this.config.id).restore(state.config);
-    this.config.restore(state.config);
-    this.#file.set(regs);
-    this.#eeprom.restore(eeprom);
-    Object.assign(this.counters, counters);
-    this.#intx.force(this.#pending());
+    this.restoreFunction(s, state, () => {
+      this.#file.set(regs);
+      this.#eeprom.restore(eeprom);
+    });
   }
 }
