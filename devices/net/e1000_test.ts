@@ -150,10 +150,6 @@ Deno.test("e1000: descriptors pointing outside RAM lose the frame, never the VMM
   strictEqual(r(s, REG.TDH), 1);
 });
 
-/** A register access, as data so both twins replay it. */
-type Access = { kind: "write"; reg: number; value: number } | { kind: "read"; reg: number };
-type Step = RigStep | Access;
-
 const REGS = [
   REG.CTRL,
   REG.STATUS,
@@ -175,8 +171,8 @@ const REGS = [
 ];
 
 /** Random driver activity: TX descriptors with their buffers, RDT and register traffic, frames. */
-function randomSteps(next: (n: number) => number, count: number, tail: { tx: number }): Step[] {
-  const steps: Step[] = [];
+function randomSteps(next: (n: number) => number, count: number, tail: { tx: number }): RigStep[] {
+  const steps: RigStep[] = [];
   while (steps.length < count) {
     const c = next(100);
     if (c < 30) {
@@ -209,15 +205,8 @@ function randomSteps(next: (n: number) => number, count: number, tail: { tx: num
   return steps;
 }
 
-function apply(s: Setup, steps: readonly Step[]): unknown[] {
-  return replay(
-    s,
-    steps,
-    (step: Access) =>
-      step.kind === "write"
-        ? s.nic.mmio.write(step.reg, 4, step.value)
-        : s.nic.mmio.read(step.reg, 4),
-  );
+function apply(s: Setup, steps: readonly RigStep[]): unknown[] {
+  return replay(s, steps, s.nic.mmio, 4);
 }
 
 Deno.test("e1000: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {

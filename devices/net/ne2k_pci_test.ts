@@ -166,27 +166,23 @@ Deno.test("ne2k_pci: a frame wraps from PSTOP to PSTART and remote DMA follows i
   strictEqual(r(s, NE2K.CURR), PSTART + 1);
 });
 
-/** A register or data-port access, as data so both twins replay it. */
-type Access =
-  | { kind: "write"; reg: number; value: number }
-  | { kind: "read"; reg: number }
-  | { kind: "data"; write: boolean; size: 1 | 2; value: number };
-type Step = RigStep | Access;
-
-function randomSteps(next: (n: number) => number, count: number): Step[] {
-  const steps: Step[] = [];
+function randomSteps(next: (n: number) => number, count: number): RigStep[] {
+  const steps: RigStep[] = [];
   while (steps.length < count) {
     const c = next(100);
     if (c < 25) {
       const dst = [MAC, BROADCAST, [0x33, 0x33, 0, 0, 0, 1]][next(3)];
       steps.push({ kind: "frame", data: frame(dst, 20 + next(1500), next(256)) });
     } else if (c < 45) {
-      steps.push({
-        kind: "data",
-        write: next(2) === 0,
-        size: next(2) ? 2 : 1,
-        value: next(0x10000),
-      });
+      // The remote-DMA data port, byte or word wide.
+      const write = next(2) === 0;
+      const size = next(2) ? 2 : 1;
+      const value = next(0x10000);
+      steps.push(
+        write
+          ? { kind: "write", reg: NE2K.DATA, size, value }
+          : { kind: "read", reg: NE2K.DATA, size },
+      );
     } else if (c < 60) {
       steps.push({ kind: "read", reg: next(0x20) });
     } else if (c < 70) {
@@ -210,13 +206,8 @@ function randomSteps(next: (n: number) => number, count: number): Step[] {
   return steps;
 }
 
-function apply(s: Setup, steps: readonly Step[]): unknown[] {
-  return replay(s, steps, (step: Access) => {
-    if (step.kind === "write") return s.nic.io.write(step.reg, 1, step.value);
-    if (step.kind === "read") return s.nic.io.read(step.reg, 1);
-    if (step.write) return s.nic.io.write(NE2K.DATA, step.size, step.value);
-    return s.nic.io.read(NE2K.DATA, step.size);
-  });
+function apply(s: Setup, steps: readonly RigStep[]): unknown[] {
+  return replay(s, steps, s.nic.io, 1);
 }
 
 Deno.test("ne2k_pci: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {

@@ -172,14 +172,12 @@ Deno.test("rtl8139: DMA outside RAM aborts the descriptor or loses the frame, ne
   strictEqual(s.nic.counters.rxDropped, 1);
 });
 
-/** A register access, as data so both twins replay it. */
-type Access =
-  | { kind: "write"; reg: number; size: 1 | 2 | 4; value: number }
-  | { kind: "read"; reg: number; size: 1 | 2 | 4 };
-type Step = RigStep | Access;
-
-function randomSteps(next: (n: number) => number, count: number, state: { capr: number }): Step[] {
-  const steps: Step[] = [];
+function randomSteps(
+  next: (n: number) => number,
+  count: number,
+  state: { capr: number },
+): RigStep[] {
+  const steps: RigStep[] = [];
   while (steps.length < count) {
     const c = next(100);
     if (c < 25) {
@@ -210,15 +208,8 @@ function randomSteps(next: (n: number) => number, count: number, state: { capr: 
   return steps;
 }
 
-function apply(s: Setup, steps: readonly Step[]): unknown[] {
-  return replay(
-    s,
-    steps,
-    (step: Access) =>
-      step.kind === "write"
-        ? s.nic.regs.write(step.reg, step.size, step.value)
-        : s.nic.regs.read(step.reg, step.size),
-  );
+function apply(s: Setup, steps: readonly RigStep[]): unknown[] {
+  return replay(s, steps, s.nic.regs, 4);
 }
 
 Deno.test("rtl8139: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {

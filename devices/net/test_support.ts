@@ -7,7 +7,7 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import type { DeviceState, Snapshotting } from "../types.ts";
+import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "../types.ts";
 import { ArrayGuestMemory } from "../testing/array_guest_memory.ts";
 import { RecordingIrq } from "../testing/recording_irq.ts";
 import { prng } from "../testing/seeded_random.ts";
@@ -50,30 +50,34 @@ export function testFrame(dst: ArrayLike<number>, length: number, seed: number):
   return f;
 }
 
-/** A guest write to RAM or a frame from the network, as data so twin rigs replay it alike. */
+/**
+ * One guest action or network event, as data so twin rigs replay it alike:
+ * a register access (`size` bytes, the model's usual width when absent), a
+ * write to guest RAM, or a frame from the network.
+ */
 export type RigStep =
+  | { kind: "write"; reg: number; size?: AccessSize; value: number }
+  | { kind: "read"; reg: number; size?: AccessSize }
   | { kind: "mem"; addr: number; data: Uint8Array }
   | { kind: "frame"; data: Uint8Array };
 
 /**
- * Replays `steps` on `rig`: `access` performs the model's register accesses
- * and returns what a read saw. Returns everything seen, with the IRQ level
- * and the frames sent after each step.
+ * Replays `steps` on `rig`, register accesses on `regs` (`size` bytes wide
+ * unless a step says otherwise). Returns every value read, with the IRQ
+ * level and the frames sent after each step.
  */
-export function replay<N extends Nic, A extends { kind: string }>(
-  rig: NicRig<N>,
-  steps: readonly (RigStep | A)[],
-  access: (step: A) => unknown,
+export function replay(
+  rig: NicRig<Nic>,
+  steps: readonly RigStep[],
+  regs: BusDevice,
+  size: AccessSize,
 ): unknown[] {
   const seen: unknown[] = [];
   for (const step of steps) {
-    const s = step as RigStep;
-    if (s.kind === "mem") rig.memory.write(s.addr, s.data);
-    else if (s.kind === "frame") seen.push(rig.nic.receive(s.data));
-    else {
-      const v = access(step as A);
-      if (v !== undefined) seen.push(v);
-    }
+    if (step.kind === "write") regs.write(step.reg, step.size ?? size, step.value);
+    else if (step.kind === "read") seen.push(regs.read(step.reg, step.size ?? size));
+    else if (step.kind === "mem") rig.memory.write(step.addr, step.data);
+    else seen.push(rig.nic.receive(step.data));
     seen.push(rig.irq.level, rig.sent.splice(0).map((f) => [...f]));
   }
   return seen;
