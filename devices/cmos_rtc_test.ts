@@ -8,7 +8,7 @@ import {
   assertSameBehaviour,
   type Twin,
 } from "./testing/snapshot_check.ts";
-import { CmosRtc, type CmosRtcOptions, pcCmosBytes } from "./cmos_rtc.ts";
+import { CmosRtc, type CmosRtcOptions, pcCmosBytes, type PcCmosOptions } from "./cmos_rtc.ts";
 
 /** Thursday 2024-02-29 13:45:30.250 UTC: a leap day, a PM hour, a 250 ms divider phase. */
 const START = Date.UTC(2024, 1, 29, 13, 45, 30, 250);
@@ -489,79 +489,28 @@ Deno.test("pcCmosBytes for 128 MiB and 1 CPU", () => {
 });
 
 Deno.test("pcCmosBytes for 3 GiB and 6 GiB with 1 and 4 CPUs", () => {
-  const pick = (m: Map<number, number>) =>
-    [0x15, 0x16, 0x17, 0x18, 0x30, 0x31, 0x34, 0x35, 0x5b, 0x5c, 0x5d, 0x5f].map((i) => m.get(i));
-  // 3 GiB fits below the PCI hole: (3072 - 16) MiB / 64 KiB = 0xBF00.
-  deepStrictEqual(pick(pcCmosBytes({ ramBytes: 3 * GIB, cpus: 4 })), [
-    0x80,
-    0x02,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x00,
-    0xbf,
-    0x00,
-    0x00,
-    0x00,
-    0x03,
-  ]);
-  deepStrictEqual(pick(pcCmosBytes({ ramBytes: 3 * GIB, cpus: 1 }))[11], 0x00);
-  // 6 GiB: 3 GiB low, 3 GiB from 4 GiB up = 0x00C000 * 64 KiB.
-  deepStrictEqual(pick(pcCmosBytes({ ramBytes: 6 * GIB, cpus: 4 })), [
-    0x80,
-    0x02,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x00,
-    0xbf,
-    0x00,
-    0xc0,
-    0x00,
-    0x03,
-  ]);
-  deepStrictEqual(pick(pcCmosBytes({ ramBytes: 6 * GIB, cpus: 1 })), [
-    0x80,
-    0x02,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x00,
-    0xbf,
-    0x00,
-    0xc0,
-    0x00,
-    0x00,
-  ]);
-  // An explicit 2 GiB split: 0x7F00 below, 4 GiB above = 0x010000.
-  deepStrictEqual(pick(pcCmosBytes({ ramBytes: 6 * GIB, cpus: 2, lowRamBytes: 2 * GIB })), [
-    0x80,
-    0x02,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x00,
-    0x7f,
-    0x00,
-    0x00,
-    0x01,
-    0x01,
-  ]);
-  // Tiny RAM: base memory is what there is, nothing extended.
-  deepStrictEqual(pick(pcCmosBytes({ ramBytes: 512 * 1024, cpus: 1 })).slice(0, 8), [
-    0x00,
-    0x02,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-  ]);
+  // Base and extended memory (0x15-0x18, 0x30-0x31), memory from 16 MiB to
+  // the PCI hole and from 4 GiB up in 64 KiB units (0x34-0x35, 0x5b-0x5d), CPUs - 1 (0x5f).
+  const at = [0x15, 0x16, 0x17, 0x18, 0x30, 0x31, 0x34, 0x35, 0x5b, 0x5c, 0x5d, 0x5f];
+  const hex = (m: Map<number, number>) =>
+    at.map((i) => (m.get(i) ?? 0x100).toString(16).padStart(2, "0")).join(" ");
+  const cases: [string, PcCmosOptions, string][] = [
+    // 3 GiB fits below the PCI hole: (3072 - 16) MiB / 64 KiB = 0xBF00.
+    ["3 GiB", { ramBytes: 3 * GIB, cpus: 4 }, "80 02 ff ff ff ff 00 bf 00 00 00 03"],
+    ["3 GiB, 1 CPU", { ramBytes: 3 * GIB, cpus: 1 }, "80 02 ff ff ff ff 00 bf 00 00 00 00"],
+    // 3 GiB low, 3 GiB from 4 GiB up = 0x00C000 * 64 KiB.
+    ["6 GiB", { ramBytes: 6 * GIB, cpus: 4 }, "80 02 ff ff ff ff 00 bf 00 c0 00 03"],
+    ["6 GiB, 1 CPU", { ramBytes: 6 * GIB, cpus: 1 }, "80 02 ff ff ff ff 00 bf 00 c0 00 00"],
+    // An explicit 2 GiB split: 0x7F00 below, 4 GiB above = 0x010000.
+    [
+      "6 GiB split at 2 GiB",
+      { ramBytes: 6 * GIB, cpus: 2, lowRamBytes: 2 * GIB },
+      "80 02 ff ff ff ff 00 7f 00 00 01 01",
+    ],
+    // Tiny RAM: base memory is what there is, nothing extended.
+    ["512 KiB", { ramBytes: 512 * 1024, cpus: 1 }, "00 02 00 00 00 00 00 00 00 00 00 00"],
+  ];
+  for (const [what, options, bytes] of cases) strictEqual(hex(pcCmosBytes(options)), bytes, what);
   throws(() => pcCmosBytes({ ramBytes: 0, cpus: 1 }), RangeError);
   throws(() => pcCmosBytes({ ramBytes: GIB, cpus: 0 }), RangeError);
 });

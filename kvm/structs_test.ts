@@ -164,38 +164,23 @@ Deno.test("KvmRegs over an existing buffer reads and writes that buffer", () => 
 Deno.test("KvmSregs: segments, tables and control registers round-trip", () => {
   const sregs = new KvmSregs();
   strictEqual(sregs.bytes.length, LAYOUTS.kvm_sregs.size);
-  SEGMENT_NAMES.forEach((name, i) => {
-    sregs.setSegment(name, {
-      base: 0x10000 * (i + 1),
-      limit: 0xffff + i,
-      selector: 0x1000 + i,
-      type: 3 + i,
-      present: 1,
-      dpl: i & 3,
-      db: i & 1,
-      s: 1,
-      l: (i >> 1) & 1,
-      g: 1,
-      avl: 0,
-      unusable: i === 7 ? 1 : 0,
-    });
+  // Every field different in every segment, so a wrong offset cannot pass.
+  const segmentFor = (i: number) => ({
+    base: 0x10000 * (i + 1),
+    limit: 0xffff + i,
+    selector: 0x1000 + i,
+    type: 3 + i,
+    present: 1,
+    dpl: i & 3,
+    db: i & 1,
+    s: 1,
+    l: (i >> 1) & 1,
+    g: 1,
+    avl: 0,
+    unusable: i === 7 ? 1 : 0,
   });
-  SEGMENT_NAMES.forEach((name, i) => {
-    deepStrictEqual(sregs.segment(name), {
-      base: 0x10000 * (i + 1),
-      limit: 0xffff + i,
-      selector: 0x1000 + i,
-      type: 3 + i,
-      present: 1,
-      dpl: i & 3,
-      db: i & 1,
-      s: 1,
-      l: (i >> 1) & 1,
-      g: 1,
-      avl: 0,
-      unusable: i === 7 ? 1 : 0,
-    }, name);
-  });
+  SEGMENT_NAMES.forEach((name, i) => sregs.setSegment(name, segmentFor(i)));
+  SEGMENT_NAMES.forEach((name, i) => deepStrictEqual(sregs.segment(name), segmentFor(i), name));
   // A partial update touches only the named fields.
   sregs.setSegment("cs", { selector: 0xf000, base: 0xffff0000 });
   const cs = sregs.segment("cs");

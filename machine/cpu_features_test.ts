@@ -10,17 +10,7 @@ import {
   unsupportedFeatures,
 } from "./cpu_features.ts";
 import { vcpuCpuid } from "./cpuid.ts";
-
-const entry = (fn: number, index: number, regs: Partial<CpuidEntry>): CpuidEntry => ({
-  function: fn,
-  index,
-  flags: 0,
-  eax: 0,
-  ebx: 0,
-  ecx: 0,
-  edx: 0,
-  ...regs,
-});
+import { cpuidEntry as entry, findLeaf as find } from "./cpuid_test_support.ts";
 
 /** What this host's PVM-backed KVM reports (KVM_GET_SUPPORTED_CPUID, abridged). */
 const SUPPORTED: CpuidEntry[] = [
@@ -30,9 +20,6 @@ const SUPPORTED: CpuidEntry[] = [
   entry(0xd, 1, { flags: 1 }),
   entry(0x80000001, 0, { ecx: 0x400393, edx: 0x23d3fbff }),
 ];
-
-const find = (list: CpuidEntry[], fn: number, index = 0) =>
-  list.find((e) => e.function === fn && e.index === index)!;
 
 Deno.test("--cpu parses QEMU's -cpu words: +f, -f, f=on|off, a bare f, the last one winning", () => {
   assert.deepEqual(parseCpuSpec("host"), []);

@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import type { CpuidEntry } from "../kvm/structs.ts";
 import { vcpuCpuid } from "./cpuid.ts";
-
-const entry = (fn: number, index: number, regs: Partial<CpuidEntry>): CpuidEntry => ({
-  function: fn,
-  index,
-  flags: 0,
-  eax: 0,
-  ebx: 0,
-  ecx: 0,
-  edx: 0,
-  ...regs,
-});
+import { cpuidEntry as entry, findLeaf as find } from "./cpuid_test_support.ts";
 
 /** What a host KVM might report: host CPU 5's APIC ID, 8 threads, host topology leaves. */
 const HOST: CpuidEntry[] = [
@@ -24,9 +14,6 @@ const HOST: CpuidEntry[] = [
   entry(0xb, 1, { edx: 5, ebx: 8, ecx: 0x201, flags: 1 }),
   entry(0x80000008, 0, { eax: 0x3030, ecx: 0x7007 }),
 ];
-
-const find = (list: CpuidEntry[], fn: number, index = 0) =>
-  list.find((e) => e.function === fn && e.index === index)!;
 
 Deno.test("each vCPU's leaf 1 carries its own APIC ID, not the host CPU's", () => {
   for (const [id, cpus] of [[0, 1], [0, 4], [3, 4], [15, 16]]) {

@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import { DEFAULT_BIOS } from "../machine/firmware.ts";
+import { PipedChild } from "./piped_child.ts";
 
 /** The QEMU binary. */
 export const QEMU_BINARY = "qemu-system-x86_64";
@@ -82,15 +83,9 @@ export function parseXpBytes(text: string): Uint8Array {
 }
 
 /** A running QEMU on a private copy of an image. */
-export class QemuProcess {
-  readonly child: Deno.ChildProcess;
-  stdout = "";
-  stderr = "";
-  readonly #dir: string;
+export class QemuProcess extends PipedChild {
   readonly #qmpPath: string | null;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #done: Promise<QemuFinished>;
-  #waiters: (() => void)[] = [];
 
   /**
    * Starts QEMU on a copy of `image` (the original is never written or locked).
@@ -98,10 +93,9 @@ export class QemuProcess {
    */
   constructor(image: string, opts: QemuOptions = {}) {
     const dir = Deno.makeTempDirSync({ prefix: "vmrun-qemu-" });
-    this.#dir = dir;
     const copy = join(dir, "disk.img");
     Deno.copyFileSync(image, copy);
-    this.#qmpPath = opts.monitor ? join(this.#dir, "qmp.sock") : null;
+    const qmpPath = opts.monitor ? join(dir, "qmp.sock") : null;
     const args = [
       "-enable-kvm",
       "-m",
@@ -115,33 +109,12 @@ export class QemuProcess {
       "-drive",
       `file=${copy},format=raw,if=ide`,
       ...VMRUN_BOARD_ARGS,
-      ...(this.#qmpPath ? ["-qmp", `unix:${this.#qmpPath},server=on,wait=off`] : []),
+      ...(qmpPath ? ["-qmp", `unix:${qmpPath},server=on,wait=off`] : []),
       ...(opts.extraArgs ?? []),
     ];
-    const child = new Deno.Command(QEMU_BINARY, {
-      args,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.child = child;
-    const writer = child.stdin.getWriter();
-    this.#writer = writer;
-    const collect = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
-      const dec = new TextDecoder();
-      for await (const chunk of stream) {
-        this[key] += dec.decode(chunk, { stream: true });
-        for (const w of this.#waiters.splice(0)) w();
-      }
-    };
-    const out = collect(child.stdout, "stdout");
-    const err = collect(child.stderr, "stderr");
-    const guard = setTimeout(() => this.kill(), opts.killAfterMs ?? 60_000);
-    this.#done = (async () => {
-      const status = await child.status;
-      clearTimeout(guard);
-      await Promise.all([out, err]);
-      await writer.close().catch(() => {});
+    super(QEMU_BINARY, { args, killAfterMs: opts.killAfterMs ?? 60_000, name: "QEMU" });
+    this.#qmpPath = qmpPath;
+    this.#done = this.exited().then((status) => {
       Deno.removeSync(dir, { recursive: true });
       return {
         code: status.code,
@@ -150,36 +123,12 @@ export class QemuProcess {
         stdout: this.stdout,
         stderr: this.stderr,
       };
-    })();
-  }
-
-  /** Writes to the guest's COM1 (QEMU's stdin). */
-  async write(text: string): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode(text));
-  }
-
-  /** Kills QEMU (SIGKILL); harmless once it has exited. */
-  kill(): void {
-    try {
-      this.child.kill("SIGKILL");
-    } catch { /* already gone */ }
+    });
   }
 
   /** Resolves once stdout contains `text`; rejects after `ms` with what was seen. */
-  async waitForStdout(text: string, ms = 30_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.stdout.includes(text)) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `'${text}' not seen on QEMU's stdout; got: ${JSON.stringify(this.stdout)}` +
-            ` stderr: ${JSON.stringify(this.stderr)}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
+  override waitForStdout(text: string, ms = 30_000): Promise<void> {
+    return super.waitForStdout(text, ms);
   }
 
   /**

@@ -7,6 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { LAUNCHER, unprivilegedCheckout } from "./launcher.ts";
+import { PipedChild } from "./piped_child.ts";
 
 /** Path of cli/main.ts. */
 export const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
@@ -28,13 +29,8 @@ export interface SpawnOptions {
 }
 
 /** A running vmrun child. */
-export class VmrunProcess {
-  readonly child: Deno.ChildProcess;
-  stdout = "";
-  stderr = "";
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+export class VmrunProcess extends PipedChild {
   readonly #done: Promise<Finished>;
-  #waiters: (() => void)[] = [];
 
   constructor(args: string[], opts: SpawnOptions = {}) {
     // As users run it: the launcher (its permissions, -q) in the caller's
@@ -43,65 +39,26 @@ export class VmrunProcess {
       opts.uid,
       args,
     );
-    const child = new Deno.Command(cmd, {
+    super(cmd, {
       args: cmdArgs,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
       env: {
         NO_COLOR: "1",
         ...opts.uid === undefined ? {} : { DENO_DIR: unprivilegedCheckout().denoDir },
         ...opts.env,
       },
-    }).spawn();
-    this.child = child;
-    const writer = child.stdin.getWriter();
-    this.#writer = writer;
-    const collect = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
-      const dec = new TextDecoder();
-      for await (const chunk of stream) {
-        this[key] += dec.decode(chunk, { stream: true });
-        for (const w of this.#waiters.splice(0)) w();
-      }
-    };
-    const out = collect(child.stdout, "stdout");
-    const err = collect(child.stderr, "stderr");
-    const guard = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, opts.killAfterMs ?? 30_000);
-    this.#done = (async () => {
-      const status = await child.status;
-      clearTimeout(guard);
-      await Promise.all([out, err]);
-      await writer.close().catch(() => {});
-      return { code: status.code, stdout: this.stdout, stderr: this.stderr };
-    })();
-  }
-
-  /** Writes to the child's stdin. */
-  async write(text: string): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode(text));
-  }
-
-  /** Closes the child's stdin. */
-  async closeStdin(): Promise<void> {
-    await this.#writer.close().catch(() => {});
+      killAfterMs: opts.killAfterMs ?? 30_000,
+      name: "vmrun",
+    });
+    this.#done = this.exited().then((status) => ({
+      code: status.code,
+      stdout: this.stdout,
+      stderr: this.stderr,
+    }));
   }
 
   /** Resolves once stdout contains `text`; rejects after `ms` with what was seen. */
-  async waitForStdout(text: string, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.stdout.includes(text)) {
-      if (Date.now() > deadline) {
-        throw new Error(`'${text}' not seen on stdout; got: ${JSON.stringify(this.stdout)}`);
-      }
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
+  override waitForStdout(text: string, ms = 20_000): Promise<void> {
+    return super.waitForStdout(text, ms);
   }
 
   /** The run's result, once the child has exited. */

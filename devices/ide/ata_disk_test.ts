@@ -6,6 +6,8 @@ import { getAtaString } from "./identify.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
 import {
   assertRestoresExactly,
+  cmdRead,
+  cmdWrite,
   type IdeOp,
   ideRig,
   patternByte,
@@ -384,23 +386,15 @@ Deno.test("disk: restore mid-sector in PIO reads and part-way through multi-sect
     const rig = ideRig();
     const op = [0x20, 0xc4, 0x30, 0xc5, 0xec][next(5)];
     const count = 1 + next(4);
-    const io = (offset: number, value: number): IdeOp => ({
-      kind: "io",
-      port: "cmd0",
-      write: true,
-      offset,
-      size: 1,
-      value,
-    });
     const setup: IdeOp[] = [
-      io(6, 0xe0),
-      io(2, 2),
-      io(7, 0xc6), // SET MULTIPLE MODE 2
-      io(2, count),
-      io(3, next(40)),
-      io(4, 0),
-      io(5, 0),
-      io(7, op),
+      cmdWrite(6, 0xe0),
+      cmdWrite(2, 2),
+      cmdWrite(7, 0xc6), // SET MULTIPLE MODE 2
+      cmdWrite(2, count),
+      cmdWrite(3, next(40)),
+      cmdWrite(4, 0),
+      cmdWrite(5, 0),
+      cmdWrite(7, op),
     ];
     const write = op === 0x30 || op === 0xc5;
     // Stop anywhere inside the transfer, on a word boundary.
@@ -417,8 +411,8 @@ Deno.test("disk: restore mid-sector in PIO reads and part-way through multi-sect
       write
         ? { kind: "outs", port: "cmd0", size: 2, data: new Uint8Array(2048).map(() => next(256)) }
         : { kind: "ins", port: "cmd0", size: 2, bytes: 2048 },
-      { kind: "io", port: "cmd0", write: false, offset: 7, size: 1, value: 0 },
-      { kind: "io", port: "cmd0", write: false, offset: 3, size: 4, value: 0 },
+      cmdRead(7),
+      cmdRead(3, 4),
     ]);
     const disk = saved.primary.master;
     ok(disk.kind === "disk" && disk.pio !== null && disk.pio.pos === part % blockSize);

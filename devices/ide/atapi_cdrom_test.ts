@@ -5,6 +5,8 @@ import { getAtaString } from "./identify.ts";
 import { MemoryBackend } from "../testing/memory_backend.ts";
 import {
   assertRestoresExactly,
+  cmdRead,
+  cmdWrite,
   type IdeOp,
   ideRig,
   patternByte,
@@ -300,20 +302,12 @@ Deno.test("cdrom: restore with a packet half-sent or a data block half-read", ()
     const rig = ideRig();
     const cdb = new Uint8Array(cdbs[next(cdbs.length)]);
     const limit = [0x800, 0x0101, 0x200, 0xfffe][next(4)];
-    const io = (offset: number, value: number): IdeOp => ({
-      kind: "io",
-      port: "cmd0",
-      write: true,
-      offset,
-      size: 1,
-      value,
-    });
     const ops: IdeOp[] = [
-      io(6, 0xf0),
-      io(1, 0),
-      io(4, limit & 0xff),
-      io(5, limit >> 8),
-      io(7, 0xa0),
+      cmdWrite(6, 0xf0),
+      cmdWrite(1, 0),
+      cmdWrite(4, limit & 0xff),
+      cmdWrite(5, limit >> 8),
+      cmdWrite(7, 0xa0),
     ];
     const halfPacket = next(2) === 0;
     const sent = halfPacket ? 2 * (1 + next(5)) : 12;
@@ -322,10 +316,10 @@ Deno.test("cdrom: restore with a packet half-sent or a data block half-read", ()
     runIdeOps(rig, ops);
     const saved = assertRestoresExactly(rig, [
       { kind: "outs", port: "cmd0", size: 2, data: cdb.subarray(sent) },
-      { kind: "io", port: "cmd0", write: false, offset: 7, size: 1, value: 0 },
-      { kind: "io", port: "cmd0", write: false, offset: 4, size: 2, value: 0 },
+      cmdRead(7),
+      cmdRead(4, 2),
       { kind: "ins", port: "cmd0", size: 2, bytes: 4096 },
-      { kind: "io", port: "cmd0", write: false, offset: 7, size: 1, value: 0 },
+      cmdRead(7),
     ]);
     const cd = saved.primary.slave;
     ok(cd.kind === "cdrom");

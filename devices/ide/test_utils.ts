@@ -198,6 +198,16 @@ export type IdeOp =
   | { kind: "outs"; port: "cmd0" | "cmd1"; size: 2 | 4; data: Uint8Array }
   | { kind: "mem"; addr: number; data: Uint8Array };
 
+/** A byte written to register `offset` of the primary channel's command block, as an op. */
+export function cmdWrite(offset: number, value: number): IdeOp {
+  return { kind: "io", port: "cmd0", write: true, offset, size: 1, value };
+}
+
+/** A read of `size` bytes at register `offset` of the primary channel's command block, as an op. */
+export function cmdRead(offset: number, size: AccessSize = 1): IdeOp {
+  return { kind: "io", port: "cmd0", write: false, offset, size, value: 0 };
+}
+
 /** A controller with a disk and a CD-ROM on the primary channel, a CD-ROM alone on the secondary. */
 export interface IdeRig {
   readonly ide: IdeController;

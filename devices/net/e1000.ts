@@ -13,20 +13,13 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
+import type { AccessSize, BusDevice, GuestMemory, Snapshotting } from "../types.ts";
 import { GuestMemoryError } from "../types.ts";
-import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../pci/config_space.ts";
+import type { PciConfigState, PciFunctionState } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
-import {
-  crc32,
-  type FrameSink,
-  type Nic,
-  type NicCounters,
-  padFrame,
-  readCounters,
-  romBar,
-  zeroCounters,
-} from "./nic.ts";
+import { crc32, isBroadcast, type NicCounters, type NicOptions, padFrame } from "./nic.ts";
+import { MICROWIRE_WORDS, MicrowireEeprom, type MicrowireWire } from "./microwire_eeprom.ts";
+import { PciNic } from "./pci_nic.ts";
 import { inetChecksum } from "./checksum.ts";
 
 /** Register offsets (bytes into BAR0). */
@@ -134,22 +127,9 @@ export const E1000_MMIO_SIZE = 0x20000;
 /** Size of I/O BAR1 (IOADDR at 0, IODATA at 4). */
 export const E1000_IO_SIZE = 0x40;
 /** EEPROM words (a 93C46-sized Microwire part). */
-export const E1000_EEPROM_WORDS = 64;
+export const E1000_EEPROM_WORDS = MICROWIRE_WORDS;
 /** The PHY's MDIO address. */
 export const E1000_PHY_ADDR = 1;
-
-/** The Microwire EEPROM's bit-bang state. */
-interface EepromWire {
-  /** Bits clocked in since CS went high (9 make a command). */
-  bitsIn: number;
-  /** Bits shifted in (start bit, opcode, address). */
-  input: number;
-  /** A READ is shifting data out. */
-  reading: boolean;
-  /** Index of the bit on DO: word * 16 + (15 - bit). */
-  bitOut: number;
-  lastSk: boolean;
-}
 
 /** The transmit context of the last context descriptor. */
 interface TxContext {
@@ -170,7 +150,7 @@ export interface E1000State extends PciFunctionState {
   readonly eeprom: number[];
   readonly phy: number[];
   readonly ioAddr: number;
-  readonly wire: EepromWire;
+  readonly wire: MicrowireWire;
   readonly txContext: TxContext;
   /** Bytes of a frame whose EOP descriptor has not come yet. */
   readonly txPartial: Uint8Array;
@@ -180,15 +160,7 @@ export interface E1000State extends PciFunctionState {
 }
 
 /** Constructor options of {@link E1000}. */
-export interface E1000Options {
-  readonly mac: Uint8Array;
-  readonly memory: GuestMemory;
-  readonly irq: IrqLine;
-  /** Where transmitted frames go. */
-  readonly transmit: FrameSink;
-  /** Option ROM image (iPXE), or none. */
-  readonly rom?: Uint8Array;
-}
+export type E1000Options = NicOptions;
 
 const REG_COUNT = E1000_MMIO_SIZE / 4;
 const PHY_INIT: Record<number, number> = {
@@ -208,53 +180,30 @@ const PHY_INIT: Record<number, number> = {
 };
 
 /** An 82540EM. */
-export class E1000 implements Nic, Snapshotting<E1000State> {
-  /** Name in the devices pane. */
+export class E1000 extends PciNic implements Snapshotting<E1000State> {
   readonly name = "e1000";
-  readonly config: PciConfigSpace;
   /** BAR0: the register file. */
   readonly mmio: BusDevice;
   /** BAR1: IOADDR/IODATA. */
   readonly io: BusDevice;
-  /** The expansion ROM (iPXE), empty when none. */
-  readonly rom: BusDevice;
-  readonly romSize: number;
-  readonly mac: Uint8Array;
-  readonly counters: NicCounters = zeroCounters();
-  onRxReady: (() => void) | null = null;
   readonly #regs = new Uint32Array(REG_COUNT);
-  readonly #eeprom = new Uint16Array(E1000_EEPROM_WORDS);
+  readonly #eeprom = new MicrowireEeprom();
   readonly #phy = new Uint16Array(32);
   readonly #memory: GuestMemory;
-  readonly #irq: IrqLine;
-  readonly #transmit: FrameSink;
   #ioAddr = 0;
-  #wire: EepromWire = { bitsIn: 0, input: 0, reading: false, bitOut: 0, lastSk: false };
   #ctx: TxContext = { ipcss: 0, ipcso: 0, ipcse: 0, tucss: 0, tucso: 0, tucse: 0 };
   #txParts: Uint8Array[] = [];
   #txPopts = 0;
-  #level = false;
 
   /** @param options MAC, guest memory, interrupt line, transmit sink and ROM */
   constructor(options: E1000Options) {
-    this.mac = Uint8Array.from(options.mac);
-    this.#memory = options.memory;
-    this.#irq = options.irq;
-    this.#transmit = options.transmit;
-    const rom = romBar(options.rom);
-    this.romSize = rom.size;
-    this.config = new PciConfigSpace({
+    super({
       vendorId: 0x8086,
       deviceId: 0x100e,
-      classCode: 0x020000,
       revision: 3,
-      subsystemVendorId: 0x1af4,
-      subsystemId: 0x1100,
-      interruptPin: 1,
       bars: [{ kind: "mem32", size: E1000_MMIO_SIZE }, { kind: "io", size: E1000_IO_SIZE }],
-      romSize: this.romSize,
-    });
-    this.rom = rom.device;
+    }, options);
+    this.#memory = options.memory;
     this.mmio = {
       read: (offset, size) => this.#mmioRead(offset, size),
       write: (offset, size, value) => this.#mmioWrite(offset, size, value),
@@ -264,13 +213,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       write: (offset, size, value) => this.#ioWrite(offset, size, value),
     };
     this.#buildEeprom();
-    this.#powerOn();
-  }
-
-  /** PCI reset: configuration space and registers back to power-on. */
-  reset(): void {
-    this.config.reset();
-    this.#powerOn();
+    this.powerOn();
   }
 
   /** A register's value, for tests and the devices pane. */
@@ -280,11 +223,11 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
 
   /** An EEPROM word. */
   eepromWord(index: number): number {
-    return this.#eeprom[index];
+    return this.#eeprom.words[index];
   }
 
   #buildEeprom(): void {
-    const e = this.#eeprom;
+    const e = this.#eeprom.words;
     e.fill(0);
     for (let i = 0; i < 3; i++) e[i] = this.mac[2 * i] | (this.mac[2 * i + 1] << 8);
     e[0x05] = 0x0000; // image version
@@ -301,7 +244,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     e[0x3f] = (0xbaba - sum) & 0xffff;
   }
 
-  #powerOn(): void {
+  protected powerOn(): void {
     this.#regs.fill(0);
     this.#phy.fill(0);
     for (const [r, v] of Object.entries(PHY_INIT)) this.#phy[Number(r)] = v;
@@ -320,11 +263,11 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     );
     this.#set(REG.RA + 4, (this.mac[4] | (this.mac[5] << 8) | RAH_AV) >>> 0);
     this.#ioAddr = 0;
-    this.#wire = { bitsIn: 0, input: 0, reading: false, bitOut: 0, lastSk: false };
+    this.#eeprom.idle();
     this.#ctx = { ipcss: 0, ipcso: 0, ipcse: 0, tucss: 0, tucso: 0, tucse: 0 };
     this.#txParts = [];
     this.#txPopts = 0;
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   #get(offset: number): number {
@@ -370,7 +313,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
         // Reading ICR clears every cause.
         const v = this.#get(REG.ICR);
         this.#set(REG.ICR, 0);
-        this.#updateIrq();
+        this.updateIrq();
         return v;
       }
       case REG.IMC:
@@ -392,7 +335,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     switch (r) {
       case REG.CTRL:
         if (v & CTRL_RST) {
-          this.#powerOn();
+          this.powerOn();
           return;
         }
         if (v & CTRL_PHY_RST) v &= ~CTRL_PHY_RST;
@@ -405,7 +348,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       case REG.EERD: {
         const addr = (v >>> 8) & 0xff;
         if (!(v & EERD_START)) return this.#set(r, v);
-        const data = addr < E1000_EEPROM_WORDS ? this.#eeprom[addr] : 0;
+        const data = addr < E1000_EEPROM_WORDS ? this.#eeprom.words[addr] : 0;
         this.#set(r, ((data << 16) | (addr << 8) | EERD_DONE) >>> 0);
         return;
       }
@@ -414,15 +357,15 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       case REG.ICR:
         // Writing 1s clears those causes.
         this.#set(r, this.#get(r) & ~v);
-        return this.#updateIrq();
+        return this.updateIrq();
       case REG.ICS:
         return this.#raise(v);
       case REG.IMS:
         this.#set(REG.IMS, this.#get(REG.IMS) | v);
-        return this.#updateIrq();
+        return this.updateIrq();
       case REG.IMC:
         this.#set(REG.IMS, this.#get(REG.IMS) & ~v);
-        return this.#updateIrq();
+        return this.updateIrq();
       case REG.RCTL: {
         this.#set(r, v);
         if (v & RCTL_EN) this.onRxReady?.();
@@ -465,56 +408,26 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
   }
 
   #readEecd(): number {
-    let v = this.#get(REG.EECD) & ~EECD_DO;
-    const w = this.#wire;
-    if (w.reading) {
-      const word = this.#eeprom[(w.bitOut >> 4) & (E1000_EEPROM_WORDS - 1)];
-      if ((word >> (15 - (w.bitOut & 15))) & 1) v |= EECD_DO;
-    }
+    let v = (this.#get(REG.EECD) & ~EECD_DO) | (this.#eeprom.dataOut ? EECD_DO : 0);
     // Firmware never competes for the EEPROM: a request is granted at once.
     if (v & EECD_REQ) v |= EECD_GNT;
     return (v | EECD_PRES) >>> 0;
   }
 
-  /**
-   * Microwire, bit-banged: with CS high each rising SK clocks DI in; after
-   * the start bit, opcode 10 (READ) and a 6-bit address, each further
-   * rising edge presents the next data bit on DO, 15 first, running on
-   * into the following words.
-   */
+  /** The Microwire EEPROM's pins, bit-banged. */
   #writeEecd(v: number): void {
-    const w = this.#wire;
-    const sk = (v & EECD_SK) !== 0;
-    if (!(v & EECD_CS)) {
-      this.#wire = { bitsIn: 0, input: 0, reading: false, bitOut: 0, lastSk: sk };
-    } else {
-      if (sk && !w.lastSk) {
-        if (w.reading) w.bitOut = (w.bitOut + 1) & 0xffff;
-        else if (w.bitsIn < 9) {
-          w.input = ((w.input << 1) | ((v & EECD_DI) ? 1 : 0)) & 0x1ff;
-          if (++w.bitsIn === 9 && w.input >> 6 === 0b110) {
-            w.reading = true;
-            w.bitOut = (((w.input & 0x3f) << 4) - 1) & 0xffff;
-          }
-        }
-      }
-      w.lastSk = sk;
-    }
+    this.#eeprom.drive((v & EECD_CS) !== 0, (v & EECD_SK) !== 0, (v & EECD_DI) !== 0);
     const keep = EECD_SK | EECD_CS | EECD_DI | EECD_REQ;
     this.#set(REG.EECD, ((this.#get(REG.EECD) & ~keep) | (v & keep)) >>> 0);
   }
 
   #raise(cause: number): void {
     this.#set(REG.ICR, this.#get(REG.ICR) | cause);
-    this.#updateIrq();
+    this.updateIrq();
   }
 
-  #updateIrq(): void {
-    const level = (this.#get(REG.ICR) & this.#get(REG.IMS)) !== 0 &&
-      !(this.config.getU16(0x04) & 0x400);
-    if (level === this.#level) return;
-    this.#level = level;
-    this.#irq.set(level);
+  protected pending(): boolean {
+    return (this.#get(REG.ICR) & this.#get(REG.IMS)) !== 0;
   }
 
   #ringBase(lo: number): number {
@@ -589,13 +502,11 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     if (this.#txPopts & TXD_POPTS_TXSM) {
       this.#insertChecksum(frame, this.#ctx.tucss, this.#ctx.tucso, this.#ctx.tucse);
     }
-    this.counters.txPackets++;
-    this.counters.txBytes += frame.length;
     this.#bumpStat(REG.GPTC, 1);
     this.#bumpStat(REG.TPT, 1);
     this.#bumpStat(REG.GOTCL, frame.length);
     // IFCS (append the FCS on the wire) needs nothing: the network side never sees an FCS.
-    this.#transmit(frame);
+    this.send(frame);
   }
 
   /** Adds the one's-complement sum of [start, end] to the 16 bits at `offset` (the driver seeded it). */
@@ -615,9 +526,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
   #accepts(frame: Uint8Array): boolean {
     const rctl = this.#get(REG.RCTL);
     if (rctl & RCTL_UPE) return true;
-    const broadcast = frame[0] === 0xff && frame[1] === 0xff && frame[2] === 0xff &&
-      frame[3] === 0xff && frame[4] === 0xff && frame[5] === 0xff;
-    if (broadcast) return (rctl & RCTL_BAM) !== 0;
+    if (isBroadcast(frame)) return (rctl & RCTL_BAM) !== 0;
     if (frame[0] & 1) {
       if (rctl & RCTL_MPE) return true;
       const shift = [4, 3, 2, 0][(rctl >>> 12) & 3];
@@ -691,8 +600,7 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       return true;
     }
     this.#set(REG.RDH, head);
-    this.counters.rxPackets++;
-    this.counters.rxBytes += input.length;
+    this.countReceived(input.length);
     this.#bumpStat(REG.GPRC, 1);
     this.#bumpStat(REG.TPR, 1);
     this.#bumpStat(REG.GORCL, frame.length);
@@ -721,10 +629,9 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
       version: 1,
       config: this.config.snapshot(),
       regs,
-      eeprom: [...this.#eeprom],
+      ...this.#eeprom.snapshot(),
       phy: [...this.#phy],
       ioAddr: this.#ioAddr,
-      wire: { ...this.#wire },
       txContext: { ...this.#ctx },
       txPartial: partial,
       txPopts: this.#txPopts,
@@ -745,17 +652,9 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
         s.fail(`regs[${i}]`, "must be [register offset, u32 value]");
       }
     }
-    const eeprom = s.ints("eeprom", 0, 0xffff, E1000_EEPROM_WORDS);
+    const eeprom = MicrowireEeprom.read(s);
     const phy = s.ints("phy", 0, 0xffff, 32);
     const ioAddr = s.int("ioAddr", 0, 0xffffffff);
-    const w = s.object("wire");
-    const wire: EepromWire = {
-      bitsIn: w.int("bitsIn", 0, 9),
-      input: w.int("input", 0, 0x1ff),
-      reading: w.bool("reading"),
-      bitOut: w.int("bitOut", 0, 0xffff),
-      lastSk: w.bool("lastSk"),
-    };
     const c = s.object("txContext");
     const ctx: TxContext = {
       ipcss: c.int("ipcss", 0, 0xff),
@@ -767,21 +666,15 @@ export class E1000 implements Nic, Snapshotting<E1000State> {
     };
     const partial = s.bytes("txPartial");
     const popts = s.int("txPopts", 0, 0xff);
-    const counters = readCounters(s.object("counters"));
-    new PciConfigSpace(this.config.id).restore(state.config);
-    this.config.restore(state.config);
-    this.#regs.fill(0);
-    for (const [off, v] of regs as [number, number][]) this.#regs[off >>> 2] = v;
-    this.#eeprom.set(eeprom);
-    this.#phy.set(phy);
-    this.#ioAddr = ioAddr;
-    this.#wire = wire;
-    this.#ctx = ctx;
-    this.#txParts = partial.length ? [partial.slice()] : [];
-    this.#txPopts = popts;
-    Object.assign(this.counters, counters);
-    this.#level = (this.#get(REG.ICR) & this.#get(REG.IMS)) !== 0 &&
-      !(this.config.getU16(0x04) & 0x400);
-    this.#irq.set(this.#level);
+    this.restoreFunction(s, state, () => {
+      this.#regs.fill(0);
+      for (const [off, v] of regs as [number, number][]) this.#regs[off >>> 2] = v;
+      this.#eeprom.restore(eeprom);
+      this.#phy.set(phy);
+      this.#ioAddr = ioAddr;
+      this.#ctx = ctx;
+      this.#txParts = partial.length ? [partial.slice()] : [];
+      this.#txPopts = popts;
+    });
   }
 }

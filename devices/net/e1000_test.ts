@@ -1,10 +1,18 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
-import { StateError } from "../types.ts";
-import { ArrayMemory, prng, RecordingIrq } from "../virtio/test_support.ts";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { assertRestoreRejects } from "../testing/snapshot_check.ts";
 import { E1000, E1000_EEPROM_WORDS, ICR, REG } from "./e1000.ts";
 import { crc32 } from "./nic.ts";
-
-const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+import {
+  assertSnapshotTwins,
+  BROADCAST,
+  MAC,
+  type NicRig,
+  nicRig,
+  replay,
+  type RigStep,
+  savedAfterTraffic,
+  testFrame as frame,
+} from "./test_support.ts";
 const RX_RING = 0x10000;
 const TX_RING = 0x20000;
 const RX_BUF = 0x40000;
@@ -15,17 +23,9 @@ const RCTL_BAM = 1 << 15;
 const RCTL_SECRC = 1 << 26;
 const TCTL_EN = 1 << 1;
 
-function setup() {
-  const memory = new ArrayMemory(1 << 20);
-  const irq = new RecordingIrq();
-  const sent: Uint8Array[] = [];
-  let rxReady = 0;
-  const nic = new E1000({ mac: MAC, memory, irq, transmit: (f) => sent.push(f.slice()) });
-  nic.onRxReady = () => rxReady++;
-  return { memory, irq, sent, nic, rxReadyCount: () => rxReady };
-}
+const setup = () => nicRig((options) => new E1000(options));
 
-type Setup = ReturnType<typeof setup>;
+type Setup = NicRig<E1000>;
 
 const w = (s: Setup, reg: number, v: number) => s.nic.mmio.write(reg, 4, v);
 const r = (s: Setup, reg: number) => s.nic.mmio.read(reg, 4);
@@ -45,12 +45,6 @@ function up(s: Setup, rctl = RCTL_EN | RCTL_BAM | RCTL_SECRC): void {
   w(s, REG.IMS, ICR.TXDW | ICR.RXT0 | ICR.LSC | ICR.RXO);
   w(s, REG.RCTL, rctl);
   w(s, REG.TCTL, TCTL_EN);
-}
-
-function frame(dst: ArrayLike<number>, length: number, seed: number): Uint8Array {
-  const f = Uint8Array.from({ length }, (_, i) => (i * 29 + seed) & 0xff);
-  f.set(dst);
-  return f;
 }
 
 Deno.test("e1000: PCI identity, MAC in RA0 and the EEPROM (checksum 0xBABA) read through EERD", () => {
@@ -85,7 +79,7 @@ Deno.test("e1000: MDIC reads the PHY's identity; another PHY address is an error
 Deno.test("e1000: a legacy TX descriptor chain is sent, DD written back, TXDW raised", () => {
   const s = setup();
   up(s);
-  const f = frame([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 100, 1);
+  const f = frame(BROADCAST, 100, 1);
   s.memory.write(TX_BUF, f.subarray(0, 30));
   s.memory.write(TX_BUF + 0x100, f.subarray(30));
   s.memory.writeU64(TX_RING, TX_BUF);
@@ -126,7 +120,7 @@ Deno.test("e1000: receive fills descriptors, filters by MAC, appends the FCS unl
   strictEqual(s.nic.receive(frame([0x52, 0x54, 0, 0, 0, 9], 64, 3)), true);
   strictEqual(r(s, REG.RDH), 1);
   strictEqual(s.nic.counters.rxDropped, 1);
-  strictEqual(s.nic.receive(frame([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 30, 4)), true);
+  strictEqual(s.nic.receive(frame(BROADCAST, 30, 4)), true);
   strictEqual(s.memory.readU16(RX_RING + 16 + 8), 64, "a runt is padded to 60 + FCS");
 });
 
@@ -156,16 +150,10 @@ Deno.test("e1000: descriptors pointing outside RAM lose the frame, never the VMM
   strictEqual(r(s, REG.TDH), 1);
 });
 
-/** One guest action or network event, as data so both twins replay it. */
-type Step =
-  | { kind: "write"; reg: number; value: number }
-  | { kind: "read"; reg: number }
-  | { kind: "mem"; addr: number; data: Uint8Array }
-  | { kind: "frame"; data: Uint8Array };
-
 const REGS = [
   REG.CTRL,
   REG.STATUS,
+  REG.EECD,
   REG.EERD,
   REG.MDIC,
   REG.ICR,
@@ -183,8 +171,8 @@ const REGS = [
 ];
 
 /** Random driver activity: TX descriptors with their buffers, RDT and register traffic, frames. */
-function randomSteps(next: (n: number) => number, count: number, tail: { tx: number }): Step[] {
-  const steps: Step[] = [];
+function randomSteps(next: (n: number) => number, count: number, tail: { tx: number }): RigStep[] {
+  const steps: RigStep[] = [];
   while (steps.length < count) {
     const c = next(100);
     if (c < 30) {
@@ -200,7 +188,7 @@ function randomSteps(next: (n: number) => number, count: number, tail: { tx: num
       tail.tx = (tail.tx + 1) % RING;
       steps.push({ kind: "write", reg: REG.TDT, value: tail.tx });
     } else if (c < 55) {
-      const dst = [MAC, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0x52, 0x54, 0, 0, 0, 1]][next(3)];
+      const dst = [MAC, BROADCAST, [0x52, 0x54, 0, 0, 0, 1]][next(3)];
       steps.push({ kind: "frame", data: frame(dst, 20 + next(1600), next(256)) });
     } else if (c < 65) {
       steps.push({ kind: "write", reg: REG.RDT, value: next(RING) });
@@ -217,41 +205,20 @@ function randomSteps(next: (n: number) => number, count: number, tail: { tx: num
   return steps;
 }
 
-function apply(s: Setup, steps: readonly Step[]): unknown[] {
-  const seen: unknown[] = [];
-  for (const step of steps) {
-    if (step.kind === "write") s.nic.mmio.write(step.reg, 4, step.value);
-    else if (step.kind === "read") seen.push(s.nic.mmio.read(step.reg, 4));
-    else if (step.kind === "mem") s.memory.write(step.addr, step.data);
-    else seen.push(s.nic.receive(step.data));
-    seen.push(s.irq.level, s.sent.splice(0).map((f) => [...f]));
-  }
-  return seen;
+function apply(s: Setup, steps: readonly RigStep[]): unknown[] {
+  return replay(s, steps, s.nic.mmio, 4);
 }
 
 Deno.test("e1000: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
-  let partial = 0;
-  let traffic = 0;
-  for (let seed = 1; seed <= 40; seed++) {
-    const next = prng(seed);
-    const a = setup();
+  const saves = assertSnapshotTwins(40, setup, (a, next) => {
     up(a, [RCTL_EN | RCTL_BAM | RCTL_SECRC, RCTL_EN | RCTL_BAM, RCTL_EN][next(3)]);
     const tail = { tx: 0 };
     apply(a, randomSteps(next, 20 + next(80), tail));
-    const saved = a.nic.snapshot();
-    if (saved.txPartial.length) partial++;
-    if (saved.counters.rxPackets > 0 && saved.counters.txPackets > 0) traffic++;
-
-    const b = setup();
-    b.memory.bytes.set(a.memory.bytes);
-    b.nic.restore(structuredClone(saved));
-    deepStrictEqual(b.nic.snapshot(), saved, `seed ${seed}: restore is not the identity`);
-    strictEqual(b.irq.level, a.irq.level);
     const more = randomSteps(next, 150, tail);
-    deepStrictEqual(apply(b, more), apply(a, more), `seed ${seed}: the copy behaves differently`);
-    deepStrictEqual(b.nic.snapshot(), a.nic.snapshot());
-    ok(b.memory.bytes.every((v, i) => v === a.memory.bytes[i]), `seed ${seed}: memory differs`);
-  }
+    return (rig) => apply(rig, more);
+  });
+  const traffic = savedAfterTraffic(saves);
+  const partial = saves.filter((s) => s.txPartial.length > 0).length;
   ok(traffic > 20, `only ${traffic} seeds saved after traffic both ways`);
   ok(partial > 2, `only ${partial} seeds saved with a frame half transmitted`);
 });
@@ -259,21 +226,14 @@ Deno.test("e1000: snapshot -> restore -> snapshot is the identity, and the copy 
 Deno.test("e1000: restore refuses malformed states and another version", () => {
   const s = setup();
   up(s);
-  const good = s.nic.snapshot();
-  for (
-    const bad of [
-      { version: 2 },
-      { regs: [[3, 1]] },
-      { regs: [[0x20000, 1]] },
-      { eeprom: [1, 2] },
-      { phy: new Array(32).fill(0x10000) },
-      { wire: { bitsIn: 99 } },
-      { counters: { rxPackets: -1 } },
-    ]
-  ) {
-    throws(() => s.nic.restore({ ...good, ...bad } as never), StateError, JSON.stringify(bad));
-  }
-  deepStrictEqual(s.nic.snapshot(), good, "a refused restore changed nothing");
+  assertRestoreRejects(s.nic, s.nic.snapshot(), [
+    { regs: [[3, 1]] },
+    { regs: [[0x20000, 1]] },
+    { eeprom: [1, 2] },
+    { phy: new Array(32).fill(0x10000) },
+    { wire: { bitsIn: 99 } },
+    { counters: { rxPackets: -1 } },
+  ]);
 });
 
 Deno.test("e1000: CTRL.RST puts the registers back to power-on", () => {

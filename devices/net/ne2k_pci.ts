@@ -10,19 +10,18 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, IrqLine, Snapshotting } from "../types.ts";
-import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../pci/config_space.ts";
+import type { AccessSize, BusDevice, Snapshotting } from "../types.ts";
+import type { PciConfigState, PciFunctionState } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
 import {
-  type FrameSink,
-  multicastHashBit,
-  type Nic,
+  isAddressedTo,
+  isBroadcast,
+  multicastHashHit,
   type NicCounters,
+  type NicOptions,
   padFrame,
-  readCounters,
-  romBar,
-  zeroCounters,
 } from "./nic.ts";
+import { PciNic } from "./pci_nic.ts";
 
 /** Size of I/O BAR0. */
 export const NE2K_IO_SIZE = 0x20;
@@ -114,15 +113,8 @@ export interface Ne2kState extends PciFunctionState {
   readonly counters: NicCounters;
 }
 
-/** Constructor options of {@link Ne2kPci}. */
-export interface Ne2kOptions {
-  readonly mac: Uint8Array;
-  readonly irq: IrqLine;
-  /** Where transmitted frames go. */
-  readonly transmit: FrameSink;
-  /** Option ROM image (iPXE), or none. */
-  readonly rom?: Uint8Array;
-}
+/** Constructor options of {@link Ne2kPci} (it reaches no guest RAM). */
+export type Ne2kOptions = Omit<NicOptions, "memory">;
 
 function freshRegisters(): Ne2kRegisters {
   return {
@@ -148,42 +140,25 @@ function freshRegisters(): Ne2kRegisters {
 }
 
 /** An NE2000 (RTL8029) on PCI. It does its own DMA into its buffer memory only. */
-export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
-  /** Name in the devices pane. */
+export class Ne2kPci extends PciNic implements Snapshotting<Ne2kState> {
   readonly name = "ne2k_pci";
-  readonly config: PciConfigSpace;
   /** BAR0. */
   readonly io: BusDevice;
-  /** The expansion ROM (iPXE), empty when none. */
-  readonly rom: BusDevice;
-  readonly mac: Uint8Array;
-  readonly counters: NicCounters = zeroCounters();
-  onRxReady: (() => void) | null = null;
   readonly #mem = new Uint8Array(NE2K_MEM_END - NE2K_MEM_START);
   readonly #prom = new Uint8Array(32);
-  readonly #irq: IrqLine;
-  readonly #transmit: FrameSink;
   #r: Ne2kRegisters = freshRegisters();
-  #level = false;
 
   /** @param options MAC, interrupt line, transmit sink and ROM */
   constructor(options: Ne2kOptions) {
-    this.mac = Uint8Array.from(options.mac);
-    this.#irq = options.irq;
-    this.#transmit = options.transmit;
-    const rom = romBar(options.rom);
-    this.config = new PciConfigSpace({
-      vendorId: 0x10ec,
-      deviceId: 0x8029,
-      classCode: 0x020000,
-      revision: 0,
-      subsystemVendorId: 0x1af4,
-      subsystemId: 0x1100,
-      interruptPin: 1,
-      bars: [{ kind: "io", size: NE2K_IO_SIZE }],
-      romSize: rom.size,
-    });
-    this.rom = rom.device;
+    super(
+      {
+        vendorId: 0x10ec,
+        deviceId: 0x8029,
+        revision: 0,
+        bars: [{ kind: "io", size: NE2K_IO_SIZE }],
+      },
+      options,
+    );
     this.io = {
       read: (offset, size) => this.#read(offset, size),
       write: (offset, size, value) => this.#write(offset, size, value),
@@ -191,20 +166,14 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
     // The station address PROM, each byte doubled (word-wide reads), 'WW' at 14.
     for (let i = 0; i < 6; i++) this.#prom[2 * i] = this.#prom[2 * i + 1] = this.mac[i];
     this.#prom[14] = this.#prom[15] = 0x57;
-    this.#powerOn();
+    this.powerOn();
   }
 
-  /** PCI reset. */
-  reset(): void {
-    this.config.reset();
-    this.#powerOn();
-  }
-
-  #powerOn(): void {
+  protected powerOn(): void {
     this.#r = freshRegisters();
     this.#r.par = [...this.mac];
     this.#mem.fill(0);
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   #read(offset: number, size: AccessSize): number {
@@ -225,7 +194,7 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
       // A read starts a reset: the core stops and says so (the PROM and memory stay).
       r.cr = CR_STP | CR_RD_ABORT;
       r.isr |= NE2K_ISR.RST;
-      this.#updateIrq();
+      this.updateIrq();
       return 0;
     }
     if (at >= 0x10) return 0xff;
@@ -295,7 +264,7 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
         return;
       case NE2K.ISR:
         r.isr &= ~(v & 0x7f);
-        return this.#updateIrq();
+        return this.updateIrq();
       case NE2K.RSAR0:
         r.rsar = (r.rsar & 0xff00) | v;
         return;
@@ -319,7 +288,7 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
         return;
       case NE2K.IMR:
         r.imr = v & 0x7f;
-        return this.#updateIrq();
+        return this.updateIrq();
     }
   }
 
@@ -340,7 +309,7 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
       if (r.rbcr === 0) r.isr |= NE2K_ISR.RDC;
     }
     if (v & CR_TXP && !(r.cr & CR_STP)) this.#send();
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   #send(): void {
@@ -350,11 +319,7 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
     const frame = new Uint8Array(length);
     for (let i = 0; i < length; i++) frame[i] = this.#memByte(start + i);
     // Loopback modes (TCR.LB) keep the frame on the card: nothing goes out.
-    if (length > 0 && !(r.tcr & 0x06)) {
-      this.counters.txPackets++;
-      this.counters.txBytes += length;
-      this.#transmit(frame);
-    }
+    if (length > 0 && !(r.tcr & 0x06)) this.send(frame);
     r.tsr = 0x01; // PTX
     r.isr |= NE2K_ISR.PTX;
   }
@@ -380,7 +345,7 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
       v |= this.#memByte(r.rsar) << (8 * i);
       this.#advanceDma();
     }
-    this.#updateIrq();
+    this.updateIrq();
     return v;
   }
 
@@ -391,7 +356,7 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
       this.#setMemByte(r.rsar, (value >>> (8 * i)) & 0xff);
       this.#advanceDma();
     }
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   /** One byte of remote DMA done: RSAR on (wrapping in the ring), RBCR down, RDC at zero. */
@@ -405,13 +370,9 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
   #accepts(frame: Uint8Array): boolean {
     const r = this.#r;
     if (r.rcr & RCR_PRO) return true;
-    if (frame.subarray(0, 6).every((b) => b === 0xff)) return (r.rcr & RCR_AB) !== 0;
-    if (frame[0] & 1) {
-      if (!(r.rcr & RCR_AM)) return false;
-      const bit = multicastHashBit(frame);
-      return ((r.mar[bit >> 3] >> (bit & 7)) & 1) !== 0;
-    }
-    return frame.subarray(0, 6).every((b, i) => b === r.par[i]);
+    if (isBroadcast(frame)) return (r.rcr & RCR_AB) !== 0;
+    if (frame[0] & 1) return (r.rcr & RCR_AM) !== 0 && multicastHashHit(r.mar, frame);
+    return isAddressedTo(frame, r.par);
   }
 
   receive(input: Uint8Array): boolean {
@@ -449,18 +410,13 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
     r.curr = next;
     r.rsr = header[0];
     r.isr |= NE2K_ISR.PRX;
-    this.counters.rxPackets++;
-    this.counters.rxBytes += input.length;
-    this.#updateIrq();
+    this.countReceived(input.length);
+    this.updateIrq();
     return true;
   }
 
-  #updateIrq(): void {
-    const level = (this.#r.isr & this.#r.imr & 0x7f) !== 0 &&
-      !(this.config.getU16(0x04) & 0x400);
-    if (level === this.#level) return;
-    this.#level = level;
-    this.#irq.set(level);
+  protected pending(): boolean {
+    return (this.#r.isr & this.#r.imr & 0x7f) !== 0;
   }
 
   /** Configuration space, registers, buffer memory and counters. */
@@ -502,13 +458,9 @@ export class Ne2kPci implements Nic, Snapshotting<Ne2kState> {
       mar: o.ints("mar", 0, 0xff, 8),
     };
     const memory = s.bytes("memory", this.#mem.length);
-    const counters = readCounters(s.object("counters"));
-    new PciConfigSpace(this.config.id).restore(state.config);
-    this.config.restore(state.config);
-    this.#r = regs;
-    this.#mem.set(memory);
-    Object.assign(this.counters, counters);
-    this.#level = (regs.isr & regs.imr & 0x7f) !== 0 && !(this.config.getU16(0x04) & 0x400);
-    this.#irq.set(this.#level);
+    this.restoreFunction(s, state, () => {
+      this.#r = regs;
+      this.#mem.set(memory);
+    });
   }
 }

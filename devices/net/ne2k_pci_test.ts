@@ -1,23 +1,24 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
-import { StateError } from "../types.ts";
-import { prng, RecordingIrq } from "../virtio/test_support.ts";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { assertRestoreRejects } from "../testing/snapshot_check.ts";
 import { NE2K, NE2K_ISR, Ne2kPci } from "./ne2k_pci.ts";
-
-const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+import {
+  assertSnapshotTwins,
+  BROADCAST,
+  MAC,
+  type NicRig,
+  nicRig,
+  replay,
+  type RigStep,
+  savedAfterTraffic,
+  testFrame as frame,
+} from "./test_support.ts";
 const PSTART = 0x46;
 const PSTOP = 0x80;
 const TX_PAGE = 0x40;
 
-function setup() {
-  const irq = new RecordingIrq();
-  const sent: Uint8Array[] = [];
-  let rxReady = 0;
-  const nic = new Ne2kPci({ mac: MAC, irq, transmit: (f) => sent.push(f.slice()) });
-  nic.onRxReady = () => rxReady++;
-  return { irq, sent, nic, rxReadyCount: () => rxReady };
-}
+const setup = () => nicRig((options) => new Ne2kPci(options));
 
-type Setup = ReturnType<typeof setup>;
+type Setup = NicRig<Ne2kPci>;
 
 const w = (s: Setup, reg: number, v: number) => s.nic.io.write(reg, 1, v);
 const r = (s: Setup, reg: number) => s.nic.io.read(reg, 1);
@@ -69,12 +70,6 @@ function up(s: Setup, rcr = 0x04): void {
   w(s, NE2K.BNRY, PSTART);
 }
 
-function frame(dst: ArrayLike<number>, length: number, seed: number): Uint8Array {
-  const f = Uint8Array.from({ length }, (_, i) => (i * 41 + seed) & 0xff);
-  f.set(dst);
-  return f;
-}
-
 Deno.test("ne2k_pci: PCI identity, the PROM (MAC doubled, 'WW') by remote DMA, RTL8029 ID", () => {
   const s = setup();
   strictEqual(s.nic.config.read(0, 4), 0x802910ec);
@@ -114,7 +109,7 @@ Deno.test("ne2k_pci: the reset port stops the core and sets ISR.RST", () => {
 Deno.test("ne2k_pci: a frame copied in by remote DMA goes out on CR.TXP", () => {
   const s = setup();
   up(s);
-  const f = frame([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 100, 1);
+  const f = frame(BROADCAST, 100, 1);
   dmaWrite(s, TX_PAGE << 8, f);
   w(s, NE2K.TBCR0, 100);
   w(s, NE2K.TBCR1, 0);
@@ -143,7 +138,7 @@ Deno.test("ne2k_pci: receive writes the header and frame at CURR; BNRY holds the
   // Unicast to another MAC is filtered; broadcast passes with AB.
   strictEqual(s.nic.receive(frame([0x52, 0x54, 0, 0, 0, 9], 64, 3)), true);
   strictEqual(s.nic.counters.rxDropped, 1);
-  strictEqual(s.nic.receive(frame([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 64, 3)), true);
+  strictEqual(s.nic.receive(frame(BROADCAST, 64, 3)), true);
   strictEqual(s.nic.counters.rxPackets, 2);
   // Fill the ring: it stops short of BNRY until the driver moves it.
   let n = 0;
@@ -171,26 +166,23 @@ Deno.test("ne2k_pci: a frame wraps from PSTOP to PSTART and remote DMA follows i
   strictEqual(r(s, NE2K.CURR), PSTART + 1);
 });
 
-type Step =
-  | { kind: "write"; reg: number; value: number }
-  | { kind: "read"; reg: number }
-  | { kind: "data"; write: boolean; size: 1 | 2; value: number }
-  | { kind: "frame"; data: Uint8Array };
-
-function randomSteps(next: (n: number) => number, count: number): Step[] {
-  const steps: Step[] = [];
+function randomSteps(next: (n: number) => number, count: number): RigStep[] {
+  const steps: RigStep[] = [];
   while (steps.length < count) {
     const c = next(100);
     if (c < 25) {
-      const dst = [MAC, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0x33, 0x33, 0, 0, 0, 1]][next(3)];
+      const dst = [MAC, BROADCAST, [0x33, 0x33, 0, 0, 0, 1]][next(3)];
       steps.push({ kind: "frame", data: frame(dst, 20 + next(1500), next(256)) });
     } else if (c < 45) {
-      steps.push({
-        kind: "data",
-        write: next(2) === 0,
-        size: next(2) ? 2 : 1,
-        value: next(0x10000),
-      });
+      // The remote-DMA data port, byte or word wide.
+      const write = next(2) === 0;
+      const size = next(2) ? 2 : 1;
+      const value = next(0x10000);
+      steps.push(
+        write
+          ? { kind: "write", reg: NE2K.DATA, size, value }
+          : { kind: "read", reg: NE2K.DATA, size },
+      );
     } else if (c < 60) {
       steps.push({ kind: "read", reg: next(0x20) });
     } else if (c < 70) {
@@ -214,37 +206,18 @@ function randomSteps(next: (n: number) => number, count: number): Step[] {
   return steps;
 }
 
-function apply(s: Setup, steps: readonly Step[]): unknown[] {
-  const seen: unknown[] = [];
-  for (const step of steps) {
-    if (step.kind === "write") s.nic.io.write(step.reg, 1, step.value);
-    else if (step.kind === "read") seen.push(s.nic.io.read(step.reg, 1));
-    else if (step.kind === "data") {
-      if (step.write) s.nic.io.write(NE2K.DATA, step.size, step.value);
-      else seen.push(s.nic.io.read(NE2K.DATA, step.size));
-    } else seen.push(s.nic.receive(step.data));
-    seen.push(s.irq.level, s.sent.splice(0).map((f) => [...f]));
-  }
-  return seen;
+function apply(s: Setup, steps: readonly RigStep[]): unknown[] {
+  return replay(s, steps, s.nic.io, 1);
 }
 
 Deno.test("ne2k_pci: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
-  let traffic = 0;
-  for (let seed = 1; seed <= 40; seed++) {
-    const next = prng(seed);
-    const a = setup();
+  const saves = assertSnapshotTwins(40, setup, (a, next) => {
     up(a, [0x04, 0x0c, 0x14][next(3)]);
     apply(a, randomSteps(next, 20 + next(80)));
-    const saved = a.nic.snapshot();
-    if (saved.counters.rxPackets > 0 && saved.counters.txPackets > 0) traffic++;
-    const b = setup();
-    b.nic.restore(structuredClone(saved));
-    deepStrictEqual(b.nic.snapshot(), saved, `seed ${seed}: restore is not the identity`);
-    strictEqual(b.irq.level, a.irq.level);
     const more = randomSteps(next, 150);
-    deepStrictEqual(apply(b, more), apply(a, more), `seed ${seed}: the copy behaves differently`);
-    deepStrictEqual(b.nic.snapshot(), a.nic.snapshot());
-  }
+    return (rig) => apply(rig, more);
+  });
+  const traffic = savedAfterTraffic(saves);
   ok(traffic > 10, `only ${traffic} seeds saved after traffic both ways`);
 });
 
@@ -252,16 +225,10 @@ Deno.test("ne2k_pci: restore refuses malformed states and another version", () =
   const s = setup();
   up(s);
   const good = s.nic.snapshot();
-  for (
-    const bad of [
-      { version: 2 },
-      { memory: new Uint8Array(5) },
-      { regs: { ...good.regs, cr: 256 } },
-      { regs: { ...good.regs, par: [1, 2] } },
-      { counters: { rxBytes: -1 } },
-    ]
-  ) {
-    throws(() => s.nic.restore({ ...good, ...bad } as never), StateError, JSON.stringify(bad));
-  }
-  deepStrictEqual(s.nic.snapshot(), good);
+  assertRestoreRejects(s.nic, good, [
+    { memory: new Uint8Array(5) },
+    { regs: { ...good.regs, cr: 256 } },
+    { regs: { ...good.regs, par: [1, 2] } },
+    { counters: { rxBytes: -1 } },
+  ]);
 });

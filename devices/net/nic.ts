@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { AccessSize, BusDevice } from "../types.ts";
+import type { AccessSize, BusDevice, GuestMemory, IrqLine } from "../types.ts";
 import type { PciFunction } from "../pci/config_space.ts";
 import type { StateShape } from "../state_shape.ts";
 
@@ -39,6 +39,18 @@ export interface Nic extends PciFunction {
   onRxReady: (() => void) | null;
 }
 
+/** Constructor options every NIC model takes. */
+export interface NicOptions {
+  readonly mac: Uint8Array;
+  /** Guest RAM the NIC reaches by DMA. */
+  readonly memory: GuestMemory;
+  readonly irq: IrqLine;
+  /** Where transmitted frames go. */
+  readonly transmit: FrameSink;
+  /** Option ROM image (iPXE), or none. */
+  readonly rom?: Uint8Array;
+}
+
 /** Fresh zero counters. */
 export function zeroCounters(): NicCounters {
   return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
@@ -65,6 +77,18 @@ export function padFrame(frame: Uint8Array): Uint8Array {
   const out = new Uint8Array(MIN_FRAME);
   out.set(frame);
   return out;
+}
+
+/** Whether `frame` is addressed to ff:ff:ff:ff:ff:ff. */
+export function isBroadcast(frame: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (frame[i] !== 0xff) return false;
+  return true;
+}
+
+/** Whether `frame` is addressed to `mac`. */
+export function isAddressedTo(frame: Uint8Array, mac: ArrayLike<number>): boolean {
+  for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+  return true;
 }
 
 /** "52:54:00:12:34:56" for six bytes. */
@@ -104,6 +128,12 @@ export function multicastHashBit(dst: Uint8Array): number {
     }
   }
   return crc >>> 26;
+}
+
+/** Whether the 64-bit hash filter `mar` (eight bytes, bit 0 first) passes `frame`'s multicast address. */
+export function multicastHashHit(mar: ArrayLike<number>, frame: Uint8Array): boolean {
+  const bit = multicastHashBit(frame);
+  return ((mar[bit >> 3] >> (bit & 7)) & 1) !== 0;
 }
 
 /** An expansion ROM for a PCI BAR: its size (a power of two ≥ 2 KiB, 0 for none) and its reads. */

@@ -26,11 +26,7 @@ export type NicState =
 /** The board's row for `nic`. */
 export function nicState(nic: Nic): NicState {
   const common = { mac: formatMac(nic.mac), link: true, counters: { ...nic.counters } };
-  if (nic instanceof E1000) return { ...common, model: "e1000", device: nic.snapshot() };
-  if (nic instanceof VirtioNet) return { ...common, model: "virtio", device: nic.snapshot() };
-  if (nic instanceof Rtl8139) return { ...common, model: "rtl8139", device: nic.snapshot() };
-  if (nic instanceof Ne2kPci) return { ...common, model: "ne2k_pci", device: nic.snapshot() };
-  throw new Error(`unknown NIC ${nic.name}`);
+  return { ...common, ...snapshotNic(nic) };
 }
 
 /** A NIC's typed device state in a board snapshot, tagged with its model. */

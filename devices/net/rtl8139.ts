@@ -10,21 +10,21 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
+import type { AccessSize, BusDevice, GuestMemory, Snapshotting } from "../types.ts";
 import { GuestMemoryError } from "../types.ts";
-import { PciConfigSpace, type PciConfigState, type PciFunctionState } from "../pci/config_space.ts";
+import type { PciConfigState, PciFunctionState } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
 import {
   crc32,
-  type FrameSink,
-  multicastHashBit,
-  type Nic,
+  isAddressedTo,
+  isBroadcast,
+  multicastHashHit,
   type NicCounters,
+  type NicOptions,
   padFrame,
-  readCounters,
-  romBar,
-  zeroCounters,
 } from "./nic.ts";
+import { MICROWIRE_WORDS, MicrowireEeprom, type MicrowireWire } from "./microwire_eeprom.ts";
+import { PciNic } from "./pci_nic.ts";
 
 /** Register offsets. */
 export const RTL = {
@@ -64,7 +64,7 @@ export const RTL_INT = {
 /** Size of the register file (both BARs). */
 export const RTL8139_REGS_SIZE = 0x100;
 /** 93C46 words. */
-export const RTL8139_EEPROM_WORDS = 64;
+export const RTL8139_EEPROM_WORDS = MICROWIRE_WORDS;
 
 const CR_BUFE = 0x01;
 const CR_TE = 0x04;
@@ -91,14 +91,7 @@ const EE_DO = 0x01;
 const EEM_PROGRAM = 0x80;
 
 /** The EEPROM's serial state (a 93C46 in 64 x 16 mode). */
-export interface Rtl8139Wire {
-  bitsIn: number;
-  input: number;
-  reading: boolean;
-  /** Index of the bit on DO: word * 16 + (15 - bit). */
-  bitOut: number;
-  lastSk: boolean;
-}
+export type Rtl8139Wire = MicrowireWire;
 
 /** Saved state of an RTL8139. */
 export interface Rtl8139State extends PciFunctionState {
@@ -112,77 +105,42 @@ export interface Rtl8139State extends PciFunctionState {
 }
 
 /** Constructor options of {@link Rtl8139}. */
-export interface Rtl8139Options {
-  readonly mac: Uint8Array;
-  readonly memory: GuestMemory;
-  readonly irq: IrqLine;
-  /** Where transmitted frames go. */
-  readonly transmit: FrameSink;
-  /** Option ROM image (iPXE), or none. */
-  readonly rom?: Uint8Array;
-}
+export type Rtl8139Options = NicOptions;
 
 /** An RTL8139C. */
-export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
-  /** Name in the devices pane. */
+export class Rtl8139 extends PciNic implements Snapshotting<Rtl8139State> {
   readonly name = "rtl8139";
-  readonly config: PciConfigSpace;
   /** BAR0 (I/O) and BAR1 (memory): the same registers. */
   readonly regs: BusDevice;
-  /** The expansion ROM (iPXE), empty when none. */
-  readonly rom: BusDevice;
-  readonly mac: Uint8Array;
-  readonly counters: NicCounters = zeroCounters();
-  onRxReady: (() => void) | null = null;
   readonly #file = new Uint8Array(RTL8139_REGS_SIZE);
   readonly #view = new DataView(this.#file.buffer);
-  readonly #eeprom = new Uint16Array(RTL8139_EEPROM_WORDS);
+  readonly #eeprom = new MicrowireEeprom();
   readonly #memory: GuestMemory;
-  readonly #irq: IrqLine;
-  readonly #transmit: FrameSink;
-  #wire: Rtl8139Wire = { bitsIn: 0, input: 0, reading: false, bitOut: 0, lastSk: false };
-  #level = false;
 
   /** @param options MAC, guest memory, interrupt line, transmit sink and ROM */
   constructor(options: Rtl8139Options) {
-    this.mac = Uint8Array.from(options.mac);
-    this.#memory = options.memory;
-    this.#irq = options.irq;
-    this.#transmit = options.transmit;
-    const rom = romBar(options.rom);
-    this.config = new PciConfigSpace({
+    super({
       vendorId: 0x10ec,
       deviceId: 0x8139,
-      classCode: 0x020000,
       revision: 0x10,
-      subsystemVendorId: 0x1af4,
-      subsystemId: 0x1100,
-      interruptPin: 1,
       bars: [{ kind: "io", size: RTL8139_REGS_SIZE }, { kind: "mem32", size: RTL8139_REGS_SIZE }],
-      romSize: rom.size,
-    });
-    this.rom = rom.device;
+    }, options);
+    this.#memory = options.memory;
     this.regs = {
       read: (offset, size) => this.#read(offset, size),
       write: (offset, size, value) => this.#write(offset, size, value),
     };
-    const e = this.#eeprom;
+    const e = this.#eeprom.words;
     e[0] = 0x8129; // the ID word: 6-bit addresses
     e[1] = 0x10ec;
     e[2] = 0x8139;
     for (let i = 0; i < 3; i++) e[7 + i] = this.mac[2 * i] | (this.mac[2 * i + 1] << 8);
-    this.#powerOn();
-  }
-
-  /** PCI reset: configuration space and registers back to power-on. */
-  reset(): void {
-    this.config.reset();
-    this.#powerOn();
+    this.powerOn();
   }
 
   /** An EEPROM word. */
   eepromWord(index: number): number {
-    return this.#eeprom[index];
+    return this.#eeprom.words[index];
   }
 
   #u16(at: number): number {
@@ -201,7 +159,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     this.#view.setUint32(at, v >>> 0, true);
   }
 
-  #powerOn(): void {
+  protected powerOn(): void {
     this.#file.fill(0);
     this.#file.set(this.mac, RTL.IDR0);
     this.#softReset();
@@ -211,8 +169,8 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     this.#setU16(RTL.ANAR, 0x05e1);
     this.#setU16(RTL.ANLPAR, 0x45e1);
     this.#file[RTL.MSR] = 0x00; // link up (LINKB low), 100 Mb/s
-    this.#wire = { bitsIn: 0, input: 0, reading: false, bitOut: 0, lastSk: false };
-    this.#updateIrq();
+    this.#eeprom.idle();
+    this.updateIrq();
   }
 
   /** CR.RST: the rings, interrupts and receive configuration (not the MAC or PHY). */
@@ -225,7 +183,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     this.#setU16(RTL.ISR, 0);
     this.#setU32(RTL.TCR, TCR_HWVER);
     this.#setU32(RTL.RCR, 0);
-    this.#updateIrq();
+    this.updateIrq();
   }
 
   #ringSize(): number {
@@ -258,13 +216,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       return at === RTL.TSAD_SUMMARY ? sum & 0xff : sum >> 8;
     }
     if (at === RTL.CR9346) {
-      const w = this.#wire;
-      let v = this.#file[at] & ~EE_DO;
-      if (w.reading) {
-        const word = this.#eeprom[(w.bitOut >> 4) & (RTL8139_EEPROM_WORDS - 1)];
-        if ((word >> (15 - (w.bitOut & 15))) & 1) v |= EE_DO;
-      }
-      return v;
+      return (this.#file[at] & ~EE_DO) | (this.#eeprom.dataOut ? EE_DO : 0);
     }
     return this.#file[at];
   }
@@ -274,7 +226,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     // Writing ones clears ISR bits.
     if (at === RTL.ISR && size >= 2) {
       this.#setU16(RTL.ISR, this.#u16(RTL.ISR) & ~value);
-      return this.#updateIrq();
+      return this.updateIrq();
     }
     for (let i = 0; i < size; i++) {
       this.#writeByte((at + i) & 0xff, Math.floor(value / 2 ** (8 * i)) & 0xff);
@@ -284,7 +236,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       this.#sendFrom((at - RTL.TSD0) >> 2);
     }
     if (at <= RTL.CAPR + 1 && at + size > RTL.CAPR) this.onRxReady?.();
-    if (at <= RTL.IMR + 1 && at + size > RTL.IMR) this.#updateIrq();
+    if (at <= RTL.IMR + 1 && at + size > RTL.IMR) this.updateIrq();
   }
 
   #writeByte(at: number, v: number): void {
@@ -297,7 +249,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       case RTL.ISR:
       case RTL.ISR + 1:
         this.#file[at] &= ~v;
-        return this.#updateIrq();
+        return this.updateIrq();
       case RTL.CBR:
       case RTL.CBR + 1:
       case RTL.MSR:
@@ -327,34 +279,11 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
     this.#file[at] = v;
   }
 
-  /**
-   * The 93C46, bit-banged while 9346CR's EEM is 10: with CS high each rising
-   * SK clocks DI in; after the start bit, opcode 10 (READ) and a 6-bit
-   * address, each further rising edge presents the next data bit on DO.
-   */
+  /** The 93C46's pins, bit-banged while 9346CR's EEM is 10 (program). */
   #writeEeprom(v: number): void {
     this.#file[RTL.CR9346] = v & ~EE_DO;
-    if ((v & 0xc0) !== EEM_PROGRAM) {
-      this.#wire = { bitsIn: 0, input: 0, reading: false, bitOut: 0, lastSk: false };
-      return;
-    }
-    const w = this.#wire;
-    const sk = (v & EE_SK) !== 0;
-    if (!(v & EE_CS)) {
-      this.#wire = { bitsIn: 0, input: 0, reading: false, bitOut: 0, lastSk: sk };
-      return;
-    }
-    if (sk && !w.lastSk) {
-      if (w.reading) w.bitOut = (w.bitOut + 1) & 0xffff;
-      else if (w.bitsIn < 9) {
-        w.input = ((w.input << 1) | ((v & EE_DI) ? 1 : 0)) & 0x1ff;
-        if (++w.bitsIn === 9 && w.input >> 6 === 0b110) {
-          w.reading = true;
-          w.bitOut = (((w.input & 0x3f) << 4) - 1) & 0xffff;
-        }
-      }
-    }
-    w.lastSk = sk;
+    if ((v & 0xc0) !== EEM_PROGRAM) return this.#eeprom.idle();
+    this.#eeprom.drive((v & EE_CS) !== 0, (v & EE_SK) !== 0, (v & EE_DI) !== 0);
   }
 
   /** A TSD write hands descriptor `n` to the device: send SIZE bytes from TSADn. */
@@ -370,9 +299,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       if (!(e instanceof GuestMemoryError)) throw e;
     }
     if (frame && size > 0) {
-      this.counters.txPackets++;
-      this.counters.txBytes += size;
-      this.#transmit(frame);
+      this.send(frame);
       this.#setU32(RTL.TSD0 + 4 * n, tsd | TSD_OWN | TSD_TOK);
       this.#raise(RTL_INT.TOK);
     } else {
@@ -384,15 +311,13 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
   /** Whether the receive filter takes a frame, and the header's match bits. */
   #match(frame: Uint8Array): number {
     const rcr = this.#u32(RTL.RCR);
-    const broadcast = frame.subarray(0, 6).every((b) => b === 0xff);
-    if (broadcast) return rcr & (RCR_AB | RCR_AAP) ? RX_BAR : 0;
+    if (isBroadcast(frame)) return rcr & (RCR_AB | RCR_AAP) ? RX_BAR : 0;
     if (frame[0] & 1) {
       if (rcr & RCR_AAP) return RX_MAR;
       if (!(rcr & RCR_AM)) return 0;
-      const bit = multicastHashBit(frame);
-      return (this.#file[RTL.MAR0 + (bit >> 3)] >> (bit & 7)) & 1 ? RX_MAR : 0;
+      return multicastHashHit(this.#file.subarray(RTL.MAR0, RTL.MAR0 + 8), frame) ? RX_MAR : 0;
     }
-    const ours = frame.subarray(0, 6).every((b, i) => b === this.#file[RTL.IDR0 + i]);
+    const ours = isAddressedTo(frame, this.#file.subarray(RTL.IDR0, RTL.IDR0 + 6));
     if (ours && rcr & RCR_APM) return RX_PAM;
     return rcr & RCR_AAP ? RX_PAM : 0;
   }
@@ -435,23 +360,18 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       return true;
     }
     this.#setU16(RTL.CBR, (write + needed) % size);
-    this.counters.rxPackets++;
-    this.counters.rxBytes += input.length;
+    this.countReceived(input.length);
     this.#raise(RTL_INT.ROK);
     return true;
   }
 
   #raise(bits: number): void {
     this.#setU16(RTL.ISR, this.#u16(RTL.ISR) | bits);
-    this.#updateIrq();
+    this.updateIrq();
   }
 
-  #updateIrq(): void {
-    const level = (this.#u16(RTL.ISR) & this.#u16(RTL.IMR)) !== 0 &&
-      !(this.config.getU16(0x04) & 0x400);
-    if (level === this.#level) return;
-    this.#level = level;
-    this.#irq.set(level);
+  protected pending(): boolean {
+    return (this.#u16(RTL.ISR) & this.#u16(RTL.IMR)) !== 0;
   }
 
   /** Configuration space, registers, EEPROM and its wire. */
@@ -460,8 +380,7 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
       version: 1,
       config: this.config.snapshot(),
       regs: this.#file.slice(),
-      eeprom: [...this.#eeprom],
-      wire: { ...this.#wire },
+      ...this.#eeprom.snapshot(),
       counters: { ...this.counters },
     };
   }
@@ -470,24 +389,10 @@ export class Rtl8139 implements Nic, Snapshotting<Rtl8139State> {
   restore(state: Rtl8139State): void {
     const s = StateShape.versioned(this.name, state, 1);
     const regs = s.bytes("regs", RTL8139_REGS_SIZE);
-    const eeprom = s.ints("eeprom", 0, 0xffff, RTL8139_EEPROM_WORDS);
-    const w = s.object("wire");
-    const wire: Rtl8139Wire = {
-      bitsIn: w.int("bitsIn", 0, 9),
-      input: w.int("input", 0, 0x1ff),
-      reading: w.bool("reading"),
-      bitOut: w.int("bitOut", 0, 0xffff),
-      lastSk: w.bool("lastSk"),
-    };
-    const counters = readCounters(s.object("counters"));
-    new PciConfigSpace(this.config.id).restore(state.config);
-    this.config.restore(state.config);
-    this.#file.set(regs);
-    this.#eeprom.set(eeprom);
-    this.#wire = wire;
-    Object.assign(this.counters, counters);
-    this.#level = (this.#u16(RTL.ISR) & this.#u16(RTL.IMR)) !== 0 &&
-      !(this.config.getU16(0x04) & 0x400);
-    this.#irq.set(this.#level);
+    const eeprom = MicrowireEeprom.read(s);
+    this.restoreFunction(s, state, () => {
+      this.#file.set(regs);
+      this.#eeprom.restore(eeprom);
+    });
   }
 }

@@ -1,10 +1,18 @@
-import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
-import { StateError } from "../types.ts";
-import { ArrayMemory, prng, RecordingIrq } from "../virtio/test_support.ts";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { assertRestoreRejects } from "../testing/snapshot_check.ts";
 import { crc32 } from "./nic.ts";
 import { RTL, Rtl8139, RTL8139_EEPROM_WORDS, RTL_INT } from "./rtl8139.ts";
-
-const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+import {
+  assertSnapshotTwins,
+  BROADCAST,
+  MAC,
+  type NicRig,
+  nicRig,
+  replay,
+  type RigStep,
+  savedAfterTraffic,
+  testFrame as frame,
+} from "./test_support.ts";
 const RING = 0x10000;
 const TX_BUF = 0x40000;
 const CR_TE = 0x04;
@@ -14,17 +22,9 @@ const RCR_AM = 0x04;
 const RCR_AB = 0x08;
 const RCR_WRAP = 0x80;
 
-function setup() {
-  const memory = new ArrayMemory(1 << 20);
-  const irq = new RecordingIrq();
-  const sent: Uint8Array[] = [];
-  let rxReady = 0;
-  const nic = new Rtl8139({ mac: MAC, memory, irq, transmit: (f) => sent.push(f.slice()) });
-  nic.onRxReady = () => rxReady++;
-  return { memory, irq, sent, nic, rxReadyCount: () => rxReady };
-}
+const setup = () => nicRig((options) => new Rtl8139(options));
 
-type Setup = ReturnType<typeof setup>;
+type Setup = NicRig<Rtl8139>;
 
 const w = (s: Setup, reg: number, size: 1 | 2 | 4, v: number) => s.nic.regs.write(reg, size, v);
 const r = (s: Setup, reg: number, size: 1 | 2 | 4) => s.nic.regs.read(reg, size);
@@ -36,12 +36,6 @@ function up(s: Setup, rcr = RCR_APM | RCR_AB | RCR_WRAP): void {
   w(s, RTL.CR, 1, CR_RE | CR_TE);
   w(s, RTL.RCR, 4, rcr);
   w(s, RTL.IMR, 2, RTL_INT.ROK | RTL_INT.TOK | RTL_INT.RXOVW | RTL_INT.TER);
-}
-
-function frame(dst: ArrayLike<number>, length: number, seed: number): Uint8Array {
-  const f = Uint8Array.from({ length }, (_, i) => (i * 37 + seed) & 0xff);
-  f.set(dst);
-  return f;
 }
 
 /** Bit-bangs a 93C46 READ of `addr` through 9346CR, as 8139too's read_eeprom does. */
@@ -87,7 +81,7 @@ Deno.test("rtl8139: the 93C46 gives the ID word and the MAC at words 7-9", () =>
 Deno.test("rtl8139: a TSD write sends TSAD's bytes, sets OWN and TOK, raises TOK", () => {
   const s = setup();
   up(s);
-  const f = frame([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 90, 1);
+  const f = frame(BROADCAST, 90, 1);
   s.memory.write(TX_BUF, f);
   w(s, RTL.TSAD0 + 8, 4, TX_BUF);
   w(s, RTL.TSD0 + 8, 4, 90 | (2 << 16));
@@ -126,7 +120,7 @@ Deno.test("rtl8139: receive writes header, frame and CRC at CBR; CAPR frees the 
   strictEqual(s.rxReadyCount(), before + 1);
   ok(r(s, RTL.CR, 1) & 1, "BUFE again");
   // Broadcast with AB, padded; another MAC filtered out.
-  strictEqual(s.nic.receive(frame([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 42, 3)), true);
+  strictEqual(s.nic.receive(frame(BROADCAST, 42, 3)), true);
   strictEqual(s.memory.readU16(RING + 108), 0x2001);
   strictEqual(s.memory.readU16(RING + 110), 64);
   strictEqual(s.nic.receive(frame([0x52, 0x54, 0, 0, 0, 9], 64, 4)), true);
@@ -178,15 +172,12 @@ Deno.test("rtl8139: DMA outside RAM aborts the descriptor or loses the frame, ne
   strictEqual(s.nic.counters.rxDropped, 1);
 });
 
-/** One guest access or frame, as data so both twins replay it. */
-type Step =
-  | { kind: "write"; reg: number; size: 1 | 2 | 4; value: number }
-  | { kind: "read"; reg: number; size: 1 | 2 | 4 }
-  | { kind: "mem"; addr: number; data: Uint8Array }
-  | { kind: "frame"; data: Uint8Array };
-
-function randomSteps(next: (n: number) => number, count: number, state: { capr: number }): Step[] {
-  const steps: Step[] = [];
+function randomSteps(
+  next: (n: number) => number,
+  count: number,
+  state: { capr: number },
+): RigStep[] {
+  const steps: RigStep[] = [];
   while (steps.length < count) {
     const c = next(100);
     if (c < 25) {
@@ -196,7 +187,7 @@ function randomSteps(next: (n: number) => number, count: number, state: { capr: 
       steps.push({ kind: "write", reg: RTL.TSAD0 + 4 * n, size: 4, value: TX_BUF + 0x800 * n });
       steps.push({ kind: "write", reg: RTL.TSD0 + 4 * n, size: 4, value: len });
     } else if (c < 50) {
-      const dst = [MAC, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0x33, 0x33, 0, 0, 0, 1]][next(3)];
+      const dst = [MAC, BROADCAST, [0x33, 0x33, 0, 0, 0, 1]][next(3)];
       steps.push({ kind: "frame", data: frame(dst, 20 + next(1500), next(256)) });
     } else if (c < 60) {
       state.capr = (state.capr + 4 * next(600)) & 0xffff;
@@ -217,58 +208,31 @@ function randomSteps(next: (n: number) => number, count: number, state: { capr: 
   return steps;
 }
 
-function apply(s: Setup, steps: readonly Step[]): unknown[] {
-  const seen: unknown[] = [];
-  for (const step of steps) {
-    if (step.kind === "write") s.nic.regs.write(step.reg, step.size, step.value);
-    else if (step.kind === "read") seen.push(s.nic.regs.read(step.reg, step.size));
-    else if (step.kind === "mem") s.memory.write(step.addr, step.data);
-    else seen.push(s.nic.receive(step.data));
-    seen.push(s.irq.level, s.sent.splice(0).map((f) => [...f]));
-  }
-  return seen;
+function apply(s: Setup, steps: readonly RigStep[]): unknown[] {
+  return replay(s, steps, s.nic.regs, 4);
 }
 
 Deno.test("rtl8139: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
-  let traffic = 0;
-  for (let seed = 1; seed <= 40; seed++) {
-    const next = prng(seed);
-    const a = setup();
+  const saves = assertSnapshotTwins(40, setup, (a, next) => {
     up(a, [RCR_APM | RCR_AB | RCR_WRAP, RCR_APM | RCR_AB, RCR_APM | RCR_AM | RCR_AB][next(3)]);
     const state = { capr: 0xfff0 };
     apply(a, randomSteps(next, 20 + next(80), state));
-    const saved = a.nic.snapshot();
-    if (saved.counters.rxPackets > 0 && saved.counters.txPackets > 0) traffic++;
-
-    const b = setup();
-    b.memory.bytes.set(a.memory.bytes);
-    b.nic.restore(structuredClone(saved));
-    deepStrictEqual(b.nic.snapshot(), saved, `seed ${seed}: restore is not the identity`);
-    strictEqual(b.irq.level, a.irq.level);
     const more = randomSteps(next, 150, state);
-    deepStrictEqual(apply(b, more), apply(a, more), `seed ${seed}: the copy behaves differently`);
-    deepStrictEqual(b.nic.snapshot(), a.nic.snapshot());
-    ok(b.memory.bytes.every((v, i) => v === a.memory.bytes[i]), `seed ${seed}: memory differs`);
-  }
+    return (rig) => apply(rig, more);
+  });
+  const traffic = savedAfterTraffic(saves);
   ok(traffic > 20, `only ${traffic} seeds saved after traffic both ways`);
 });
 
 Deno.test("rtl8139: restore refuses malformed states and another version", () => {
   const s = setup();
   up(s);
-  const good = s.nic.snapshot();
-  for (
-    const bad of [
-      { version: 2 },
-      { regs: new Uint8Array(10) },
-      { eeprom: [1] },
-      { wire: { bitsIn: 99 } },
-      { counters: { txBytes: -5 } },
-    ]
-  ) {
-    throws(() => s.nic.restore({ ...good, ...bad } as never), StateError, JSON.stringify(bad));
-  }
-  deepStrictEqual(s.nic.snapshot(), good);
+  assertRestoreRejects(s.nic, s.nic.snapshot(), [
+    { regs: new Uint8Array(10) },
+    { eeprom: [1] },
+    { wire: { bitsIn: 99 } },
+    { counters: { txBytes: -5 } },
+  ]);
 });
 
 Deno.test("rtl8139: CR.RST resets the rings and interrupts but keeps the MAC", () => {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
+import type { AccessSize, BusDevice, Snapshotting } from "../types.ts";
 import { GuestMemoryError } from "../types.ts";
 import { readLanes } from "../byte_lanes.ts";
 import type { PciConfigSpace } from "../pci/config_space.ts";
@@ -29,6 +29,7 @@ import {
   type FrameSink,
   type Nic,
   type NicCounters,
+  type NicOptions,
   padFrame,
   readCounters,
   romBar,
@@ -58,15 +59,7 @@ const HDR_LEGACY = 10;
 const HDR_MRG = 12;
 
 /** Constructor options of {@link VirtioNet}. */
-export interface VirtioNetOptions {
-  readonly mac: Uint8Array;
-  readonly memory: GuestMemory;
-  readonly irq: IrqLine;
-  /** Where transmitted frames go. */
-  readonly transmit: FrameSink;
-  /** Option ROM image (iPXE), or none. */
-  readonly rom?: Uint8Array;
-}
+export type VirtioNetOptions = NicOptions;
 
 /** Saved state of a virtio-net function. */
 export interface VirtioNetState extends VirtioPciState {

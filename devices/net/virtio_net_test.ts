@@ -3,12 +3,9 @@ import { StateError } from "../types.ts";
 import { VIRTIO_LEGACY as L, VIRTIO_STATUS_DRIVER_OK } from "../virtio/virtio_pci.ts";
 import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC } from "../virtio/virtio_pci.ts";
 import {
-  ArrayMemory,
   DriverRing,
-  prng,
   type RandomRequest,
   RandomVirtioDriver,
-  RecordingIrq,
   runVirtioOps,
 } from "../virtio/test_support.ts";
 import {
@@ -18,26 +15,24 @@ import {
   VIRTIO_NET_QUEUE_SIZE,
   VirtioNet,
 } from "./virtio_net.ts";
+import {
+  assertSnapshotTwins,
+  MAC,
+  type NicRig,
+  nicRig,
+  savedAfterTraffic,
+} from "./test_support.ts";
 
-const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
 const ACK_DRIVER = 3;
 
-function setup(mac = MAC) {
-  const memory = new ArrayMemory(1 << 20);
-  const irq = new RecordingIrq();
-  const sent: Uint8Array[] = [];
-  let rxReady = 0;
-  const net = new VirtioNet({ mac, memory, irq, transmit: (f) => sent.push(f.slice()) });
-  net.onRxReady = () => rxReady++;
-  return { memory, irq, sent, net, rxReadyCount: () => rxReady };
-}
+const setup = (mac = MAC) => nicRig((options) => new VirtioNet(options), mac);
 
-type Setup = ReturnType<typeof setup>;
+type Setup = NicRig<VirtioNet>;
 
 /** Legacy bring-up with RX at PFN 0x10 and TX at PFN 0x30. */
 function legacyUp(s: Setup, features: bigint): { rx: DriverRing; tx: DriverRing } {
-  const io = s.net.legacyIo;
-  s.net.config.write(0x04, 2, 0x0007);
+  const io = s.nic.legacyIo;
+  s.nic.config.write(0x04, 2, 0x0007);
   io.write(L.status, 1, 0);
   io.write(L.status, 1, ACK_DRIVER);
   io.write(L.guestFeatures, 4, io.read(L.hostFeatures, 4) & Number(features));
@@ -57,7 +52,7 @@ function frame(length: number, seed: number): Uint8Array {
 
 Deno.test("virtio-net: legacy config space has the MAC and link up; features are honest", () => {
   const s = setup();
-  const io = s.net.legacyIo;
+  const io = s.nic.legacyIo;
   const offered = BigInt(io.read(L.hostFeatures, 4));
   ok(offered & VIRTIO_NET_F_MAC);
   ok(offered & VIRTIO_NET_F_STATUS);
@@ -67,7 +62,7 @@ Deno.test("virtio-net: legacy config space has the MAC and link up; features are
   // Legacy device config starts at 0x14 without MSI-X.
   deepStrictEqual(Array.from({ length: 6 }, (_, i) => io.read(0x14 + i, 1)), [...MAC]);
   strictEqual(io.read(0x14 + 6, 2), 1, "VIRTIO_NET_S_LINK_UP");
-  strictEqual(s.net.config.read(0x00, 4), 0x10001af4);
+  strictEqual(s.nic.config.read(0x00, 4), 0x10001af4);
 });
 
 Deno.test("virtio-net: a transmitted chain reaches the sink without its header", () => {
@@ -82,34 +77,34 @@ Deno.test("virtio-net: a transmitted chain reaches the sink without its header",
     { addr: 0x40100, len: 40 },
     { addr: 0x40200, len: 50 },
   ]));
-  s.net.legacyIo.write(L.queueNotify, 2, 1);
+  s.nic.legacyIo.write(L.queueNotify, 2, 1);
   deepStrictEqual(s.sent, [payload]);
   strictEqual(tx.usedIdx, 1);
-  strictEqual(s.net.counters.txPackets, 1);
-  strictEqual(s.net.counters.txBytes, 90);
+  strictEqual(s.nic.counters.txPackets, 1);
+  strictEqual(s.nic.counters.txBytes, 90);
   ok(s.irq.level, "the used buffer raised INTx");
-  strictEqual(s.net.legacyIo.read(L.isr, 1), 1);
+  strictEqual(s.nic.legacyIo.read(L.isr, 1), 1);
   strictEqual(s.irq.level, false, "reading ISR lowers it");
 });
 
 Deno.test("virtio-net: receive fills a posted buffer (legacy header), pads, and waits when none", () => {
   const s = setup();
   const { rx } = legacyUp(s, 0n);
-  strictEqual(s.net.receive(frame(100, 2)), false, "no buffer posted yet");
+  strictEqual(s.nic.receive(frame(100, 2)), false, "no buffer posted yet");
   rx.publish(rx.chain([{ addr: 0x50000, len: 1600, write: true }]));
-  s.net.legacyIo.write(L.queueNotify, 2, 0);
+  s.nic.legacyIo.write(L.queueNotify, 2, 0);
   strictEqual(s.rxReadyCount(), 1, "posting buffers tells the board");
-  strictEqual(s.net.receive(frame(100, 2)), true);
+  strictEqual(s.nic.receive(frame(100, 2)), true);
   deepStrictEqual(rx.usedElem(0), { id: 0, len: 110 });
   deepStrictEqual(s.memory.bytes.subarray(0x50000, 0x5000a), new Uint8Array(10));
   deepStrictEqual(s.memory.bytes.subarray(0x5000a, 0x5000a + 100), frame(100, 2));
   // A runt is padded to 60 bytes, as on a wire.
   rx.publish(rx.chain([{ addr: 0x51000, len: 1600, write: true }]));
-  strictEqual(s.net.receive(frame(42, 3)), true);
+  strictEqual(s.nic.receive(frame(42, 3)), true);
   deepStrictEqual(rx.usedElem(1), { id: 1, len: 70 });
-  strictEqual(s.net.counters.rxPackets, 2);
-  strictEqual(s.net.counters.rxBytes, 142);
-  strictEqual(s.net.receive(frame(60, 4)), false, "the ring is empty again");
+  strictEqual(s.nic.counters.rxPackets, 2);
+  strictEqual(s.nic.counters.rxBytes, 142);
+  strictEqual(s.nic.receive(frame(60, 4)), false, "the ring is empty again");
 });
 
 Deno.test("virtio-net: RX notifications are off while buffers remain and on once they run out", () => {
@@ -136,7 +131,7 @@ Deno.test("virtio-net: with MRG_RXBUF a frame spans buffers and num_buffers says
     rx.publish(rx.chain([{ addr: 0x50000 + i * 0x1000, len: 512, write: true }]));
   }
   const f = frame(1000, 5);
-  strictEqual(s.net.receive(f), true);
+  strictEqual(s.nic.receive(f), true);
   strictEqual(rx.usedIdx, 2);
   deepStrictEqual(rx.usedElem(0), { id: 0, len: 512 });
   deepStrictEqual(rx.usedElem(1), { id: 1, len: 1012 - 512 });
@@ -144,8 +139,8 @@ Deno.test("virtio-net: with MRG_RXBUF a frame spans buffers and num_buffers says
   deepStrictEqual(s.memory.bytes.subarray(0x5000c, 0x50200), f.subarray(0, 500));
   deepStrictEqual(s.memory.bytes.subarray(0x51000, 0x51000 + 500), f.subarray(500));
   // Without room for the whole frame it is truncated and counted as dropped.
-  strictEqual(s.net.receive(frame(1400, 6)), true);
-  strictEqual(s.net.counters.rxDropped, 1);
+  strictEqual(s.nic.receive(frame(1400, 6)), true);
+  strictEqual(s.nic.counters.rxDropped, 1);
 });
 
 /** RX requests are writable buffers; TX requests a header and a frame. */
@@ -169,18 +164,15 @@ function steps(driver: RandomVirtioDriver, next: (n: number) => number, count: n
 function apply(s: Setup, list: readonly Step[]): unknown[] {
   const seen: unknown[] = [];
   for (const step of list) {
-    seen.push(runVirtioOps(s.net, s.memory, s.irq, step.ops));
-    if (step.frame) seen.push(s.net.receive(step.frame), s.irq.level);
+    seen.push(runVirtioOps(s.nic, s.memory, s.irq, step.ops));
+    if (step.frame) seen.push(s.nic.receive(step.frame), s.irq.level);
     seen.push(s.sent.splice(0).map((f) => [...f]));
   }
   return seen;
 }
 
 Deno.test("virtio-net: snapshot -> restore -> snapshot is the identity, and the copy behaves the same", () => {
-  let traffic = 0;
-  for (let seed = 1; seed <= 30; seed++) {
-    const next = prng(seed);
-    const a = setup();
+  const saves = assertSnapshotTwins(30, () => setup(), (a, next) => {
     const features = [
       0n,
       VIRTIO_NET_F_MRG_RXBUF,
@@ -192,30 +184,21 @@ Deno.test("virtio-net: snapshot -> restore -> snapshot is the identity, and the 
       features | VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS,
       randomRequest,
     );
-    runVirtioOps(a.net, a.memory, a.irq, driver.bringUp());
+    runVirtioOps(a.nic, a.memory, a.irq, driver.bringUp());
     apply(a, steps(driver, next, 10 + next(40)));
-    const saved = a.net.snapshot();
-    if (saved.counters.rxPackets > 0 && saved.counters.txPackets > 0) traffic++;
-
-    const b = setup();
-    b.memory.bytes.set(a.memory.bytes);
-    b.net.restore(structuredClone(saved));
-    deepStrictEqual(b.net.snapshot(), saved, `seed ${seed}: restore is not the identity`);
-    strictEqual(b.irq.level, a.irq.level);
     const more = steps(driver, next, 80);
-    deepStrictEqual(apply(b, more), apply(a, more), `seed ${seed}: the copy behaves differently`);
-    deepStrictEqual(b.net.snapshot(), a.net.snapshot());
-    ok(b.memory.bytes.every((v, i) => v === a.memory.bytes[i]), `seed ${seed}: memory differs`);
-  }
+    return (rig) => apply(rig, more);
+  });
+  const traffic = savedAfterTraffic(saves);
   ok(traffic > 10, `only ${traffic} seeds saved after traffic both ways`);
 });
 
 Deno.test("virtio-net: restore refuses another MAC, another version and malformed counters", () => {
   const s = setup();
   legacyUp(s, 0n);
-  const saved = s.net.snapshot();
+  const saved = s.nic.snapshot();
   const other = setup(Uint8Array.of(0x52, 0x54, 0, 0, 0, 1));
-  throws(() => other.net.restore(saved), StateError);
-  throws(() => s.net.restore({ ...saved, version: 2 } as never), StateError);
-  throws(() => s.net.restore({ ...saved, counters: { rxPackets: -1 } } as never), StateError);
+  throws(() => other.nic.restore(saved), StateError);
+  throws(() => s.nic.restore({ ...saved, version: 2 } as never), StateError);
+  throws(() => s.nic.restore({ ...saved, counters: { rxPackets: -1 } } as never), StateError);
 });
