@@ -113,14 +113,14 @@ Deno.test("virtio-net: RX notifications are off while buffers remain and on once
   strictEqual(rx.usedFlags & 1, 0, "notify while the device has nothing");
   rx.publish(rx.chain([{ addr: 0x50000, len: 1600, write: true }]));
   rx.publish(rx.chain([{ addr: 0x51000, len: 1600, write: true }]));
-  strictEqual(s.net.receive(frame(100, 1)), true);
+  strictEqual(s.nic.receive(frame(100, 1)), true);
   strictEqual(rx.usedFlags & 1, 1, "VRING_USED_F_NO_NOTIFY: a buffer is left");
-  strictEqual(s.net.receive(frame(100, 2)), true);
-  strictEqual(s.net.receive(frame(100, 3)), false, "no buffer left");
+  strictEqual(s.nic.receive(frame(100, 2)), true);
+  strictEqual(s.nic.receive(frame(100, 3)), false, "no buffer left");
   strictEqual(rx.usedFlags & 1, 0, "the driver must say when it posts the next");
   // A buffer published without a notification (the flag was still set) is found.
   rx.publish(rx.chain([{ addr: 0x52000, len: 1600, write: true }]));
-  strictEqual(s.net.receive(frame(100, 3)), true);
+  strictEqual(s.nic.receive(frame(100, 3)), true);
   deepStrictEqual(rx.usedElem(2), { id: 2, len: 110 });
 });
 
