@@ -39,7 +39,7 @@ import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
 import { mapBios } from "./firmware.ts";
-import { kvmPitChannel2 } from "./kvm_pit_channel2.ts";
+import { holdOffKvmPit, kvmPitChannel2 } from "./kvm_pit_channel2.ts";
 import type { AudioOut } from "../devices/audio.ts";
 import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
@@ -243,6 +243,9 @@ export class Board {
       vram: this.framebuffer.bytes,
       resetControl: new ResetControl({ onReset: () => env.onReset() }),
       pitChannel2: kvmPitChannel2(vm),
+      // The RTC's line passes through the HPET, built with the others.
+      rtcIrq: { set: (level) => this.devices.hpet.rtcInput.set(level) },
+      holdOffPit: (on) => holdOffKvmPit(vm, on),
     };
     const built: Record<string, unknown> = {};
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
@@ -495,6 +498,8 @@ export class Board {
     if (s?.version !== 1) throw new StateError("board", `unknown state version ${s?.version}`);
     for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
       const state = s.devices[name];
+      // A save from before the HPET existed: its guest never saw one, so reset state is exact.
+      if (!state && name === "hpet") continue;
       if (!state) throw new StateError("board", `the saved state has no ${name}`);
       // Each entry's state type goes with its own device.
       (this.devices[name] as { restore(s: unknown): void }).restore(state);

@@ -13,6 +13,7 @@ import type { SteppedClock } from "../devices/clock.ts";
 import { CmosRtc } from "../devices/cmos_rtc.ts";
 import { DebugExit } from "../devices/debug_exit.ts";
 import { FwCfg } from "../devices/fw_cfg.ts";
+import { Hpet } from "../devices/hpet.ts";
 import { I8042 } from "../devices/i8042.ts";
 import { IdeController } from "../devices/ide/ide_controller.ts";
 import type { PciFunction } from "../devices/pci/config_space.ts";
@@ -60,6 +61,10 @@ export interface DeviceContext {
   readonly resetControl: ResetControl;
   /** Channel 2 of the in-kernel PIT, for the PC speaker. */
   readonly pitChannel2: PitChannel2;
+  /** The RTC's interrupt: into the HPET, which passes it on to IRQ 8 outside legacy mode. */
+  readonly rtcIrq: IrqLine;
+  /** Holds the in-kernel PIT's interrupt off (true) or lets it through, for HPET legacy mode. */
+  readonly holdOffPit: (on: boolean) => void;
 }
 
 /** A fixed bus registration: its name, where it sits, and what decodes it. */
@@ -110,10 +115,19 @@ export const PC_DEVICES = {
     irqs: [IRQ.COM1],
   }),
   rtc: device({
-    create: (c) =>
-      new CmosRtc({ irq: c.isaIrq(IRQ.RTC), startTimeMs: c.config.startTimeMs, ...timers(c) }),
+    create: (c) => new CmosRtc({ irq: c.rtcIrq, startTimeMs: c.config.startTimeMs, ...timers(c) }),
     pio: (d) => [["rtc", PIO.RTC, d]],
     irqs: [IRQ.RTC],
+  }),
+  hpet: device({
+    create: (c) =>
+      new Hpet({
+        irq: (route) => hpetLine(c, route),
+        onLegacyReplacement: c.holdOffPit,
+        ...timers(c),
+      }),
+    mmio: (d) => [["hpet", MMIO.HPET, d]],
+    irqs: [IRQ.TIMER_IOAPIC, IRQ.RTC],
   }),
   i8042: device({
     create: (c) =>
@@ -322,6 +336,20 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
         },
       };
   }
+}
+
+/** GSIs of the in-kernel I/O APIC. */
+const IOAPIC_PINS = 24;
+const NO_LINE: IrqLine = { set: () => {} };
+
+/**
+ * The line of HPET route `route`: I/O APIC pin `route`, except route 0 (ISA
+ * IRQ 0, timer 0 in legacy mode), which reaches the I/O APIC on pin 2 as
+ * the PIT's does. Routes beyond the I/O APIC's pins go nowhere.
+ */
+function hpetLine(c: DeviceContext, route: number): IrqLine {
+  if (route === 0) return c.isaIrq(IRQ.TIMER_IOAPIC);
+  return route < IOAPIC_PINS ? c.isaIrq(route) : NO_LINE;
 }
 
 function timers(c: DeviceContext): { clock: SteppedClock; timer: SteppedClock["timer"] } {
