@@ -45,6 +45,7 @@ import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { cmosDisks } from "./ide_drives.ts";
 import { vcpuCpuid } from "./cpuid.ts";
+import { setTscFreqSel } from "./firmware_msrs.ts";
 import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
@@ -223,6 +224,7 @@ export class Board {
     for (let i = 0; i < config.cpus; i++) {
       const vcpu = vm.createVcpu(i);
       vcpu.setCpuid(vcpuCpuid(supported, i, config.cpus, config.cpuFeatures));
+      setTscFreqSel(vcpu, supported);
       this.vcpus.push(vcpu);
     }
 
