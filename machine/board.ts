@@ -45,6 +45,7 @@ import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { cmosDisks } from "./ide_drives.ts";
 import { vcpuCpuid } from "./cpuid.ts";
+import { pcIrqRoutes } from "./irq_routing.ts";
 import { setTscFreqSel } from "./firmware_msrs.ts";
 import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
@@ -210,6 +211,8 @@ export class Board {
     vm.setTssAddr(KVM_TSS_ADDR);
     vm.setIdentityMapAddr(KVM_IDENTITY_MAP_ADDR);
     vm.createIrqchip();
+    // QEMU's routing: IRQ 0 (the PIT, the HPET in legacy mode) on I/O APIC pin 2.
+    vm.setGsiRouting(pcIrqRoutes());
     vm.createPit2(0);
     for (const s of env.ram.layout.slots) {
       vm.setUserMemoryRegion(s.slot, s.gpa, s.size, env.ramHost.address + BigInt(s.hostOffset));

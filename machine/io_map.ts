@@ -65,10 +65,10 @@ export const MEMORY_SLOT = {
 /** ISA interrupt lines (GSIs on the in-kernel irqchip). */
 export const IRQ = {
   /**
-   * ISA IRQ 0 (the PIT; the HPET's timer 0 in legacy replacement mode) as
-   * the I/O APIC sees it: on pin 2, as the MADT's override says.
+   * The PIT, and the HPET's timer 0 in legacy replacement mode; GSI 0
+   * reaches I/O APIC pin 2, as the MADT's override says (irq_routing.ts).
    */
-  TIMER_IOAPIC: 2,
+  TIMER: 0,
   KEYBOARD: 1,
   COM1: 4,
   /** The Sound Blaster 16. */

@@ -44,6 +44,7 @@ import type { MachineConfig } from "./config.ts";
 import { ideDrives } from "./ide_drives.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { type FixedRange, IRQ, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
+import { IOAPIC_PINS } from "./irq_routing.ts";
 
 /** What the board gives every device's constructor. */
 export interface DeviceContext {
@@ -127,7 +128,7 @@ export const PC_DEVICES = {
         ...timers(c),
       }),
     mmio: (d) => [["hpet", MMIO.HPET, d]],
-    irqs: [IRQ.TIMER_IOAPIC, IRQ.RTC],
+    irqs: [IRQ.TIMER, IRQ.RTC],
   }),
   i8042: device({
     create: (c) =>
@@ -338,17 +339,15 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
   }
 }
 
-/** GSIs of the in-kernel I/O APIC. */
-const IOAPIC_PINS = 24;
 const NO_LINE: IrqLine = { set: () => {} };
 
 /**
- * The line of HPET route `route`: I/O APIC pin `route`, except route 0 (ISA
- * IRQ 0, timer 0 in legacy mode), which reaches the I/O APIC on pin 2 as
- * the PIT's does. Routes beyond the I/O APIC's pins go nowhere.
+ * The line of HPET route `route`: GSI `route`, routed as on QEMU's PC (see
+ * irq_routing.ts: route 0, timer 0 in legacy mode, reaches the PIC's IRQ 0
+ * and I/O APIC pin 2; route 2 nothing). Routes beyond the I/O APIC's pins
+ * go nowhere.
  */
 function hpetLine(c: DeviceContext, route: number): IrqLine {
-  if (route === 0) return c.isaIrq(IRQ.TIMER_IOAPIC);
   return route < IOAPIC_PINS ? c.isaIrq(route) : NO_LINE;
 }
 
