@@ -1,6 +1,7 @@
 /**
  * A scripted run: steps in command-line order, `--exit-on` and `--fail-on`
- * watches on COM1, screenshots and the report. The script ends the run
+ * watches on COM1 (and on hvc0, the virtio console's port 0, when there is
+ * one), screenshots and the report. The script ends the run
  * only through the session core ({@link RunSession.end}) and judges a run
  * whose steps were not done through its verdict, so the one ending it
  * gives is what the process, the report and the control socket see.
@@ -175,8 +176,8 @@ export class ScriptRun {
    * never gets a line end still counts once it has stood still that long.
    */
   #watchLines(): void {
-    const decoder = new TextDecoder();
-    let partial = "";
+    // COM1 and hvc0 (the virtio console's port 0) each have their own line being written.
+    const streams = new Map<string, { decoder: TextDecoder; partial: string }>();
     let settle: ReturnType<typeof setTimeout> | undefined;
     const done = () => this.#failure !== null || this.#exitOnLine !== null || !!this.#s.run.ending;
     /** Acts on `raw` if it matches; true when it did. */
@@ -200,14 +201,19 @@ export class ScriptRun {
       return [...this.#o.failOn, ...this.#o.exitOn].some((p) => p.test(line));
     };
     this.#s.on((e) => {
-      if (e.type !== "serial" || done()) return;
+      const bytes = e.type === "serial" || (e.type === "console" && e.port === 0) ? e.bytes : null;
+      if (bytes === null || done()) return;
+      const source = e.type;
+      let stream = streams.get(source);
+      if (!stream) streams.set(source, stream = { decoder: new TextDecoder(), partial: "" });
       clearTimeout(settle);
-      const lines = (partial + decoder.decode(e.bytes, { stream: true })).split("\n");
-      partial = lines.pop()!;
+      const lines = (stream.partial + stream.decoder.decode(bytes, { stream: true })).split("\n");
+      stream.partial = lines.pop()!;
       for (const line of lines) if (check(line)) return;
-      if (!matches(partial)) return;
+      const waiting = stream;
+      if (!matches(waiting.partial)) return;
       settle = setTimeout(() => {
-        if (!done()) check(partial);
+        if (!done()) check(waiting.partial);
       }, PARTIAL_LINE_SETTLE_MS);
       Deno.unrefTimer(settle);
     });

@@ -1,5 +1,6 @@
 /**
- * Headless runs: COM1 on stdin/stdout, vmrun's own words on stderr, and an
+ * Headless runs: COM1 on stdin/stdout (with the virtio console's hvc0 output
+ * beside COM1's when there is one), vmrun's own words on stderr, and an
  * exit status that says how the run ended. Every ending (the guest,
  * --timeout, a signal, Ctrl-a x, a script, the control socket) goes through
  * the session core, which decides it once; stdout and stderr go through
@@ -41,6 +42,10 @@ export async function runHeadless(req: RunRequest): Promise<number> {
         serial: (b) => {
           stdout.write(b);
           log?.write(b);
+        },
+        // hvc0 (--device virtio-serial-pci) shows alongside COM1, as it comes.
+        console: (port, b) => {
+          if (port === 0) stdout.write(b);
         },
         bootFailed: (line) => say(`vmrun: the firmware found nothing to boot: ${line}\n`),
         warning: (message) => say(`vmrun: warning: ${message}\n`),

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { HVC0_PREFIX, LinePrefixer } from "../tui/line_prefix.ts";
 import { basename } from "node:path";
 import { Session } from "../api/session.ts";
 import { EXIT_FAILURE, signalExit, stoppedExit } from "../machine/exit.ts";
@@ -74,6 +75,7 @@ function saveFileName(image: string): string {
 export async function runTui(req: RunRequest): Promise<number> {
   const log = req.serialLog === null ? null : openSerialLog(req.serialLog);
   const said: string[] = [];
+  const hvc0 = new LinePrefixer(HVC0_PREFIX);
   let controller: ConsoleController | null = null;
   const control = await openControl(req.control);
   let run: RunSession;
@@ -84,6 +86,10 @@ export async function runTui(req: RunRequest): Promise<number> {
         serial: (b) => {
           controller?.serialOutput(b);
           log?.write(b);
+        },
+        // hvc0 (--device virtio-serial-pci) shares the serial pane, its lines marked.
+        console: (port, b) => {
+          if (port === 0) controller?.serialOutput(hvc0.feed(b));
         },
         state: (s) => controller?.machineState(s),
         reset: () => controller?.machineReset(),

@@ -35,6 +35,7 @@ export const IOCTLS = {
   KVM_SET_IDENTITY_MAP_ADDR: iow(0x48, 8),
   KVM_CREATE_IRQCHIP: io(0x60),
   KVM_IRQ_LINE: iow(0x61, LAYOUTS.kvm_irq_level.size),
+  KVM_SET_GSI_ROUTING: iow(0x6a, LAYOUTS.kvm_irq_routing.size),
   KVM_GET_IRQCHIP: iowr(0x62, LAYOUTS.kvm_irqchip.size),
   // Not a typo: <linux/kvm.h> declares SET_IRQCHIP as _IOR.
   KVM_SET_IRQCHIP: ior(0x63, LAYOUTS.kvm_irqchip.size),

@@ -50,7 +50,9 @@ import {
   type CpuidEntry,
   decodeCpuid2,
   encodeCpuid2,
+  type IrqchipRoute,
   irqLevel,
+  irqRouting,
   KvmRegs,
   KvmSregs,
   LAYOUTS,
@@ -368,6 +370,15 @@ export class Vm {
    */
   restoreState(state: VmState): void {
     restoreVmState(this, state);
+  }
+
+  /**
+   * KVM_SET_GSI_ROUTING: replaces the whole GSI routing table of the
+   * in-kernel irqchip (after {@link createIrqchip}); a GSI with no route
+   * reaches nothing.
+   */
+  setGsiRouting(routes: readonly IrqchipRoute[]): void {
+    ioctlPtr(this.fd, "KVM_SET_GSI_ROUTING", irqRouting(routes));
   }
 
   /** Sets the level of an interrupt line (GSI) of the in-kernel irqchip. */

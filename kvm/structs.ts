@@ -128,6 +128,9 @@ export const LAYOUTS = {
     fields: { function: 0, index: 4, flags: 8, eax: 12, ebx: 16, ecx: 20, edx: 24 },
   },
   kvm_irq_level: { size: 8, fields: { irq: 0, level: 4 } },
+  kvm_irq_routing: { size: 8, fields: { nr: 0, flags: 4, entries: 8 } },
+  kvm_irq_routing_entry: { size: 48, fields: { gsi: 0, type: 4, flags: 8, pad: 12, u: 16 } },
+  kvm_irq_routing_irqchip: { size: 8, fields: { irqchip: 0, pin: 4 } },
   kvm_pit_config: { size: 64, fields: { flags: 0 } },
   kvm_mp_state: { size: 4, fields: { mp_state: 0 } },
   kvm_dirty_log: { size: 16, fields: { slot: 0, dirty_bitmap: 8 } },
@@ -335,6 +338,40 @@ export function irqLevel(irq: number, level: boolean): Uint8Array<ArrayBuffer> {
   const dv = new DataView(bytes.buffer);
   dv.setUint32(F.kvm_irq_level.fields.irq, irq, true);
   dv.setUint32(F.kvm_irq_level.fields.level, level ? 1 : 0, true);
+  return bytes;
+}
+
+/** Constants of KVM_SET_GSI_ROUTING (<linux/kvm.h>, <asm/kvm.h>). */
+export const IRQ_ROUTING = {
+  KVM_IRQ_ROUTING_IRQCHIP: 1,
+  KVM_IRQCHIP_PIC_MASTER: 0,
+  KVM_IRQCHIP_PIC_SLAVE: 1,
+  KVM_IRQCHIP_IOAPIC: 2,
+} as const;
+
+/** One GSI's route to a pin of an in-kernel interrupt controller. */
+export interface IrqchipRoute {
+  readonly gsi: number;
+  /** KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE or KVM_IRQCHIP_IOAPIC. */
+  readonly irqchip: number;
+  readonly pin: number;
+}
+
+/** `struct kvm_irq_routing` with its irqchip entries, for KVM_SET_GSI_ROUTING. */
+export function irqRouting(routes: readonly IrqchipRoute[]): Uint8Array<ArrayBuffer> {
+  const head = F.kvm_irq_routing;
+  const e = F.kvm_irq_routing_entry;
+  const chip = F.kvm_irq_routing_irqchip;
+  const bytes = new Uint8Array(head.size + routes.length * e.size);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(head.fields.nr, routes.length, true);
+  routes.forEach((r, i) => {
+    const o = head.fields.entries + i * e.size;
+    dv.setUint32(o + e.fields.gsi, r.gsi, true);
+    dv.setUint32(o + e.fields.type, IRQ_ROUTING.KVM_IRQ_ROUTING_IRQCHIP, true);
+    dv.setUint32(o + e.fields.u + chip.fields.irqchip, r.irqchip, true);
+    dv.setUint32(o + e.fields.u + chip.fields.pin, r.pin, true);
+  });
   return bytes;
 }
 

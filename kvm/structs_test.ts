@@ -8,7 +8,9 @@ import {
   type CpuidEntry,
   decodeCpuid2,
   encodeCpuid2,
+  IRQ_ROUTING,
   irqLevel,
+  irqRouting,
   KvmRegs,
   KvmSregs,
   LAYOUTS,
@@ -49,6 +51,7 @@ function expectedValues(): Map<string, number> {
     m.set(`const ${SUBERROR_MACROS[Number(sub)]}`, Number(sub));
   }
   for (const [name, v] of Object.entries(STATE_CONSTANTS)) m.set(`const ${name}`, v);
+  for (const [name, v] of Object.entries(IRQ_ROUTING)) m.set(`const ${name}`, v);
   for (const name of KVM_PARA_MSRS) m.set(`msr MSR_${name}`, MSR[name]);
   for (const [expr, v] of MTRR_MACROS) m.set(`msr ${expr}`, v);
   return m;
@@ -83,6 +86,7 @@ function cProgram(): string {
     print(`const ${macro}`, macro);
   }
   for (const name of Object.keys(STATE_CONSTANTS)) print(`const ${name}`, name);
+  for (const name of Object.keys(IRQ_ROUTING)) print(`const ${name}`, name);
   for (const name of KVM_PARA_MSRS) print(`msr MSR_${name}`, `MSR_${name}`);
   for (const [expr] of MTRR_MACROS) print(`msr ${expr}`, expr);
   lines.push("  return 0;", "}", "");
@@ -286,4 +290,14 @@ Deno.test("memoryRegion, irqLevel and pitConfig fill their structures", () => {
   strictEqual(pit.length, 64);
   strictEqual(new DataView(pit.buffer).getUint32(0, true), 1);
   strictEqual(pit.slice(4).every((b) => b === 0), true);
+});
+
+Deno.test("irqRouting: the header's count, then one 48-byte irqchip entry per route", () => {
+  const b = irqRouting([{ gsi: 0, irqchip: 2, pin: 2 }, { gsi: 9, irqchip: 1, pin: 1 }]);
+  const dv = new DataView(b.buffer);
+  strictEqual(b.length, 8 + 2 * 48);
+  deepStrictEqual([dv.getUint32(0, true), dv.getUint32(4, true)], [2, 0]);
+  const entry = (i: number) => [0, 4, 8, 16, 20].map((o) => dv.getUint32(8 + 48 * i + o, true));
+  deepStrictEqual(entry(0), [0, 1, 0, 2, 2]); // gsi, type IRQCHIP, flags, irqchip, pin
+  deepStrictEqual(entry(1), [9, 1, 0, 1, 1]);
 });

@@ -13,9 +13,8 @@
  *   (20 bytes, ACPI 1.0 form) pointing at the RSDT under SeaBIOS, as QEMU's
  *   PC has it; revision 2 (36 bytes) pointing at the RSDT and the XSDT in
  *   the firmware-less layout.
- * - RSDT (and XSDT) listing the FADT and the MADT. No HPET table: the board
- *   has no HPET, and a table for a device that is not there is worse than
- *   none. No WAET either (a hint for Windows only).
+ * - RSDT (and XSDT) listing the FADT, the MADT and the HPET table, in
+ *   QEMU's order. No WAET (a hint for Windows only).
  * - FADT, revision 3 (244 bytes): the PIIX4 PM block at the base SeaBIOS
  *   programs (0x600): PM1a event at +0, PM1a control at +4, PM timer at +8
  *   (24-bit), GPE0 at +0x0C; SCI on IRQ 9; SMI_CMD 0xB2 with the APM values
@@ -29,6 +28,10 @@
  * - DSDT: the PCI host bridge with its windows and interrupt routing, the
  *   PIRQ links, the ISA devices, the processors and `\_S5_` (see
  *   acpi_dsdt.ts).
+ * - HPET (56 bytes, revision 1) as QEMU builds it: the event timer block
+ *   ID (the HPET's capabilities, 0x8086A201), its base address as a
+ *   system-memory GAS (0xFED00000), HPET number 0, minimum tick 0 (QEMU's),
+ *   no page protection.
  * - MADT: one local APIC per vCPU, the I/O APIC at 0xFEC00000 (GSI base 0),
  *   interrupt source overrides as QEMU gives them (IRQ 0 → GSI 2; IRQs 5, 9,
  *   10 and 11 level-triggered, active high), and a local APIC NMI on LINT1.
@@ -54,7 +57,9 @@ import {
   PM_REG,
   SEABIOS_PM_BASE,
 } from "../devices/pci/piix4_pm.ts";
+import { Hpet } from "../devices/hpet.ts";
 import { buildDsdtAml } from "./acpi_dsdt.ts";
+import { MMIO } from "./io_map.ts";
 import { FOUR_GIB } from "./memory_map.ts";
 
 /** fw_cfg file names QEMU and SeaBIOS use. */
@@ -206,6 +211,7 @@ export interface TableLayout {
   readonly dsdt: number;
   readonly fadt: number;
   readonly madt: number;
+  readonly hpet: number;
   /** The XSDT, in the firmware-less layout only. */
   readonly xsdt?: number;
   readonly rsdt: number;
@@ -360,7 +366,8 @@ function assemble(options: AcpiOptions, xsdt: boolean): Assembly {
     }),
   );
   const madt = buildMadt(cpus);
-  const entries = 2; // FADT, MADT
+  const hpet = buildHpetTable();
+  const entries = 3; // FADT, MADT, HPET
   const xsdtSize = xsdt ? HEADER_SIZE + 8 * entries : 0;
 
   let at = 0;
@@ -369,6 +376,7 @@ function assemble(options: AcpiOptions, xsdt: boolean): Assembly {
   const dsdtAt = next(dsdt.length);
   const fadtAt = next(FADT_SIZE);
   const madtAt = next(madt.length);
+  const hpetAt = next(hpet.length);
   const xsdtAt = xsdt ? next(xsdtSize) : undefined;
   const rsdtAt = next(HEADER_SIZE + 4 * entries);
   const layout: TableLayout = {
@@ -376,6 +384,7 @@ function assemble(options: AcpiOptions, xsdt: boolean): Assembly {
     dsdt: dsdtAt,
     fadt: fadtAt,
     madt: madtAt,
+    hpet: hpetAt,
     ...(xsdtAt === undefined ? {} : { xsdt: xsdtAt }),
     rsdt: rsdtAt,
   };
@@ -384,12 +393,14 @@ function assemble(options: AcpiOptions, xsdt: boolean): Assembly {
   const rsdt = table("RSDT", 1, new Uint8Array(4 * entries));
   le32(rsdt, HEADER_SIZE, layout.fadt);
   le32(rsdt, HEADER_SIZE + 4, layout.madt);
+  le32(rsdt, HEADER_SIZE + 8, layout.hpet);
 
   const tables = new Uint8Array(at);
   tables.set(facs, layout.facs);
   tables.set(dsdt, layout.dsdt);
   tables.set(fadt, layout.fadt);
   tables.set(madt, layout.madt);
+  tables.set(hpet, layout.hpet);
   tables.set(rsdt, layout.rsdt);
 
   const pointers: Pointer[] = [
@@ -398,21 +409,25 @@ function assemble(options: AcpiOptions, xsdt: boolean): Assembly {
     { file: "tables", offset: layout.fadt + FADT.X_DSDT, size: 8 },
     { file: "tables", offset: layout.rsdt + HEADER_SIZE, size: 4 },
     { file: "tables", offset: layout.rsdt + HEADER_SIZE + 4, size: 4 },
+    { file: "tables", offset: layout.rsdt + HEADER_SIZE + 8, size: 4 },
   ];
   const sized: [number, number][] = [
     [layout.dsdt, dsdt.length],
     [layout.fadt, FADT_SIZE],
     [layout.madt, madt.length],
+    [layout.hpet, hpet.length],
     [layout.rsdt, rsdt.length],
   ];
   if (xsdtAt !== undefined) {
     const x = table("XSDT", 1, new Uint8Array(8 * entries));
     le32(x, HEADER_SIZE, layout.fadt);
     le32(x, HEADER_SIZE + 8, layout.madt);
+    le32(x, HEADER_SIZE + 16, layout.hpet);
     tables.set(x, xsdtAt);
     pointers.push(
       { file: "tables", offset: xsdtAt + HEADER_SIZE, size: 8 },
       { file: "tables", offset: xsdtAt + HEADER_SIZE + 8, size: 8 },
+      { file: "tables", offset: xsdtAt + HEADER_SIZE + 16, size: 8 },
     );
     sized.push([xsdtAt, xsdtSize]);
   }
@@ -509,6 +524,18 @@ function buildMadt(cpus: number): Uint8Array {
     at += e.length;
   }
   return table("APIC", 1, body);
+}
+
+/** The HPET description table (IA-PC HPET specification 1.0a, section 3.2.4). */
+function buildHpetTable(): Uint8Array {
+  const body = new Uint8Array(20);
+  le32(body, 0, Number(Hpet.capabilities() & 0xffffffffn)); // event timer block ID
+  // Base address: a GAS in system memory (space 0), widths and offset 0, as QEMU's.
+  le32(body, 8, MMIO.HPET.base);
+  body[16] = 0; // HPET number
+  le16(body, 17, 0); // main counter minimum clock tick in periodic mode (QEMU gives 0)
+  body[19] = 0; // page protection: none
+  return table("HPET", 1, body);
 }
 
 /** A table: the 36-byte header (checksum left 0 for the loader) and `body`. */

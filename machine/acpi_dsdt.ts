@@ -20,6 +20,10 @@
  *                        10, 11, level, active high, shared: as the MADT's
  *                        overrides say), _CRS, _SRS, _DIS
  *     \_SB.LNKS          PNP0C0F, fixed on the SCI's IRQ
+ *     \_SB.HPET          PNP0103, _UID 0; _CRS: Memory32Fixed (ReadOnly,
+ *                        0xFED00000, 0x400), as QEMU's (without its _STA,
+ *                        which hides an HPET that reads as absent: this
+ *                        one is always there)
  *     \_SB.Cnnn          ACPI0007 processor devices, _UID = the MADT's
  *                        processor UID
  *     \_S5_              soft off: SLP_TYP 0 for the PIIX4
@@ -53,6 +57,7 @@ import {
   type IrqFlags,
   irqNoFlags,
   lLess,
+  memory32Fixed,
   method,
   mutableResourceTemplate,
   name,
@@ -69,7 +74,7 @@ import {
   wordBusNumber,
   wordIo,
 } from "./aml.ts";
-import { IRQ, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
+import { IRQ, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
 import {
   FOUR_GIB,
   ONE_MIB,
@@ -133,6 +138,7 @@ export function buildDsdtAml(options: DsdtOptions): Uint8Array {
       ]),
       ...LINK_NAMES.map((link, i) => pirqLink(link, i, fieldNames[i])),
       sciLink(sciIrq),
+      hpet(),
       ...Array.from({ length: options.cpus }, (_, i) => processor(i)),
     ),
     name("\\_S5_", packageOf(SLP_TYP_SOFT_OFF, SLP_TYP_SOFT_OFF, 0, 0)),
@@ -275,6 +281,16 @@ function sciLink(sciIrq: number): Uint8Array {
     name("_PRS", only),
     name("_CRS", only),
     method("_SRS", { args: 1 }),
+  );
+}
+
+/** The HPET's block, as QEMU declares it. */
+function hpet(): Uint8Array {
+  return device(
+    "HPET",
+    name("_HID", eisaId("PNP0103")),
+    name("_UID", 0),
+    name("_CRS", resourceTemplate(memory32Fixed(false, MMIO.HPET.base, MMIO.HPET.length))),
   );
 }
 

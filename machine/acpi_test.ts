@@ -174,9 +174,17 @@ for (const place of PLACES) {
     strictEqual(rsdtAddress, place.tables + blobs.layout.rsdt);
 
     const rsdt = tableAt(read, rsdtAddress, "RSDT");
-    strictEqual(rsdt.length, 44);
+    strictEqual(rsdt.length, 48);
     const [fadtAddress, madtAddress] = [u32(rsdt, 36), u32(rsdt, 40)];
     strictEqual(fadtAddress, place.tables + blobs.layout.fadt);
+    // The HPET table, as QEMU's: block ID, base address GAS (system memory), number, min tick.
+    const hpet = tableAt(read, u32(rsdt, 44), "HPET");
+    deepStrictEqual([hpet.length, hpet[8]], [56, 1]);
+    deepStrictEqual([...hpet.subarray(36)], [
+      ...[0x01, 0xa2, 0x86, 0x80],
+      ...[0, 0, 0, 0, 0x00, 0x00, 0xd0, 0xfe, 0, 0, 0, 0],
+      ...[0, 0, 0, 0],
+    ]);
 
     const fadt = tableAt(read, fadtAddress, "FACP");
     deepStrictEqual([fadt.length, fadt[8]], [244, 3]);
@@ -316,9 +324,11 @@ Deno.test("acpi: the firmware-less layout: RSDP 2.0 -> RSDT and XSDT -> FADT/MAD
 
   const rsdt = tableAt(read, u32(rsdp, 16), "RSDT");
   const xsdt = tableAt(read, u64(rsdp, 24), "XSDT");
-  deepStrictEqual([u32(rsdt, 36), u32(rsdt, 40)], [at(layout.fadt), at(layout.madt)]);
-  deepStrictEqual([u64(xsdt, 36), u64(xsdt, 44)], [at(layout.fadt), at(layout.madt)]);
-  deepStrictEqual([rsdt.length, xsdt.length], [44, 52]);
+  const tables = [at(layout.fadt), at(layout.madt), at(layout.hpet)];
+  deepStrictEqual([u32(rsdt, 36), u32(rsdt, 40), u32(rsdt, 44)], tables);
+  deepStrictEqual([u64(xsdt, 36), u64(xsdt, 44), u64(xsdt, 52)], tables);
+  deepStrictEqual([rsdt.length, xsdt.length], [48, 60]);
+  tableAt(read, at(layout.hpet), "HPET");
 
   const fadt = tableAt(read, at(layout.fadt), "FACP");
   strictEqual(u32(fadt, 36), at(layout.facs));

@@ -520,6 +520,22 @@ export function qwordMemory(flags: MemoryFlags, range: AddressRange): Uint8Array
 }
 
 /**
+ * `Memory32Fixed (ReadOnly | ReadWrite, base, length)`: a large resource
+ * item, type 0x86, 9 bytes of data: bit 0 of the info byte read-write, then
+ * the base and the length (ACPI 6.5 section 6.4.3.4).
+ */
+export function memory32Fixed(writable: boolean, base: number, length: number): Uint8Array {
+  const out = new Uint8Array(12);
+  const v = new DataView(out.buffer);
+  out[0] = 0x86;
+  v.setUint16(1, 9, true);
+  out[3] = writable ? 1 : 0;
+  v.setUint32(4, base, true);
+  v.setUint32(8, length, true);
+  return out;
+}
+
+/**
  * `ResourceTemplate () { descriptors }`: a Buffer holding the descriptors
  * and the End Tag, whose checksum makes the template's bytes sum to 0.
  */

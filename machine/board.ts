@@ -38,12 +38,14 @@ import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
 import { mapBios } from "./firmware.ts";
-import { kvmPitChannel2 } from "./kvm_pit_channel2.ts";
+import { holdOffKvmPit, kvmPitChannel2 } from "./kvm_pit_channel2.ts";
 import type { AudioOut } from "../devices/audio.ts";
 import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { cmosDisks } from "./ide_drives.ts";
 import { vcpuCpuid } from "./cpuid.ts";
+import { pcIrqRoutes } from "./irq_routing.ts";
+import { setTscFreqSel } from "./firmware_msrs.ts";
 import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
@@ -196,6 +198,8 @@ export class Board {
     vm.setTssAddr(KVM_TSS_ADDR);
     vm.setIdentityMapAddr(KVM_IDENTITY_MAP_ADDR);
     vm.createIrqchip();
+    // QEMU's routing: IRQ 0 (the PIT, the HPET in legacy mode) on I/O APIC pin 2.
+    vm.setGsiRouting(pcIrqRoutes());
     vm.createPit2(0);
     for (const s of env.ram.layout.slots) {
       vm.setUserMemoryRegion(s.slot, s.gpa, s.size, env.ramHost.address + BigInt(s.hostOffset));
@@ -210,6 +214,7 @@ export class Board {
     for (let i = 0; i < config.cpus; i++) {
       const vcpu = vm.createVcpu(i);
       vcpu.setCpuid(vcpuCpuid(supported, i, config.cpus, config.cpuFeatures));
+      setTscFreqSel(vcpu, supported);
       this.vcpus.push(vcpu);
     }
 
@@ -230,6 +235,9 @@ export class Board {
       vram: this.framebuffer.bytes,
       resetControl: new ResetControl({ onReset: () => env.onReset() }),
       pitChannel2: kvmPitChannel2(vm),
+      // The RTC's line passes through the HPET, built with the others.
+      rtcIrq: { set: (level) => this.devices.hpet.rtcInput.set(level) },
+      holdOffPit: (on) => holdOffKvmPit(vm, on),
     };
     const built: Record<string, unknown> = {};
     for (const [name, entry] of Object.entries(PC_DEVICES)) {
@@ -462,6 +470,8 @@ export class Board {
     if (s?.version !== 1) throw new StateError("board", `unknown state version ${s?.version}`);
     for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
       const state = s.devices[name];
+      // A save from before the HPET existed: its guest never saw one, so reset state is exact.
+      if (!state && name === "hpet") continue;
       if (!state) throw new StateError("board", `the saved state has no ${name}`);
       // Each entry's state type goes with its own device.
       (this.devices[name] as { restore(s: unknown): void }).restore(state);

@@ -52,6 +52,8 @@ export const PIO = {
 /** MMIO ranges. */
 export const MMIO = {
   VGA_WINDOW: { base: 0xa0000, length: 0x20000 },
+  /** The HPET's register block (QEMU's HPET_BASE). */
+  HPET: { base: 0xfed00000, length: 0x400 },
 } as const satisfies Record<string, FixedRange>;
 
 /** KVM memory slots besides RAM (0-2) and the BIOS ROM (3, firmware.ts). */
@@ -62,6 +64,11 @@ export const MEMORY_SLOT = {
 
 /** ISA interrupt lines (GSIs on the in-kernel irqchip). */
 export const IRQ = {
+  /**
+   * The PIT, and the HPET's timer 0 in legacy replacement mode; GSI 0
+   * reaches I/O APIC pin 2, as the MADT's override says (irq_routing.ts).
+   */
+  TIMER: 0,
   KEYBOARD: 1,
   COM1: 4,
   /** The Sound Blaster 16. */

@@ -10,6 +10,7 @@
 
 import { type Pit2Status, PIT_HZ, type PitChannel2, pitOutput } from "../devices/pc_speaker.ts";
 import { hostMonotonicNs, type Vm } from "../kvm/kvm.ts";
+import { STATE_CONSTANTS } from "../kvm/state_structs.ts";
 
 /** Channel 2 of `vm`'s in-kernel PIT. */
 export function kvmPitChannel2(vm: Vm): PitChannel2 {
@@ -30,4 +31,20 @@ export function kvmPitChannel2(vm: Vm): PitChannel2 {
       vm.setPit2(pit);
     },
   };
+}
+
+/**
+ * Holds the in-kernel PIT's interrupt off while the HPET is in legacy
+ * replacement mode (`on`), and lets it through again, as QEMU does with its
+ * in-kernel PIT: KVM_PIT_FLAGS_HPET_LEGACY in KVM_SET_PIT2 keeps KVM from
+ * injecting IRQ 0 (the counters keep running).
+ */
+export function holdOffKvmPit(vm: Vm, on: boolean): void {
+  const pit = vm.getPit2();
+  const flags = on
+    ? pit.flags | STATE_CONSTANTS.KVM_PIT_FLAGS_HPET_LEGACY
+    : pit.flags & ~STATE_CONSTANTS.KVM_PIT_FLAGS_HPET_LEGACY;
+  if (flags === pit.flags) return;
+  pit.flags = flags;
+  vm.setPit2(pit);
 }

@@ -18,6 +18,7 @@
  * | 0x20000  | command line (as QEMU)                                     |
  * | 0xE0000  | ACPI tables (FACS, DSDT, FADT, MADT, RSDT)                 |
  * | 0xF0000  | RSDP; 0xF0040 MP floating pointer; 0xF0100 MP table        |
+ * | 0xF8000  | SMBIOS entry point; 0xF8100 its structure table            |
  * | 0x100000 | protected-mode kernel (bzImage), or the ELF's segments     |
  * | high     | initrd, page-aligned below min(initrd_addr_max, RAM - 128 KiB) |
  *
@@ -45,7 +46,9 @@ import type { GuestRam } from "./guest_ram.ts";
 import { layoutAcpiTables } from "./acpi.ts";
 import { KernelError } from "./kernel_error.ts";
 import type { RamLayout } from "./memory_map.ts";
+import { applySeabiosMtrrs } from "./firmware_msrs.ts";
 import { buildMpTable } from "./mptable.ts";
+import { buildSmbios } from "./smbios.ts";
 import { buildStartInfo, isElf, parsePvhElf, type PvhKernel } from "./pvh.ts";
 
 export { KernelError };
@@ -61,6 +64,8 @@ export const DIRECT = {
   RSDP: 0xf0000,
   MP_FLOATING: 0xf0040,
   MP_TABLE: 0xf0100,
+  SMBIOS_ENTRY: 0xf8000,
+  SMBIOS_TABLE: 0xf8100,
 } as const;
 
 /** Where QEMU puts the real-mode setup for an option ROM to start. */
@@ -257,6 +262,16 @@ export function loadKernelDirect(m: DirectBootMachine, files: KernelFiles, plan:
   }, DIRECT.MP_TABLE);
   ram.write(DIRECT.MP_FLOATING, mp.floating);
   ram.write(DIRECT.MP_TABLE, mp.table);
+  // SMBIOS, as SeaBIOS would have installed it (Linux's DMI scan searches the F segment).
+  const smbios = buildSmbios({
+    cpus: m.cpus,
+    cpuSignature: leaf1?.eax ?? 0,
+    cpuFeatures: leaf1?.edx ?? 0,
+    lowRamBytes: ram.layout.below4g,
+    highRamBytes: ram.layout.above4g,
+  }, DIRECT.SMBIOS_TABLE);
+  ram.write(DIRECT.SMBIOS_ENTRY, smbios.entry);
+  ram.write(DIRECT.SMBIOS_TABLE, smbios.table);
 
   const cmdline = new Uint8Array(plan.cmdline.length + 1);
   cmdline.set(plan.cmdline);
@@ -491,12 +506,15 @@ export function startKernel(board: Board, ram: GuestRam, kvm: Kvm, files: Kernel
   pm.write(PMBA, 4, SEABIOS_PM_BASE | 1);
   pm.write(PMREGMISC, 1, 1);
   PIRQ_IRQS.forEach((irq, i) => board.devices.piix3.config.write(PIRQRC + i, 1, irq));
+  const cpuid = kvm.supportedCpuid();
+  // And the MTRRs, on every vCPU (Linux wants them alike).
+  applySeabiosMtrrs(board.vcpus, cpuid, ram.layout.below4g);
   loadKernelDirect(
     {
       ram,
       vcpu: board.vcpus[0],
       cpus: board.config.cpus,
-      cpuid: kvm.supportedCpuid(),
+      cpuid,
     },
     files,
     plan,

@@ -13,6 +13,7 @@ import type { SteppedClock } from "../devices/clock.ts";
 import { CmosRtc } from "../devices/cmos_rtc.ts";
 import { DebugExit } from "../devices/debug_exit.ts";
 import { FwCfg } from "../devices/fw_cfg.ts";
+import { Hpet } from "../devices/hpet.ts";
 import { I8042 } from "../devices/i8042.ts";
 import { IdeController } from "../devices/ide/ide_controller.ts";
 import type { PciFunction } from "../devices/pci/config_space.ts";
@@ -39,6 +40,7 @@ import type { MachineConfig } from "./config.ts";
 import { ideDrives } from "./ide_drives.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { type FixedRange, IRQ, MMIO, PCI_SLOT, PIIX3_FN, PIO } from "./io_map.ts";
+import { IOAPIC_PINS } from "./irq_routing.ts";
 
 /** What the board gives every device's constructor. */
 export interface DeviceContext {
@@ -56,6 +58,10 @@ export interface DeviceContext {
   readonly resetControl: ResetControl;
   /** Channel 2 of the in-kernel PIT, for the PC speaker. */
   readonly pitChannel2: PitChannel2;
+  /** The RTC's interrupt: into the HPET, which passes it on to IRQ 8 outside legacy mode. */
+  readonly rtcIrq: IrqLine;
+  /** Holds the in-kernel PIT's interrupt off (true) or lets it through, for HPET legacy mode. */
+  readonly holdOffPit: (on: boolean) => void;
 }
 
 /** A fixed bus registration: its name, where it sits, and what decodes it. */
@@ -106,10 +112,19 @@ export const PC_DEVICES = {
     irqs: [IRQ.COM1],
   }),
   rtc: device({
-    create: (c) =>
-      new CmosRtc({ irq: c.isaIrq(IRQ.RTC), startTimeMs: c.config.startTimeMs, ...timers(c) }),
+    create: (c) => new CmosRtc({ irq: c.rtcIrq, startTimeMs: c.config.startTimeMs, ...timers(c) }),
     pio: (d) => [["rtc", PIO.RTC, d]],
     irqs: [IRQ.RTC],
+  }),
+  hpet: device({
+    create: (c) =>
+      new Hpet({
+        irq: (route) => hpetLine(c, route),
+        onLegacyReplacement: c.holdOffPit,
+        ...timers(c),
+      }),
+    mmio: (d) => [["hpet", MMIO.HPET, d]],
+    irqs: [IRQ.TIMER, IRQ.RTC],
   }),
   i8042: device({
     create: (c) =>
@@ -283,6 +298,18 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
         },
       };
   }
+}
+
+const NO_LINE: IrqLine = { set: () => {} };
+
+/**
+ * The line of HPET route `route`: GSI `route`, routed as on QEMU's PC (see
+ * irq_routing.ts: route 0, timer 0 in legacy mode, reaches the PIC's IRQ 0
+ * and I/O APIC pin 2; route 2 nothing). Routes beyond the I/O APIC's pins
+ * go nowhere.
+ */
+function hpetLine(c: DeviceContext, route: number): IrqLine {
+  return route < IOAPIC_PINS ? c.isaIrq(route) : NO_LINE;
 }
 
 /** The board clock and its timers, as the timed devices take them. */

@@ -69,7 +69,7 @@ for (const config of CONFIGS) {
   Deno.test(`acpi iasl: every table disassembles without errors or warnings (${label})`, async () => {
     const { dir, names, runs } = await disassembled(config);
     try {
-      deepStrictEqual(names.sort(), ["apic", "dsdt", "facp", "facs", "rsdt", "xsdt"]);
+      deepStrictEqual(names.sort(), ["apic", "dsdt", "facp", "facs", "hpet", "rsdt", "xsdt"]);
       for (const [n, r] of runs) {
         strictEqual(r.code, 0, `iasl -d ${n}.dat:\n${r.output}`);
         ok(!/error|warning/i.test(r.output), `iasl -d ${n}.dat:\n${r.output}`);
@@ -95,6 +95,8 @@ for (const config of CONFIGS) {
       device("KBD", 'EisaId \\("PNP0303"\\)');
       device("MOU", 'EisaId \\("PNP0F13"\\)');
       device("COM1", 'EisaId \\("PNP0501"\\)');
+      device("HPET", 'EisaId \\("PNP0103"\\)');
+      match(dsdt, /Memory32Fixed \(ReadOnly,\s*0xFED00000,\s*\/\/ Address Base\s*0x00000400,/);
       for (const link of ["LNKA", "LNKB", "LNKC", "LNKD", "LNKS"]) {
         device(link, 'EisaId \\("PNP0C0F"\\)');
       }
@@ -178,7 +180,12 @@ for (const config of CONFIGS) {
         madt,
         /Subtable Type : 04 \[Local APIC NMI\]\n.*\n.*Processor ID : FF\n(?:.*\n){3}.*Interrupt Input LINT : 01/,
       );
-      ok(!/HPET/.test(dsl("rsdt") + dsl("xsdt")), "no HPET table: the board has no HPET");
+      // The HPET table: QEMU's block ID and the block in system memory at 0xFED00000.
+      const hpet = dsl("hpet");
+      match(hpet, /Hardware Block ID : 8086A201/);
+      match(hpet, /Space ID : 00 \[SystemMemory\]/);
+      match(hpet, /Address : 00000000FED00000/);
+      match(dsl("rsdt"), /ACPI Table Address\s+2 : [0-9A-F]+/);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }

@@ -67,7 +67,6 @@ function bothReports(): Promise<{ vmrun: Report; qemu: Report }> {
 
 /** Tables QEMU lists that vmrun leaves out, with the reason. */
 const QEMU_ONLY_TABLES: Record<string, string> = {
-  HPET: "vmrun has no HPET device; a table for a device that is not there is worse than none",
   WAET: "a hint for Windows (RTC and PM timer need no workarounds), not read by Linux",
 };
 
@@ -83,7 +82,7 @@ kvmTest("acpi vs QEMU: the RSDP and the RSDT's tables, checksums valid", async (
     `${qemuTables} / ${vmrunTables}`,
   );
   deepStrictEqual(vmrunTables, qemuTables.filter((t) => !(t in QEMU_ONLY_TABLES)));
-  deepStrictEqual(vmrunTables, ["FACP", "APIC"]);
+  deepStrictEqual(vmrunTables, ["FACP", "APIC", "HPET"]);
   deepStrictEqual([get(vmrun, "facs"), get(vmrun, "dsdt")], [get(qemu, "facs"), get(qemu, "dsdt")]);
   deepStrictEqual([get(vmrun, "facs"), get(vmrun, "dsdt")], ["FACS", "DSDT"]);
 });
@@ -93,6 +92,13 @@ kvmTest("acpi vs QEMU: the MADT is byte for byte QEMU's", async () => {
   // Local APIC address, PCAT_COMPAT; LAPIC 0; I/O APIC 0 at 0xFEC00000; IRQ 0 -> GSI 2;
   // IRQs 5, 9, 10, 11 level, active high; LAPIC NMI on LINT1 for all processors.
   deepStrictEqual(bytes(vmrun, "madt"), bytes(qemu, "madt"));
+});
+
+kvmTest("acpi vs QEMU: the HPET table is byte for byte QEMU's", async () => {
+  const { vmrun, qemu } = await bothReports();
+  // Block ID 0x8086A201, base 0xFED00000 in system memory, HPET 0, minimum tick, no protection.
+  deepStrictEqual(bytes(vmrun, "hpet"), bytes(qemu, "hpet"));
+  deepStrictEqual(bytes(vmrun, "hpet").slice(0, 4), [0x01, 0xa2, 0x86, 0x80]);
 });
 
 /** FADT fields (offset in the table, bytes) both must agree on. */
@@ -171,7 +177,6 @@ kvmTest("acpi vs QEMU: the FADT's PM blocks, SCI, latencies, century and flags a
 
 /** Devices in QEMU's DSDT that vmrun's has not, by _HID, with the reason. */
 const QEMU_ONLY_HIDS: Record<string, string> = {
-  PNP0103: "the HPET: vmrun has none",
   PNP0700: "the floppy controller: vmrun has none",
   ACPI0006: "QEMU's GPE block device for its hotplug events",
   ACPI0010: "QEMU's processor container for CPU hotplug",
@@ -185,7 +190,7 @@ const VMRUN_ONLY_HIDS: Record<string, string> = {
 };
 
 kvmTest(
-  "acpi vs QEMU: the DSDT has QEMU's PC devices: PCI0, the links, RTC, PS/2 keyboard and mouse, COM1",
+  "acpi vs QEMU: the DSDT has QEMU's PC devices: PCI0, the links, RTC, PS/2 keyboard and mouse, COM1, HPET",
   async () => {
     const { vmrun, qemu } = await bothReports();
     const hids = (r: Report) => get(r, "hid").split(" ").map((h) => h.toUpperCase()).sort();
@@ -196,7 +201,9 @@ kvmTest(
       q.filter((h) => !(h in QEMU_ONLY_HIDS)),
     );
     deepStrictEqual(v.filter((h) => h === "PNP0C0F").length, 5); // LNKA-LNKD, LNKS
-    for (const h of ["PNP0A03", "PNP0B00", "PNP0303", "PNP0F13", "PNP0501"]) ok(v.includes(h), h);
+    for (const h of ["PNP0A03", "PNP0B00", "PNP0303", "PNP0F13", "PNP0501", "PNP0103"]) {
+      ok(v.includes(h), h);
+    }
     strictEqual(v.filter((h) => h === "ACPI0007").length, 1); // one CPU
   },
 );

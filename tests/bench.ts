@@ -19,6 +19,7 @@ import { graphicsBenchmark } from "./bench_graphics.ts";
 import { tuiBenchmark } from "./bench_tui.ts";
 import { saveBenchmark } from "./bench_save.ts";
 import { kernelBootBenchmark } from "./bench_kernel.ts";
+import { linuxBootBenchmark } from "./bench_linux.ts";
 import { startupBenchmark } from "./bench_startup.ts";
 import { floodBenchmark } from "./bench_flood.ts";
 import { balloonBenchmark } from "./bench_balloon.ts";
@@ -37,6 +38,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   kernelBootBenchmark,
   balloonBenchmark,
   netBenchmark,
+  linuxBootBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));

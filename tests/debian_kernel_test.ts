@@ -4,8 +4,11 @@
  * with KVM, side by side, with the same memory, CPUs, initrd and command
  * line, and the two early boot logs agree in substance: the "Linux
  * version" and "Command line:" lines, the usable RAM of the e820 map
- * (within 2 MiB: firmware reserves some), the RAMDISK's size, the ACPI
- * tables, and "smpboot: Allowing N CPUs". Each run stops at that line.
+ * (within 2 MiB: firmware reserves some), the RAMDISK's size, the SMBIOS
+ * version and the board's product name in the DMI line, the PAT layout
+ * (MTRRs set up as SeaBIOS does), no firmware-bug or MTRR complaint, the
+ * ACPI tables (HPET included) and the HPET Linux found, and "smpboot:
+ * Allowing N CPUs". Each run stops at that line.
  *
  * The kernel starts at its PVH entry (the ELF vmlinux inside the bzImage):
  * its decompressor alone needs minutes on this host, whose KVM emulates
@@ -48,8 +51,18 @@ function facts(log: string) {
       t !== undefined && !["RSDP", "RSDT", "XSDT"].includes(t)
     ),
   );
+  const dmi = /^DMI: (.*?) (Standard PC .*), BIOS (\S+) (\S+)$/.exec(line(/^DMI: /) ?? "");
   return {
     version: line(/^Linux version /),
+    smbios: line(/^SMBIOS \d/),
+    /** The DMI line's product (the system vendor and BIOS are each VMM's own). */
+    dmiProduct: dmi?.[2] ?? null,
+    dmiBiosDate: dmi?.[4] ?? null,
+    pat: line(/^x86\/PAT: Configuration/),
+    complaints: ls.filter((l) =>
+      /Firmware Bug|MTRRs disabled|MTRRs all blank|MTRR.*(?:inconsistent|bogus)/.test(l)
+    ),
+    hpet: line(/^ACPI: HPET id: /),
     cmdline: line(/^Command line: /),
     usable,
     ramdiskBytes: ramdisk ? parseInt(ramdisk[2], 16) - parseInt(ramdisk[1], 16) + 1 : null,
@@ -117,6 +130,21 @@ kvmTest("a Debian kernel's early boot log under vmrun matches QEMU's in substanc
     // The tables Linux needs are there; each is one QEMU has too.
     for (const t of ["FACP", "DSDT", "FACS", "APIC"]) ok(mine.tables.has(t), `${t}: ${both}`);
     deepStrictEqual([...mine.tables].filter((t) => !theirs.tables.has(t)), [], both);
+    // SMBIOS and DMI: the entry point version and the board's name as QEMU's.
+    strictEqual(mine.smbios, "SMBIOS 2.8 present.", both);
+    strictEqual(theirs.smbios, mine.smbios, both);
+    strictEqual(mine.dmiProduct, "Standard PC (i440FX + PIIX, 1996)", both);
+    strictEqual(theirs.dmiProduct, mine.dmiProduct, both);
+    ok(/^\d\d\/\d\d\/\d{4}$/.test(mine.dmiBiosDate ?? ""), both);
+    // MTRRs as SeaBIOS sets them: PAT is set up alike, and nothing is reported as broken.
+    ok(mine.pat !== null, both);
+    strictEqual(mine.pat, theirs.pat, both);
+    deepStrictEqual(mine.complaints, [], both);
+    deepStrictEqual(theirs.complaints, [], both);
+    // The HPET: its table, and the block Linux found through it.
+    ok(mine.tables.has("HPET") && theirs.tables.has("HPET"), both);
+    strictEqual(mine.hpet, "ACPI: HPET id: 0x8086a201 base: 0xfed00000", both);
+    strictEqual(theirs.hpet, mine.hpet, both);
     strictEqual(mine.cpus, String(CPUS), both);
     strictEqual(theirs.cpus, mine.cpus, both);
   } finally {

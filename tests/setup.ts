@@ -30,6 +30,7 @@ const IPXE: Need = { pkg: "ipxe-qemu", file: "/usr/lib/ipxe/qemu/efi-e1000.rom" 
 const FISH: Need = { pkg: "fish", file: "/usr/bin/fish" }; // completion script tests
 const ACPICA: Need = { pkg: "acpica-tools", file: "/usr/bin/iasl" }; // iasl -d of the tables
 const LZ4: Need = { pkg: "lz4", file: "/usr/bin/lz4" }; // the Debian kernel's payload
+const DMIDECODE: Need = { pkg: "dmidecode", file: "/usr/sbin/dmidecode" }; // decodes the SMBIOS tables
 
 function exists(path: string): boolean {
   try {
@@ -68,7 +69,21 @@ async function ensure(needs: Need[]): Promise<string[]> {
 const forTests = Deno.args.includes("--test");
 // The demo boots SeaBIOS; the fixtures need nasm and xorriso (the CD images).
 const needs = forTests
-  ? [NASM, SEABIOS, QEMU, XORRISO, TMUX, ZSH, FISH, ACPICA, LZ4, LIBSLIRP, LIBSLIRP_DEV, IPXE]
+  ? [
+    NASM,
+    SEABIOS,
+    QEMU,
+    XORRISO,
+    TMUX,
+    ZSH,
+    FISH,
+    ACPICA,
+    LZ4,
+    DMIDECODE,
+    LIBSLIRP,
+    LIBSLIRP_DEV,
+    IPXE,
+  ]
   : [NASM, SEABIOS, XORRISO];
 const missing = await ensure(needs);
 if (missing.length) {

@@ -295,3 +295,23 @@ kvmTest(
     }
   },
 );
+
+kvmTest("tui: hvc0's output shows in the serial pane with its lines marked", async () => {
+  const p = new PtyVmrun([
+    "--snapshot",
+    "--device",
+    "virtio-serial-pci",
+    fixture("virtio_console"),
+  ]);
+  try {
+    // COM1's report and hvc0's greeting share the pane; only hvc0's line has the mark.
+    await p.waitForText("hvc0| hello hvc0");
+    ok(p.screen().includes("host open: 0 1"), p.screen());
+    ok(!p.screen().includes("hvc0| host open"), p.screen());
+    p.type("\x01x");
+    strictEqual((await p.exited).exitCode, 0);
+  } finally {
+    p.kill("SIGKILL");
+    p.dispose();
+  }
+});

@@ -133,6 +133,27 @@ kvmTest(
   },
 );
 
+kvmTest(
+  "virtio-serial-pci: hvc0's output shows on stdout headless, and --exit-on matches it",
+  async () => {
+    // "hello hvc0" only ever goes to hvc0 (COM1 gets the fixture's report lines).
+    const run = await runVmrun([
+      "--headless",
+      "--snapshot",
+      "--timeout",
+      "60",
+      "--exit-on",
+      "^hello hvc0$",
+      "--device",
+      "virtio-serial-pci",
+      fixture("virtio_console"),
+    ], { killAfterMs: RUN_LIMIT_MS });
+    strictEqual(run.code, 0, run.stdout + run.stderr);
+    match(run.stdout, /hello hvc0\r\n/);
+    match(run.stderr, /--exit-on '\^hello hvc0\$' matched: hello hvc0\n/);
+  },
+);
+
 Deno.test("Vm.start refuses an unknown device or option in the CLI's words", async () => {
   for (const device of ["virtio-gpu-pci", ["virtio-rng-pci", "virtio-serial-pci,speed=1"]]) {
     await rejects(Vm.start({ disk: imageCopy("hello"), firmware: "none", device }), (e) => {
