@@ -151,13 +151,14 @@ function rssBytes(pid: number): number {
 }
 
 kvmTest("--timeout ends a COM1 flood into a pipe nobody reads, with 124", async () => {
-  const run = floodIntoStuckPipe(["--timeout", "2"]);
+  // Long enough for the flood to outgrow the 4 MiB queue even on a loaded host (2 s was not).
+  const run = floodIntoStuckPipe(["--timeout", "8"]);
   const { code, seconds } = await run.status;
   const stderr = await run.stderr;
   strictEqual(code, 124, stderr);
   // A hang guard, not a speed check: before the fix it ran until the reader went away.
   ok(seconds < 30, `took ${seconds} s`);
-  match(stderr, /vmrun: timed out: no exit within 2 s/);
+  match(stderr, /vmrun: timed out: no exit within 8 s/);
   match(stderr, /vmrun: \d+ bytes of COM1 output dropped: stdout did not take them\n$/);
   await run.child.stdout.cancel();
 });
