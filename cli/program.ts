@@ -99,7 +99,15 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       new Option("--display <kind>", "how the screen pane shows graphics modes")
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
-    .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
+    .option(
+      "--vga <model>",
+      "display adapter: std (standard VGA, Bochs VBE), cirrus (CL-GD5446), virtio, or none (serial only)",
+      "std",
+    )
+    .option(
+      "--vga-memory <size>",
+      "VGA video memory (BAR0), a power of two, 1M-256M (default: 16M; cirrus: 4M only)",
+    )
     .option("--restore <file>", "carry on a VM saved with Ctrl-a s, vmrun ctl save or vm.save()")
     .option("--force-restore", "restore even though the disks changed since the save")
     .option(
@@ -173,7 +181,8 @@ export function parseCommandLine(
       snapshot: opts.snapshot ?? false,
       bootMenu: opts.bootMenu ?? false,
       noReboot: !opts.reboot,
-      vgaMemory: opts.vgaMemory,
+      vga: opts.vga,
+      ...(opts.vgaMemory === undefined ? {} : { vgaMemory: opts.vgaMemory }),
       devices: opts.device.filter((d) => !isBoardCard(d)),
       ...(opts.nic.length ? { nics: opts.nic } : {}),
       ...(opts.kernel === undefined && opts.initrd === undefined && opts.append === undefined
@@ -262,6 +271,7 @@ const MACHINE_FLAGS = [
   { key: "snapshot", flag: "--snapshot" },
   { key: "bootMenu", flag: "--boot-menu" },
   { key: "reboot", flag: "--no-reboot" },
+  { key: "vga", flag: "--vga" },
   { key: "vgaMemory", flag: "--vga-memory" },
   { key: "device", flag: "--device" },
   { key: "nic", flag: "--nic" },
@@ -294,6 +304,7 @@ const FLAGS: Record<OptionName, string> = {
   cpu: "--cpu",
   firmware: "--firmware",
   disk: "--disk",
+  vga: "--vga",
   vgaMemory: "--vga-memory",
   snapshot: "--snapshot",
   bootMenu: "--boot-menu",

@@ -18,7 +18,6 @@ import { ResetControl } from "../devices/system_control.ts";
 import { type BlockBackend, type BusDevice, type IrqLine, StateError } from "../devices/types.ts";
 import type { VcpuState, VmState } from "../kvm/state.ts";
 import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
-import type { VgaPci } from "../devices/vga/vga_pci.ts";
 import type { I6300esbState } from "../devices/watchdog/i6300esb.ts";
 import type { Ib700State } from "../devices/watchdog/ib700.ts";
 import type { Sb16, Sb16State } from "../devices/sb16.ts";
@@ -50,6 +49,7 @@ import {
   type DeviceContext,
   type DeviceEntry,
   es1370Entry,
+  type FramebufferCard,
   i6300esbEntry,
   IB700_ENTRY,
   nicEntry,
@@ -69,6 +69,7 @@ import {
   restoreNic,
   snapshotNic,
 } from "../devices/net/nic_state.ts";
+import { DEFAULT_VGA_MODEL, VGA_MODEL_INFO } from "./vga_models.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
@@ -230,7 +231,8 @@ export class Board {
     this.framebuffer = new FramebufferSlot(
       vm,
       MEMORY_SLOT.VGA_FRAMEBUFFER,
-      config.vgaMemoryBytes ?? DEFAULT_VGA_MEMORY,
+      VGA_MODEL_INFO[config.vga ?? DEFAULT_VGA_MODEL].fixedMemory ?? config.vgaMemoryBytes ??
+        DEFAULT_VGA_MEMORY,
     );
     const ctx: DeviceContext = {
       config,
@@ -378,20 +380,33 @@ export class Board {
     };
   }
 
-  /** VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as MMIO. */
-  #mapFramebufferBar(vga: VgaPci): void {
-    const otherBars = vga.config.onBarChange;
-    vga.config.onBarChange = (c: BarChange) => {
-      if (c.index !== 0) return otherBars?.(c);
+  /**
+   * VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as
+   * MMIO. A card that can take its framebuffer back (the Cirrus, while a
+   * BitBLT waits for CPU data or its MMIO registers sit at the top) also has
+   * BAR0 on the MMIO bus, which decodes whenever the slot is unmapped.
+   */
+  #mapFramebufferBar(card: FramebufferCard): void {
+    const otherBars = card.config.onBarChange;
+    const selective = card.directAccess !== undefined;
+    let base: number | null = null;
+    const apply = () => {
       try {
-        if (c.base === null) this.framebuffer.unmap();
-        else this.framebuffer.map(c.base);
+        if (base === null || card.directAccess === false) this.framebuffer.unmap();
+        else this.framebuffer.map(base);
       } catch (e) {
         // A guest may place the BAR over something else; it then decodes nothing.
         if (!(e instanceof KvmError)) throw e;
-        this.env.onWarning(`VGA framebuffer at 0x${c.base?.toString(16)}: ${e.message}`);
+        this.env.onWarning(`VGA framebuffer at 0x${base?.toString(16)}: ${e.message}`);
       }
     };
+    card.config.onBarChange = (c: BarChange) => {
+      if (c.index !== 0 || selective) otherBars?.(c);
+      if (c.index !== 0) return;
+      base = c.base;
+      apply();
+    };
+    if (selective) card.onDirectAccessChange = apply;
   }
 
   /**

@@ -54,7 +54,7 @@ const NO_PIXELS = {
 /** The current frame format of `vga`. */
 export function frameFormat(vga: Vga): FrameFormat {
   const planeMask = vga.attr.regs[0x12] & 0x0f;
-  const vbe = vga.dispi.layout();
+  const vbe = vga.extendedLayout?.() ?? vga.dispi.layout();
   if (vbe) {
     return {
       mode: "graphics",

@@ -16,7 +16,7 @@ import { StateShape } from "../state_shape.ts";
 import { AttributeController, type AttributeState } from "./attribute_controller.ts";
 import { Crtc } from "./crtc.ts";
 import { Dac, type DacState } from "./dac.ts";
-import { Dispi, type DispiState, DispiWindow } from "./dispi.ts";
+import { Dispi, type DispiLayout, type DispiState, DispiWindow } from "./dispi.ts";
 import { GraphicsController } from "./graphics_controller.ts";
 import type { IndexedRegistersState } from "./indexed_registers.ts";
 import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
@@ -90,6 +90,13 @@ export class Vga implements BusDevice, Snapshotting<VgaState> {
   readonly window: DispiWindow;
   /** Miscellaneous output register: bit 0 selects colour (0x3Dx) or mono (0x3Bx) addressing. */
   misc = 0;
+  /**
+   * An SVGA extension's own display mode (the Cirrus SR07 modes), consulted
+   * before DISPI by the renderers; null when the card has none.
+   */
+  extendedLayout: (() => DispiLayout | null) | null = null;
+  /** Called with video RAM byte ranges an extension wrote itself (BitBLT, banked writes). */
+  onVramWrite: ((start: number, end: number) => void) | undefined;
   /** Feature control register (written at 0x3BA/0x3DA, read at 0x3CA). */
   featureControl = 0;
   /** VGA subsystem enable register (0x3C3). */
