@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { AccessSize, BusDevice, DeviceState, Snapshotting } from "../types.ts";
+import type { BusDevice, Snapshotting } from "../types.ts";
 import { readLanes, writeLanes } from "../byte_lanes.ts";
 import {
   PciConfigSpace,
@@ -54,6 +54,8 @@ export const CIRRUS_CHIP_ID = 0xb8;
 export const CIRRUS_PCI_ID = { vendor: 0x1013, device: 0x00b8 } as const;
 
 const BANK_WINDOW = 0x10000;
+/** SR07 bits 1-3: 8 bpp, 16 (double clock), 24, 16, 32. */
+const SR7_DEPTHS: readonly number[] = [8, 16, 24, 16, 32];
 const MMIO_WINDOW = 0x18000;
 
 /** GR index -> offset in the memory-mapped BitBLT register block. */
@@ -143,7 +145,7 @@ const GR_PLAIN = new Set([
 const GR_HIGH5 = new Set([0x21, 0x23, 0x25, 0x27]);
 
 /** Saved state of the Cirrus extensions and the VGA core under them. */
-export interface CirrusState extends DeviceState {
+export interface CirrusState extends PciFunctionState {
   readonly version: 1;
   readonly config: PciConfigState;
   readonly vga: VgaState;
@@ -157,7 +159,7 @@ export interface CirrusState extends DeviceState {
   readonly shadowGr0: number;
   readonly shadowGr1: number;
   readonly hiddenDac: number;
-  /** Reads of 0x3C6 since the last reset of the hidden DAC sequence (0-5). */
+  /** Reads of 0x3C6 since 0x3C8 was read or 0x3C6 written (a byte; 5 shows the hidden DAC). */
   readonly hiddenDacLock: number;
   readonly hiddenPalette: Uint8Array;
   readonly cursorX: number;
@@ -298,19 +300,9 @@ export class CirrusVga implements PciFunction, Snapshotting<CirrusState> {
   get bpp(): number {
     const sr7 = this.sr[0x07];
     if (!(sr7 & 1)) return 0;
-    switch (sr7 & 0x0e) {
-      case 0x00:
-        return 8;
-      case 0x02:
-      case 0x06:
-        return (this.hiddenDac & 0x0f) === 1 ? 16 : 15;
-      case 0x04:
-        return 24;
-      case 0x08:
-        return 32;
-      default:
-        return 8;
-    }
+    const depth = SR7_DEPTHS[(sr7 & 0x0e) >> 1] ?? 8;
+    // 16-bit modes are 5-6-5 when the hidden DAC says XGA, else Sierra's 5-5-5.
+    return depth === 16 ? ((this.hiddenDac & 0x0f) === 1 ? 16 : 15) : depth;
   }
 
   /** The extended mode's pixels in video RAM, or null when the VGA's own modes apply. */
@@ -345,7 +337,9 @@ export class CirrusVga implements PciFunction, Snapshotting<CirrusState> {
       case 0x3c5:
         return vga.seq.index <= 4 ? core() : this.#readSr(vga.seq.index);
       case 0x3c6:
-        if (++this.hiddenDacLock === 5) {
+        // A byte counter, as QEMU's: only its fifth read from 0 shows the register.
+        this.hiddenDacLock = (this.hiddenDacLock + 1) & 0xff;
+        if (this.hiddenDacLock === 5) {
           this.hiddenDacLock = 0;
           return this.hiddenDac;
         }
@@ -694,7 +688,7 @@ export class CirrusVga implements PciFunction, Snapshotting<CirrusState> {
     const shadowGr0 = s.int("shadowGr0", 0, 0xff);
     const shadowGr1 = s.int("shadowGr1", 0, 0xff);
     const hiddenDac = s.int("hiddenDac", 0, 0xff);
-    const hiddenDacLock = s.int("hiddenDacLock", 0, 5);
+    const hiddenDacLock = s.int("hiddenDacLock", 0, 0xff);
     const hiddenPalette = s.bytes("hiddenPalette", 48);
     if (hiddenPalette.some((v) => v > 0x3f)) s.fail("hiddenPalette", "has entries above 6 bits");
     const cursorX = s.int("cursorX", 0, 0x7ff);
@@ -702,7 +696,6 @@ export class CirrusVga implements PciFunction, Snapshotting<CirrusState> {
     if (cr[0x27] !== CIRRUS_CHIP_ID) s.fail("cr", "is not a CL-GD5446's (CR27)");
     // The parts check themselves first, so a refused state changes nothing.
     new PciConfigSpace(this.config.id).restore(state.config);
-    new Vga({ vramSize: 256 * 1024 }).restore(state.vga);
     this.vga.restore(state.vga);
     this.config.restore(state.config);
     this.blitter.reset();
