@@ -44,7 +44,7 @@ import { acpiFwCfgFiles, buildAcpiTables } from "./acpi.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { cmosDisks } from "./ide_drives.ts";
 import { vcpuCpuid } from "./cpuid.ts";
-import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
+import { MEMORY_SLOT, MMIO, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
@@ -71,6 +71,9 @@ import {
 } from "../devices/net/nic_state.ts";
 import { DEFAULT_VGA_MODEL, VGA_MODEL_INFO } from "./vga_models.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
+
+/** A Cirrus bank: half of the 64 KiB at 0xA0000. */
+const BANK = 0x8000;
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
 export const DEFAULT_VGA_MEMORY = 16 * 1024 * 1024;
@@ -390,10 +393,18 @@ export class Board {
     const otherBars = card.config.onBarChange;
     const selective = card.directAccess !== undefined;
     let base: number | null = null;
+    const banks = [MEMORY_SLOT.VGA_BANK0, MEMORY_SLOT.VGA_BANK1];
     const apply = () => {
       try {
         if (base === null || card.directAccess === false) this.framebuffer.unmap();
         else this.framebuffer.map(base);
+        // Banked windows go straight to video RAM too, as QEMU maps them.
+        card.directBanks?.forEach((offset, i) => {
+          if (offset === null) this.framebuffer.unmapWindow(banks[i]);
+          else {
+            this.framebuffer.mapWindow(banks[i], MMIO.VGA_WINDOW.base + i * BANK, offset, BANK);
+          }
+        });
       } catch (e) {
         // A guest may place the BAR over something else; it then decodes nothing.
         if (!(e instanceof KvmError)) throw e;
@@ -406,7 +417,10 @@ export class Board {
       base = c.base;
       apply();
     };
-    if (selective) card.onDirectAccessChange = apply;
+    if (selective) {
+      card.onDirectAccessChange = apply;
+      apply(); // the banks do not wait for BAR0
+    }
   }
 
   /**

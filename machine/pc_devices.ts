@@ -77,7 +77,13 @@ export interface FramebufferCard {
    * always. While false the slot is unmapped and BAR0's bus handler decodes.
    */
   readonly directAccess?: boolean;
-  /** Set by the board: called when {@link directAccess} may have changed. */
+  /**
+   * For each 32 KiB half of 0xA0000-0xAFFFF, the video RAM offset it shows
+   * when guest accesses may go straight to it, else null; absent when the
+   * legacy window always decodes in the device.
+   */
+  readonly directBanks?: readonly (number | null)[];
+  /** Set by the board: called when {@link directAccess} or the banks may have changed. */
   onDirectAccessChange?: (() => void) | undefined;
 }
 

@@ -296,6 +296,19 @@ export class CirrusVga implements PciFunction, Snapshotting<CirrusState> {
     return !(mode >= 4 && mode <= 5 && grb & 0x04);
   }
 
+  /**
+   * The video RAM offsets the two 32 KiB halves of 0xA0000 show while
+   * accesses may go straight to memory (extended mode, {@link directAccess},
+   * a whole bank inside video RAM); null where the window must decode here.
+   */
+  get directBanks(): readonly (number | null)[] {
+    if (!(this.sr[0x07] & 1) || !this.directAccess) return [null, null];
+    return [0, 1].map((i) => {
+      const [base, limit] = this.#bank(i);
+      return limit >= 0x8000 ? base : null;
+    });
+  }
+
   /** Bits per pixel of the extended mode (0 while SR07 bit 0 leaves the VGA in charge). */
   get bpp(): number {
     const sr7 = this.sr[0x07];
