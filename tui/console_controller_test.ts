@@ -71,7 +71,7 @@ async function until(cond: () => boolean): Promise<void> {
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A controller drawing into a headless xterm of 132x43 (or as asked). */
-function setup(cols = 132, rows = 43, charset: Charset = "utf-8") {
+function setup(cols = 132, rows = 43, charset: Charset = "utf-8", noScreen = false) {
   const machine = new FakeMachine();
   const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
   let quits = 0;
@@ -89,10 +89,26 @@ function setup(cols = 132, rows = 43, charset: Charset = "utf-8") {
     },
     quit: () => quits++,
     charset,
+    noScreen,
   });
   const row = (y: number) => term.buffer.active.getLine(y)?.translateToString(true) ?? "";
   return { machine, term, c, row, quits: () => quits, written: () => written };
 }
+
+Deno.test("without a display (--vga none) the serial pane has the keyboard and no screen pane shows", async () => {
+  const { machine, c, row } = setup(132, 43, "utf-8", true);
+  machine.screen = textScreen(80, 25, [{ row: 3, col: 2, text: "Hello", attr: 0x1e }], {
+    row: 3,
+    col: 7,
+  });
+  deepStrictEqual([c.ui.focus, c.ui.show.screen], ["serial", false]);
+  c.serialOutput(enc("login: "));
+  c.start();
+  const all = () => [...Array(43).keys()].map(row).join("\n");
+  await until(() => all().includes("login:"));
+  ok(!all().includes("Hello"), "the screen is not drawn");
+  c.stop();
+});
 
 Deno.test("the guest's screen is drawn in its pane with its colours; the cursor sits on the guest's", async () => {
   const { machine, term, c, row } = setup();
