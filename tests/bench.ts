@@ -21,6 +21,7 @@ import { saveBenchmark } from "./bench_save.ts";
 import { kernelBootBenchmark } from "./bench_kernel.ts";
 import { startupBenchmark } from "./bench_startup.ts";
 import { floodBenchmark } from "./bench_flood.ts";
+import { cirrusBenchmark } from "./bench_cirrus.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -30,6 +31,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   floodBenchmark,
   diskBenchmark,
   graphicsBenchmark,
+  cirrusBenchmark,
   tuiBenchmark,
   saveBenchmark,
   kernelBootBenchmark,
