@@ -10,7 +10,8 @@
  *   pattern and QEMU's screendump agree; the square afterwards is a small
  *   update found through KVM's dirty log.
  * - cirrus_blt: pictures drawn by the BitBLT engine alone at 8, 16 and 24
- *   bpp; vmrun's screenshot equals QEMU's screendump.
+ *   bpp, with the hardware cursor over them; vmrun's screenshot equals
+ *   QEMU's screendump.
  *
  * Tolerance: none, except that QEMU widens 16-bit components without
  * repeating their top bits (up to 7 per channel, as in graphics_vbe_test).
@@ -195,6 +196,15 @@ kvmTest("cirrus: BitBLT pictures at 8, 16 and 24 bpp match QEMU's screendump", a
       const words = new Uint32Array(ours.rgba.buffer, ours.rgba.byteOffset, ours.rgba.length / 4);
       for (let p = 0; p < words.length; p += 97) colours.add(words[p]);
       ok(colours.size >= 8, `${bpp} bpp: only ${colours.size} colours`);
+      // The hardware cursor at (203, 150) paints its colours, red and yellow, in both.
+      const cursorColours = new Set<string>();
+      for (let y = 150; y < 182; y++) {
+        for (let x = 203; x < 235; x++) {
+          const at = (y * ours.width + x) * 4;
+          cursorColours.add(ours.rgba.subarray(at, at + 3).join(","));
+        }
+      }
+      ok(cursorColours.has("255,0,0") && cursorColours.has("255,255,0"), `${bpp} bpp: cursor`);
       vm.machine.pressKeys("Enter");
       await qemu.hmp("sendkey ret");
     }

@@ -37,6 +37,8 @@ import {
 import { StateShape } from "../state_shape.ts";
 import { BLT_STATUS, type BltRegisters, CirrusBlitter } from "./cirrus_blt.ts";
 import type { DispiLayout } from "./dispi.ts";
+import { dac6to8, rgbaWord } from "./graphics_render.ts";
+import type { HwCursor } from "./hw_cursor.ts";
 import { Vga, VGA_PORT_BASE, type VgaState } from "./vga.ts";
 import { romSizeFor } from "./vga_pci.ts";
 
@@ -232,7 +234,7 @@ export class CirrusVga implements PciFunction, Snapshotting<CirrusState> {
     this.#mask = vram.length - 1;
     this.#startInTextMode = options.startInTextMode ?? false;
     this.vga = new Vga({ vram, startInTextMode: this.#startInTextMode });
-    this.vga.extendedLayout = () => this.layout();
+    this.vga.extension = { layout: () => this.layout(), cursor: () => this.cursor() };
     const romData = options.romData ?? new Uint8Array(0);
     this.romSize = romSizeFor(romData.length);
     this.config = new PciConfigSpace({
@@ -339,6 +341,40 @@ export class CirrusVga implements PciFunction, Snapshotting<CirrusState> {
       lineBytes,
       startByte: start * 4,
       virtualHeight: lineBytes ? Math.floor(this.#vram.length / lineBytes) : height,
+    };
+  }
+
+  /**
+   * The hardware cursor while SR12 shows it: 32x32 or 64x64 (SR12 bit 2),
+   * its planes from the last 16 KiB of video RAM (pattern SR13), colours
+   * from the hidden palette's entries 0 and 15.
+   */
+  cursor(): HwCursor | null {
+    const sr12 = this.sr[0x12];
+    if (!(sr12 & 1)) return null;
+    const large = (sr12 & 4) !== 0;
+    const size = large ? 64 : 32;
+    const bytes = size >> 3;
+    const base = this.#vram.length - 0x4000 + (this.sr[0x13] & (large ? 0x3c : 0x3f)) * 256;
+    const planes = new Uint8Array(size * bytes * 2);
+    for (let row = 0; row < size; row++) {
+      // Large: each row is 8 bytes of plane 0 then 8 of plane 1; small: plane 1 is 128 bytes on.
+      const p0 = large ? base + row * 16 : base + row * 4;
+      const p1 = large ? p0 + 8 : p0 + 128;
+      planes.set(this.#vram.subarray(p0, p0 + bytes), row * bytes * 2);
+      planes.set(this.#vram.subarray(p1, p1 + bytes), row * bytes * 2 + bytes);
+    }
+    const colour = (i: number) => {
+      const p = this.hiddenPalette;
+      return rgbaWord(dac6to8(p[i * 3]), dac6to8(p[i * 3 + 1]), dac6to8(p[i * 3 + 2]));
+    };
+    return {
+      x: this.cursorX,
+      y: this.cursorY,
+      size,
+      planes,
+      color0: colour(0),
+      color1: colour(15),
     };
   }
 

@@ -6,9 +6,10 @@ import {
   CIRRUS_BLT_WINDOW,
   CIRRUS_CHIP_ID,
   CIRRUS_MMIO_SIZE,
+  CIRRUS_VRAM_SIZE,
   CirrusVga,
 } from "./cirrus.ts";
-import { frameFormat } from "./graphics_render.ts";
+import { frameFormat, renderFrame } from "./graphics_render.ts";
 
 /** Port helpers over the Cirrus's 0x3B0-0x3DF region. */
 function io(c: CirrusVga) {
@@ -248,4 +249,33 @@ Deno.test("cirrus: snapshot and restore are exact; bad states are refused whole"
       { vga: { ...good.vga, version: 9 } },
     ]);
   }
+});
+
+Deno.test("cirrus: the hardware cursor is drawn over the picture from its planes and hidden palette", () => {
+  const c = colourCirrus();
+  const r = io(c);
+  setMode(c, 640, 480, 0x01, 640);
+  r.sr(0x12, 0x02); // the DAC reaches the hidden palette
+  r.out(0x3c8, 0x00);
+  for (const v of [63, 0, 0]) r.out(0x3c9, v);
+  r.out(0x3c8, 0x0f);
+  for (const v of [0, 63, 0]) r.out(0x3c9, v);
+  const base = CIRRUS_VRAM_SIZE - 0x4000 + 2 * 256; // SR13 = 2
+  c.vga.vram[base + 5 * 4] = 0b1010_0000; // row 5, plane 0
+  c.vga.vram[base + 128 + 5 * 4] = 0b1100_0000; // plane 1
+  r.sr(0x13, 0x02);
+  r.sr(0x50, 0x01); // x = 8 + 2
+  r.sr(0xb1, 0x00); // y = 5
+  ok(renderFrame(c.vga)!.rgba.every((v, i) => i % 4 === 3 || v === 0), "hidden: nothing drawn");
+  r.sr(0x12, 0x01);
+  const img = renderFrame(c.vga)!;
+  const px = (
+    x: number,
+    y: number,
+  ) => [...img.rgba.subarray((y * 640 + x) * 4, (y * 640 + x) * 4 + 3)];
+  deepStrictEqual(
+    [px(10, 10), px(11, 10), px(12, 10), px(13, 10), px(9, 10)],
+    [[0, 255, 0], [255, 0, 0], [255, 255, 255], [0, 0, 0], [0, 0, 0]],
+  );
+  strictEqual(frameFormat(c.vga).cursor?.size, 32);
 });
