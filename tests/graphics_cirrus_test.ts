@@ -22,6 +22,7 @@ import { fixture } from "../fixtures/build.ts";
 import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { DEFAULT_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
+import { openSaveFile } from "../machine/restore.ts";
 import { encodePng } from "../machine/png.ts";
 import { VGA_MODEL_INFO } from "../machine/vga_models.ts";
 import { kvmTest } from "./kvm_available.ts";
@@ -214,5 +215,36 @@ kvmTest("cirrus: BitBLT pictures at 8, 16 and 24 bpp match QEMU's screendump", a
     qemu.kill();
     await vm.machine.stop();
     vm.cleanup();
+  }
+});
+
+kvmTest("cirrus: a VM saved over a BitBLT picture restores it and carries on", async () => {
+  const dir = Deno.makeTempDirSync();
+  const file = `${dir}/cirrus.save`;
+  const vm = startCirrus("cirrus_blt");
+  let restored: Machine | null = null;
+  try {
+    await vm.waitSerial("blt ready 0");
+    const before = await decodePng(await encodePng(await vm.machine.screenshot()));
+    await vm.machine.save(file, { stop: true });
+    await vm.machine.exited;
+    const header = openSaveFile(file);
+    strictEqual(header.config.vga, "cirrus");
+    let serial = "";
+    restored = new Machine(header.config, {
+      serial: (b) => serial += new TextDecoder().decode(b),
+    }, { restorePath: file });
+    const after = await decodePng(await encodePng(await restored.screenshot()));
+    strictEqual(firstDifference(after, before), null, "the picture and cursor come back");
+    restored.pressKeys("Enter");
+    const end = Date.now() + 60_000;
+    while (!serial.includes("blt ready 1") && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    ok(serial.includes("blt ready 1"), `the restored guest goes on: ${serial}`);
+  } finally {
+    await restored?.stop();
+    vm.cleanup();
+    Deno.removeSync(dir, { recursive: true });
   }
 });
