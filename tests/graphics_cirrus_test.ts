@@ -12,6 +12,9 @@
  * - cirrus_blt: pictures drawn by the BitBLT engine alone at 8, 16 and 24
  *   bpp, with the hardware cursor over them; vmrun's screenshot equals
  *   QEMU's screendump.
+ * - a VM saved over a BitBLT picture restores picture and cursor and goes on;
+ * - `--vga none`: cirrus_regs sees nothing at 00:02.0 and floating VGA ports,
+ *   the same transcript as QEMU's `-vga none`.
  *
  * Tolerance: none, except that QEMU widens 16-bit components without
  * repeating their top bits (up to 7 per channel, as in graphics_vbe_test).
@@ -246,5 +249,32 @@ kvmTest("cirrus: a VM saved over a BitBLT picture restores it and carries on", a
     await restored?.stop();
     vm.cleanup();
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+kvmTest("--vga none: nothing at 00:02.0 and no VGA ports, as under QEMU's -vga none", async () => {
+  const image = Deno.makeTempFileSync({ suffix: ".img" });
+  Deno.copyFileSync(fixture("cirrus_regs"), image);
+  let serial = "";
+  const machine = new Machine({
+    memoryBytes: 128 << 20,
+    cpus: 1,
+    firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: null },
+    disks: [{ path: image, interface: "ide", media: "disk", readonly: false }],
+    snapshot: true,
+    bootMenu: false,
+    startTimeMs: Date.UTC(2026, 10, 25, 12),
+    vga: "none",
+  }, { serial: (b) => serial += new TextDecoder().decode(b) });
+  const qemu = new QemuProcess(fixture("cirrus_regs"), { extraArgs: ["-vga", "none"] });
+  try {
+    const [exit, theirs] = await Promise.all([machine.exited, qemu.finished()]);
+    deepStrictEqual(exit, { reason: "debug-exit", code: 0x22 });
+    ok(/^pci ffffffff/m.test(serial) && /^cr27 ff/m.test(serial), serial);
+    strictEqual(serial, theirs.stdout);
+  } finally {
+    qemu.kill();
+    await machine.stop();
+    Deno.removeSync(image);
   }
 });
