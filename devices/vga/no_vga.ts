@@ -2,8 +2,8 @@
  * The board's display when `--vga none` leaves the PC without one: no
  * ports, no memory window, no PCI function and no VGA BIOS, as QEMU's
  * `-vga none`. A VGA core that nothing connects to the guest stays behind
- * it in its power-on state, so that what reads the screen (the console,
- * screenshots, the API) sees a display that is off.
+ * it, set to an empty 80x25 text screen, so that what reads the screen (the
+ * console, screenshots, the API) sees a blank one.
  *
  * @module
  */
@@ -25,8 +25,8 @@ export class NoVga implements Snapshotting<NoVgaState> {
   readonly model = "none" as const;
   /** Short name for the devices pane. */
   readonly name = "none";
-  /** A core no bus reaches: its display is off for good. */
-  readonly vga = new Vga({ vramSize: PLANAR_SIZE });
+  /** A core no bus reaches: a blank text screen for good. */
+  readonly vga = new Vga({ vramSize: PLANAR_SIZE, startInTextMode: true });
 
   /** Nothing to reset. */
   reset(): void {}
