@@ -15,8 +15,8 @@
  *   dual 32 KiB banks, the ×8/×16 address shifts and write modes 4 and 5
  *   (colour expansion of CPU writes).
  * - BAR0 (32 MiB): video RAM (4 MiB) linear at 0, the BitBLT source window
- *   at 16 MiB; BAR1 (4 KiB): VGA ports at 0x00-0x2F (from 0x3B0... as QEMU:
- *   offset + 0x3C0) and the BitBLT registers at 0x100. The BitBLT registers
+ *   at 16 MiB; BAR1 (4 KiB): VGA ports 0x3C0-0x3DF at offsets 0x00-0x1F and
+ *   the BitBLT registers at 0x100, as QEMU maps them. The BitBLT registers
  *   also answer at 0xB8000 (SR17 bit 2) or at the top 256 bytes of the
  *   linear window (SR17 bits 2 and 6). The engine is in cirrus_blt.ts.
  *
