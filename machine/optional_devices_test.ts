@@ -60,12 +60,12 @@ Deno.test("registry entries build the right device in the slot they are given", 
   const rngEntry = OPTIONAL_DEVICES["virtio-rng-pci"].entry(5, {});
   const rng = rngEntry.create(c);
   strictEqual(rng instanceof VirtioRng, true);
-  strictEqual(rngEntry.pci!(rng).slot, 5);
+  strictEqual(rngEntry.pci!(rng)!.slot, 5);
   const conEntry = OPTIONAL_DEVICES["virtio-serial-pci"].entry(5, { name: "a.b" });
   const con = conEntry.create(c);
   strictEqual(con instanceof VirtioConsole, true);
   deepStrictEqual(con.portNames, [null, "a.b"]);
-  deepStrictEqual(Object.keys(conEntry.pci!(con).bars), ["0", "4"]);
+  deepStrictEqual(Object.keys(conEntry.pci!(con)!.bars), ["0", "4"]);
 });
 
 Deno.test("the command line: --device is repeatable; an unknown name lists the known ones", () => {

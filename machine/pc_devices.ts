@@ -111,7 +111,7 @@ export interface DeviceEntry<D> {
   readonly pio?: (d: D) => readonly FixedRegion[];
   /** Fixed MMIO regions. */
   readonly mmio?: (d: D) => readonly FixedRegion[];
-  /** Its place on PCI bus 0. */
+  /** Its place on PCI bus 0; null when this instance is not on PCI (`--vga none`). */
   readonly pci?: (d: D) => PciPlacement | null;
   /** ISA IRQs it drives, for the devices pane and documentation. */
   readonly irqs?: readonly number[];
