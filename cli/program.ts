@@ -5,6 +5,7 @@
  * @module
  */
 
+import { VGA_MODELS } from "../machine/vga_models.ts";
 import { Command, CommanderError, Option } from "../deps/commander.ts";
 import type { ScriptOptions } from "../api/steps.ts";
 import { ConfigError, type OptionName } from "../machine/config_error.ts";
@@ -99,10 +100,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       new Option("--display <kind>", "how the screen pane shows graphics modes")
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
-    .option(
-      "--vga <model>",
-      "display adapter: std (standard VGA, Bochs VBE), cirrus (CL-GD5446), virtio, or none (serial only)",
-      "std",
+    .addOption(
+      new Option(
+        "--vga <model>",
+        "display adapter, QEMU's -vga names: standard VGA with Bochs VBE, Cirrus CL-GD5446, virtio-gpu, or none (serial only)",
+      ).choices(VGA_MODELS).default("std"),
     )
     .option(
       "--vga-memory <size>",

@@ -48,7 +48,10 @@ Deno.test("--vga picks the display adapter by QEMU's names; std by default", () 
   );
   for (
     const [args, message] of [
-      [["--vga", "vga"], /--vga 'vga' is not a VGA model \(std, cirrus, virtio, none\)/],
+      [
+        ["--vga", "vga"],
+        /argument 'vga' is invalid. Allowed choices are std, cirrus, virtio, none/,
+      ],
       [["--vga", "cirrus", "--vga-memory", "8M"], /the cirrus VGA has 4M of video memory/],
     ] as const
   ) {
