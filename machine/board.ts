@@ -18,7 +18,6 @@ import { ResetControl } from "../devices/system_control.ts";
 import { type BlockBackend, type BusDevice, type IrqLine, StateError } from "../devices/types.ts";
 import type { VcpuState, VmState } from "../kvm/state.ts";
 import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
-import type { VgaPci } from "../devices/vga/vga_pci.ts";
 import { Sb16 } from "../devices/sb16.ts";
 import { Es1370 } from "../devices/es1370.ts";
 import type { WatchdogModel } from "./watchdog.ts";
@@ -46,10 +45,11 @@ import { cmosDisks } from "./ide_drives.ts";
 import { vcpuCpuid } from "./cpuid.ts";
 import { pcIrqRoutes } from "./irq_routing.ts";
 import { setTscFreqSel } from "./firmware_msrs.ts";
-import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
+import { MEMORY_SLOT, MMIO, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
+  type FramebufferCard,
   nicEntry,
   type NicPort,
   PC_DEVICES,
@@ -66,7 +66,11 @@ import {
   restoreNic,
   snapshotNic,
 } from "../devices/net/nic_state.ts";
+import { DEFAULT_VGA_MODEL, VGA_MODEL_INFO } from "./vga_models.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
+
+/** A Cirrus bank: half of the 64 KiB at 0xA0000. */
+const BANK = 0x8000;
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
 export const DEFAULT_VGA_MEMORY = 16 * 1024 * 1024;
@@ -222,7 +226,8 @@ export class Board {
     this.framebuffer = new FramebufferSlot(
       vm,
       MEMORY_SLOT.VGA_FRAMEBUFFER,
-      config.vgaMemoryBytes ?? DEFAULT_VGA_MEMORY,
+      VGA_MODEL_INFO[config.vga ?? DEFAULT_VGA_MODEL].fixedMemory ?? config.vgaMemoryBytes ??
+        DEFAULT_VGA_MEMORY,
     );
     const ctx: DeviceContext = {
       config,
@@ -359,20 +364,44 @@ export class Board {
     };
   }
 
-  /** VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as MMIO. */
-  #mapFramebufferBar(vga: VgaPci): void {
-    const otherBars = vga.config.onBarChange;
-    vga.config.onBarChange = (c: BarChange) => {
-      if (c.index !== 0) return otherBars?.(c);
+  /**
+   * VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as
+   * MMIO. A card that can take its framebuffer back (the Cirrus, while a
+   * BitBLT waits for CPU data or its MMIO registers sit at the top) also has
+   * BAR0 on the MMIO bus, which decodes whenever the slot is unmapped.
+   */
+  #mapFramebufferBar(card: FramebufferCard): void {
+    const otherBars = card.config.onBarChange;
+    const selective = card.directAccess !== undefined;
+    let base: number | null = null;
+    const banks = [MEMORY_SLOT.VGA_BANK0, MEMORY_SLOT.VGA_BANK1];
+    const apply = () => {
       try {
-        if (c.base === null) this.framebuffer.unmap();
-        else this.framebuffer.map(c.base);
+        if (base === null || card.directAccess === false) this.framebuffer.unmap();
+        else this.framebuffer.map(base);
+        // Banked windows go straight to video RAM too, as QEMU maps them.
+        card.directBanks?.forEach((offset, i) => {
+          if (offset === null) this.framebuffer.unmapWindow(banks[i]);
+          else {
+            this.framebuffer.mapWindow(banks[i], MMIO.VGA_WINDOW.base + i * BANK, offset, BANK);
+          }
+        });
       } catch (e) {
         // A guest may place the BAR over something else; it then decodes nothing.
         if (!(e instanceof KvmError)) throw e;
-        this.env.onWarning(`VGA framebuffer at 0x${c.base?.toString(16)}: ${e.message}`);
+        this.env.onWarning(`VGA framebuffer at 0x${base?.toString(16)}: ${e.message}`);
       }
     };
+    card.config.onBarChange = (c: BarChange) => {
+      if (c.index !== 0 || selective) otherBars?.(c);
+      if (c.index !== 0) return;
+      base = c.base;
+      apply();
+    };
+    if (selective) {
+      card.onDirectAccessChange = apply;
+      apply(); // the banks do not wait for BAR0
+    }
   }
 
   /**

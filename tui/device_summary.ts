@@ -66,10 +66,12 @@ function i8042(s: I8042State): DeviceSection {
 }
 
 function vga(d: BoardState): DeviceSection {
+  if (d.vga && !("vga" in d.vga)) return { title: "VGA", rows: ["none (--vga none)"] };
   const cur = d.screen.cursor;
   const rows = [
     `${describeMode(d.screen)} (${d.screen.width}x${d.screen.height} px)`,
   ];
+  if (d.vga && "sr" in d.vga) rows.push(`Cirrus CL-GD5446, SR07 ${hex(d.vga.sr[7], 2)}`);
   if (d.vga) {
     const crtc = d.vga.vga.crtc.regs;
     const dispi = d.vga.vga.dispi.regs;

@@ -67,6 +67,8 @@ export interface VgaPciState extends PciFunctionState {
 
 /** QEMU's standard VGA as a PCI function. */
 export class VgaPci implements PciFunction, Snapshotting<VgaPciState> {
+  /** The `--vga` model. */
+  readonly model = "std" as const;
   /** Short name for the devices pane. */
   readonly name = "vga";
   /** Configuration space: BAR0 framebuffer, BAR2 MMIO, expansion ROM. */
