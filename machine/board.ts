@@ -18,7 +18,12 @@ import { ResetControl } from "../devices/system_control.ts";
 import { type BlockBackend, type BusDevice, type IrqLine, StateError } from "../devices/types.ts";
 import type { VcpuState, VmState } from "../kvm/state.ts";
 import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
-import type { VgaPci } from "../devices/vga/vga_pci.ts";
+import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
+import {
+  scanoutImage,
+  scanoutScreenState,
+  ScanoutTracker,
+} from "../devices/virtio/virtio_gpu_display.ts";
 import type { I6300esbState } from "../devices/watchdog/i6300esb.ts";
 import type { Ib700State } from "../devices/watchdog/ib700.ts";
 import type { Sb16, Sb16State } from "../devices/sb16.ts";
@@ -57,6 +62,7 @@ import {
   PC_DEVICES,
   type PcDevices,
   sb16Entry,
+  type VgaDevice,
   virtioBlkEntry,
   type WatchdogDevice,
 } from "./pc_devices.ts";
@@ -201,6 +207,8 @@ export class Board {
   readonly framebuffer: FramebufferSlot;
   /** Follows the VGA's graphics frame for {@link frame}. */
   readonly frames: FrameTracker;
+  /** Follows virtio-vga's scanout, which replaces the VGA's frame once the driver sets it. */
+  readonly scanoutFrames: ScanoutTracker | null;
   readonly pciIrq: PciIrqRouter;
   readonly #irqLevels = new Map<number, boolean>();
 
@@ -295,6 +303,7 @@ export class Board {
       d.nics.push(dev);
     });
     this.frames = new FrameTracker(d.vga.vga);
+    this.scanoutFrames = d.vga instanceof VirtioGpuVga ? new ScanoutTracker(d.vga.gpu) : null;
 
     for (
       const [index, value] of pcCmosBytes({
@@ -379,7 +388,7 @@ export class Board {
   }
 
   /** VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as MMIO. */
-  #mapFramebufferBar(vga: VgaPci): void {
+  #mapFramebufferBar(vga: VgaDevice): void {
     const otherBars = vga.config.onBarChange;
     vga.config.onBarChange = (c: BarChange) => {
       if (c.index !== 0) return otherBars?.(c);
@@ -399,8 +408,23 @@ export class Board {
    * frame when `full`), read through KVM's dirty log of video RAM.
    */
   frame(full = false): FrameUpdate {
+    const dirty = this.framebuffer.takeDirty();
+    const scanout = this.#scanout();
+    if (scanout && this.scanoutFrames) {
+      // The VGA's changes meanwhile are not tracked: its next frame is a whole one.
+      this.frames.invalidate();
+      if (full) this.scanoutFrames.invalidate();
+      return this.scanoutFrames.update();
+    }
+    this.scanoutFrames?.invalidate();
     if (full) this.frames.invalidate();
-    return this.frames.update(this.framebuffer.takeDirty());
+    return this.frames.update(dirty);
+  }
+
+  /** virtio-vga's GPU when its scanout is what the monitor shows, else null. */
+  #scanout(): VirtioGpuVga["gpu"] | null {
+    const vga = this.devices.vga;
+    return vga instanceof VirtioGpuVga && vga.gpu.enabled ? vga.gpu : null;
   }
 
   /** The PIIX4 PM block follows PMBA on the port bus (PMBA is not a standard BAR). */
@@ -434,6 +458,7 @@ export class Board {
 
   /** The VGA text screen as plain text (empty in graphics modes). */
   screenText(): string {
+    if (this.#scanout()) return "";
     return screenText(screenSnapshot(this.devices.vga.vga));
   }
 
@@ -442,6 +467,8 @@ export class Board {
    * graphics frame (VBE or VGA) in its own format and palette.
    */
   screenshot(): ScreenImage {
+    const gpu = this.#scanout();
+    if (gpu) return scanoutImage(gpu);
     return renderFrame(this.devices.vga.vga) ?? renderScreen(this.devices.vga.vga);
   }
 
@@ -452,7 +479,7 @@ export class Board {
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
     return {
       ...this.#deviceStates(),
-      screen: screenState(d.vga.vga),
+      screen: this.#screenState(),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
       watchdog: d.watchdog?.snapshot() ?? null,
@@ -463,6 +490,13 @@ export class Board {
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
     };
+  }
+
+  /** The screen's state: the VGA's, or the scanout's when virtio-vga shows it. */
+  #screenState(): ScreenState {
+    const vga = screenState(this.devices.vga.vga);
+    const gpu = this.#scanout();
+    return gpu ? scanoutScreenState(gpu, vga) : vga;
   }
 
   /**
@@ -529,6 +563,7 @@ export class Board {
     }
     this.vcpus.forEach((v, i) => v.restoreState(s.vcpus[i]));
     this.frames.invalidate();
+    this.scanoutFrames?.invalidate();
   }
 
   #deviceStates(): DeviceStates {

@@ -72,6 +72,9 @@ export interface NicConfig {
   readonly romfile: string | null;
 }
 
+/** A VGA model by QEMU's `-vga` name. */
+export type VgaModel = "std" | "virtio";
+
 /** Firmware choice. */
 export type FirmwareConfig =
   /** No BIOS: the first disk's boot sector runs at 0000:7c00 in real mode. */
@@ -101,6 +104,8 @@ export interface MachineConfig {
   readonly startTimeMs: number;
   /** VGA video RAM (BAR0) in bytes, a power of two; 16 MiB when absent. */
   readonly vgaMemoryBytes?: number;
+  /** The VGA (QEMU's `-vga`): the standard VGA when absent, or virtio-vga. */
+  readonly vga?: VgaModel;
   /** A reset ends the run (reason "reset") instead of rebooting. */
   readonly noReboot?: boolean;
   /** Optional devices, in PCI slot order after the virtio disks; none when absent. */

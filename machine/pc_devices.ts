@@ -30,6 +30,7 @@ import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
 import { I6300esb } from "../devices/watchdog/i6300esb.ts";
 import { Ib700 } from "../devices/watchdog/ib700.ts";
 import { E1000 } from "../devices/net/e1000.ts";
@@ -68,7 +69,7 @@ export type FixedRegion = readonly [name: string, range: FixedRange, handler: Bu
 /** Hooks by which a device follows the guest's programming (see {@link DeviceEntry.wire}). */
 export interface BoardWiring {
   /** Maps the VGA's BAR0 as the KVM memory slot of video RAM. */
-  mapFramebufferBar(vga: VgaPci): void;
+  mapFramebufferBar(vga: VgaDevice): void;
   /** Keeps the PIIX4 PM block on the port bus where PMBA points. */
   followPmBase(pm: Piix4Pm): void;
 }
@@ -96,6 +97,9 @@ export interface DeviceEntry<D> {
   /** Wiring beyond fixed regions and BARs. */
   readonly wire?: (d: D, board: BoardWiring) => void;
 }
+
+/** The board's VGA: the standard VGA, or virtio-vga (`config.vga`). */
+export type VgaDevice = VgaPci | VirtioGpuVga;
 
 /** Declares an entry with its device type inferred from `create`. */
 function device<D>(entry: DeviceEntry<D>): DeviceEntry<D> {
@@ -201,13 +205,17 @@ export const PC_DEVICES = {
     irqs: [IRQ.SCI],
     wire: (d, board) => board.followPmBase(d),
   }),
-  vga: device({
-    create: (c) =>
-      new VgaPci({
+  vga: device<VgaDevice>({
+    create: (c) => {
+      const vga = {
         vram: c.vram,
         romData: c.env.firmware.vgaBios ?? undefined,
         startInTextMode: c.env.firmware.vgaBios === null,
-      }),
+      };
+      if (c.config.vga !== "virtio") return new VgaPci(vga);
+      // virtio-vga is the std VGA plus a virtio-gpu, in the VGA's slot; INTA# like any card.
+      return new VirtioGpuVga({ ...vga, memory: c.ram, irq: c.pciIrq(PCI_SLOT.VGA, 1) });
+    },
     pio: (d) => [["vga", PIO.VGA, d.vga], ["dispi", PIO.DISPI, d.vga.dispi]],
     mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.vga.window]],
     pci: (d) => ({ slot: PCI_SLOT.VGA, fn: 0, function: d, bars: { 2: d.mmio, 6: d.rom } }),
