@@ -210,6 +210,8 @@ export class Board {
   /** Follows virtio-vga's scanout, which replaces the VGA's frame once the driver sets it. */
   readonly scanoutFrames: ScanoutTracker | null;
   readonly pciIrq: PciIrqRouter;
+  /** The last {@link frame} came from virtio-vga's scanout. */
+  #showingScanout = false;
   readonly #irqLevels = new Map<number, boolean>();
 
   /** Creates the VM, maps RAM and firmware, creates every vCPU and wires every device. */
@@ -410,15 +412,18 @@ export class Board {
   frame(full = false): FrameUpdate {
     const dirty = this.framebuffer.takeDirty();
     const scanout = this.#scanout();
+    const switched = (scanout !== null) !== this.#showingScanout;
+    this.#showingScanout = scanout !== null;
     if (scanout && this.scanoutFrames) {
       // The VGA's changes meanwhile are not tracked: its next frame is a whole one.
       this.frames.invalidate();
-      if (full) this.scanoutFrames.invalidate();
+      if (full || switched) this.scanoutFrames.invalidate();
       return this.scanoutFrames.update();
     }
-    this.scanoutFrames?.invalidate();
-    if (full) this.frames.invalidate();
-    return this.frames.update(dirty);
+    if (full || switched) this.frames.invalidate();
+    const update = this.frames.update(dirty);
+    // Back from the scanout, even an unchanged text mode replaces the picture.
+    return switched ? { ...update, full: true } : update;
   }
 
   /** virtio-vga's GPU when its scanout is what the monitor shows, else null. */
