@@ -483,7 +483,7 @@ export class Board {
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
     return {
-      ...this.#deviceStates(),
+      ...this.#deviceStates(true),
       screen: this.#screenState(),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
@@ -571,10 +571,12 @@ export class Board {
     this.scanoutFrames?.invalidate();
   }
 
-  #deviceStates(): DeviceStates {
+  /** Every fixed device's state; a `view` leaves out virtio-vga's pixels (see stateView). */
+  #deviceStates(view = false): DeviceStates {
     const out: Record<string, unknown> = {};
     for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
-      out[name] = this.devices[name].snapshot();
+      const device = this.devices[name];
+      out[name] = view && device instanceof VirtioGpuVga ? device.stateView() : device.snapshot();
     }
     return out as DeviceStates;
   }

@@ -453,8 +453,12 @@ export class VirtioGpu {
     this.counters.cursorUpdates++;
   }
 
-  /** A deep copy of the state (pixels and backing lists included). */
-  snapshot(): VirtioGpuState {
+  /**
+   * A deep copy of the state, pixels and backing lists included; with
+   * `pixels` false each resource's pixels are left empty (a view for the
+   * devices pane, which a restore refuses).
+   */
+  snapshot(pixels = true): VirtioGpuState {
     return {
       enabled: this.#enabled,
       eventsRead: this.#eventsRead,
@@ -465,7 +469,7 @@ export class VirtioGpu {
         format: r.format,
         width: r.width,
         height: r.height,
-        pixels: r.pixels.slice(),
+        pixels: pixels ? r.pixels.slice() : new Uint8Array(0),
         backing: r.backing?.slice() ?? null,
       })),
       counters: { ...this.counters },

@@ -525,6 +525,10 @@ Deno.test("virtio-vga: restore refuses malformed states and changes nothing", ()
     gpu({ cursor: { ...good.gpu.cursor, scanout: 1 } }),
     { interface: "legacy" },
   ]);
+  // The live view leaves the pixels out, and is no state to restore.
+  const view = s.dev.stateView();
+  deepStrictEqual(view.gpu.resources.map((r) => [r.id, r.pixels.length]), [[1, 0]]);
+  assertRestoreRejects(s.dev, good, [{ gpu: view.gpu }]);
   const small = new VirtioGpuVga({
     memory: s.memory,
     irq: new RecordingIrq(),

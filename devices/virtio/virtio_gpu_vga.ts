@@ -155,6 +155,18 @@ export class VirtioGpuVga extends VirtioPciFunction<VirtioGpuVgaState> {
     return { vga: this.vga.snapshot(), gpu: this.gpu.snapshot() };
   }
 
+  /**
+   * The state without the resources' pixels, for live views (the devices
+   * pane, the API's snapshots) polled many times a second; not restorable.
+   */
+  stateView(): VirtioGpuVgaState {
+    return {
+      ...this.transport.snapshot(),
+      vga: this.vga.snapshot(),
+      gpu: this.gpu.snapshot(false),
+    };
+  }
+
   /** Checks the VGA's and the GPU's fields (the VGA's on a scratch copy over the same video RAM). */
   protected readState(s: StateShape): () => void {
     const commitGpu = this.gpu.readState(s.object("gpu"));
