@@ -16,6 +16,7 @@ import { fixture } from "../fixtures/build.ts";
 import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { DEFAULT_BIOS, VIRTIO_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
+import { openSaveFile } from "../machine/restore.ts";
 import { encodePng } from "../machine/png.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
@@ -66,10 +67,26 @@ function firstDifference(a: RgbaImage, b: RgbaImage): string | null {
   return null;
 }
 
+/** Collects COM1 and waits for lines on it. */
+function serialWatch() {
+  let text = "";
+  return {
+    listener: (b: Uint8Array) => text += new TextDecoder().decode(b),
+    text: () => text,
+    async wait(what: string, ms = 90_000): Promise<void> {
+      const end = Date.now() + ms;
+      while (!text.includes(what)) {
+        if (Date.now() > end) throw new Error(`vmrun: '${what}' never came: ${text}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
 function startVmrun() {
   const image = Deno.makeTempFileSync({ suffix: ".img" });
   Deno.copyFileSync(fixture("virtio_gpu"), image);
-  let serial = "";
+  const serial = serialWatch();
   const machine = new Machine({
     memoryBytes: 128 << 20,
     cpus: 1,
@@ -79,17 +96,11 @@ function startVmrun() {
     bootMenu: false,
     startTimeMs: Date.UTC(2026, 10, 25, 12),
     vga: "virtio",
-  }, { serial: (b) => serial += new TextDecoder().decode(b) });
+  }, { serial: serial.listener });
   return {
     machine,
-    serial: () => serial,
-    async waitSerial(text: string, ms = 90_000): Promise<void> {
-      const end = Date.now() + ms;
-      while (!serial.includes(text)) {
-        if (Date.now() > end) throw new Error(`vmrun: '${text}' never came: ${serial}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    serial: serial.text,
+    waitSerial: serial.wait,
     cleanup: () => Deno.removeSync(image),
   };
 }
@@ -179,6 +190,45 @@ kvmTest(
       qemu.kill();
       await vm.machine.stop();
       vm.cleanup();
+    }
+  },
+);
+
+kvmTest(
+  "virtio-vga: a VM saved showing the scanout is restored with its resource, backing and queue",
+  async () => {
+    const vm = startVmrun();
+    const dir = Deno.makeTempDirSync();
+    const file = `${dir}/vm.save`;
+    try {
+      await vm.waitSerial("gpu: text mode");
+      vm.machine.pressKeys("Enter");
+      await vm.waitSerial("gpu ready");
+      await vm.machine.save(file, { stop: true });
+      strictEqual((await vm.machine.exited).reason, "stopped");
+      const header = openSaveFile(file);
+      strictEqual(header.config.vga, "virtio");
+      const serial = serialWatch();
+      const b = new Machine(header.config, { serial: serial.listener }, { restorePath: file });
+      try {
+        const frame = fullFrame(await b.frame(true));
+        strictEqual(firstDifference(frame, expected(false)), null, "the restored scanout");
+        // The driver carries on: its next transfer reads the restored backing.
+        b.pressKeys("Enter");
+        await serial.wait("gpu changed");
+        const shot = await b.screenshot();
+        strictEqual(firstDifference(shot, expected(true)), null, "after the square");
+        b.pressKeys("Enter");
+        await serial.wait("gpu: back to vga");
+        b.pressKeys("Enter");
+        deepStrictEqual(await b.exited, { reason: "debug-exit", code: 0x21 });
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await vm.machine.stop();
+      vm.cleanup();
+      Deno.removeSync(dir, { recursive: true });
     }
   },
 );
