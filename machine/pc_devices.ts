@@ -214,7 +214,12 @@ export const PC_DEVICES = {
       };
       if (c.config.vga !== "virtio") return new VgaPci(vga);
       // virtio-vga is the std VGA plus a virtio-gpu, in the VGA's slot; INTA# like any card.
-      return new VirtioGpuVga({ ...vga, memory: c.ram, irq: c.pciIrq(PCI_SLOT.VGA, 1) });
+      return new VirtioGpuVga({
+        ...vga,
+        memory: c.ram,
+        irq: c.pciIrq(PCI_SLOT.VGA, 1),
+        ...timers(c),
+      });
     },
     pio: (d) => [["vga", PIO.VGA, d.vga], ["dispi", PIO.DISPI, d.vga.dispi]],
     mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.vga.window]],

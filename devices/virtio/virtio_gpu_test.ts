@@ -17,7 +17,8 @@ import {
   VIRTIO_GPU_FLAG_FENCE,
 } from "./virtio_gpu_protocol.ts";
 import { checksum } from "./virtio_gpu_edid.ts";
-import { GPU_RESOURCE_OVERHEAD } from "./virtio_gpu.ts";
+import { GPU_RESOURCE_OVERHEAD, GPU_WORK_BUDGET } from "./virtio_gpu.ts";
+import { SteppedClock } from "../clock.ts";
 import { scanoutImage, ScanoutTracker } from "./virtio_gpu_display.ts";
 import {
   ArrayMemory,
@@ -53,11 +54,13 @@ function cmd(type: number, body: number[], fence?: { id: number; ctx: number }):
 const rect = (x: number, y: number, w: number, h: number) => [x, y, w, h];
 
 /** A virtio-vga brought up through its capabilities, with a driver for both queues. */
-function setup(options: { maxHostMem?: number } = {}) {
+function setup(options: { maxHostMem?: number; clock?: SteppedClock } = {}) {
   const memory = new ArrayMemory(8 << 20);
   const irq = new RecordingIrq();
   const vram = new Uint8Array(1 << 20);
-  const dev = new VirtioGpuVga({ memory, irq, vram, ...options });
+  const { clock, ...rest } = options;
+  const timers = clock ? { clock, timer: clock.timer } : {};
+  const dev = new VirtioGpuVga({ memory, irq, vram, ...rest, ...timers });
   const caps = findVirtioCaps(dev.config);
   const common = caps.get(VIRTIO_PCI_CAP.commonCfg)!.offset;
   const notify = caps.get(VIRTIO_PCI_CAP.notifyCfg)!;
@@ -99,7 +102,7 @@ function setup(options: { maxHostMem?: number } = {}) {
   };
   const respType = (r: Uint8Array) => new DataView(r.buffer, r.byteOffset).getUint32(0, true);
   const ok1 = (request: Uint8Array) => strictEqual(respType(send(request)), GPU_RESP.okNodata);
-  return { memory, irq, dev, gpu: dev.gpu, send, respType, ok: ok1, m, common };
+  return { memory, irq, dev, gpu: dev.gpu, send, respType, ok: ok1, m, common, rings, notify };
 }
 
 /** Writes `entries` as an ATTACH_BACKING for resource `id`. */
@@ -388,6 +391,51 @@ Deno.test("virtio-gpu: a device reset frees everything and gives the display bac
   strictEqual(s.gpu.hostMem, 0);
   s.dev.reset();
   strictEqual(s.dev.vga.dispi.enabled, false);
+});
+
+Deno.test("virtio-gpu: a turn stops after the work budget and the rest follows on a timer", () => {
+  const clock = new SteppedClock();
+  const s = setup({ clock });
+  const side = 1024; // 4 MiB per transfer
+  s.ok(cmd(GPU_CMD.resourceCreate2d, [1, 2, side, side]));
+  s.ok(attach(1, [[0x100000, side * side * 4]]));
+  const perTurn = GPU_WORK_BUDGET / (side * side * 4);
+  const ring = s.rings[0];
+  const total = perTurn + 2;
+  // Descriptors 2k (request) and 2k + 1 (response) for each of the queued transfers.
+  for (let i = 0; i < total; i++) {
+    const req = 0x40000 + i * 0x100;
+    s.memory.write(req, cmd(GPU_CMD.transferToHost2d, [0, 0, side, side, 0, 0, 1, 0]));
+    ring.writeDesc(ring.desc, 2 * i, req, 56, 1, 2 * i + 1);
+    ring.writeDesc(ring.desc, 2 * i + 1, req + 0x80, 24, 2, 0);
+    s.memory.writeU16(ring.avail + 4 + 2 * ((2 + i) % 16), 2 * i);
+  }
+  // The setup's own two requests used ring slots 0 and 1.
+  s.memory.writeU16(ring.avail + 2, 2 + total);
+  s.m.write(s.notify.offset, 2, 0);
+  strictEqual(ring.usedIdx, 2 + perTurn, "one turn's worth");
+  strictEqual(clock.nextDeadline(), 1000, "the rest is scheduled");
+  clock.advanceTo(1000);
+  strictEqual(ring.usedIdx, 2 + total, "the rest on the timer");
+  strictEqual(clock.nextDeadline(), Infinity);
+  // A save that caught requests waiting resumes them after restore.
+  for (let i = 0; i < total; i++) {
+    s.memory.writeU16(ring.avail + 4 + 2 * ((2 + total + i) % 16), 2 * i);
+  }
+  s.memory.writeU16(ring.avail + 2, 2 + 2 * total);
+  s.m.write(s.notify.offset, 2, 0);
+  const saved = s.dev.snapshot();
+  const clock2 = new SteppedClock();
+  const b = new VirtioGpuVga({
+    memory: s.memory,
+    irq: new RecordingIrq(),
+    vram: new Uint8Array(1 << 20),
+    clock: clock2,
+    timer: clock2.timer,
+  });
+  b.restore(structuredClone(saved));
+  clock2.advanceTo(1000);
+  strictEqual(ring.usedIdx, 2 + 2 * total, "the restored device finished the queue");
 });
 
 // --- snapshot and restore ---

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { BusDevice, GuestMemory, IrqLine } from "../types.ts";
+import type { BusDevice, Clock, GuestMemory, IrqLine, Timer, TimerFactory } from "../types.ts";
 import { readLanes } from "../byte_lanes.ts";
 import type { StateShape } from "../state_shape.ts";
 import { Vga, type VgaState } from "../vga/vga.ts";
@@ -70,7 +70,17 @@ export interface VirtioGpuVgaOptions {
   readonly mode?: VirtioGpuOptions["mode"];
   /** Cap on resource memory; default 256 MiB. */
   readonly maxHostMem?: number;
+  /**
+   * The machine's clock and timers: a control queue with more work than one
+   * turn allows carries on 1 µs of guest time later (see GPU_WORK_BUDGET).
+   * Without them every notification runs the queue dry.
+   */
+  readonly clock?: Clock;
+  readonly timer?: TimerFactory;
 }
+
+/** Guest time between two turns of a control queue with work left. */
+const CONTINUE_NS = 1000;
 
 /** Saved state: the transport's, the VGA's registers and the GPU's resources and scanouts. */
 export interface VirtioGpuVgaState extends VirtioPciState {
@@ -90,11 +100,17 @@ export class VirtioGpuVga extends VirtioPciFunction<VirtioGpuVgaState> {
   readonly rom: BusDevice;
   /** Expansion ROM size in bytes (0 when there is no ROM). */
   readonly romSize: number;
+  readonly #more: Timer | undefined;
+  readonly #clock: Clock | undefined;
 
   /** @param options guest memory, interrupt, video RAM, VGA BIOS, mode and memory cap */
   constructor(options: VirtioGpuVgaOptions) {
+    // The timer is made once `this` exists; the GPU only calls onYield from a notification.
+    let more: Timer | undefined;
+    const { clock, timer } = options;
     const gpu = new VirtioGpu({
       memory: options.memory,
+      ...(clock && timer ? { onYield: () => more?.arm(clock.nowNs() + CONTINUE_NS) } : {}),
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.maxHostMem !== undefined ? { maxHostMem: options.maxHostMem } : {}),
     });
@@ -125,6 +141,9 @@ export class VirtioGpuVga extends VirtioPciFunction<VirtioGpuVgaState> {
       },
     });
     this.gpu = gpu;
+    more = timer?.(() => this.transport.notify(0));
+    this.#more = more;
+    this.#clock = clock;
     this.vga = new Vga({ vram: options.vram, startInTextMode: options.startInTextMode });
     this.romSize = romSize;
     const registers = vgaMmioBlock(this.vga);
@@ -146,8 +165,22 @@ export class VirtioGpuVga extends VirtioPciFunction<VirtioGpuVgaState> {
 
   /** PCI reset: transport, queues, GPU and VGA back to power-on. */
   override reset(): void {
+    this.#more?.cancel();
     super.reset();
     this.vga.reset();
+  }
+
+  /** Puts the state back; control requests a save caught waiting get their turn. */
+  override restore(state: VirtioGpuVgaState): void {
+    super.restore(state);
+    this.#more?.cancel();
+    let waiting = false;
+    try {
+      waiting = this.transport.queues[0].pending() > 0;
+    } catch {
+      // A ring the driver broke: the next notification marks the device.
+    }
+    if (waiting && this.#clock) this.#more?.arm(this.#clock.nowNs() + CONTINUE_NS);
   }
 
   /** The VGA's registers and the GPU's state. */
