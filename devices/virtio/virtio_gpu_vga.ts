@@ -106,11 +106,11 @@ export class VirtioGpuVga extends VirtioPciFunction<VirtioGpuVgaState> {
   /** @param options guest memory, interrupt, video RAM, VGA BIOS, mode and memory cap */
   constructor(options: VirtioGpuVgaOptions) {
     // The timer is made once `this` exists; the GPU only calls onYield from a notification.
-    let more: Timer | undefined;
+    const more: { timer?: Timer } = {};
     const { clock, timer } = options;
     const gpu = new VirtioGpu({
       memory: options.memory,
-      ...(clock && timer ? { onYield: () => more?.arm(clock.nowNs() + CONTINUE_NS) } : {}),
+      ...(clock && timer ? { onYield: () => more.timer?.arm(clock.nowNs() + CONTINUE_NS) } : {}),
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.maxHostMem !== undefined ? { maxHostMem: options.maxHostMem } : {}),
     });
@@ -141,8 +141,8 @@ export class VirtioGpuVga extends VirtioPciFunction<VirtioGpuVgaState> {
       },
     });
     this.gpu = gpu;
-    more = timer?.(() => this.transport.notify(0));
-    this.#more = more;
+    more.timer = timer?.(() => this.transport.notify(0));
+    this.#more = more.timer;
     this.#clock = clock;
     this.vga = new Vga({ vram: options.vram, startInTextMode: options.startInTextMode });
     this.romSize = romSize;
