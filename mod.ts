@@ -25,6 +25,8 @@
 export { Vm, type VmStats } from "./api/vm.ts";
 export type { VmOptions } from "./api/options.ts";
 export type {
+  BalloonInfo,
+  BalloonStats,
   BoardState,
   DiskSpec,
   ExitReason,
@@ -35,10 +37,16 @@ export type {
   ScreenState,
   VcpuStats,
   VmExit,
+  WatchdogExpiry,
 } from "./api/types.ts";
 export { SerialConsole } from "./api/serial.ts";
 export type { SerialMatch, WaitOptions } from "./api/serial_log.ts";
 export { Screen } from "./api/screen.ts";
 export { Keyboard } from "./api/keyboard.ts";
 export { VmExitedError, VmOptionsError, WaitTimeoutError } from "./api/errors.ts";
-export { ImageLockedError, KeyNameError, KvmUnavailableError } from "./api/reexports.ts";
+export {
+  BalloonError,
+  ImageLockedError,
+  KeyNameError,
+  KvmUnavailableError,
+} from "./api/reexports.ts";

@@ -2,12 +2,13 @@
  * The control socket (`--control <path>`), a service of any run, console
  * or headless: a Unix socket (mode 0600) speaking JSON lines. Each
  * request line gets one response line; after `subscribe`, events (`serial`,
- * `state`, `reset`, `exit`) arrive between responses. Malformed, unknown and
+ * `state`, `reset`, `watchdog`, `exit`) arrive between responses. Malformed, unknown and
  * oversized requests get an error response and the connection keeps going.
  *
  * Request:  {"id": 1, "cmd": "type", "text": "ls\n"}
  * Response: {"id": 1, "ok": true, "result": {}} or {"id": 1, "ok": false, "error": "..."}
  * Event:    {"event": "serial", "data": "..."}
+ *           {"event": "watchdog", "watchdog": {"model": "ib700", "action": "pause", "atMs": 5012}}
  *
  * @module
  */
@@ -31,6 +32,7 @@ export const COMMANDS = [
   "resume",
   "reset",
   "powerdown",
+  "balloon",
   "quit",
   "type",
   "key",
@@ -43,7 +45,7 @@ export const COMMANDS = [
 ] as const;
 
 /** Events a client may subscribe to. */
-export const EVENTS = ["serial", "state", "reset", "exit"] as const;
+export const EVENTS = ["serial", "state", "reset", "watchdog", "exit"] as const;
 
 /** A listening control socket. */
 export interface ControlServer {
@@ -235,6 +237,13 @@ class Connection {
       case "powerdown":
         m.powerButton();
         return {};
+      case "balloon": {
+        const target = req.target;
+        if (target !== undefined && typeof target !== "number") {
+          throw new Error(`"target" must be a number of MiB`);
+        }
+        return await s.balloon(target);
+      }
       case "quit":
         void s.end(stoppedExit("quit over the control socket"));
         return {};
@@ -283,6 +292,7 @@ class Connection {
         this.#send({ event: "serial", data: decoder.decode(e.bytes, { stream: true }) });
       } else if (e.type === "state") this.#send({ event: "state", state: e.state });
       else if (e.type === "exit") this.#send({ event: "exit", exit: e.exit });
+      else if (e.type === "watchdog") this.#send({ event: "watchdog", watchdog: e.expiry });
       else this.#send({ event: "reset" });
     };
     this.#unsubscribe = this.#session.on(on);

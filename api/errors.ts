@@ -44,7 +44,7 @@ function withLines(head: string, lines: readonly string[], what: string): string
 }
 
 /**
- * A wait (serial or screen) that saw no match in time.
+ * A wait (serial, screen or `vm.waitForWatchdog`) that saw no match in time.
  *
  * @example Showing what the guest printed last
  * ```ts
@@ -64,19 +64,21 @@ export class WaitTimeoutError extends Error {
    * @param pattern what was awaited
    * @param timeoutMs how long it was awaited
    * @param lastLines the last lines seen (serial output or screen rows), oldest first
-   * @param where "serial" or "screen"
+   * @param where "serial", "screen" or "watchdog" (lastLines are serial lines then)
    */
   constructor(
     readonly pattern: string | RegExp,
     readonly timeoutMs: number,
     readonly lastLines: readonly string[],
-    readonly where: "serial" | "screen" = "serial",
+    readonly where: "serial" | "screen" | "watchdog" = "serial",
   ) {
     super(
       withLines(
-        `${describePattern(pattern)} not seen on the ${where} within ${timeoutMs} ms`,
+        where === "watchdog"
+          ? `no watchdog expiry within ${timeoutMs} ms`
+          : `${describePattern(pattern)} not seen on the ${where} within ${timeoutMs} ms`,
         lastLines,
-        where === "serial" ? "last serial lines" : "screen",
+        where === "screen" ? "screen" : "last serial lines",
       ),
     );
     this.name = "WaitTimeoutError";

@@ -71,10 +71,36 @@ export interface VmOptions {
   /** VGA video memory (BAR0): bytes or a size text, a power of two from 1M to 256M. Default "16M". */
   readonly vgaMemory?: string | number;
   /**
-   * Optional devices as `--device` takes them, by QEMU's names:
-   * "virtio-rng-pci", "virtio-serial-pci[,name=<port 1 name>]" (see `vm.console`).
+   * Optional devices as `--device` takes them, by QEMU's `-device` names:
+   * "virtio-rng-pci", "virtio-serial-pci[,name=<port 1 name>]" (see `vm.console`),
+   * the watchdogs "ib700" (ISA) and "i6300esb" (PCI; see `watchdogAction`) and the
+   * sound cards "sb16" (ISA) and "ES1370" (PCI; they play into `audio`). PCI
+   * devices take the next free slots in the order given; ISA ones take none.
    */
   readonly device?: string | readonly string[];
+  /**
+   * A watchdog, as `--watchdog` takes it: "ib700" or "i6300esb", with an
+   * optional ",action=<a>" (see `watchdogAction`). The same as that model in
+   * `device`, placed after the other devices. Its expiries reach
+   * `vm.watchdogEvents` and `vm.waitForWatchdog()`.
+   */
+  readonly watchdog?: string;
+  /**
+   * What the watchdog does when it expires (QEMU's `-action watchdog=`):
+   * "reset" (the default), "poweroff" (the run ends as a power-off, code 0),
+   * "pause" (`vm.resume()` carries on), "exit" (the run ends with reason
+   * "watchdog", code 3) or "none" (only recorded). Needs a watchdog.
+   */
+  readonly watchdogAction?: "reset" | "poweroff" | "pause" | "exit" | "none";
+  /**
+   * Record what the guest plays to a WAV file (mono, 16-bit, 44.1 kHz): "none"
+   * (the default) or "wav:<file>[,model=sb16|es1370]". The PC speaker is
+   * always recorded; `model=` adds that sound card (as QEMU's `-audio
+   * model=`, before the other devices), or name the card in `device`. The
+   * file is created when the options are checked, so a path that cannot be
+   * written is refused then.
+   */
+  readonly audio?: string;
   /**
    * NICs, each on its own user-mode network (libslirp), as QEMU's `-nic`:
    * "user,model=virtio,hostfwd=tcp::2222-:22", or a {@link NicSpec} object,

@@ -8,6 +8,7 @@
 import { KeyNameError as DeviceKeyNameError } from "../devices/keymap.ts";
 import { KvmUnavailableError as KvmLayerUnavailableError } from "../kvm/errors.ts";
 import { ImageLockedError as MachineImageLockedError } from "../machine/disk_locks.ts";
+import { BalloonError as MachineBalloonError } from "../machine/balloon.ts";
 
 /**
  * Another VM (in this process or another) holds a conflicting lock on an
@@ -60,3 +61,23 @@ export type KeyNameError = DeviceKeyNameError;
 export const KvmUnavailableError: typeof KvmLayerUnavailableError = KvmLayerUnavailableError;
 /** A {@link KvmUnavailableError} instance. */
 export type KvmUnavailableError = KvmLayerUnavailableError;
+
+/**
+ * A balloon request that cannot be carried out: the VM has no
+ * `virtio-balloon-pci`, the target is not a whole number of MiB from 1 to
+ * the guest's RAM, or the run has ended. Its message is one line.
+ *
+ * @example
+ * ```ts
+ * import { BalloonError, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", memory: "128M", device: "virtio-balloon-pci" });
+ * try {
+ *   await vm.balloon(4096);
+ * } catch (e) {
+ *   if (e instanceof BalloonError) console.error(e.message);
+ * }
+ * ```
+ */
+export const BalloonError: typeof MachineBalloonError = MachineBalloonError;
+/** A {@link BalloonError} instance. */
+export type BalloonError = MachineBalloonError;

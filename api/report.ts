@@ -59,6 +59,26 @@ export interface RunReport {
   screen: string;
   /** The --screenshot-on-fail file, if one was written. */
   screenshotOnFail: string | null;
+  /** Every watchdog expiry, oldest first: model, action, and when (ms after the start). */
+  watchdog: WatchdogReport[];
+  /** The --audio WAV file written (its size, and how long it plays), or null without --audio. */
+  audio: AudioReport | null;
+}
+
+/** A watchdog expiry in the report. */
+export interface WatchdogReport {
+  /** "ib700" or "i6300esb". */
+  model: string;
+  /** "reset", "poweroff", "pause", "exit" or "none". */
+  action: string;
+  atMs: number;
+}
+
+/** The WAV file of --audio in the report. */
+export interface AudioReport {
+  file: string;
+  bytes: number;
+  seconds: number;
 }
 
 /**
@@ -91,6 +111,20 @@ const SHAPE: Record<string, Check> = {
   screen: isString,
   screenshotOnFail: orNull(isString),
   exit: (v) => typeof v === "object" && v !== null,
+  watchdog: Array.isArray,
+  audio: (v) => v === null || typeof v === "object",
+};
+
+const WATCHDOG_SHAPE: Record<string, Check> = {
+  model: oneOf("ib700", "i6300esb"),
+  action: oneOf("reset", "poweroff", "pause", "exit", "none"),
+  atMs: isNumber,
+};
+
+const AUDIO_SHAPE: Record<string, Check> = {
+  file: isString,
+  bytes: isInt,
+  seconds: isNumber,
 };
 
 const STEP_SHAPE: Record<string, Check> = {
@@ -134,5 +168,7 @@ export function reportProblems(v: unknown): string[] {
   problems.push(...check(r.exit, EXIT_SHAPE, "report.exit"));
   if (r.failure !== null) problems.push(...check(r.failure, FAILURE_SHAPE, "report.failure"));
   r.steps.forEach((s, i) => problems.push(...check(s, STEP_SHAPE, `report.steps[${i}]`)));
+  r.watchdog.forEach((w, i) => problems.push(...check(w, WATCHDOG_SHAPE, `report.watchdog[${i}]`)));
+  if (r.audio !== null) problems.push(...check(r.audio, AUDIO_SHAPE, "report.audio"));
   return problems;
 }

@@ -19,6 +19,8 @@ function sample(): RunReport {
     serialBytes: 16,
     screen: "",
     screenshotOnFail: null,
+    watchdog: [{ model: "ib700", action: "exit", atMs: 5012 }],
+    audio: { file: "out.wav", bytes: 88244, seconds: 1 },
   };
 }
 

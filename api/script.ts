@@ -11,7 +11,8 @@
 import type { VmExit } from "../machine/exit.ts";
 import { EXIT_FAILURE, EXIT_TIMEOUT } from "../machine/exit.ts";
 import { WaitTimeoutError } from "./errors.ts";
-import type { FailureReport, RunReport, StepReport } from "./report.ts";
+import type { AudioReport, FailureReport, RunReport, StepReport } from "./report.ts";
+import { wavFileInfo } from "../machine/wav_sink.ts";
 import { writeReport } from "./report.ts";
 import { screenshotPng } from "./screenshot.ts";
 import type { Session } from "./session.ts";
@@ -224,6 +225,13 @@ export class ScriptRun {
     }
   }
 
+  /** The --audio file as written (the machine has stopped, so its header is final). */
+  #audio(): AudioReport | null {
+    const path = this.#s.machine.config.audio?.wavPath;
+    if (path === undefined) return null;
+    return wavFileInfo(path) ?? { file: path, bytes: 0, seconds: 0 };
+  }
+
   async #writeReport(exit: VmExit): Promise<void> {
     const status = exit.code;
     const report: RunReport = {
@@ -242,6 +250,8 @@ export class ScriptRun {
       serialBytes: this.#s.serial.totalBytes,
       screen: this.#screen,
       screenshotOnFail: this.#shot || null,
+      watchdog: [...this.#s.watchdog.expiries],
+      audio: this.#audio(),
     };
     try {
       await writeReport(this.#o.report!, report);

@@ -11,12 +11,20 @@ import type { ScreenState } from "../devices/vga/screen.ts";
 import type { BoardState } from "../machine/board.ts";
 import type { VmExit } from "../machine/exit.ts";
 import type { Machine, MachineSnapshot } from "../machine/machine.ts";
+import {
+  BalloonError,
+  type BalloonInfo,
+  balloonInfo,
+  balloonTargetPages,
+  requireBalloon,
+} from "../machine/balloon.ts";
 import type { RunEvent, RunSession } from "../machine/session.ts";
 import { VmExitedError } from "./errors.ts";
 import { Keyboard } from "./keyboard.ts";
 import { Screen } from "./screen.ts";
 import { SerialConsole } from "./serial.ts";
 import { SerialLog } from "./serial_log.ts";
+import { WatchdogLog } from "./watchdog_log.ts";
 
 /** Something that happened to a run, for listeners. */
 export type SessionEvent = RunEvent;
@@ -40,6 +48,8 @@ export class Session {
   readonly consoleLogs: readonly SerialLog[] = [new SerialLog(), new SerialLog()];
   /** The virtio console's ports for API users, by port number. */
   readonly consolePorts: readonly SerialConsole[];
+  /** The watchdog's expiries, and waits for them. */
+  readonly watchdog: WatchdogLog = new WatchdogLog(() => this.serial.lastLines());
   /** How the run ended (the core's one decision). */
   readonly exited: Promise<VmExit>;
 
@@ -50,9 +60,11 @@ export class Session {
     run.on((e) => {
       if (e.type === "serial") this.serial.push(e.bytes);
       else if (e.type === "console") this.consoleLogs[e.port]?.push(e.bytes);
+      else if (e.type === "watchdog") this.watchdog.push(e.expiry);
       else if (e.type === "exit") {
         this.serial.end(e.exit);
         for (const log of this.consoleLogs) log.end(e.exit);
+        this.watchdog.end(e.exit);
       }
     });
     this.console = new SerialConsole(this.serial, (b) => this.machine.sendSerial(b));
@@ -95,6 +107,21 @@ export class Session {
     if (this.run.exit) return null;
     const s = await this.machine.snapshot().catch(() => null);
     return s?.devices ? s : null;
+  }
+
+  /**
+   * Sets the balloon's target to `targetMiB` MiB of guest memory when given,
+   * then reads the balloon (after the new target is in place).
+   * @throws {BalloonError} without a balloon, for a target out of range, or once the run has ended
+   */
+  async balloon(targetMiB?: number): Promise<BalloonInfo> {
+    const config = this.machine.config;
+    requireBalloon(config);
+    if (targetMiB !== undefined) this.machine.balloon(balloonTargetPages(config, targetMiB));
+    const devices = await this.devices();
+    const info = devices && balloonInfo(config, devices);
+    if (!info) throw new BalloonError("the run has ended");
+    return info;
   }
 
   /** Device states, or null once the run has ended. */

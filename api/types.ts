@@ -9,12 +9,15 @@
 import type { KeyStroke as DeviceKeyStroke } from "../devices/keymap.ts";
 import type { ScreenState as VgaScreenState } from "../devices/vga/screen.ts";
 import type { BoardState as MachineBoardState } from "../machine/board.ts";
+import type { BalloonInfo as MachineBalloonInfo } from "../machine/balloon.ts";
+import type { BalloonStats as DeviceBalloonStats } from "../devices/virtio/virtio_balloon.ts";
 import type { DiskSpec as MachineDiskSpec } from "../machine/disk_spec.ts";
 import type { NicSpec as MachineNicSpec } from "../machine/nic_spec.ts";
 import type { ExitReason as MachineExitReason, VmExit as MachineVmExit } from "../machine/exit.ts";
 import type { RunState as MachineRunState } from "../machine/control.ts";
 import type { SaveResult as MachineSaveResult } from "../machine/machine.ts";
 import type { VcpuStats as WorkerVcpuStats } from "../machine/vcpu_worker.ts";
+import type { WatchdogExpiry as MachineWatchdogExpiry } from "../machine/watchdog.ts";
 
 /**
  * How a VM's run ended: `reason`, `code` (the status `vmrun` would exit
@@ -160,3 +163,53 @@ export type NicSpec = MachineNicSpec;
  * ```
  */
 export type SaveResult = MachineSaveResult;
+
+/**
+ * The memory balloon as `vm.balloon()` reports it: guest RAM, the target
+ * (what the guest is asked to keep) and what it keeps now, in bytes and as
+ * the device's 4 KiB pages (`targetPages` asked for, `actualPages` given),
+ * the pages inflated and deflated so far, and the guest's last `stats`.
+ *
+ * @example
+ * ```ts
+ * import { type BalloonInfo, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", device: "virtio-balloon-pci" });
+ * const b: BalloonInfo = await vm.balloon();
+ * console.log(`${b.actualBytes} of ${b.ramBytes} bytes left to the guest`);
+ * ```
+ */
+export type BalloonInfo = MachineBalloonInfo;
+
+/**
+ * The guest's memory statistics from the balloon's stats queue, by QEMU's
+ * names: `swapIn`, `swapOut`, `freeMemory`, `totalMemory`,
+ * `availableMemory`, `diskCaches` in bytes; `majorFaults`, `minorFaults`,
+ * `hugetlbAllocations`, `hugetlbFailures` as counts; null for what the
+ * guest did not report.
+ *
+ * @example
+ * ```ts
+ * import { type BalloonStats, Vm } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", device: "virtio-balloon-pci" });
+ * const stats: BalloonStats | null = (await vm.balloon()).stats;
+ * console.log(stats?.freeMemory);
+ * ```
+ */
+export type BalloonStats = DeviceBalloonStats;
+
+/**
+ * A watchdog expiry: `model` ("ib700" or "i6300esb"), the `action` under way
+ * ("reset", "poweroff", "pause", "exit" or "none") and `atMs`, when it
+ * expired in ms after the run started. `vm.watchdogEvents`,
+ * `vm.waitForWatchdog()`, the control socket's `watchdog` event and the
+ * `--report` file's `watchdog` list all carry it.
+ *
+ * @example
+ * ```ts
+ * import { Vm, type WatchdogExpiry } from "../mod.ts";
+ * await using vm = await Vm.start({ disk: "guest.img", device: "ib700" });
+ * const expiry: WatchdogExpiry = await vm.waitForWatchdog();
+ * console.log(expiry.action);
+ * ```
+ */
+export type WatchdogExpiry = MachineWatchdogExpiry;

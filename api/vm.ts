@@ -8,7 +8,16 @@
 
 import { stoppedExit } from "../machine/exit.ts";
 import { RunSession } from "../machine/session.ts";
-import type { BoardState, RunState, SaveResult, VcpuStats, VmExit } from "./types.ts";
+import type {
+  BalloonInfo,
+  BoardState,
+  RunState,
+  SaveResult,
+  VcpuStats,
+  VmExit,
+  WatchdogExpiry,
+} from "./types.ts";
+import type { WaitOptions } from "./serial_log.ts";
 import type { Keyboard } from "./keyboard.ts";
 import { prepareVm, type VmOptions } from "./options.ts";
 import { screenshotPng } from "./screenshot.ts";
@@ -185,6 +194,45 @@ export class Vm implements AsyncDisposable {
   }
 
   /**
+   * Every watchdog expiry so far, oldest first: the model, the action under
+   * way and when (ms after the start). The same records reach the control
+   * socket's `watchdog` event and the `--report` file's `watchdog` list.
+   *
+   * @example
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img", device: "ib700", watchdogAction: "none" });
+   * await vm.exited;
+   * console.log(vm.watchdogEvents.length);
+   * ```
+   */
+  get watchdogEvents(): readonly WatchdogExpiry[] {
+    return this.#session.watchdog.expiries;
+  }
+
+  /**
+   * Resolves at the next watchdog expiry (after the one the previous call
+   * returned), whether it happened already or is still to come.
+   * @throws {WaitTimeoutError} when none comes in time (default 30 s)
+   * @throws {VmExitedError} when the run ends first
+   *
+   * @example A guest that must stop petting its watchdog
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({
+   *   disk: "guest.img",
+   *   watchdog: "i6300esb",
+   *   watchdogAction: "pause",
+   * });
+   * const expiry = await vm.waitForWatchdog({ timeout: 60_000 });
+   * console.log(`${expiry.model} expired at ${expiry.atMs} ms; the VM is ${vm.state}`);
+   * ```
+   */
+  waitForWatchdog(options: WaitOptions = {}): Promise<WatchdogExpiry> {
+    return this.#session.watchdog.next(options);
+  }
+
+  /**
    * Every device's state (the TUI's device pane), or null once the run has ended.
    *
    * @example
@@ -260,6 +308,32 @@ export class Vm implements AsyncDisposable {
    */
   powerButton(): void {
     this.#session.machine.powerButton();
+  }
+
+  /**
+   * The memory balloon (`device: "virtio-balloon-pci"`), in QEMU's terms:
+   * with `targetMiB`, asks the guest to keep that much memory (QEMU's
+   * `balloon <MiB>`) and hand the rest back, which vmrun then frees on the
+   * host; without it, only reads. Resolves with the balloon as it stands
+   * once the target is set: the target and what the guest keeps now
+   * (`actualBytes`), in pages too, and the guest's last memory `stats`. The
+   * guest's driver works at its own pace: poll until `actualBytes` reaches
+   * `targetBytes`.
+   * @throws {BalloonError} without a balloon, for a target that is not a whole number
+   *   of MiB from 1 to the guest's RAM, or once the run has ended
+   *
+   * @example Take 64 MiB from a 256 MiB guest
+   * ```ts
+   * import { Vm } from "../mod.ts";
+   * await using vm = await Vm.start({ disk: "guest.img", memory: "256M", device: "virtio-balloon-pci" });
+   * await vm.balloon(192);
+   * while ((await vm.balloon()).actualBytes > 192 * 2 ** 20) {
+   *   await new Promise((r) => setTimeout(r, 100));
+   * }
+   * ```
+   */
+  balloon(targetMiB?: number): Promise<BalloonInfo> {
+    return this.#session.balloon(targetMiB);
   }
 
   /**

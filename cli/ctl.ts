@@ -19,6 +19,8 @@ commands:
   status                 run state and, once ended, how the run ended
   pause | resume | reset | quit
   powerdown              press the ACPI power button (the guest shuts down cleanly)
+  balloon [MiB]          ask the guest to keep MiB of memory (virtio-balloon-pci);
+                         prints the balloon (target, actual, stats) as JSON
   type <text>            type on the PS/2 keyboard (escapes: \\n \\r \\t \\e \\xHH)
   key <combo>            press keys, e.g. Ctrl+Alt+Delete
   send <text>            send to COM1 (same escapes)
@@ -57,6 +59,14 @@ export function ctlRequest(command: string, args: readonly string[]): Record<str
       return { cmd: command, text: text(one("text")) };
     case "key":
       return { cmd: command, combo: one("combo") };
+    case "balloon": {
+      if (args.length === 0) return { cmd: command };
+      const mib = one("MiB");
+      if (!/^\d+$/.test(mib)) {
+        throw new UsageError(`ctl balloon: '${mib}' is not a whole number of MiB`);
+      }
+      return { cmd: command, target: Number(mib) };
+    }
     case "screenshot":
       one("file.png");
       return { cmd: command };

@@ -10,9 +10,11 @@ Deno.test("ctl arguments become requests", () => {
   deepStrictEqual(ctlRequest("screenshot", ["a.png"]), { cmd: "screenshot" });
   deepStrictEqual(ctlRequest("subscribe", []), {
     cmd: "subscribe",
-    events: ["serial", "state", "reset", "exit"],
+    events: ["serial", "state", "reset", "watchdog", "exit"],
   });
   deepStrictEqual(ctlRequest("subscribe", ["exit"]), { cmd: "subscribe", events: ["exit"] });
+  deepStrictEqual(ctlRequest("balloon", []), { cmd: "balloon" });
+  deepStrictEqual(ctlRequest("balloon", ["96"]), { cmd: "balloon", target: 96 });
 });
 
 Deno.test("bad ctl arguments are usage errors", () => {
@@ -23,6 +25,10 @@ Deno.test("bad ctl arguments are usage errors", () => {
       ["type", []],
       ["key", ["a", "b"]],
       ["subscribe", ["everything"]],
+      ["balloon", ["-5"]],
+      ["balloon", ["1.5"]],
+      ["balloon", ["64M"]],
+      ["balloon", ["1", "2"]],
     ] as const
   ) {
     throws(() => ctlRequest(cmd, args), UsageError);

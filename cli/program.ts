@@ -22,7 +22,6 @@ import { applyQemuHabits } from "./qemu_args.ts";
 import { DISPLAY_CHOICES, type DisplayChoice } from "../tui/graphics/capabilities.ts";
 import { UsageError } from "./errors.ts";
 import { parseScript, parseSeconds } from "./steps.ts";
-import { DEVICE_DRIVERS, parseAudioOption, parseWatchdogOptions } from "./device_options.ts";
 import { EXIT_WATCHDOG } from "../machine/watchdog.ts";
 
 import { VERSION } from "./version.ts";
@@ -105,7 +104,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option(
       "--device <name[,opt=val...]>",
       "add a device by QEMU's -device name (repeatable): " +
-        [...OPTIONAL_DEVICE_NAMES, ...DEVICE_DRIVERS].join(", "),
+        OPTIONAL_DEVICE_NAMES.join(", "),
       collect,
       [],
     )
@@ -124,10 +123,15 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       "a watchdog: ib700 or i6300esb; action reset (default), poweroff, pause, " +
         `exit (status ${EXIT_WATCHDOG}) or none`,
     )
-    .option("--watchdog-action <action>", "what the --device watchdog does when it expires")
+    .option(
+      "--watchdog-action <action>",
+      "what the watchdog (--device ib700|i6300esb) does when it expires: reset, poweroff, " +
+        "pause, exit or none (QEMU's -action watchdog=)",
+    )
     .option(
       "--audio <none|wav:file[,model=sb16|es1370]>",
-      "record what the guest plays (PC speaker, and the sound card model=) to a WAV file",
+      "record what the guest plays (PC speaker, and a sound card: --device sb16|ES1370 " +
+        "or model=) to a WAV file",
     )
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
@@ -174,21 +178,16 @@ export function parseCommandLine(
       bootMenu: opts.bootMenu ?? false,
       noReboot: !opts.reboot,
       vgaMemory: opts.vgaMemory,
-      devices: opts.device.filter((d) => !isBoardCard(d)),
+      devices: opts.device,
+      ...(opts.watchdog === undefined ? {} : { watchdog: opts.watchdog }),
+      ...(opts.watchdogAction === undefined ? {} : { watchdogAction: opts.watchdogAction }),
+      ...(opts.audio === undefined ? {} : { audio: opts.audio }),
       ...(opts.nic.length ? { nics: opts.nic } : {}),
       ...(opts.kernel === undefined && opts.initrd === undefined && opts.append === undefined
         ? {}
         : { kernel: { path: opts.kernel, initrd: opts.initrd, cmdline: opts.append } }),
     };
-    // The watchdog and sound cards are configured apart from the --device registry.
-    const cards = opts.device.filter(isBoardCard);
-    const watchdog = parseWatchdogOptions({ ...opts, device: cards });
-    const audio = parseAudioOption(opts.audio, cards);
-    const config = {
-      ...machineConfig(options, { memoryBytes: io.hostMemory }),
-      ...(watchdog ? { watchdog } : {}),
-      ...(audio ? { audio } : {}),
-    };
+    const config = machineConfig(options, { memoryBytes: io.hostMemory });
     const script = parseScript(argv, program.options, opts);
     checkOutputNames([
       ["--serial-log", opts.serialLog],
@@ -246,12 +245,6 @@ export function parseCommandLine(
   }
 }
 
-/** A --device that is a watchdog or sound card (cli/device_options.ts), not a registry device. */
-function isBoardCard(spec: string): boolean {
-  const name = spec.split(",")[0].toLowerCase();
-  return DEVICE_DRIVERS.some((d) => d.toLowerCase() === name);
-}
-
 /** Options that shape the machine, which a restore takes from the save file. */
 const MACHINE_FLAGS = [
   { key: "memory", flag: "--memory" },
@@ -304,6 +297,9 @@ const FLAGS: Record<OptionName, string> = {
   initrd: "--initrd",
   append: "--append",
   nic: "--nic",
+  watchdog: "--watchdog",
+  watchdogAction: "--watchdog-action",
+  audio: "--audio",
 };
 
 /** A {@link ConfigError} in the command line's words. */

@@ -9,7 +9,11 @@
 
 import { UsageError } from "./errors.ts";
 import { parseDiskSpec } from "../machine/disk_spec.ts";
-import { OPTIONAL_DEVICE_NAMES } from "../machine/optional_devices.ts";
+import {
+  OPTIONAL_DEVICE_NAMES,
+  optionalDeviceKind,
+  optionalDeviceName,
+} from "../machine/optional_devices.ts";
 
 /** What the translation needs to know of one of vmrun's own options. */
 export interface OptionInfo {
@@ -359,6 +363,8 @@ function registryDevice(token: string, next: string | undefined): string[] | nul
   if (value === null || value === undefined) return null;
   const driver = value.split(",")[0];
   if (!(OPTIONAL_DEVICE_NAMES as readonly string[]).includes(driver)) return null;
+  // A watchdog or sound card may carry QEMU's id= and audiodev=: read as QEMU's -device.
+  if (optionalDeviceKind(driver) !== null) return null;
   return token === "--device" ? ["--device", value] : [token];
 }
 
@@ -662,9 +668,10 @@ function device(ctx: Ctx, value: string, flag: string): void {
     ctx.out.push("--device", driver);
     return;
   }
-  if (driver === "sb16" || driver === "ES1370") {
+  const card = optionalDeviceKind(driver) === "sound" ? optionalDeviceName(driver) : null;
+  if (card) {
     only("id", "audiodev");
-    ctx.out.push("--device", driver.toLowerCase());
+    ctx.out.push("--device", card);
     const dev = prop("audiodev");
     if (dev !== undefined) {
       const path = ctx.audiodevs.get(dev);
@@ -714,13 +721,13 @@ function device(ctx: Ctx, value: string, flag: string): void {
   }
   fail(
     `${what}: unknown device '${driver}' (known: ${
-      [...OPTIONAL_DEVICE_NAMES, ...QEMU_WATCHDOGS, "sb16", "ES1370"].join(", ")
+      OPTIONAL_DEVICE_NAMES.join(", ")
     }; the board's own i440FX, PIIX3 IDE, VGA, COM1, PS/2 and virtio-blk are always there)`,
   );
 }
 
 /**
- * The optional virtio devices: `virtio-rng-pci`, `virtio-serial-pci` (hvc0 is
+ * The optional virtio devices: `virtio-rng-pci`, `virtio-balloon-pci`, `virtio-serial-pci` (hvc0 is
  * its port 0, so `virtconsole` is implied) and one `virtserialport` (port 1,
  * whose `name=` it takes). Returns false for other drivers.
  */
@@ -737,6 +744,16 @@ function virtioDevice(
       only("id");
       ctx.out.push("--device", "virtio-rng-pci");
       return true;
+    case "virtio-balloon-pci":
+    case "virtio-balloon": {
+      only("id", "deflate-on-oom", "guest-stats-polling-interval");
+      const props = ["deflate-on-oom", "guest-stats-polling-interval"].flatMap((name) => {
+        const v = prop(name);
+        return v === undefined ? [] : [`${name}=${v}`];
+      });
+      ctx.out.push("--device", ["virtio-balloon-pci", ...props].join(","));
+      return true;
+    }
     case "virtio-serial-pci":
     case "virtio-serial":
       only("id");

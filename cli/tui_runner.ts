@@ -11,6 +11,13 @@ import { basename } from "node:path";
 import { Session } from "../api/session.ts";
 import { EXIT_FAILURE, signalExit, stoppedExit } from "../machine/exit.ts";
 import { RunSession } from "../machine/session.ts";
+import type { Machine } from "../machine/machine.ts";
+import {
+  balloonInfo,
+  balloonStepTarget,
+  balloonTargetPages,
+  hasBalloon,
+} from "../machine/balloon.ts";
 import { detectCharset, drawableDisplay } from "../tui/charset.ts";
 import { detectColorDepth } from "../tui/colors.ts";
 import { ConsoleController } from "../tui/console_controller.tsx";
@@ -45,6 +52,18 @@ const UNPROBED: TerminalCaps = {
   answered: false,
 };
 
+/** Ctrl-a - and Ctrl-a +: the balloon's target a step down or up; what to tell the user. */
+async function stepBalloon(machine: Machine, direction: 1 | -1): Promise<string> {
+  const devices = (await machine.snapshot()).devices;
+  const info = devices && balloonInfo(machine.config, devices);
+  if (!info) return "the run has ended";
+  const target = balloonStepTarget(info, direction);
+  machine.balloon(balloonTargetPages(machine.config, target));
+  return `balloon: the guest is asked to keep ${target} MiB of ${
+    Math.floor(info.ramBytes / 2 ** 20)
+  } MiB`;
+}
+
 /** Where Ctrl-a s saves: beside the user, named after the image and the time. */
 function saveFileName(image: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d+Z$/, "");
@@ -75,6 +94,12 @@ export async function runTui(req: RunRequest): Promise<number> {
         warning: (message) => {
           said.push(`vmrun: warning: ${message}\n`);
           controller?.notice(`warning: ${message}`);
+        },
+        // As headless: the exit action's line is the run's ending (describeExit).
+        watchdog: (e) => {
+          if (e.action === "exit") return;
+          said.push(`vmrun: the ${e.model} watchdog expired (action ${e.action})\n`);
+          controller?.notice(`the ${e.model} watchdog expired (action ${e.action})`);
         },
       },
       runLimits(req),
@@ -169,6 +194,7 @@ export async function runTui(req: RunRequest): Promise<number> {
         Math.round(r.ms)
       } ms)`;
     },
+    balloon: hasBalloon(req.config) ? (direction) => stepBalloon(machine, direction) : undefined,
     cpuTimeMs: processCpuMs,
     graphics: painter ? { painter, cell: () => cell } : undefined,
     charset,

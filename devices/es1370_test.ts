@@ -4,11 +4,10 @@ import { SteppedClock } from "./clock.ts";
 import { Es1370, ES_CTRL, ES_DAC_PAGE, ES_REG, ES_SCTRL, ES_STAT } from "./es1370.ts";
 import { ArrayGuestMemory } from "./testing/array_guest_memory.ts";
 import { RecordingIrq } from "./testing/recording_irq.ts";
-import { SeededRandom } from "./testing/seeded_random.ts";
+import type { SeededRandom } from "./testing/seeded_random.ts";
 import {
-  assertRestoreIdentity,
+  assertRestoreProperty,
   assertRestoreRejects,
-  assertSameBehaviour,
   type Twin,
 } from "./testing/snapshot_check.ts";
 
@@ -148,20 +147,20 @@ function step(rng: SeededRandom, t: EsTwin): string {
 }
 
 Deno.test("es1370: snapshot/restore property (seeded)", () => {
-  let playing = 0;
-  for (let seed = 1; seed <= 40; seed++) {
-    const rng = new SeededRandom(seed);
-    const a = twin();
-    for (let i = 0; i < 0x8000; i++) a.mem.writeU8(0x10000 + i, (i * 13) & 0xff);
-    for (let i = rng.below(30); i > 0; i--) step(rng, a);
-    const b = twin();
-    b.mem.write(0x10000, a.mem.read(0x10000, 0x8000));
-    b.clock.advanceTo(a.clock.nowNs());
-    const s = assertRestoreIdentity(a.es, b.es);
-    if (s.playing.length) playing++;
-    assertSameBehaviour(a, b, seed + 1000, 50, step);
-  }
-  ok(playing >= 8, `only ${playing} snapshots while playing`);
+  assertRestoreProperty({
+    seeds: 40,
+    twin,
+    device: (t) => t.es,
+    prepare: (a) => {
+      for (let i = 0; i < 0x8000; i++) a.mem.writeU8(0x10000 + i, (i * 13) & 0xff);
+    },
+    carry: (a, b) => b.mem.write(0x10000, a.mem.read(0x10000, 0x8000)),
+    stepsBefore: 30,
+    stepsAfter: 50,
+    step,
+    busy: (s) => s.playing.length > 0,
+    minBusy: 8,
+  });
 });
 
 Deno.test("es1370: restore refuses malformed states", () => {

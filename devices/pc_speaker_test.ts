@@ -10,11 +10,10 @@ import {
   POLL_NS,
   SPEAKER_AMPLITUDE,
 } from "./pc_speaker.ts";
-import { SeededRandom } from "./testing/seeded_random.ts";
+import type { SeededRandom } from "./testing/seeded_random.ts";
 import {
-  assertRestoreIdentity,
+  assertRestoreProperty,
   assertRestoreRejects,
-  assertSameBehaviour,
   type Twin,
 } from "./testing/snapshot_check.ts";
 
@@ -158,19 +157,18 @@ function step(rng: SeededRandom, t: SpeakerTwin): string {
 }
 
 Deno.test("pc speaker: snapshot/restore property (seeded)", () => {
-  let playing = 0;
-  for (let seed = 1; seed <= 60; seed++) {
-    const rng = new SeededRandom(seed);
-    const a = twin();
-    for (let i = rng.below(40); i > 0; i--) step(rng, a);
-    const b = twin();
-    b.clock.advanceTo(a.clock.nowNs());
-    Object.assign(b.pit, { mode: a.pit.mode, count: a.pit.count, gate: a.pit.gate });
-    const s = assertRestoreIdentity(a.spk, b.spk);
-    if (s.playing) playing++;
-    assertSameBehaviour(a, b, seed + 1000, 60, step);
-  }
-  ok(playing >= 10, `only ${playing} snapshots while playing`);
+  assertRestoreProperty({
+    seeds: 60,
+    twin,
+    device: (t) => t.spk,
+    carry: (a, b) =>
+      Object.assign(b.pit, { mode: a.pit.mode, count: a.pit.count, gate: a.pit.gate }),
+    stepsBefore: 40,
+    stepsAfter: 60,
+    step,
+    busy: (s) => s.playing !== null,
+    minBusy: 10,
+  });
 });
 
 Deno.test("pc speaker: restore refuses malformed states", () => {

@@ -5,11 +5,10 @@ import { DMA_PAGE_BASE, IsaDma } from "./isa_dma.ts";
 import { Sb16 } from "./sb16.ts";
 import { ArrayGuestMemory } from "./testing/array_guest_memory.ts";
 import { RecordingIrq } from "./testing/recording_irq.ts";
-import { SeededRandom } from "./testing/seeded_random.ts";
+import type { SeededRandom } from "./testing/seeded_random.ts";
 import {
-  assertRestoreIdentity,
+  assertRestoreProperty,
   assertRestoreRejects,
-  assertSameBehaviour,
   type Twin,
 } from "./testing/snapshot_check.ts";
 
@@ -221,21 +220,23 @@ function step(rng: SeededRandom, t: SbTwin): string {
 }
 
 Deno.test("sb16: snapshot/restore property (seeded)", () => {
-  let playing = 0;
-  for (let seed = 1; seed <= 50; seed++) {
-    const rng = new SeededRandom(seed);
-    const a = twin();
-    for (let i = 0; i < 0x10000; i++) a.mem.writeU8(0x10000 + i, (i * 7) & 0xff);
-    for (let i = rng.below(40); i > 0; i--) step(rng, a);
-    const b = twin();
-    b.mem.write(0x10000, a.mem.read(0x10000, 0x10000));
-    b.clock.advanceTo(a.clock.nowNs());
-    b.dma.restore(structuredClone(a.dma.snapshot()));
-    const s = assertRestoreIdentity(a.sb, b.sb);
-    if (s.playback) playing++;
-    assertSameBehaviour(a, b, seed + 1000, 60, step);
-  }
-  ok(playing >= 10, `only ${playing} snapshots while playing`);
+  assertRestoreProperty({
+    seeds: 50,
+    twin,
+    device: (t) => t.sb,
+    prepare: (a) => {
+      for (let i = 0; i < 0x10000; i++) a.mem.writeU8(0x10000 + i, (i * 7) & 0xff);
+    },
+    carry: (a, b) => {
+      b.mem.write(0x10000, a.mem.read(0x10000, 0x10000));
+      b.dma.restore(structuredClone(a.dma.snapshot()));
+    },
+    stepsBefore: 40,
+    stepsAfter: 60,
+    step,
+    busy: (s) => s.playback !== null,
+    minBusy: 10,
+  });
 });
 
 Deno.test("sb16: restore refuses malformed states", () => {

@@ -15,6 +15,7 @@ import {
   LOCK_EX,
   LOCK_NB,
   LOCK_SH,
+  MADV_REMOVE,
   MAP_ANONYMOUS,
   MAP_NORESERVE,
   MAP_SHARED,
@@ -63,6 +64,28 @@ export function residentPages(mem: HostMemory): Uint8Array | null {
   const vec = new Uint8Array(Math.ceil(mem.size / 4096));
   const r = libc().mincore(Deno.UnsafePointer.create(mem.address), BigInt(mem.size), vec);
   return r === 0 ? vec : null;
+}
+
+/** The host's page size: what {@link discardMemory} frees at a time. */
+export const HOST_PAGE_SIZE = 4096;
+
+/**
+ * Frees `[offset, offset + length)` of `mem` (MADV_REMOVE): the host gets
+ * the memory back and the range reads as zero from then on, for vmrun and
+ * for a guest that KVM maps it into.
+ * @throws {RangeError} unless the range is whole host pages inside `mem`
+ * @throws {KvmError} when the kernel refuses
+ */
+export function discardMemory(mem: HostMemory, offset: number, length: number): void {
+  const whole = (n: number) => Number.isSafeInteger(n) && n >= 0 && n % HOST_PAGE_SIZE === 0;
+  if (!whole(offset) || !whole(length) || offset + length > mem.size) {
+    throw new RangeError(`cannot discard ${offset}+${length} of ${mem.size} bytes`);
+  }
+  if (length === 0) return;
+  const at = Deno.UnsafePointer.create(mem.address + BigInt(offset));
+  if (libc().madvise(at, BigInt(length), MADV_REMOVE) < 0) {
+    throw new KvmError("madvise(MADV_REMOVE)", errno());
+  }
 }
 
 /** True when the host has swap in use (then non-resident pages may hold data). */

@@ -1,5 +1,12 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { currentKernelThreadId, KickTimer, mapAnonymous, residentPages, unmap } from "./host.ts";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import {
+  currentKernelThreadId,
+  discardMemory,
+  KickTimer,
+  mapAnonymous,
+  residentPages,
+  unmap,
+} from "./host.ts";
 
 /** Counts SIGUSR2 deliveries to this process while `body` runs. */
 async function countKicks(body: (kicks: () => number) => Promise<void>): Promise<void> {
@@ -76,6 +83,28 @@ Deno.test("residentPages: only the pages written are backed", () => {
     if (vec === null) throw new Error("mincore refused");
     strictEqual(vec.length, 64);
     deepStrictEqual([...vec].flatMap((b, i) => (b & 1 ? [i] : [])), [3, 40]);
+  } finally {
+    unmap(mem);
+  }
+});
+
+Deno.test("discardMemory: the pages go back to the host and read as zero; the rest stays", () => {
+  const mem = mapAnonymous(16 * 4096);
+  try {
+    const bytes = new Uint8Array(mem.buffer);
+    bytes.fill(0xa5);
+    discardMemory(mem, 4 * 4096, 3 * 4096);
+    const vec = residentPages(mem);
+    if (vec === null) throw new Error("mincore refused");
+    deepStrictEqual([...vec].flatMap((b, i) => (b & 1 ? [] : [i])), [4, 5, 6]);
+    ok(bytes.subarray(4 * 4096, 7 * 4096).every((b) => b === 0));
+    ok(bytes.subarray(0, 4 * 4096).every((b) => b === 0xa5));
+    ok(bytes.subarray(7 * 4096).every((b) => b === 0xa5));
+    // Only whole pages inside the mapping.
+    throws(() => discardMemory(mem, 100, 4096), RangeError);
+    throws(() => discardMemory(mem, 0, 100), RangeError);
+    throws(() => discardMemory(mem, 15 * 4096, 2 * 4096), RangeError);
+    throws(() => discardMemory(mem, -4096, 4096), RangeError);
   } finally {
     unmap(mem);
   }

@@ -16,6 +16,7 @@ const SYMBOLS = {
   },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   mincore: { parameters: ["pointer", "usize", "buffer"], result: "i32" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   pthread_self: { parameters: [], result: "u64" },
   pthread_kill: { parameters: ["u64", "i32"], result: "i32" },
@@ -66,6 +67,11 @@ export const MAP_PRIVATE = 2;
 export const MAP_ANONYMOUS = 0x20;
 /** @see PROT_READ */
 export const MAP_NORESERVE = 0x4000;
+/**
+ * madvise(2): free a range of shared memory (punch a hole in its shmem
+ * object); it reads back as zero. MADV_DONTNEED would only unmap it.
+ */
+export const MADV_REMOVE = 9;
 /** flock(2) operations. */
 export const LOCK_EX = 2;
 /** @see LOCK_EX */

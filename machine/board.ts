@@ -24,10 +24,9 @@ import {
   scanoutScreenState,
   ScanoutTracker,
 } from "../devices/virtio/virtio_gpu_display.ts";
-import type { I6300esbState } from "../devices/watchdog/i6300esb.ts";
-import type { Ib700State } from "../devices/watchdog/ib700.ts";
-import type { Sb16, Sb16State } from "../devices/sb16.ts";
-import type { Es1370, Es1370State } from "../devices/es1370.ts";
+import { Sb16 } from "../devices/sb16.ts";
+import { Es1370 } from "../devices/es1370.ts";
+import type { WatchdogModel } from "./watchdog.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
 import { renderScreen, type ScreenImage } from "../devices/vga/render_text.ts";
@@ -54,19 +53,15 @@ import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
-  es1370Entry,
-  i6300esbEntry,
-  IB700_ENTRY,
   nicEntry,
   type NicPort,
   PC_DEVICES,
   type PcDevices,
-  sb16Entry,
   type VgaDevice,
   virtioBlkEntry,
-  type WatchdogDevice,
 } from "./pc_devices.ts";
 import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
+import { legacyOptionalStates } from "./saved_vm.ts";
 import type { Nic } from "../devices/net/nic.ts";
 import {
   type NicSnapshot,
@@ -128,30 +123,26 @@ export interface BoardEnv {
   readonly entropy?: (dst: Uint8Array) => void;
   /** Bytes the guest wrote to a virtio console port (0 = hvc0). */
   readonly onConsole?: (port: number, bytes: Uint8Array) => void;
-  /** The watchdog (config.watchdog) expired. */
-  readonly onWatchdog: () => void;
+  /** A watchdog device (ib700, i6300esb) expired. */
+  readonly onWatchdog: (model: WatchdogModel) => void;
   /** Where sound devices play (a WAV file, or nothing). */
   readonly audio: AudioOut;
 }
 
 /** An optional device on the board (`--device`), with its name and PCI slot. */
 export interface PlacedDevice<D> {
+  /** Its registry name (QEMU's `-device` name). */
   readonly name: string;
-  readonly slot: number;
+  /** Its PCI slot, or null for an ISA device. */
+  readonly slot: number | null;
   readonly device: D;
 }
 
 /** The devices of a board, by registry name, and its virtio disks. */
 export interface BoardDevices extends PcDevices {
   readonly virtioBlk: VirtioBlk[];
-  /** The `--device`s, in slot order. */
+  /** The `--device`s (watchdogs and sound cards among them), in command-line order. */
   readonly optional: PlacedDevice<OptionalDeviceInstance>[];
-  /** The watchdog, when config.watchdog asks for one. */
-  watchdog: WatchdogDevice | null;
-  /** The Sound Blaster 16, when config.audio asks for one. */
-  sb16: Sb16 | null;
-  /** The ES1370, when config.audio asks for one. */
-  es1370: Es1370 | null;
   /** NICs in `config.nics` order. */
   readonly nics: Nic[];
 }
@@ -165,11 +156,11 @@ export type DeviceStates = {
 export interface BoardState extends DeviceStates {
   readonly screen: ScreenState;
   readonly virtioBlk: VirtioBlkState[];
-  /** The `--device`s' states, in slot order. */
+  /**
+   * The `--device`s' states (watchdogs and sound cards among them), in
+   * command-line order; {@link optionalState} picks one by name.
+   */
   readonly optional: PlacedDevice<ReturnType<OptionalDeviceInstance["snapshot"]>>[];
-  readonly watchdog: Ib700State | I6300esbState | null;
-  readonly sb16: Sb16State | null;
-  readonly es1370: Es1370State | null;
   readonly nics: NicState[];
   readonly pio: { name: string; base: number; length: number }[];
   readonly mmio: { name: string; base: number; length: number }[];
@@ -184,12 +175,8 @@ export interface BoardSnapshot {
   readonly version: 1;
   readonly devices: DeviceStates;
   readonly virtioBlk: readonly VirtioBlkState[];
-  /** The `--device`s, in placement order. */
+  /** The `--device`s (watchdogs and sound cards among them), in placement order. */
   readonly optional: readonly ReturnType<OptionalDeviceInstance["snapshot"]>[];
-  /** The watchdog and sound cards the configuration adds (null where absent). */
-  readonly watchdog: Ib700State | I6300esbState | null;
-  readonly sb16: Sb16State | null;
-  readonly es1370: Es1370State | null;
   /** The NICs, in `config.nics` order (their networks are re-created from the config). */
   readonly nics: readonly NicSnapshot[];
   /** The in-kernel PIC, IOAPIC, PIT and clock. */
@@ -262,9 +249,6 @@ export class Board {
       ...(built as unknown as PcDevices),
       virtioBlk: [],
       optional: [],
-      watchdog: null,
-      sb16: null,
-      es1370: null,
       nics: [],
     };
     const d = this.devices;
@@ -283,17 +267,13 @@ export class Board {
       this.#place(entry, blk);
       d.virtioBlk.push(blk);
     });
+    // PCI devices take the next free slots, as -device does on QEMU; ISA ones take none.
     for (const device of config.devices ?? []) {
-      const entry = optionalDeviceEntry(device, slot);
+      const { entry, pci } = optionalDeviceEntry(device, slot, d);
       const built = entry.create(ctx);
       this.#place(entry, built);
-      d.optional.push({ name: device.name, slot: slot++, device: built });
+      d.optional.push({ name: device.name, slot: pci ? slot++ : null, device: built });
     }
-    if (config.audio?.model === "sb16") d.sb16 = this.#add(sb16Entry(d.isaDma), ctx);
-    if (config.watchdog?.model === "ib700") d.watchdog = this.#add(IB700_ENTRY, ctx);
-    // PCI cards take the next free slots, as -device does on QEMU.
-    if (config.watchdog?.model === "i6300esb") d.watchdog = this.#add(i6300esbEntry(slot++), ctx);
-    if (config.audio?.model === "es1370") d.es1370 = this.#add(es1370Entry(slot++), ctx);
     // NICs take the slots after the virtio disks, in command-line order.
     (config.nics ?? []).forEach((nic, i) => {
       if (slot > PCI_SLOT.LAST) throw new Error("no PCI slot left for another NIC");
@@ -332,13 +312,6 @@ export class Board {
         }),
       ),
     });
-  }
-
-  /** Builds an optional device and places it. */
-  #add<D>(entry: DeviceEntry<D>, ctx: DeviceContext): D {
-    const dev = entry.create(ctx);
-    this.#place(entry, dev);
-    return dev;
   }
 
   /** Registers an entry's fixed regions, puts it on PCI and runs its wiring. */
@@ -487,9 +460,6 @@ export class Board {
       screen: this.#screenState(),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
-      watchdog: d.watchdog?.snapshot() ?? null,
-      sb16: d.sb16?.snapshot() ?? null,
-      es1370: d.es1370?.snapshot() ?? null,
       nics: d.nics.map(nicState),
       pio: ranges(this.pio),
       mmio: ranges(this.mmio),
@@ -514,9 +484,6 @@ export class Board {
       devices: this.#deviceStates(),
       virtioBlk: this.devices.virtioBlk.map((b) => b.snapshot()),
       optional: this.devices.optional.map((o) => o.device.snapshot()),
-      watchdog: this.devices.watchdog?.snapshot() ?? null,
-      sb16: this.devices.sb16?.snapshot() ?? null,
-      es1370: this.devices.es1370?.snapshot() ?? null,
       nics: this.devices.nics.map(snapshotNic),
       vm: this.vm.saveState(),
       vcpus: this.vcpus.map((v) => v.saveState()),
@@ -542,20 +509,14 @@ export class Board {
       throw new StateError("board", "the saved state has another number of virtio disks");
     }
     this.devices.virtioBlk.forEach((b, i) => b.restore(s.virtioBlk[i]));
-    if (s.optional.length !== this.devices.optional.length) {
+    const optional = legacyOptionalStates(s);
+    if (optional.length !== this.devices.optional.length) {
       throw new StateError("board", "the saved state has other --devices");
     }
     // Each optional device's state type goes with its own device.
     this.devices.optional.forEach((o, i) =>
-      (o.device as { restore(s: unknown): void }).restore(s.optional[i])
+      (o.device as { restore(s: unknown): void }).restore(optional[i])
     );
-    for (const name of ["watchdog", "sb16", "es1370"] as const) {
-      const device = this.devices[name] as { restore(s: unknown): void } | null;
-      if ((device === null) !== (s[name] === null)) {
-        throw new StateError("board", `the saved state has another ${name}`);
-      }
-      device?.restore(s[name]);
-    }
     // A save from before NICs existed has none.
     const nics = s.nics ?? [];
     if (nics.length !== this.devices.nics.length) {
@@ -585,8 +546,9 @@ export class Board {
   flushAudio(): void {
     const d = this.devices;
     d.pcSpeaker.flush();
-    d.sb16?.flush();
-    d.es1370?.flush();
+    for (const { device } of d.optional) {
+      if (device instanceof Sb16 || device instanceof Es1370) device.flush();
+    }
   }
 
   /** Closes the vCPUs and the VM. RAM and firmware stay with the environment. */

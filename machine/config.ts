@@ -6,7 +6,7 @@
  */
 
 import type { AudioConfig } from "./audio.ts";
-import type { WatchdogConfig } from "./watchdog.ts";
+import type { WatchdogAction } from "./watchdog.ts";
 import type { CpuFeatureConfig } from "./cpu_features.ts";
 
 /** A disk attached to the machine. */
@@ -108,13 +108,19 @@ export interface MachineConfig {
   readonly vga?: VgaModel;
   /** A reset ends the run (reason "reset") instead of rebooting. */
   readonly noReboot?: boolean;
-  /** Optional devices, in PCI slot order after the virtio disks; none when absent. */
+  /**
+   * Optional devices (watchdogs and sound cards among them), in command-line
+   * order: PCI ones take the slots after the virtio disks; none when absent.
+   */
   readonly devices?: readonly DeviceConfig[];
   /** Boot this kernel instead of the first disk's boot sector (without firmware), or through SeaBIOS. */
   readonly kernel?: KernelConfig;
-  /** A watchdog device and what its expiry does; none when absent. */
-  readonly watchdog?: WatchdogConfig;
-  /** Record what the guest plays to a WAV file; nothing is recorded when absent. */
+  /** What a watchdog device's expiry does (QEMU's `-action watchdog=`); reset when absent. */
+  readonly watchdogAction?: WatchdogAction;
+  /**
+   * Record what the guest plays (the PC speaker and any sound card in
+   * `devices`) to a WAV file; nothing is recorded when absent.
+   */
   readonly audio?: AudioConfig;
   /** CPUID features turned on or off with `--cpu host,...` (QEMU's names); none when absent. */
   readonly cpuFeatures?: readonly CpuFeatureConfig[];

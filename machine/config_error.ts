@@ -22,7 +22,10 @@ export type OptionName =
   | "control"
   | "initrd"
   | "append"
-  | "nic";
+  | "nic"
+  | "watchdog"
+  | "watchdogAction"
+  | "audio";
 
 /** A machine option or input that cannot be used. */
 export class ConfigError extends Error {

@@ -119,6 +119,8 @@ export type MailMessage =
   | { type: "reset" }
   /** Press the ACPI power button (PWRBTN_STS, and the SCI when the guest enabled it). */
   | { type: "power-button" }
+  /** Set the balloon's target (num_pages, 4 KiB pages); ignored without a balloon. */
+  | { type: "balloon"; pages: number }
   | { type: "snapshot"; id: number }
   /** Answered by a "screenshot" event with the same id. */
   | { type: "screenshot"; id: number }

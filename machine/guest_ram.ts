@@ -8,22 +8,56 @@
 
 import { type GuestMemory, GuestMemoryError } from "../devices/types.ts";
 import type { RamLayout } from "./memory_map.ts";
+import { HOST_PAGE_SIZE } from "../kvm/host.ts";
+
+/**
+ * Frees whole host pages of the RAM buffer, `[hostOffset, hostOffset + length)`;
+ * they read as zero afterwards.
+ */
+export type HostDiscard = (hostOffset: number, length: number) => void;
 
 /** Guest-physical RAM over one host buffer laid out by {@link RamLayout}. */
 export class GuestRam implements GuestMemory {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
+  readonly #discard: HostDiscard | null;
 
   /**
    * @param layout the slots that make up guest RAM
    * @param buffer host memory of `layout.total` bytes
+   * @param discard frees host pages of `buffer` (madvise); without it {@link discard} frees nothing
    */
-  constructor(readonly layout: RamLayout, buffer: ArrayBuffer) {
+  constructor(readonly layout: RamLayout, buffer: ArrayBuffer, discard?: HostDiscard) {
     if (buffer.byteLength < layout.total) {
       throw new RangeError(`RAM buffer of ${buffer.byteLength} bytes < ${layout.total}`);
     }
     this.#bytes = new Uint8Array(buffer, 0, layout.total);
     this.#view = new DataView(buffer, 0, layout.total);
+    this.#discard = discard ?? null;
+  }
+
+  /**
+   * Gives the host back the memory behind guest range `[addr, addr + length)`
+   * (a balloon's pages): the whole host pages of it that are RAM; the parts
+   * in holes or past the end, and partial pages, are left alone. What is
+   * freed reads as zero afterwards.
+   * @returns the bytes freed
+   */
+  discard(addr: number, length: number): number {
+    const discard = this.#discard;
+    if (!discard || !Number.isSafeInteger(addr) || !Number.isSafeInteger(length)) return 0;
+    let freed = 0;
+    for (const s of this.layout.slots) {
+      // The part of the range inside this slot, shrunk to whole host pages.
+      const from = Math.max(addr, s.gpa);
+      const to = Math.min(addr + length, s.gpa + s.size);
+      const start = Math.ceil((s.hostOffset + from - s.gpa) / HOST_PAGE_SIZE) * HOST_PAGE_SIZE;
+      const end = Math.floor((s.hostOffset + to - s.gpa) / HOST_PAGE_SIZE) * HOST_PAGE_SIZE;
+      if (from >= to || end <= start) continue;
+      discard(start, end - start);
+      freed += end - start;
+    }
+    return freed;
   }
 
   /** Host offset of guest range `[addr, addr + length)`, which must lie inside one slot. */

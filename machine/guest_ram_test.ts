@@ -216,3 +216,33 @@ Deno.test("GuestRam refuses a host buffer smaller than the layout", () => {
     (e: unknown) => e instanceof RangeError && /1048576 bytes < 2097152/.test(e.message),
   );
 });
+
+Deno.test("GuestRam.discard: whole host pages of RAM only, never holes or past the end", () => {
+  const layout = ramLayout(2 * MiB);
+  const calls: [number, number][] = [];
+  const ram = new GuestRam(
+    layout,
+    new ArrayBuffer(layout.total),
+    (off, len) => calls.push([off, len]),
+  );
+  // Inside slot 1.
+  strictEqual(ram.discard(0x100000, 0x3000), 0x3000);
+  // Across the VGA window: the parts in RAM only.
+  strictEqual(ram.discard(0x9f000, 0x22000), 0x1000 + 0x1000);
+  // Partial pages at both ends shrink to the whole page between.
+  strictEqual(ram.discard(0x120800, 0x2000), 0x1000);
+  // Past the end of RAM, or not a number: nothing.
+  strictEqual(ram.discard(2 * MiB, 0x1000), 0);
+  strictEqual(ram.discard(2 * MiB - 0x1000, 0x10000), 0x1000);
+  strictEqual(ram.discard(NaN, 0x1000), 0);
+  strictEqual(ram.discard(-0x1000, 0x1000), 0);
+  deepStrictEqual(calls, [
+    [0x100000, 0x3000],
+    [0x9f000, 0x1000],
+    [0xc0000, 0x1000],
+    [0x121000, 0x1000],
+    [2 * MiB - 0x1000, 0x1000],
+  ]);
+  // Without a discarder nothing is freed.
+  strictEqual(new GuestRam(layout, new ArrayBuffer(layout.total)).discard(0x100000, 0x1000), 0);
+});

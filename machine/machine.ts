@@ -180,6 +180,14 @@ export class Machine {
     this.#mail({ type: "power-button" });
   }
 
+  /**
+   * Asks the guest's balloon driver (`--device virtio-balloon-pci`) to make
+   * the balloon `pages` 4 KiB pages; the target outlives resets.
+   */
+  balloon(pages: number): void {
+    this.#mail({ type: "balloon", pages });
+  }
+
   /** Ends the run; resolves with how it ended (a stop, unless it had already ended otherwise). */
   stop(): Promise<GuestExit> {
     if (!this.#ended) this.#request(REQ.STOP);

@@ -3,38 +3,85 @@
  * as QEMU's `-device` names them. Each is declared once here with its
  * options and its registry entry (see pc_devices.ts).
  *
- * PCI slots: optional devices take the slots after the virtio disks, in the
- * order given on the command line, as QEMU places `-device`s without `addr=`
- * in order. With no virtio disk the first one sits at 00:03.0, where QEMU
- * puts it behind `-nodefaults -vga std`.
+ * PCI slots: optional PCI devices take the slots after the virtio disks, in
+ * the order given on the command line, as QEMU places `-device`s without
+ * `addr=` in order. With no virtio disk the first one sits at 00:03.0, where
+ * QEMU puts it behind `-nodefaults -vga std`. ISA devices (ib700, sb16) take
+ * no slot, so the PCI ones after them sit where they would without them, as
+ * on QEMU.
  *
  * @module
  */
 
+import {
+  DEFAULT_STATS_INTERVAL_NS,
+  VIRTIO_BALLOON_PAGE_SIZE,
+  VirtioBalloon,
+} from "../devices/virtio/virtio_balloon.ts";
+import { Es1370 } from "../devices/es1370.ts";
+import { Sb16 } from "../devices/sb16.ts";
 import { VirtioConsole } from "../devices/virtio/virtio_console.ts";
 import { VirtioRng } from "../devices/virtio/virtio_rng.ts";
+import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import { Ib700 } from "../devices/watchdog/ib700.ts";
 import type { DeviceConfig } from "./config.ts";
-import type { DeviceEntry } from "./pc_devices.ts";
+import { IRQ, PIO } from "./io_map.ts";
+import { type DeviceEntry, type PcDevices, timers } from "./pc_devices.ts";
 
-/** One optional device: what `--help` and errors say of it, its options and its entry. */
-export interface OptionalDevice<D> {
+/** What `--help` and errors say of an optional device, and its options. */
+interface OptionalDeviceInfo {
   /** One line for help and error messages. */
   readonly description: string;
   /** Known option names, with a line each. */
   readonly options: Readonly<Record<string, string>>;
   /** Checks an option value; returns why it is wrong, or null. */
   readonly checkOption?: (key: string, value: string) => string | null;
-  /** The registry entry for an instance in PCI slot `slot`. */
-  readonly entry: (slot: number, options: Readonly<Record<string, string>>) => DeviceEntry<D>;
+  /** Its class, where the board takes one of a kind: one watchdog, one sound card. */
+  readonly kind?: "watchdog" | "sound";
 }
 
-function optional<D>(d: OptionalDevice<D>): OptionalDevice<D> {
-  return d;
+/** A PCI optional device: it takes the next free slot. */
+export interface PciOptionalDevice<D> extends OptionalDeviceInfo {
+  readonly bus: "pci";
+  /** The registry entry for an instance in PCI slot `slot`. */
+  readonly entry: (
+    slot: number,
+    options: Readonly<Record<string, string>>,
+    fixed: PcDevices,
+  ) => DeviceEntry<D>;
 }
+
+/** An ISA optional device: fixed ports and IRQ, no PCI slot. */
+export interface IsaOptionalDevice<D> extends OptionalDeviceInfo {
+  readonly bus: "isa";
+  /** The registry entry of the instance; it may lean on the board's fixed devices. */
+  readonly entry: (options: Readonly<Record<string, string>>, fixed: PcDevices) => DeviceEntry<D>;
+}
+
+/** One optional device, PCI or ISA. */
+export type OptionalDevice<D> = PciOptionalDevice<D> | IsaOptionalDevice<D>;
+
+function pci<D>(d: Omit<PciOptionalDevice<D>, "bus">): PciOptionalDevice<D> {
+  return { ...d, bus: "pci" };
+}
+
+function isa<D>(d: Omit<IsaOptionalDevice<D>, "bus">): IsaOptionalDevice<D> {
+  return { ...d, bus: "isa" };
+}
+
+/** QEMU's spellings of a boolean property. */
+const ON_OFF: ReadonlyMap<string, boolean> = new Map([
+  ["on", true],
+  ["off", false],
+  ["true", true],
+  ["false", false],
+  ["yes", true],
+  ["no", false],
+]);
 
 /** Every optional device, by its QEMU `-device` name. */
 export const OPTIONAL_DEVICES = {
-  "virtio-rng-pci": optional({
+  "virtio-rng-pci": pci({
     description: "virtio entropy source fed from the host's getrandom",
     options: {},
     entry: (slot) => ({
@@ -47,7 +94,7 @@ export const OPTIONAL_DEVICES = {
       pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
     }),
   }),
-  "virtio-serial-pci": optional({
+  "virtio-serial-pci": pci({
     description: "virtio console: hvc0 (port 0) and a named port (port 1) for scripts",
     options: { name: "port 1's name (default org.vmrun.port1)" },
     checkOption: (_key, value) =>
@@ -65,6 +112,77 @@ export const OPTIONAL_DEVICES = {
       pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
     }),
   }),
+  "virtio-balloon-pci": pci({
+    description: "virtio memory balloon: vmrun asks the guest for RAM back and frees it",
+    options: {
+      "deflate-on-oom": "on: the guest may take pages back when it runs out (default off)",
+      "guest-stats-polling-interval": `seconds between the guest's memory stats, 0 never (default ${
+        DEFAULT_STATS_INTERVAL_NS / 1e9
+      })`,
+    },
+    checkOption: (key, value) =>
+      key === "deflate-on-oom"
+        ? (ON_OFF.has(value) ? null : "must be on or off")
+        : /^\d{1,6}$/.test(value)
+        ? null
+        : "must be a whole number of seconds",
+    entry: (slot, options) => ({
+      create: (c) =>
+        new VirtioBalloon({
+          memory: c.ram,
+          irq: c.pciIrq(slot, 1),
+          ...timers(c),
+          discard: (pfn, count) =>
+            c.ram.discard(pfn * VIRTIO_BALLOON_PAGE_SIZE, count * VIRTIO_BALLOON_PAGE_SIZE),
+          // Deflated pages fault back in, zeroed, when the guest touches them.
+          reuse: () => {},
+          deflateOnOom: ON_OFF.get(options["deflate-on-oom"] ?? "off"),
+          statsIntervalNs: options["guest-stats-polling-interval"] === undefined
+            ? DEFAULT_STATS_INTERVAL_NS
+            : Number(options["guest-stats-polling-interval"]) * 1e9,
+        }),
+      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+    }),
+  }),
+  ib700: isa({
+    description: "iBASE IB700 watchdog (ISA, ports 0x441/0x443); see --watchdog-action",
+    options: {},
+    kind: "watchdog",
+    entry: () => ({
+      create: (c) => new Ib700({ onExpire: () => c.env.onWatchdog("ib700"), ...timers(c) }),
+      pio: (d) => [["ib700", PIO.IB700, d]],
+    }),
+  }),
+  i6300esb: pci({
+    description: "Intel 6300ESB watchdog (PCI 8086:25ab); see --watchdog-action",
+    options: {},
+    kind: "watchdog",
+    entry: (slot) => ({
+      create: (c) => new I6300esb({ onExpire: () => c.env.onWatchdog("i6300esb"), ...timers(c) }),
+      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.mmio } }),
+    }),
+  }),
+  sb16: isa({
+    description: "Sound Blaster 16 (ISA, port 0x220, IRQ 5, DMA 1/5); plays into --audio",
+    options: {},
+    kind: "sound",
+    entry: (_options, fixed) => ({
+      create: (c) =>
+        new Sb16({ irq: c.isaIrq(IRQ.SB16), dma: fixed.isaDma, audio: c.env.audio, ...timers(c) }),
+      pio: (d) => [["sb16", PIO.SB16, d]],
+      irqs: [IRQ.SB16],
+    }),
+  }),
+  ES1370: pci({
+    description: "Ensoniq AudioPCI ES1370 (PCI 1274:5000); plays into --audio",
+    options: {},
+    kind: "sound",
+    entry: (slot) => ({
+      create: (c) =>
+        new Es1370({ irq: c.pciIrq(slot, 1), memory: c.ram, audio: c.env.audio, ...timers(c) }),
+      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.io } }),
+    }),
+  }),
 } as const;
 
 /** The name of an optional device. */
@@ -74,9 +192,26 @@ export type OptionalDeviceName = keyof typeof OPTIONAL_DEVICES;
 export const OPTIONAL_DEVICE_NAMES = Object.keys(OPTIONAL_DEVICES) as OptionalDeviceName[];
 
 /** A device built from an optional entry. */
-export type OptionalDeviceInstance = ReturnType<
-  ReturnType<(typeof OPTIONAL_DEVICES)[OptionalDeviceName]["entry"]>["create"]
+export type OptionalDeviceInstance = InstanceOf<(typeof OPTIONAL_DEVICES)[OptionalDeviceName]>;
+
+type InstanceOf<T> = T extends { entry: (...a: never[]) => DeviceEntry<infer D> } ? D : never;
+
+/** The typed state of the optional device `K`, as snapshots carry it. */
+export type OptionalDeviceState<K extends OptionalDeviceName> = ReturnType<
+  InstanceOf<(typeof OPTIONAL_DEVICES)[K]>["snapshot"]
 >;
+
+/**
+ * The state of the first optional device named `name` in a board state's
+ * `optional` list (the TUI's and the API's typed access), or null.
+ */
+export function optionalState<K extends OptionalDeviceName>(
+  optional: readonly { readonly name: string; readonly device: unknown }[],
+  name: K,
+): OptionalDeviceState<K> | null {
+  // Each placed state belongs to the device its name says.
+  return (optional.find((o) => o.name === name)?.device ?? null) as OptionalDeviceState<K> | null;
+}
 
 /** A `--device` that names no known device, or an option it does not have. */
 export class DeviceSpecError extends Error {
@@ -93,19 +228,41 @@ export function isOptionalDevice(name: string): name is OptionalDeviceName {
 }
 
 /**
+ * The registry's spelling of `name`: QEMU's own, or the same name in other
+ * case (`es1370` for QEMU's `ES1370`); null for an unknown name.
+ */
+export function optionalDeviceName(name: string): OptionalDeviceName | null {
+  if (isOptionalDevice(name)) return name;
+  const lower = name.toLowerCase();
+  return OPTIONAL_DEVICE_NAMES.find((n) => n.toLowerCase() === lower) ?? null;
+}
+
+/** Whether the optional device `name` takes a PCI slot. */
+export function isPciDevice(name: string): boolean {
+  const known = optionalDeviceName(name);
+  return known !== null && OPTIONAL_DEVICES[known].bus === "pci";
+}
+
+/** What kind of device `name` is ("watchdog", "sound"), if one of a kind. */
+export function optionalDeviceKind(name: string): "watchdog" | "sound" | null {
+  const known = optionalDeviceName(name);
+  return known === null ? null : (OPTIONAL_DEVICES[known] as OptionalDeviceInfo).kind ?? null;
+}
+
+/**
  * Parses `name[,key=value...]` as `--device` takes it and checks it against
- * the registry.
+ * the registry. The name is given as the registry spells it.
  * @throws {DeviceSpecError} for an unknown device or option, or a bad value
  */
 export function parseDeviceSpec(spec: string): DeviceConfig {
-  const [name, ...parts] = spec.split(",");
+  const [given, ...parts] = spec.split(",");
   const options: Record<string, string> = {};
   for (const part of parts) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw new DeviceSpecError(`--device ${spec}: '${part}' is not key=value`);
     options[part.slice(0, eq)] = part.slice(eq + 1);
   }
-  const device = { name, options };
+  const device = { name: optionalDeviceName(given) ?? given, options };
   checkDeviceConfig(device, `--device ${spec}`);
   return device;
 }
@@ -144,17 +301,23 @@ export function checkDeviceConfig(device: DeviceConfig, what = `--device ${devic
   }
 }
 
-/** The registry entry of `device` in PCI slot `slot` (the config was checked). */
+/**
+ * The registry entry of `device` (the config was checked): a PCI device's
+ * in slot `slot` (`pci` true: the slot is taken), an ISA device's without one.
+ */
 export function optionalDeviceEntry(
   device: DeviceConfig,
   slot: number,
-): DeviceEntry<OptionalDeviceInstance> {
+  fixed: PcDevices,
+): { entry: DeviceEntry<OptionalDeviceInstance>; pci: boolean } {
   checkDeviceConfig(device);
   // Each entry's create and pci agree on its own device type.
   const d = OPTIONAL_DEVICES[device.name as OptionalDeviceName] as OptionalDevice<
     OptionalDeviceInstance
   >;
-  return d.entry(slot, device.options);
+  return d.bus === "pci"
+    ? { entry: d.entry(slot, device.options, fixed), pci: true }
+    : { entry: d.entry(device.options, fixed), pci: false };
 }
 
 /** Without a source the board has no entropy to give: refuse loudly rather than hand out zeros. */

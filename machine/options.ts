@@ -6,7 +6,8 @@
  * @module
  */
 
-import { DeviceSpecError, parseDeviceSpec } from "./optional_devices.ts";
+import { DeviceSpecError, isPciDevice, parseDeviceSpec } from "./optional_devices.ts";
+import { type DeviceShorthands, resolveDevices } from "./device_shorthands.ts";
 import { type CpuFeatureConfig, CpuSpecError, parseCpuSpec } from "./cpu_features.ts";
 import { KernelError } from "./kernel_error.ts";
 import { planKernelBoot, readKernelFiles } from "./linux_boot.ts";
@@ -32,7 +33,7 @@ import { formatSize, parseSize } from "./sizes.ts";
  * What a machine is built from. Sizes are a number of bytes or a size
  * text ("256M", "2G"; a bare number in text is MiB, as QEMU's `-m`).
  */
-export interface MachineOptions {
+export interface MachineOptions extends DeviceShorthands {
   /** The disks, the first one booted. */
   readonly disks: readonly DiskSpec[];
   /** Guest RAM; default "256M". */
@@ -62,7 +63,10 @@ export interface MachineOptions {
    * are then optional.
    */
   readonly kernel?: { readonly path?: string; readonly initrd?: string; readonly cmdline?: string };
-  /** Optional devices, as `--device` takes them: `name[,key=value...]` (QEMU's -device names). */
+  /**
+   * Optional devices, as `--device` takes them: `name[,key=value...]` (QEMU's
+   * -device names: virtio-rng-pci, virtio-serial-pci, ib700, i6300esb, sb16, ES1370).
+   */
   readonly devices?: string | readonly string[];
   /**
    * NICs, each on its own user-mode network: QEMU's `-nic` text
@@ -122,12 +126,13 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     };
     return file.name === file.path ? disk : { ...disk, name: file.name };
   });
-  const devices = deviceConfigs(options.devices ?? [], disks);
-  const kernel = kernelConfig(options.kernel, memoryBytes, firmware.kind !== "none");
-  const nics = nicConfigs(
-    options.nics ?? [],
-    disks.filter((d) => d.interface === "virtio").length + devices.length,
+  const { devices, watchdogAction, audio } = resolveDevices(
+    deviceConfigs(options.devices ?? []),
+    options,
   );
+  const slotsTaken = pciSlotsTaken(disks, devices);
+  const kernel = kernelConfig(options.kernel, memoryBytes, firmware.kind !== "none");
+  const nics = nicConfigs(options.nics ?? [], slotsTaken);
   return {
     memoryBytes,
     cpus,
@@ -139,6 +144,8 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     noReboot: options.noReboot ?? false,
     vgaMemoryBytes,
     ...(devices.length ? { devices } : {}),
+    ...(watchdogAction === undefined ? {} : { watchdogAction }),
+    ...(audio === undefined ? {} : { audio }),
     ...(kernel ? { kernel } : {}),
     ...(cpuFeatures.length ? { cpuFeatures } : {}),
     ...(nics.length ? { nics } : {}),
@@ -228,20 +235,13 @@ function kernelConfig(
   return kernel;
 }
 
-/**
- * The optional devices, checked against the registry; they take the PCI
- * slots after the virtio disks.
- * @throws {ConfigError} for an unknown device or option, or too few slots
- */
-function deviceConfigs(
-  specs: string | readonly string[],
-  disks: readonly DiskConfig[],
-): DeviceConfig[] {
+/** The optional devices, checked against the registry. */
+function deviceConfigs(specs: string | readonly string[]): DeviceConfig[] {
   const list = typeof specs === "string" ? [specs] : specs;
   if (!Array.isArray(list) || list.some((d) => typeof d !== "string")) {
     throw new ConfigError(null, "device must be a device spec or a list of them");
   }
-  const devices = list.map((spec) => {
+  return list.map((spec) => {
     try {
       return parseDeviceSpec(spec);
     } catch (e) {
@@ -249,15 +249,23 @@ function deviceConfigs(
       throw e;
     }
   });
+}
+
+/**
+ * The PCI slots the virtio disks and PCI devices take (ISA devices take none).
+ * @throws {ConfigError} when they need more than there are
+ */
+function pciSlotsTaken(disks: readonly DiskConfig[], devices: readonly DeviceConfig[]): number {
   const virtio = disks.filter((d) => d.interface === "virtio").length;
-  if (virtio + devices.length > MAX_VIRTIO_DISKS) {
+  const pci = devices.filter((d) => isPciDevice(d.name)).length;
+  if (virtio + pci > MAX_VIRTIO_DISKS) {
     throw new ConfigError(
       null,
-      `${virtio} virtio disks and ${devices.length} --devices need more than the ` +
+      `${virtio} virtio disks and ${pci} PCI --devices need more than the ` +
         `${MAX_VIRTIO_DISKS} free PCI slots (${PCI_SLOT.FIRST_VIRTIO}-${PCI_SLOT.LAST})`,
     );
   }
-  return devices;
+  return virtio + pci;
 }
 
 /**

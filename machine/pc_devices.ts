@@ -23,16 +23,12 @@ import { Piix4Pm } from "../devices/pci/piix4_pm.ts";
 import { PcSpeaker, type PitChannel2 } from "../devices/pc_speaker.ts";
 import { PostCode } from "../devices/post_code.ts";
 import { IsaDma } from "../devices/isa_dma.ts";
-import { Sb16 } from "../devices/sb16.ts";
-import { Es1370 } from "../devices/es1370.ts";
 import { Port92, type ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
-import { I6300esb } from "../devices/watchdog/i6300esb.ts";
-import { Ib700 } from "../devices/watchdog/ib700.ts";
 import { E1000 } from "../devices/net/e1000.ts";
 import type { FrameSink, Nic } from "../devices/net/nic.ts";
 import { Rtl8139 } from "../devices/net/rtl8139.ts";
@@ -245,41 +241,6 @@ export function virtioBlkEntry(
   };
 }
 
-/** A watchdog device (--watchdog). */
-export type WatchdogDevice = Ib700 | I6300esb;
-
-/** The Sound Blaster 16 (ISA), on the board's DMA controllers. */
-export function sb16Entry(dma: IsaDma): DeviceEntry<Sb16> {
-  return {
-    create: (c) => new Sb16({ irq: c.isaIrq(IRQ.SB16), dma, audio: c.env.audio, ...timers(c) }),
-    pio: (d) => [["sb16", PIO.SB16, d]],
-    irqs: [IRQ.SB16],
-  };
-}
-
-/** The ES1370 in PCI slot `slot`, playing from guest RAM as a bus master. */
-export function es1370Entry(slot: number): DeviceEntry<Es1370> {
-  return {
-    create: (c) =>
-      new Es1370({ irq: c.pciIrq(slot, 1), memory: c.ram, audio: c.env.audio, ...timers(c) }),
-    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.io } }),
-  };
-}
-
-/** The IB700 watchdog (ISA); its expiry calls the board's `onWatchdog`. */
-export const IB700_ENTRY: DeviceEntry<Ib700> = {
-  create: (c) => new Ib700({ onExpire: () => c.env.onWatchdog(), ...timers(c) }),
-  pio: (d) => [["ib700", PIO.IB700, d]],
-};
-
-/** The i6300esb watchdog in PCI slot `slot`; its expiry calls the board's `onWatchdog`. */
-export function i6300esbEntry(slot: number): DeviceEntry<I6300esb> {
-  return {
-    create: (c) => new I6300esb({ onExpire: () => c.env.onWatchdog(), ...timers(c) }),
-    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.mmio } }),
-  };
-}
-
 /** What the board gives a NIC besides the device context. */
 export interface NicPort {
   /** Where its transmitted frames go (the ring to the network worker). */
@@ -337,6 +298,7 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
   }
 }
 
-function timers(c: DeviceContext): { clock: SteppedClock; timer: SteppedClock["timer"] } {
+/** The board clock and its timers, as the timed devices take them. */
+export function timers(c: DeviceContext): { clock: SteppedClock; timer: SteppedClock["timer"] } {
   return { clock: c.clock, timer: c.clock.timer };
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { loadSharp } from "../deps/sharp.ts";
+
 /** An RGBA picture: 4 bytes a pixel, row-major, no padding. */
 export interface RgbaImage {
   readonly width: number;
@@ -25,8 +27,7 @@ export async function encodePng(image: RgbaImage): Promise<Uint8Array> {
       `${width}x${height} RGBA needs ${width * height * 4} bytes, got ${rgba.length}`,
     );
   }
-  // Loaded on first use: libvips costs every run megabytes of memory otherwise.
-  const { default: sharp } = await import("../deps/sharp.ts");
+  const sharp = await loadSharp();
   const png = await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }

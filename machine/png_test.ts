@@ -1,5 +1,5 @@
 import { deepStrictEqual, rejects, strictEqual } from "node:assert";
-import sharp from "../deps/sharp.ts";
+import sharp from "../deps/sharp_npm.ts";
 import { encodePng } from "./png.ts";
 
 Deno.test("encodePng: a PNG that decodes back to the same RGBA", async () => {

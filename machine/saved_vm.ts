@@ -53,7 +53,7 @@ export function checkSaveHeader(h: unknown, force = false): SaveHeader {
   ) {
     throw new SaveFileError("damaged save file: the header is not vmrun's");
   }
-  const header = h as unknown as SaveHeader;
+  const header = { ...h, config: upgradeConfig(h.config) } as unknown as SaveHeader;
   if (!force) {
     const changed = changedDisks(header.disks);
     if (changed.length) {
@@ -64,6 +64,46 @@ export function checkSaveHeader(h: unknown, force = false): SaveHeader {
     }
   }
   return header;
+}
+
+/**
+ * A configuration saved before the watchdog and sound card were optional
+ * devices (`watchdog: {model, action}`, `audio: {wavPath, model}`) in
+ * today's words: the watchdog, then the card, after the `devices`, where
+ * that build placed them (and where {@link legacyOptionalStates} puts their
+ * states).
+ */
+export function upgradeConfig(config: Record<string, unknown>): MachineConfig {
+  const { watchdog, audio, ...rest } = config as {
+    watchdog?: { model?: unknown; action?: unknown };
+    audio?: { wavPath?: unknown; model?: unknown };
+  } & Record<string, unknown>;
+  if (watchdog === undefined && (audio === undefined || !("model" in audio))) {
+    return config as unknown as MachineConfig;
+  }
+  const devices = [...((rest.devices as MachineConfig["devices"]) ?? [])];
+  if (watchdog) devices.push({ name: String(watchdog.model), options: {} });
+  if (audio?.model != null) {
+    devices.push({ name: audio.model === "es1370" ? "ES1370" : String(audio.model), options: {} });
+  }
+  return {
+    ...rest,
+    devices,
+    ...(watchdog ? { watchdogAction: watchdog.action } : {}),
+    ...(audio ? { audio: { wavPath: audio.wavPath } } : {}),
+  } as unknown as MachineConfig;
+}
+
+/**
+ * The `--device` states of a board snapshot, with those of a save from
+ * before the watchdog and sound cards were optional devices (kept apart as
+ * `watchdog`, `sb16`, `es1370`) after them, as {@link upgradeConfig} orders
+ * the devices.
+ */
+export function legacyOptionalStates(s: BoardSnapshot): readonly unknown[] {
+  const old = s as unknown as { watchdog?: unknown; sb16?: unknown; es1370?: unknown };
+  const apart = [old.watchdog, old.sb16, old.es1370].filter((x) => x != null);
+  return [...s.optional, ...apart];
 }
 
 /**

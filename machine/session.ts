@@ -19,6 +19,7 @@ import { Machine, type MachineEvents, type MachineStart, type SaveResult } from 
 import { openSaveFile } from "./restore.ts";
 import { checkNetworks } from "./net.ts";
 import { type HostLimits, machineConfig, type MachineOptions } from "./options.ts";
+import type { WatchdogExpiry } from "./watchdog.ts";
 
 /** Something that happened to a run, for listeners. */
 export type RunEvent =
@@ -27,6 +28,8 @@ export type RunEvent =
   | { readonly type: "console"; readonly port: number; readonly bytes: Uint8Array }
   | { readonly type: "state"; readonly state: RunState }
   | { readonly type: "reset" }
+  /** A watchdog expired; its action is under way. */
+  | { readonly type: "watchdog"; readonly expiry: WatchdogExpiry }
   | { readonly type: "exit"; readonly exit: VmExit };
 
 /** How a run is limited. */
@@ -109,6 +112,8 @@ export class RunSession {
   readonly #listeners = new Set<(e: RunEvent) => void>();
   readonly #beforeStop: ((exit: VmExit) => Promise<unknown>)[] = [];
   readonly #verdicts: ((exit: VmExit) => VmExit)[] = [];
+  readonly #t0 = performance.now();
+  readonly #watchdog: WatchdogExpiry[] = [];
   #decided: VmExit | null = null;
   #final: VmExit | null = null;
 
@@ -140,6 +145,12 @@ export class RunSession {
       reset: () => {
         events.reset?.();
         this.#emit({ type: "reset" });
+      },
+      watchdog: (event) => {
+        events.watchdog?.(event);
+        const expiry = { ...event, atMs: Math.round(performance.now() - this.#t0) };
+        this.#watchdog.push(expiry);
+        this.#emit({ type: "watchdog", expiry });
       },
     }, start);
     const ms = limits.timeoutMs ?? null;
@@ -201,6 +212,11 @@ export class RunSession {
   /** How the run ended, or null while it runs. */
   get exit(): VmExit | null {
     return this.#final;
+  }
+
+  /** Every watchdog expiry so far, oldest first. */
+  get watchdogExpiries(): readonly WatchdogExpiry[] {
+    return this.#watchdog;
   }
 
   /** How the run is ending (decided, maybe not yet stopped), or null. */

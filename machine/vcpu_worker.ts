@@ -11,7 +11,14 @@
 /// <reference lib="deno.worker" />
 
 import { SteppedClock } from "../devices/clock.ts";
-import { currentThreadId, mapAnonymous, residentPages, swapConfigured } from "../kvm/host.ts";
+import {
+  currentThreadId,
+  discardMemory,
+  mapAnonymous,
+  residentPages,
+  swapConfigured,
+} from "../kvm/host.ts";
+import { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { exitAction } from "./exit_policy.ts";
 import { hostNowMs, Kvm } from "../kvm/kvm.ts";
@@ -38,7 +45,7 @@ import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_hand
 import { GuestRam } from "./guest_ram.ts";
 import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
 import { I6300esb } from "../devices/watchdog/i6300esb.ts";
-import { type WatchdogEvent, watchdogOutcome } from "./watchdog.ts";
+import { type WatchdogEvent, type WatchdogModel, watchdogOutcome } from "./watchdog.ts";
 import { SILENT_AUDIO } from "../devices/audio.ts";
 import { WavSink } from "./wav_sink.ts";
 import { AudioMixer } from "./audio_mixer.ts";
@@ -168,6 +175,8 @@ class MachineLoop {
   /** Exit counters of vCPUs 1..n-1 (their exits are handled here). */
   readonly apStats: ExitStats[];
   readonly net: NetLink | null;
+  /** The balloon target asked for (pages), kept across resets; null until asked. */
+  balloonPages: number | null = null;
 
   constructor(init: WorkerInit) {
     this.ctl = new ControlViews(init.buffers);
@@ -178,7 +187,12 @@ class MachineLoop {
     this.kvm = Kvm.open();
     const layout = ramLayout(this.config.memoryBytes);
     this.ramHost = mapAnonymous(layout.total);
-    this.ram = new GuestRam(layout, this.ramHost.buffer);
+    // Balloon pages go back to the host through here (MADV_REMOVE of whole pages).
+    this.ram = new GuestRam(
+      layout,
+      this.ramHost.buffer,
+      (offset, length) => discardMemory(this.ramHost, offset, length),
+    );
     this.restorePath = init.restorePath ?? null;
     // A restore takes the firmware the saved guest ran from the save file.
     this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
@@ -341,6 +355,7 @@ class MachineLoop {
     const s = state as SavedMachineState | null;
     if (!s) throw new SaveFileError("the save file has no machine state");
     this.board.restore(s.board);
+    this.balloonPages = this.balloon()?.targetPages ?? null;
     // Frames the new network sent meanwhile go to the restored NICs.
     this.net?.deliver();
     this.serialIn = [...s.serialIn];
@@ -450,10 +465,11 @@ class MachineLoop {
       onWarning: (message) => post({ type: "warning", message }),
       entropy: (dst) => crypto.getRandomValues(dst),
       onConsole: (port, bytes) => this.console.output(port, bytes),
-      onWatchdog: () => this.watchdogExpired(),
+      onWatchdog: (model) => this.watchdogExpired(model),
       audio: this.audio ?? SILENT_AUDIO,
     }, vm);
     this.console.attach(this.board, this.clock);
+    if (this.balloonPages !== null && !restoring) this.balloon()?.setTarget(this.balloonPages);
     if (this.firmware.bios) this.watchForBootFailure();
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
@@ -477,11 +493,16 @@ class MachineLoop {
     publishRunAddress(this.ctl, vcpu.runAddress, currentThreadId());
   }
 
-  /** Carries out the configured watchdog action. */
-  watchdogExpired(): void {
-    const wd = this.config.watchdog;
-    if (!wd) return;
-    post({ type: "watchdog", event: { model: wd.model, action: wd.action } });
+  /** The board's balloon (`--device virtio-balloon-pci`), or null. */
+  balloon(): VirtioBalloon | null {
+    const placed = this.board.devices.optional.find((o) => o.device instanceof VirtioBalloon);
+    return (placed?.device as VirtioBalloon | undefined) ?? null;
+  }
+
+  /** Carries out the configured watchdog action (QEMU's default: reset). */
+  watchdogExpired(model: WatchdogModel): void {
+    const wd = { model, action: this.config.watchdogAction ?? "reset" } as const;
+    post({ type: "watchdog", event: wd });
     const outcome = watchdogOutcome(wd);
     if (outcome.kind === "reset") this.resetPending = true;
     else if (outcome.kind === "end") this.exit ??= outcome.exit;
@@ -495,8 +516,7 @@ class MachineLoop {
     this.deadlineKicker.suspend();
     this.board.flushAudio();
     // The i6300esb's timeout status survives resets (the guest reads why it rebooted).
-    const old = this.board.devices.watchdog;
-    const rebootFlag = old instanceof I6300esb && old.rebootFlag;
+    const rebootFlag = this.#i6300esb()?.rebootFlag ?? false;
     retractRunAddress(this.ctl);
     this.aps.detach();
     // CMOS RAM is battery-backed: what the guest stored there survives a reset.
@@ -508,10 +528,16 @@ class MachineLoop {
     this.board.dispose();
     this.build();
     kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
-    const wdt = this.board.devices.watchdog;
-    if (wdt instanceof I6300esb) wdt.rebootFlag = rebootFlag;
+    const wdt = this.#i6300esb();
+    if (wdt) wdt.rebootFlag = rebootFlag;
     this.aps.run();
     post({ type: "reset" });
+  }
+
+  /** The board's i6300esb watchdog, if it has one. */
+  #i6300esb(): I6300esb | null {
+    const placed = this.board.devices.optional.find((o) => o.device instanceof I6300esb);
+    return (placed?.device as I6300esb | undefined) ?? null;
   }
 
   /** Looks at the screen twice a second for the firmware's "no bootable device". */
@@ -587,6 +613,13 @@ class MachineLoop {
       case "power-button":
         this.board.devices.pm.pressPowerButton();
         break;
+      case "balloon": {
+        const balloon = this.balloon();
+        if (!balloon) break;
+        balloon.setTarget(m.pages);
+        this.balloonPages = m.pages;
+        break;
+      }
       case "frame": {
         const update = this.board.frame(m.full);
         const event: WorkerEvent = { type: "frame", id: m.id, update };

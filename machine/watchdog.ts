@@ -34,7 +34,7 @@ export type WatchdogAction = typeof WATCHDOG_ACTIONS[number];
  */
 export const EXIT_WATCHDOG = 3;
 
-/** The machine's watchdog. */
+/** A watchdog and what its expiry does. */
 export interface WatchdogConfig {
   readonly model: WatchdogModel;
   readonly action: WatchdogAction;
@@ -47,10 +47,16 @@ export type WatchdogOutcome =
   | { readonly kind: "none" }
   | { readonly kind: "end"; readonly exit: GuestExit };
 
-/** A watchdog expiry as the API and the report see it. */
+/** A watchdog expiry: which watchdog, and the action under way. */
 export interface WatchdogEvent {
   readonly model: WatchdogModel;
   readonly action: WatchdogAction;
+}
+
+/** A watchdog expiry as the API, the control socket and the report see it. */
+export interface WatchdogExpiry extends WatchdogEvent {
+  /** When it expired, in ms after the run started. */
+  readonly atMs: number;
 }
 
 /** Decides what an expiry of `config`'s watchdog does to the run. */

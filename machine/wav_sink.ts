@@ -87,3 +87,42 @@ export class WavSink implements PcmSink {
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
 }
+
+/** What a recorded WAV file holds, as the report states it. */
+export interface WavFileInfo {
+  readonly file: string;
+  /** The file's size. */
+  readonly bytes: number;
+  /** How long its samples play. */
+  readonly seconds: number;
+}
+
+/**
+ * Reads the size and length of a WAV file vmrun wrote, from its header;
+ * null when it cannot be read or is no WAV of vmrun's.
+ */
+export function wavFileInfo(path: string): WavFileInfo | null {
+  let head: Uint8Array;
+  try {
+    const file = Deno.openSync(path, { read: true });
+    try {
+      head = new Uint8Array(HEADER_BYTES);
+      let got = 0;
+      while (got < HEADER_BYTES) {
+        const n = file.readSync(head.subarray(got));
+        if (n === null) return null;
+        got += n;
+      }
+      const bytes = file.statSync().size;
+      const v = new DataView(head.buffer);
+      const byteRate = v.getUint32(28, true);
+      const text = new TextDecoder().decode(head.subarray(0, 4));
+      if (text !== "RIFF" || byteRate === 0) return null;
+      return { file: path, bytes, seconds: v.getUint32(40, true) / byteRate };
+    } finally {
+      file.close();
+    }
+  } catch {
+    return null;
+  }
+}

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ok, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import type { AudioModel } from "../machine/audio.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
@@ -37,6 +37,11 @@ export interface AudioCase {
   readonly compareName: string;
   /** The name of the test recording through the CLI. */
   readonly cliName: string;
+  /**
+   * How the CLI test asks for the card: QEMU's `-audiodev wav -device
+   * <card>,audiodev=`, or vmrun's `--device <card> --audio wav:<file>`.
+   */
+  readonly cliSpelling: "qemu" | "vmrun";
   /** What the length assertion against two seconds is called. */
   readonly lengthWhat: string;
 }
@@ -78,7 +83,8 @@ export function audioCompareTests(c: AudioCase): void {
         snapshot: true,
         bootMenu: false,
         startTimeMs: Date.now(),
-        audio: { wavPath: `${dir}/vmrun.wav`, model: c.model },
+        devices: [{ name: c.qemuDevice, options: {} }],
+        audio: { wavPath: `${dir}/vmrun.wav` },
       }, { serial: (b) => serial += new TextDecoder().decode(b) });
       const guard = setTimeout(() => machine.stop(), LIMIT_MS);
       const exit = await machine.exited;
@@ -119,20 +125,31 @@ export function audioCompareTests(c: AudioCase): void {
 
   kvmTest(c.cliName, async () => {
     await withTempDir(prefix, async (dir) => {
+      const wav = `${dir}/cli.wav`;
+      const card = c.cliSpelling === "qemu"
+        ? ["-audiodev", `wav,id=a,path=${wav}`, "-device", `${c.qemuDevice},audiodev=a`]
+        : ["--device", c.qemuDevice, "--audio", `wav:${wav}`];
       const r = await runVmrun([
         "--headless",
         "--snapshot",
-        "-audiodev",
-        `wav,id=a,path=${dir}/cli.wav`,
-        "-device",
-        `${c.qemuDevice},audiodev=a`,
+        ...card,
+        "--report",
+        `${dir}/report.json`,
         c.image,
       ], { killAfterMs: LIMIT_MS });
       strictEqual(r.code, 0x21, r.stderr);
       strictEqual(r.stdout, c.output);
-      const w = readWav(Deno.readFileSync(`${dir}/cli.wav`));
+      const w = readWav(Deno.readFileSync(wav));
       within(toneFrequency(w.samples, w.rate), TONE_HZ, 0.02, "CLI frequency");
       within(w.seconds, 2, c.lengthTolerance, "CLI length");
+      // The report names the file written, its size and how long it plays.
+      const report = JSON.parse(Deno.readTextFileSync(`${dir}/report.json`));
+      deepStrictEqual(report.audio, {
+        file: wav,
+        bytes: Deno.statSync(wav).size,
+        seconds: w.seconds,
+      });
+      deepStrictEqual(report.watchdog, []);
     });
   });
 }

@@ -3,7 +3,8 @@
  * the documented exit status, and no stack trace.
  */
 
-import { match, ok, strictEqual } from "node:assert";
+import { match, ok, rejects, strictEqual } from "node:assert";
+import { Vm, VmOptionsError } from "../mod.ts";
 import { fixture } from "../fixtures/build.ts";
 import { runVmrun } from "./vmrun_process.ts";
 
@@ -143,5 +144,36 @@ Deno.test("a forwarded host port already in use: one line before the guest start
     );
   } finally {
     busy.close();
+  }
+});
+
+Deno.test("watchdog and sound: unknown models or actions, an unwritable WAV, an action alone", async () => {
+  const image = fixture("hello");
+  const cases: [string[], RegExp][] = [
+    [["--watchdog", "wdt"], /--watchdog 'wdt': unknown watchdog \(ib700, i6300esb\)$/],
+    [["--watchdog", "ib700,action=reboot"], /--watchdog 'reboot': unknown watchdog action/],
+    [["--device", "ib700", "--watchdog-action", "nmi"], /--watchdog-action 'nmi': unknown/],
+    [["--watchdog-action", "pause"], /--watchdog-action needs a watchdog/],
+    [["--device", "i6300esb", "-action", "watchdog=inject-nmi"], /actions are reset, poweroff/],
+    [["--audio", "wav:x.wav,model=gus"], /unknown sound card 'gus' \(sb16, es1370\)$/],
+    [["--audio", "pa"], /--audio 'pa': vmrun records sound to a file/],
+    [["--audio", "wav:/nonexistent/dir/x.wav"], /cannot write --audio file '\/nonexistent/],
+    [["--device", "ES1370"], /--device ES1370 plays into a file: add --audio wav:<file>$/],
+    [["--device", "gus"], /unknown device 'gus' \(known: .*ib700, i6300esb, sb16, ES1370/],
+  ];
+  for (const [args, pattern] of cases) await expectOneLine([...NONE, ...args, image], 2, pattern);
+  // The API names the option.
+  for (
+    const [options, pattern] of [
+      [{ watchdog: "wdt" }, /^watchdog 'wdt': unknown watchdog/],
+      [{ watchdogAction: "none" }, /^watchdogAction needs a watchdog/],
+      [{ audio: "wav:/nonexistent/dir/x.wav" }, /^cannot write --audio file/],
+    ] as const
+  ) {
+    await rejects(Vm.start({ disk: image, firmware: "none", ...options }), (e: unknown) => {
+      ok(e instanceof VmOptionsError, String(e));
+      match(e.message, pattern);
+      return true;
+    });
   }
 });

@@ -21,6 +21,7 @@ import { saveBenchmark } from "./bench_save.ts";
 import { kernelBootBenchmark } from "./bench_kernel.ts";
 import { startupBenchmark } from "./bench_startup.ts";
 import { floodBenchmark } from "./bench_flood.ts";
+import { balloonBenchmark } from "./bench_balloon.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -33,6 +34,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   tuiBenchmark,
   saveBenchmark,
   kernelBootBenchmark,
+  balloonBenchmark,
 ];
 
 if (import.meta.main) Deno.exit(await runBenchmarks(BENCHMARKS, Deno.args));

@@ -18,5 +18,6 @@ audioCompareTests({
   lengthTolerance: 0.05,
   lengthWhat: "vmrun's length against the guest's two seconds",
   compareName: "es1370: vmrun's WAV holds the tone QEMU's does (frequency, length, amplitude)",
-  cliName: "es1370: the CLI with QEMU's -audiodev wav and -device ES1370,audiodev= records it",
+  cliName: "es1370: the CLI with --device ES1370 and --audio wav: records it; --report names it",
+  cliSpelling: "vmrun",
 });

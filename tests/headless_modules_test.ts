@@ -22,7 +22,7 @@ export const HEAVY_MODULES = [
   "deps/ink.ts",
   "deps/react.ts",
   "deps/chalk.ts",
-  "deps/sharp.ts",
+  "deps/sharp_npm.ts",
   "deps/sixel.ts",
   "deps/xterm.ts",
 ] as const;

@@ -7,6 +7,7 @@
 
 import { strictEqual } from "node:assert";
 import type { RgbaImage } from "../machine/png.ts";
+import { loadSharp } from "../deps/sharp.ts";
 
 /** Decodes a binary PPM (P6, maxval 255, comments allowed) to RGBA. */
 export function decodePpm(bytes: Uint8Array): RgbaImage {
@@ -35,7 +36,7 @@ export function decodePpm(bytes: Uint8Array): RgbaImage {
 
 /** Decodes PNG bytes to RGBA with sharp. */
 export async function decodePng(png: Uint8Array): Promise<RgbaImage> {
-  const { default: sharp } = await import("../deps/sharp.ts");
+  const sharp = await loadSharp();
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
 }

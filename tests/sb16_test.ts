@@ -19,4 +19,5 @@ audioCompareTests({
   lengthWhat: "vmrun's length against the buffer's",
   compareName: "sb16: vmrun's WAV holds the buffer QEMU's does (frequency, length, amplitude)",
   cliName: "sb16: the CLI with QEMU's -audiodev wav and -device sb16,audiodev= records it",
+  cliSpelling: "qemu",
 });

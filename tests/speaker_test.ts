@@ -50,7 +50,7 @@ async function vmrunWav(dir: string): Promise<WavData> {
     snapshot: true,
     bootMenu: false,
     startTimeMs: Date.now(),
-    audio: { wavPath, model: null },
+    audio: { wavPath },
   }, { serial: (b) => serial += new TextDecoder().decode(b) });
   const guard = setTimeout(() => machine.stop(), LIMIT_MS);
   const exit = await machine.exited;

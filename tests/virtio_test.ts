@@ -127,7 +127,7 @@ kvmTest(
     strictEqual(bad.code, 2);
     match(
       bad.stderr,
-      /unknown device 'virtio-gpu-pci' \(known: virtio-rng-pci, virtio-serial-pci, ib700, i6300esb, sb16, ES1370;/,
+      /unknown device 'virtio-gpu-pci' \(known: virtio-rng-pci, virtio-serial-pci, .*\bES1370;/,
     );
     strictEqual(bad.stderr.trim().split("\n").length, 1);
   },

@@ -10,13 +10,16 @@
  * one timeout, nor long after it.
  */
 
-import { deepStrictEqual, match, ok, strictEqual } from "node:assert";
+import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert";
+import { reportProblems } from "../api/report.ts";
+import { Vm, VmExitedError, WaitTimeoutError } from "../mod.ts";
 import { fixture } from "../fixtures/build.ts";
-import type { GuestExit } from "../machine/board.ts";
+import type { BoardState, GuestExit } from "../machine/board.ts";
 import type { MachineConfig } from "../machine/config.ts";
 import { DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
 import type { WatchdogConfig, WatchdogEvent } from "../machine/watchdog.ts";
+import { optionalState } from "../machine/optional_devices.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
 import { VmrunProcess } from "./vmrun_process.ts";
@@ -37,7 +40,8 @@ function config(watchdog: WatchdogConfig): MachineConfig {
     snapshot: true,
     bootMenu: false,
     startTimeMs: Date.now(),
-    watchdog,
+    devices: [{ name: watchdog.model, options: {} }],
+    watchdogAction: watchdog.action,
   };
 }
 
@@ -120,8 +124,8 @@ kvmTest("watchdog: ib700 pause under vmrun pauses the guest; it resumes", async 
     run.machine.resume();
     await until(() => run.machine.runState === "running", 5_000, "the resume");
     const s = await run.machine.snapshot();
-    const wdt = s.devices?.watchdog;
-    ok(wdt && "pets" in wdt, "the ib700's state");
+    const wdt = s.devices && optionalState(s.devices.optional, "ib700");
+    ok(wdt, "the ib700's state");
     strictEqual(wdt.expirations, 1);
     strictEqual(wdt.armed, false);
     strictEqual(wdt.pets, 6); // armed once, petted five times
@@ -136,8 +140,9 @@ kvmTest("watchdog: action none only records the expiry (device state and event)"
     await until(() => run.events.length > 0, 60_000, "the expiry");
     const s = await run.machine.snapshot();
     strictEqual(s.runState, "running");
-    const wdt = s.devices?.watchdog;
-    ok(wdt && "rebootFlag" in wdt, "the i6300esb's state");
+    const wdt = s.devices && optionalState(s.devices.optional, "i6300esb");
+    ok(wdt, "the i6300esb's state");
+    strictEqual(s.devices?.optional[0].slot, 3, "the first free PCI slot, as on QEMU");
     strictEqual(wdt.expirations, 1);
     ok(wdt.firstStageExpirations >= 1);
     strictEqual(wdt.rebootFlag, true);
@@ -191,3 +196,105 @@ kvmTest("watchdog: QEMU's i6300esb reset also reboots with the flag set", async 
   strictEqual(r.debugExit, 0x21, r.stderr);
   match(r.stdout, /flag 1\r\nrebooted by the watchdog\r\n$/);
 });
+
+kvmTest("watchdog: the API's event: vm.waitForWatchdog and vm.watchdogEvents", async () => {
+  await using vm = await Vm.start({
+    disk: IMAGE,
+    snapshot: true,
+    device: "ib700",
+    watchdogAction: "none",
+  });
+  await vm.serial.waitFor(STOPPED, { timeout: BOOT_LIMIT_MS });
+  const stoppedAt = performance.now();
+  const expiry = await vm.waitForWatchdog({ timeout: 60_000 });
+  assertAboutOneTimeout((performance.now() - stoppedAt) / 1000, "vmrun API");
+  strictEqual(expiry.model, "ib700");
+  strictEqual(expiry.action, "none");
+  ok(expiry.atMs > 0 && expiry.atMs < BOOT_LIMIT_MS, `atMs ${expiry.atMs}`);
+  deepStrictEqual(vm.watchdogEvents, [expiry]);
+  strictEqual(vm.state, "running");
+  const wdt = optionalState((await vm.devices())?.optional ?? [], "ib700");
+  strictEqual(wdt?.expirations, 1);
+  // The ib700 stops once it has fired: no second expiry comes.
+  await rejects(vm.waitForWatchdog({ timeout: 300 }), WaitTimeoutError);
+  const exit = await vm.stop();
+  strictEqual(exit.reason, "stopped");
+  await rejects(vm.waitForWatchdog(), VmExitedError);
+});
+
+kvmTest("watchdog: --watchdog with --report and --control: the event and the report", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "vmrun-watchdog-" });
+  try {
+    const sock = `${dir}/vm.sock`;
+    const p = new VmrunProcess([
+      "--headless",
+      "--snapshot",
+      "--watchdog",
+      "i6300esb,action=exit",
+      "--audio",
+      `wav:${dir}/out.wav`,
+      "--report",
+      `${dir}/report.json`,
+      "--control",
+      sock,
+      IMAGE,
+    ], { killAfterMs: BOOT_LIMIT_MS });
+    p.closeStdin();
+    await p.waitForStdout("petting", BOOT_LIMIT_MS);
+    const conn = await Deno.connect({ transport: "unix", path: sock });
+    await conn.write(new TextEncoder().encode('{"cmd":"subscribe","events":["watchdog"]}\n'));
+    const lines = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes('"event":"watchdog"')) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    const event = text.split("\n").map((l) => l && JSON.parse(l)).find((m) => m?.event);
+    deepStrictEqual(Object.keys(event.watchdog), ["model", "action", "atMs"]);
+    strictEqual(event.watchdog.model, "i6300esb");
+    strictEqual(event.watchdog.action, "exit");
+    await lines.cancel().catch(() => {});
+    const r = await p.finished();
+    strictEqual(r.code, 3, r.stderr);
+    const report = JSON.parse(Deno.readTextFileSync(`${dir}/report.json`));
+    deepStrictEqual(reportProblems(report), []);
+    deepStrictEqual(report.watchdog, [event.watchdog]);
+    strictEqual(report.exit.reason, "watchdog");
+    // The fixture plays nothing: the file is an empty, finished WAV.
+    deepStrictEqual(report.audio, { file: `${dir}/out.wav`, bytes: 44, seconds: 0 });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+kvmTest(
+  "watchdog: saved armed beside a sound card, restored in place, it still expires",
+  async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "vmrun-watchdog-save-" });
+    try {
+      const vm = await Vm.start({
+        disk: IMAGE,
+        snapshot: true,
+        device: ["virtio-rng-pci", "ib700"],
+        watchdogAction: "none",
+        audio: `wav:${dir}/a.wav,model=es1370`,
+      });
+      await vm.serial.waitFor("petting", { timeout: BOOT_LIMIT_MS });
+      // As QEMU places -audio model=es1370 -device virtio-rng-pci -device ib700: the ISA
+      // watchdog takes no slot.
+      const placed = (d: BoardState | null) => d?.optional.map((o) => [o.name, o.slot]);
+      const where = [["ES1370", 3], ["virtio-rng-pci", 4], ["ib700", null]];
+      deepStrictEqual(placed(await vm.devices()), where);
+      await vm.save(`${dir}/vm.save`, { stop: true });
+      await using again = await Vm.start({ restore: `${dir}/vm.save` });
+      const d = await again.devices();
+      deepStrictEqual(placed(d), where);
+      strictEqual(optionalState(d?.optional ?? [], "ib700")?.armed, true);
+      const expiry = await again.waitForWatchdog({ timeout: 60_000 });
+      deepStrictEqual([expiry.model, expiry.action], ["ib700", "none"]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);

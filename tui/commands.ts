@@ -15,6 +15,8 @@ export type Action =
   | "pause"
   | "reset"
   | "power-button"
+  | "balloon-down"
+  | "balloon-up"
   | "save"
   | "ctrl-alt-del"
   | "quit"
@@ -34,6 +36,9 @@ export const COMMAND_KEYS: readonly { key: string; label: string; action: Action
   { key: "p", label: "p", action: "pause" },
   { key: "r", label: "r", action: "reset" },
   { key: "o", label: "o", action: "power-button" },
+  { key: "-", label: "-", action: "balloon-down" },
+  { key: "+", label: "+  =", action: "balloon-up" },
+  { key: "=", label: "", action: "balloon-up" },
   { key: "s", label: "s", action: "save" },
   { key: "Delete", label: "Del  k", action: "ctrl-alt-del" },
   { key: "k", label: "", action: "ctrl-alt-del" },
@@ -54,6 +59,8 @@ export const ACTION_HELP: Record<Action, string> = {
   pause: "pause or resume the guest",
   reset: "reset the guest",
   "power-button": "press the power button (an ACPI guest shuts down)",
+  "balloon-down": "balloon: the guest keeps 1/8 of RAM less",
+  "balloon-up": "balloon: the guest gets 1/8 of RAM back",
   save: "save the running VM to a file (vmrun --restore carries it on)",
   "ctrl-alt-del": "send Ctrl-Alt-Del",
   quit: "quit vmrun",

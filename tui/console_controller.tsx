@@ -85,6 +85,12 @@ export interface ConsoleOptions {
   readonly quit: () => void;
   /** Ctrl-a s: saves the VM, resolving with what to tell the user; omitted where saving is not offered. */
   readonly save?: () => Promise<string>;
+  /**
+   * Ctrl-a - and Ctrl-a +: moves the balloon's target a step (1 takes memory
+   * from the guest, -1 gives it back), resolving with what to tell the user;
+   * omitted without a balloon.
+   */
+  readonly balloon?: (direction: 1 | -1) => Promise<string>;
   /** vmrun's CPU time in ms, to tell a halted guest; omitted where unknown. */
   readonly cpuTimeMs?: () => number | null;
   /** Guest graphics in the screen pane; without it graphics modes show a placeholder. */
@@ -316,6 +322,18 @@ export class ConsoleController {
         return this.#update({ notice: "Ctrl-Alt-Del sent" });
       case "quit":
         return this.#o.quit();
+      case "balloon-down":
+      case "balloon-up": {
+        const balloon = this.#o.balloon;
+        if (!balloon) {
+          return this.#update({ notice: "no balloon (start with --device virtio-balloon-pci)" });
+        }
+        balloon(action === "balloon-down" ? 1 : -1).then(
+          (said) => this.#update({ notice: said }),
+          (e) => this.#update({ notice: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      }
       case "save": {
         const save = this.#o.save;
         if (!save) return this.#update({ notice: "saving is not offered here" });

@@ -71,7 +71,12 @@ async function until(cond: () => boolean): Promise<void> {
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A controller drawing into a headless xterm of 132x43 (or as asked). */
-function setup(cols = 132, rows = 43, charset: Charset = "utf-8") {
+function setup(
+  cols = 132,
+  rows = 43,
+  charset: Charset = "utf-8",
+  balloon?: (direction: 1 | -1) => Promise<string>,
+) {
   const machine = new FakeMachine();
   const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
   let quits = 0;
@@ -89,6 +94,7 @@ function setup(cols = 132, rows = 43, charset: Charset = "utf-8") {
     },
     quit: () => quits++,
     charset,
+    balloon,
   });
   const row = (y: number) => term.buffer.active.getLine(y)?.translateToString(true) ?? "";
   return { machine, term, c, row, quits: () => quits, written: () => written };
@@ -158,6 +164,31 @@ Deno.test("machine actions: pause/resume, reset, power button, Ctrl-Alt-Del; hel
   strictEqual(machine.keys.length, 0);
   c.stop();
   term.dispose();
+});
+
+Deno.test("Ctrl-a - and Ctrl-a + step the balloon; without one the console says so", async () => {
+  const steps: number[] = [];
+  const withBalloon = setup(132, 43, "utf-8", (d) => {
+    steps.push(d);
+    return Promise.resolve(`step ${d}`);
+  });
+  withBalloon.c.start();
+  withBalloon.c.input(enc("\x01-"));
+  await until(() => withBalloon.c.ui.notice === "step 1");
+  withBalloon.c.input(enc("\x01+"));
+  await until(() => withBalloon.c.ui.notice === "step -1");
+  withBalloon.c.input(enc("\x01="));
+  await until(() => steps.length === 3);
+  deepStrictEqual(steps, [1, -1, -1]);
+  strictEqual(withBalloon.machine.keys.length, 0);
+  withBalloon.c.stop();
+  withBalloon.term.dispose();
+  const none = setup();
+  none.c.start();
+  none.c.input(enc("\x01-"));
+  strictEqual(none.c.ui.notice, "no balloon (start with --device virtio-balloon-pci)");
+  none.c.stop();
+  none.term.dispose();
 });
 
 Deno.test("a paste is typed a character at a time; pane toggles and full screen change the layout", async () => {

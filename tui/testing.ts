@@ -165,6 +165,7 @@ export function boardState(): BoardState {
     ...typedDeviceStates(),
     ...typed,
     screen: textScreen(80, 25),
+    optional: [],
     pio: [],
     mmio: [],
     unclaimed: { pio: { reads: 0, writes: 0 }, mmio: { reads: 0, writes: 0 } },

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { deepStrictEqual, strictEqual, throws } from "node:assert";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
 import type { SteppedClock } from "../clock.ts";
 import { type DeviceState, type Snapshotting, StateError } from "../types.ts";
 import { SeededRandom } from "./seeded_random.ts";
@@ -104,4 +104,56 @@ export function assertSameBehaviour<T extends Twin>(
     const outB = [step(rb, b) ?? "", ...b.events.splice(0)].join(" ");
     strictEqual(outB, outA, `restored twin diverged at step ${i} (seed ${seed})`);
   }
+}
+
+/** How {@link assertRestoreProperty} builds and drives a device's twins. */
+export interface RestoreProperty<T extends Twin, S extends DeviceState> {
+  /** Seeds 1..seeds, one round each. */
+  readonly seeds: number;
+  /** A fresh rig. */
+  readonly twin: () => T;
+  /** The device under test in a rig. */
+  readonly device: (t: T) => Snapshotting<S>;
+  /** Sets up the first twin's world (guest memory) before its steps. */
+  readonly prepare?: (t: T) => void;
+  /** Carries what is not the device's own state (guest memory, a DMA controller) from a to b. */
+  readonly carry?: (a: T, b: T) => void;
+  /** At most this many random steps before the snapshot. */
+  readonly stepsBefore: number;
+  /** Steps both twins take after the restore, compared one by one. */
+  readonly stepsAfter: number;
+  readonly step: (rng: SeededRandom, t: T) => string | void;
+  /** Checks the restored twin before the steps (what the restore must have brought back). */
+  readonly restored?: (b: T) => void;
+  /** Whether a snapshot caught the device busy (playing, armed): at least `minBusy` must. */
+  readonly busy?: (s: S) => boolean;
+  readonly minBusy?: number;
+}
+
+/**
+ * The seeded snapshot/restore property: for each seed, random steps on one
+ * twin, its snapshot restored into a fresh twin (see
+ * {@link assertRestoreIdentity}), then both must behave alike (see
+ * {@link assertSameBehaviour}). Enough snapshots must catch the device busy,
+ * or the property proved little.
+ */
+export function assertRestoreProperty<T extends Twin, S extends DeviceState>(
+  p: RestoreProperty<T, S>,
+): void {
+  let busy = 0;
+  for (let seed = 1; seed <= p.seeds; seed++) {
+    const rng = new SeededRandom(seed);
+    const a = p.twin();
+    p.prepare?.(a);
+    for (let i = rng.below(p.stepsBefore); i > 0; i--) p.step(rng, a);
+    const b = p.twin();
+    b.clock.advanceTo(a.clock.nowNs());
+    p.carry?.(a, b);
+    const s = assertRestoreIdentity(p.device(a), p.device(b));
+    if (p.busy?.(s)) busy++;
+    p.restored?.(b);
+    assertSameBehaviour(a, b, seed + 1000, p.stepsAfter, p.step);
+  }
+  const min = p.minBusy ?? 0;
+  ok(busy >= min, `only ${busy} snapshots caught the device busy (want ${min})`);
 }

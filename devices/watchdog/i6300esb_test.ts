@@ -1,10 +1,9 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { deepStrictEqual, strictEqual } from "node:assert";
 import { SteppedClock } from "../clock.ts";
-import { SeededRandom } from "../testing/seeded_random.ts";
+import type { SeededRandom } from "../testing/seeded_random.ts";
 import {
-  assertRestoreIdentity,
+  assertRestoreProperty,
   assertRestoreRejects,
-  assertSameBehaviour,
   type Twin,
 } from "../testing/snapshot_check.ts";
 import {
@@ -201,21 +200,21 @@ function step(rng: SeededRandom, t: EsbTwin): string {
 }
 
 Deno.test("i6300esb: snapshot/restore property (seeded)", () => {
-  let armed = 0;
-  for (let seed = 1; seed <= 60; seed++) {
-    const rng = new SeededRandom(seed);
-    const a = twin();
-    a.wdt.config.write(0x10, 4, 0xfebf0000);
-    a.wdt.config.write(0x04, 2, 0x2);
-    for (let i = rng.below(40); i > 0; i--) step(rng, a);
-    const b = twin();
-    b.clock.advanceTo(a.clock.nowNs());
-    const s = assertRestoreIdentity(a.wdt, b.wdt);
-    if (s.armed) armed++;
-    strictEqual(b.wdt.config.barBase(0), 0xfebf0000);
-    assertSameBehaviour(a, b, seed + 1000, 80, step);
-  }
-  ok(armed >= 10, `only ${armed} snapshots with the timer armed`);
+  assertRestoreProperty({
+    seeds: 60,
+    twin,
+    device: (t) => t.wdt,
+    prepare: (a) => {
+      a.wdt.config.write(0x10, 4, 0xfebf0000);
+      a.wdt.config.write(0x04, 2, 0x2);
+    },
+    restored: (b) => strictEqual(b.wdt.config.barBase(0), 0xfebf0000),
+    stepsBefore: 40,
+    stepsAfter: 80,
+    step,
+    busy: (s) => s.armed,
+    minBusy: 10,
+  });
 });
 
 Deno.test("i6300esb: restore refuses malformed states", () => {

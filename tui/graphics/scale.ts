@@ -14,6 +14,7 @@
  */
 
 import type { Rect } from "./geometry.ts";
+import { loadSharp } from "../../deps/sharp.ts";
 
 /** An RGBA picture, 4 bytes a pixel, rows top to bottom. */
 export interface RgbaImage {
@@ -112,8 +113,7 @@ export async function scaleWithSharp(
   height: number,
 ): Promise<RgbaImage> {
   const enlarging = width >= src.width && height >= src.height;
-  // Loaded on first use: libvips costs resident memory every run would pay.
-  const { default: sharp } = await import("../../deps/sharp.ts");
+  const sharp = await loadSharp();
   const data = await sharp(src.rgba, {
     raw: { width: src.width, height: src.height, channels: 4 },
   }).resize(width, height, { fit: "fill", kernel: enlarging ? "nearest" : "lanczos3" })
