@@ -90,6 +90,8 @@ export interface VirtioGpuVgaState extends VirtioPciState {
 
 /** QEMU's virtio-vga. */
 export class VirtioGpuVga extends VirtioPciFunction<VirtioGpuVgaState> {
+  /** The `--vga` model. */
+  readonly model = "virtio" as const;
   /** The VGA core (ports, legacy window, DISPI). */
   readonly vga: Vga;
   /** The GPU model. */
