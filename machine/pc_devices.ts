@@ -33,6 +33,7 @@ import { NoVga } from "../devices/vga/no_vga.ts";
 import type { PciConfigSpace } from "../devices/pci/config_space.ts";
 import { DEFAULT_VGA_MODEL, type VgaModel } from "./vga_models.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
 import { E1000 } from "../devices/net/e1000.ts";
 import type { FrameSink, Nic } from "../devices/net/nic.ts";
 import { Rtl8139 } from "../devices/net/rtl8139.ts";
@@ -244,29 +245,19 @@ export const PC_DEVICES = {
 } as const;
 
 /** The display adapter of any `--vga` model. */
-export type VgaCard = VgaPci | CirrusVga | NoVga;
+export type VgaCard = VgaPci | CirrusVga | VirtioGpuVga | NoVga;
 
 /** Each `--vga` model's entry; a model the build lacks has none (options refuse it). */
 export const VGA_ENTRIES: { readonly [M in VgaModel]?: DeviceEntry<VgaCard> } = {
   std: device<VgaPci>({
-    create: (c) =>
-      new VgaPci({
-        vram: c.vram,
-        romData: c.env.firmware.vgaBios ?? undefined,
-        startInTextMode: c.env.firmware.vgaBios === null,
-      }),
+    create: (c) => new VgaPci(vgaCore(c)),
     pio: (d) => [["vga", PIO.VGA, d.vga], ["dispi", PIO.DISPI, d.vga.dispi]],
     mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.vga.window]],
     pci: (d) => ({ slot: PCI_SLOT.VGA, fn: 0, function: d, bars: { 2: d.mmio, 6: d.rom } }),
     wire: (d, board) => board.mapFramebufferBar(d),
   }) as DeviceEntry<VgaCard>,
   cirrus: device<CirrusVga>({
-    create: (c) =>
-      new CirrusVga({
-        vram: c.vram,
-        romData: c.env.firmware.vgaBios ?? undefined,
-        startInTextMode: c.env.firmware.vgaBios === null,
-      }),
+    create: (c) => new CirrusVga(vgaCore(c)),
     pio: (d) => [["vga", PIO.VGA, d.ports]],
     mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.window]],
     pci: (d) => ({
@@ -277,8 +268,31 @@ export const VGA_ENTRIES: { readonly [M in VgaModel]?: DeviceEntry<VgaCard> } = 
     }),
     wire: (d, board) => board.mapFramebufferBar(d),
   }) as DeviceEntry<VgaCard>,
+  // virtio-vga: the std VGA core plus a virtio-gpu in the VGA's slot; INTA# like any card.
+  virtio: device<VirtioGpuVga>({
+    create: (c) =>
+      new VirtioGpuVga({
+        ...vgaCore(c),
+        memory: c.ram,
+        irq: c.pciIrq(PCI_SLOT.VGA, 1),
+        ...timers(c),
+      }),
+    pio: (d) => [["vga", PIO.VGA, d.vga], ["dispi", PIO.DISPI, d.vga.dispi]],
+    mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.vga.window]],
+    pci: (d) => ({ slot: PCI_SLOT.VGA, fn: 0, function: d, bars: { 2: d.mmio, 6: d.rom } }),
+    wire: (d, board) => board.mapFramebufferBar(d),
+  }) as DeviceEntry<VgaCard>,
   none: device<NoVga>({ create: () => new NoVga() }) as DeviceEntry<VgaCard>,
 };
+
+/** What every VGA core takes: video RAM and the VGA BIOS (none: the card starts in text mode). */
+function vgaCore(c: DeviceContext) {
+  return {
+    vram: c.vram,
+    romData: c.env.firmware.vgaBios ?? undefined,
+    startInTextMode: c.env.firmware.vgaBios === null,
+  };
+}
 
 function vgaEntry(model: VgaModel): DeviceEntry<VgaCard> {
   const entry = VGA_ENTRIES[model];

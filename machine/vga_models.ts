@@ -7,7 +7,7 @@
  */
 
 import { ConfigError } from "./config_error.ts";
-import { DEFAULT_VGA_BIOS } from "./firmware.ts";
+import { DEFAULT_VGA_BIOS, VIRTIO_VGA_BIOS } from "./firmware.ts";
 
 /** The `--vga` models, QEMU's names. */
 export const VGA_MODELS = ["std", "cirrus", "virtio", "none"] as const;
@@ -46,9 +46,9 @@ export const VGA_MODEL_INFO: Readonly<Record<VgaModel, VgaModelInfo>> = {
   },
   virtio: {
     description: "virtio-gpu with a VGA core (1af4:1050)",
-    bios: "/usr/share/seabios/vgabios-virtio.bin",
+    bios: VIRTIO_VGA_BIOS,
     fixedMemory: null,
-    available: false,
+    available: true,
   },
   none: {
     description: "no display adapter and no VGA BIOS: serial console only",

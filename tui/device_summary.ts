@@ -80,6 +80,14 @@ function vga(d: BoardState): DeviceSection {
         `  start ${hex((crtc[CRTC_START_HIGH] << 8) | crtc[CRTC_START_LOW], 4)}`,
     );
     if (dispi[DISPI_INDEX.ENABLE] & 1) rows.push(`VBE bank ${dispi[DISPI_INDEX.BANK]}`);
+    if ("gpu" in d.vga) {
+      const g = d.vga.gpu;
+      const bytes = g.resources.reduce((n, r) => n + r.width * r.height * 4, 0);
+      rows.push(
+        `virtio-gpu ${g.resources.length} res ${formatBytes(bytes)}` +
+          `  cmds ${g.counters.commands} err ${g.counters.errors}`,
+      );
+    }
   }
   return { title: "VGA", rows };
 }

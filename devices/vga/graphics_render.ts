@@ -17,8 +17,8 @@ import { displayGeometry, type DisplayMode } from "./display_geometry.ts";
 import { drawCursorRow, type HwCursor, sameCursor } from "./hw_cursor.ts";
 import type { Vga } from "./vga.ts";
 
-/** Where a graphics frame's pixels come from. */
-export type FrameSource = "vbe" | "vga";
+/** Where a graphics frame's pixels come from ("virtio": a virtio-gpu scanout). */
+export type FrameSource = "vbe" | "vga" | "virtio";
 
 /** What the display shows and how its pixels are laid out in video RAM. */
 export interface FrameFormat {
@@ -94,7 +94,12 @@ export function frameLabel(format: FrameFormat): string {
   if (format.mode !== "graphics") return format.mode;
   const depth = format.bpp === 4 ? "16" : format.bpp === 8 ? "256" : String(format.bpp);
   const colours = format.bpp <= 8 ? `${depth} colours` : `${depth} bpp`;
-  return `${format.source === "vbe" ? "VBE" : "VGA"} ${format.width}×${format.height} ${colours}`;
+  const source = format.source === "vbe"
+    ? "VBE"
+    : format.source === "virtio"
+    ? "virtio-gpu"
+    : "VGA";
+  return `${source} ${format.width}×${format.height} ${colours}`;
 }
 
 /** Two formats lay out the same pixels the same way. */

@@ -108,7 +108,7 @@ export class VgaPci implements PciFunction, Snapshotting<VgaPciState> {
       romSize: this.romSize,
     });
     this.framebuffer = linearMemory(this.vga.vram);
-    this.mmio = mmioBlock(this.vga);
+    this.mmio = vgaMmioBlock(this.vga);
     const image = new Uint8Array(this.romSize);
     image.set(romData);
     this.rom = {
@@ -159,7 +159,11 @@ function linearMemory(vram: Uint8Array): BusDevice {
   };
 }
 
-function mmioBlock(vga: Vga): BusDevice {
+/**
+ * The std VGA's MMIO registers as QEMU lays them out at the start of BAR2
+ * (VGA ports at 0x400, DISPI at 0x500), shared with virtio-vga.
+ */
+export function vgaMmioBlock(vga: Vga): BusDevice {
   const toPort = (offset: number) => offset - MMIO_VGA_PORTS + 0x3c0 - VGA_PORT_BASE;
   const inPorts = (offset: number, size: number) =>
     offset >= MMIO_VGA_PORTS && offset + size <= MMIO_VGA_PORTS + 0x20;
