@@ -68,7 +68,16 @@ export interface VmOptions {
   readonly timeout?: number;
   /** A guest reset ends the run (reason "reset", code 0) instead of rebooting. */
   readonly noReboot?: boolean;
-  /** VGA video memory (BAR0): bytes or a size text, a power of two from 1M to 256M. Default "16M". */
+  /**
+   * The display adapter, QEMU's `-vga` names: "std" (default: standard VGA
+   * with Bochs VBE), "cirrus" (CL-GD5446 with BitBLT), "virtio" or "none"
+   * (no VGA and no VGA BIOS: `vm.screen` stays blank).
+   */
+  readonly vga?: "std" | "cirrus" | "virtio" | "none";
+  /**
+   * VGA video memory (BAR0): bytes or a size text, a power of two from 1M to
+   * 256M. Default "16M" ("4M", the only size, for the Cirrus).
+   */
   readonly vgaMemory?: string | number;
   /**
    * Optional devices as `--device` takes them, by QEMU's `-device` names:

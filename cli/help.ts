@@ -25,6 +25,7 @@ export const HELP_GROUPS: readonly (readonly [string, readonly string[]])[] = [
       "--firmware",
       "--boot-menu",
       "--no-reboot",
+      "--vga",
       "--vga-memory",
       "--restore",
       "--force-restore",

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { VGA_MODELS } from "../machine/vga_models.ts";
 import { Command, CommanderError, Option } from "../deps/commander.ts";
 import type { ScriptOptions } from "../api/steps.ts";
 import { ConfigError, type OptionName } from "../machine/config_error.ts";
@@ -98,7 +99,16 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       new Option("--display <kind>", "how the screen pane shows graphics modes")
         .choices(DISPLAY_CHOICES).default("auto" as DisplayChoice),
     )
-    .option("--vga-memory <size>", "VGA video memory (BAR0), a power of two, 1M-256M", "16M")
+    .addOption(
+      new Option(
+        "--vga <model>",
+        "display adapter, QEMU's -vga names: standard VGA with Bochs VBE, Cirrus CL-GD5446, virtio-gpu, or none (serial only)",
+      ).choices(VGA_MODELS).default("std"),
+    )
+    .option(
+      "--vga-memory <size>",
+      "VGA video memory (BAR0), a power of two, 1M-256M (default: 16M; cirrus: 4M only)",
+    )
     .option("--restore <file>", "carry on a VM saved with Ctrl-a s, vmrun ctl save or vm.save()")
     .option("--force-restore", "restore even though the disks changed since the save")
     .option(
@@ -177,6 +187,7 @@ export function parseCommandLine(
       snapshot: opts.snapshot ?? false,
       bootMenu: opts.bootMenu ?? false,
       noReboot: !opts.reboot,
+      vga: opts.vga,
       vgaMemory: opts.vgaMemory,
       devices: opts.device,
       ...(opts.watchdog === undefined ? {} : { watchdog: opts.watchdog }),
@@ -255,6 +266,7 @@ const MACHINE_FLAGS = [
   { key: "snapshot", flag: "--snapshot" },
   { key: "bootMenu", flag: "--boot-menu" },
   { key: "reboot", flag: "--no-reboot" },
+  { key: "vga", flag: "--vga" },
   { key: "vgaMemory", flag: "--vga-memory" },
   { key: "device", flag: "--device" },
   { key: "nic", flag: "--nic" },
@@ -287,6 +299,7 @@ const FLAGS: Record<OptionName, string> = {
   cpu: "--cpu",
   firmware: "--firmware",
   disk: "--disk",
+  vga: "--vga",
   vgaMemory: "--vga-memory",
   snapshot: "--snapshot",
   bootMenu: "--boot-menu",

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { VGA_MODELS } from "../machine/vga_models.ts";
 import { UsageError } from "./errors.ts";
 import { parseDiskSpec } from "../machine/disk_spec.ts";
 import {
@@ -58,8 +59,10 @@ interface Ctx {
   readonly detached: Map<string, DetachedDrive>;
   snapshot: boolean;
   serials: number;
-  vgaNone: boolean;
-  deviceVga: boolean;
+  /** `-vga MODEL`, the last one given. */
+  vga: string | null;
+  /** `-device VGA` or `-device cirrus-vga`: the display card's model. */
+  deviceVga: string | null;
   bootOrder: string | null;
   /** Where `--device virtio-serial-pci` sits in `out`, for a virtserialport's name. */
   serialDevice: number | null;
@@ -112,7 +115,9 @@ const QEMU_OPTIONS: Record<string, QemuOption> = {
   "no-hpet": flagOnly(accept),
   "no-shutdown": refuse("vmrun always ends the run when the guest powers off"),
   "no-acpi": refuse("vmrun's board always has ACPI"),
-  nodefaults: refuse("vmrun's board is fixed (COM1, VGA, PS/2 and IDE are always there)"),
+  nodefaults: refuse(
+    "vmrun's board is fixed (COM1, PS/2 and IDE are always there; --vga none leaves out the VGA)",
+  ),
   daemonize: refuse("vmrun runs in the foreground (try --headless, with --control to drive it)"),
   S: refuse("vmrun starts the guest at once (pause it with 'vmrun ctl <socket> pause')"),
   s: refuse("vmrun has no GDB stub"),
@@ -272,8 +277,8 @@ export function translateQemuArgs(
     detached: new Map(),
     snapshot: false,
     serials: 0,
-    vgaNone: false,
-    deviceVga: false,
+    vga: null,
+    deviceVga: null,
     bootOrder: null,
     serialDevice: null,
     audiodevs: new Map(),
@@ -655,11 +660,12 @@ function device(ctx: Ctx, value: string, flag: string): void {
     );
     return;
   }
-  if (driver === "VGA") {
+  if (driver === "VGA" || driver === "cirrus-vga") {
     only("vgamem_mb", "id");
+    if (ctx.deviceVga !== null) fail(`${what}: vmrun's board has one display adapter`);
     const mb = prop("vgamem_mb");
     if (mb !== undefined) ctx.out.push("--vga-memory", `${wholeNumber(mb, what)}M`);
-    ctx.deviceVga = true;
+    ctx.deviceVga = driver === "VGA" ? "std" : "cirrus";
     return;
   }
   if (virtioDevice(ctx, driver, prop, only, what)) return;
@@ -812,13 +818,12 @@ function display(ctx: Ctx, value: string, flag: string): void {
   }
 }
 
+/** `-vga MODEL`: vmrun's `--vga` has QEMU's names for the models it has. */
 function vga(ctx: Ctx, value: string, flag: string): void {
-  if (value === "std") return;
-  if (value === "none") {
-    ctx.vgaNone = true;
-    return;
+  if (!(VGA_MODELS as readonly string[]).includes(value)) {
+    fail(`${flag} ${value}: vmrun's display adapters are --vga ${VGA_MODELS.join("|")}`);
   }
-  fail(`${flag} ${value}: vmrun's VGA is the standard one (-vga std, Bochs VBE)`);
+  ctx.vga = value;
 }
 
 /** `-serial`: COM1 is on the terminal (headless) or in the console's serial pane. */
@@ -866,9 +871,13 @@ function finish(ctx: Ctx, native: readonly { spec: string; plain: boolean }[]): 
   }
   const unused = [...ctx.netdevs.keys()][0];
   if (unused !== undefined) fail(`-netdev id=${unused}: no -device uses it (netdev=${unused})`);
-  if (ctx.vgaNone && !ctx.deviceVga) {
-    fail("-vga none: vmrun's board always has its VGA");
-  }
+  // `-vga none -device VGA` is QEMU's way to configure the card; another -vga beside it is two.
+  if (ctx.deviceVga !== null) {
+    if (ctx.vga !== null && ctx.vga !== "none") {
+      fail(`-vga ${ctx.vga} -device: vmrun's board has one display adapter (use -vga none)`);
+    }
+    if (ctx.deviceVga !== "std") ctx.out.push("--vga", ctx.deviceVga);
+  } else if (ctx.vga !== null && ctx.vga !== "std") ctx.out.push("--vga", ctx.vga);
   const ide = placeIde(ctx.disks.filter((d) => d.iface === "ide"));
   const ordered = [...ide, ...ctx.disks.filter((d) => d.iface === "virtio")];
   const nativeDisks = native.flatMap(({ spec, plain }) => {

@@ -204,6 +204,7 @@ export async function runTui(req: RunRequest): Promise<number> {
     cpuTimeMs: processCpuMs,
     graphics: painter ? { painter, cell: () => cell } : undefined,
     charset,
+    noScreen: req.config.vga === "none",
   });
 
   const onResize = () => {

@@ -2,7 +2,8 @@
  * Video RAM as guest memory: host memory that a KVM memory slot maps at
  * the framebuffer BAR's address, with dirty-page logging, so guest writes
  * to the linear framebuffer run at memory speed and the host still learns
- * which pages changed.
+ * which pages changed. Windows (other slots over parts of the same memory,
+ * such as the Cirrus's banks at 0xA0000) are logged into the same bitmap.
  *
  * @module
  */
@@ -20,6 +21,10 @@ export class FramebufferSlot {
   readonly #bitmap: Uint8Array<ArrayBuffer>;
   #gpa: number | null = null;
   #lostLog = false;
+  /** Window slots by KVM slot number. */
+  readonly #windows = new Map<number, Window>();
+  /** Pages windows showed when they were unmapped: their writes since the last look are lost. */
+  #lostPages: [first: number, count: number][] = [];
 
   /**
    * @param vm the VM whose slot this is
@@ -64,27 +69,73 @@ export class FramebufferSlot {
   }
 
   /**
-   * Pages the guest wrote since the previous call (one bit per 4 KiB page,
-   * KVM's layout); every page after a remap lost the log. The array is
-   * reused by the next call.
+   * Shows `size` bytes of video RAM from `offset` at `gpa` through KVM slot
+   * `slot` as well (moving the window if it shows something else), logging
+   * dirty pages into {@link takeDirty}'s bitmap. `offset`, `gpa` and `size`
+   * are whole pages.
+   * @throws {KvmError} when KVM refuses
    */
-  takeDirty(): Uint8Array {
-    if (this.#lostLog) {
-      this.#lostLog = false;
-      this.#bitmap.fill(0xff);
-      if (this.#gpa !== null) this.vm.getDirtyLog(this.slot, new Uint8Array(this.#bitmap.length));
-      return this.#bitmap;
+  mapWindow(slot: number, gpa: number, offset: number, size: number): void {
+    const w = this.#windows.get(slot);
+    if (w && w.gpa === gpa && w.offset === offset && w.size === size) return;
+    if (offset < 0 || offset + size > this.size || (offset | gpa | size) & 0xfff) {
+      throw new RangeError(`window ${offset}+${size} at ${gpa} does not fit video RAM in pages`);
     }
-    if (this.#gpa === null) {
-      this.#bitmap.fill(0);
-      return this.#bitmap;
-    }
-    this.vm.getDirtyLog(this.slot, this.#bitmap);
-    return this.#bitmap;
+    this.unmapWindow(slot);
+    const hostAddress = this.memory.address + BigInt(offset);
+    this.vm.setUserMemoryRegion(slot, gpa, size, hostAddress, KVM_MEM_LOG_DIRTY_PAGES);
+    this.#windows.set(slot, { gpa, offset, size, bitmap: new Uint8Array(dirtyBitmapBytes(size)) });
   }
 
-  /** Frees the host memory; the VM must be closed or the slot unmapped first. */
+  /** Removes window `slot` (no-op when it is not mapped). */
+  unmapWindow(slot: number): void {
+    const w = this.#windows.get(slot);
+    if (!w) return;
+    this.#windows.delete(slot);
+    this.vm.setUserMemoryRegion(slot, 0, 0, this.memory.address);
+    this.#lostPages.push([w.offset >> 12, w.size >> 12]);
+  }
+
+  /**
+   * Pages the guest wrote since the previous call (one bit per 4 KiB page,
+   * KVM's layout), through the slot or a window; every page after a remap
+   * lost the log. The array is reused by the next call.
+   */
+  takeDirty(): Uint8Array {
+    const bitmap = this.#bitmap;
+    if (this.#lostLog) {
+      this.#lostLog = false;
+      bitmap.fill(0xff);
+      if (this.#gpa !== null) this.vm.getDirtyLog(this.slot, new Uint8Array(bitmap.length));
+    } else if (this.#gpa === null) bitmap.fill(0);
+    else this.vm.getDirtyLog(this.slot, bitmap);
+    for (const [first, count] of this.#lostPages) markPages(bitmap, first, count);
+    this.#lostPages = [];
+    for (const [slot, w] of this.#windows) {
+      this.vm.getDirtyLog(slot, w.bitmap);
+      const first = w.offset >> 12;
+      for (let p = 0; p < w.size >> 12; p++) {
+        if (w.bitmap[p >> 3] & (1 << (p & 7))) markPages(bitmap, first + p, 1);
+      }
+    }
+    return bitmap;
+  }
+
+  /** Frees the host memory; the VM must be closed or the slots unmapped first. */
   dispose(): void {
     unmap(this.memory);
+  }
+}
+
+interface Window {
+  readonly gpa: number;
+  readonly offset: number;
+  readonly size: number;
+  readonly bitmap: Uint8Array<ArrayBuffer>;
+}
+
+function markPages(bitmap: Uint8Array, first: number, count: number): void {
+  for (let p = first; p < first + count && p >> 3 < bitmap.length; p++) {
+    bitmap[p >> 3] |= 1 << (p & 7);
   }
 }

@@ -64,6 +64,16 @@ kvmTest("a framebuffer slot takes guest writes at memory speed and logs the dirt
     deepStrictEqual(dirtyPages(fb.takeDirty()), all, "writes before an unmap count as everywhere");
     fb.map(FB_ADDR + 0x10000);
     deepStrictEqual(dirtyPages(fb.takeDirty()), []);
+    // A window shows pages 8-11 at the old address: the program's writes land there.
+    fb.mapWindow(5, FB_ADDR, 0x8000, 0x4000);
+    fb.bytes[0x8000] = 0;
+    vcpu.setRegs(regs);
+    strictEqual(vcpu.run().kind, "hlt", "the writes land in the window");
+    deepStrictEqual([fb.bytes[0x8000], fb.bytes[0xb005]], [1, 2]);
+    deepStrictEqual(dirtyPages(fb.takeDirty()), [8, 11], "logged at their video RAM pages");
+    fb.unmapWindow(5);
+    deepStrictEqual(dirtyPages(fb.takeDirty()), [8, 9, 10, 11], "an unmapped window lost its log");
+    deepStrictEqual(dirtyPages(fb.takeDirty()), []);
     vcpu.close();
   } finally {
     vm.close();

@@ -18,7 +18,12 @@ import { ResetControl } from "../devices/system_control.ts";
 import { type BlockBackend, type BusDevice, type IrqLine, StateError } from "../devices/types.ts";
 import type { VcpuState, VmState } from "../kvm/state.ts";
 import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
-import type { VgaPci } from "../devices/vga/vga_pci.ts";
+import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
+import {
+  scanoutImage,
+  scanoutScreenState,
+  ScanoutTracker,
+} from "../devices/virtio/virtio_gpu_display.ts";
 import { Sb16 } from "../devices/sb16.ts";
 import { Es1370 } from "../devices/es1370.ts";
 import type { WatchdogModel } from "./watchdog.ts";
@@ -46,10 +51,11 @@ import { cmosDisks } from "./ide_drives.ts";
 import { vcpuCpuid } from "./cpuid.ts";
 import { pcIrqRoutes } from "./irq_routing.ts";
 import { setTscFreqSel } from "./firmware_msrs.ts";
-import { MEMORY_SLOT, PCI_SLOT } from "./io_map.ts";
+import { MEMORY_SLOT, MMIO, PCI_SLOT } from "./io_map.ts";
 import {
   type DeviceContext,
   type DeviceEntry,
+  type FramebufferCard,
   nicEntry,
   type NicPort,
   PC_DEVICES,
@@ -66,7 +72,11 @@ import {
   restoreNic,
   snapshotNic,
 } from "../devices/net/nic_state.ts";
+import { DEFAULT_VGA_MODEL, VGA_MODEL_INFO } from "./vga_models.ts";
 import { KVM_IDENTITY_MAP_ADDR, KVM_TSS_ADDR } from "./memory_map.ts";
+
+/** A Cirrus bank: half of the 64 KiB at 0xA0000. */
+const BANK = 0x8000;
 
 /** Video RAM when the config does not say (QEMU's std-vga default). */
 export const DEFAULT_VGA_MEMORY = 16 * 1024 * 1024;
@@ -190,7 +200,11 @@ export class Board {
   readonly framebuffer: FramebufferSlot;
   /** Follows the VGA's graphics frame for {@link frame}. */
   readonly frames: FrameTracker;
+  /** Follows virtio-vga's scanout, which replaces the VGA's frame once the driver sets it. */
+  readonly scanoutFrames: ScanoutTracker | null;
   readonly pciIrq: PciIrqRouter;
+  /** The last {@link frame} came from virtio-vga's scanout. */
+  #showingScanout = false;
   readonly #irqLevels = new Map<number, boolean>();
 
   /** Creates the VM, maps RAM and firmware, creates every vCPU and wires every device. */
@@ -222,7 +236,8 @@ export class Board {
     this.framebuffer = new FramebufferSlot(
       vm,
       MEMORY_SLOT.VGA_FRAMEBUFFER,
-      config.vgaMemoryBytes ?? DEFAULT_VGA_MEMORY,
+      VGA_MODEL_INFO[config.vga ?? DEFAULT_VGA_MODEL].fixedMemory ?? config.vgaMemoryBytes ??
+        DEFAULT_VGA_MEMORY,
     );
     const ctx: DeviceContext = {
       config,
@@ -283,6 +298,7 @@ export class Board {
       d.nics.push(dev);
     });
     this.frames = new FrameTracker(d.vga.vga);
+    this.scanoutFrames = d.vga instanceof VirtioGpuVga ? new ScanoutTracker(d.vga.gpu) : null;
 
     for (
       const [index, value] of pcCmosBytes({
@@ -359,20 +375,44 @@ export class Board {
     };
   }
 
-  /** VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as MMIO. */
-  #mapFramebufferBar(vga: VgaPci): void {
-    const otherBars = vga.config.onBarChange;
-    vga.config.onBarChange = (c: BarChange) => {
-      if (c.index !== 0) return otherBars?.(c);
+  /**
+   * VGA BAR0 maps video RAM as a KVM memory slot (dirty-logged), not as
+   * MMIO. A card that can take its framebuffer back (the Cirrus, while a
+   * BitBLT waits for CPU data or its MMIO registers sit at the top) also has
+   * BAR0 on the MMIO bus, which decodes whenever the slot is unmapped.
+   */
+  #mapFramebufferBar(card: FramebufferCard): void {
+    const otherBars = card.config.onBarChange;
+    const selective = card.directAccess !== undefined;
+    let base: number | null = null;
+    const banks = [MEMORY_SLOT.VGA_BANK0, MEMORY_SLOT.VGA_BANK1];
+    const apply = () => {
       try {
-        if (c.base === null) this.framebuffer.unmap();
-        else this.framebuffer.map(c.base);
+        if (base === null || card.directAccess === false) this.framebuffer.unmap();
+        else this.framebuffer.map(base);
+        // Banked windows go straight to video RAM too, as QEMU maps them.
+        card.directBanks?.forEach((offset, i) => {
+          if (offset === null) this.framebuffer.unmapWindow(banks[i]);
+          else {
+            this.framebuffer.mapWindow(banks[i], MMIO.VGA_WINDOW.base + i * BANK, offset, BANK);
+          }
+        });
       } catch (e) {
         // A guest may place the BAR over something else; it then decodes nothing.
         if (!(e instanceof KvmError)) throw e;
-        this.env.onWarning(`VGA framebuffer at 0x${c.base?.toString(16)}: ${e.message}`);
+        this.env.onWarning(`VGA framebuffer at 0x${base?.toString(16)}: ${e.message}`);
       }
     };
+    card.config.onBarChange = (c: BarChange) => {
+      if (c.index !== 0 || selective) otherBars?.(c);
+      if (c.index !== 0) return;
+      base = c.base;
+      apply();
+    };
+    if (selective) {
+      card.onDirectAccessChange = apply;
+      apply(); // the banks do not wait for BAR0
+    }
   }
 
   /**
@@ -380,8 +420,26 @@ export class Board {
    * frame when `full`), read through KVM's dirty log of video RAM.
    */
   frame(full = false): FrameUpdate {
-    if (full) this.frames.invalidate();
-    return this.frames.update(this.framebuffer.takeDirty());
+    const dirty = this.framebuffer.takeDirty();
+    const scanout = this.#scanout();
+    const switched = (scanout !== null) !== this.#showingScanout;
+    this.#showingScanout = scanout !== null;
+    if (scanout && this.scanoutFrames) {
+      // The VGA's changes meanwhile are not tracked: its next frame is a whole one.
+      this.frames.invalidate();
+      if (full || switched) this.scanoutFrames.invalidate();
+      return this.scanoutFrames.update();
+    }
+    if (full || switched) this.frames.invalidate();
+    const update = this.frames.update(dirty);
+    // Back from the scanout, even an unchanged text mode replaces the picture.
+    return switched ? { ...update, full: true } : update;
+  }
+
+  /** virtio-vga's GPU when its scanout is what the monitor shows, else null. */
+  #scanout(): VirtioGpuVga["gpu"] | null {
+    const vga = this.devices.vga;
+    return vga instanceof VirtioGpuVga && vga.gpu.enabled ? vga.gpu : null;
   }
 
   /** The PIIX4 PM block follows PMBA on the port bus (PMBA is not a standard BAR). */
@@ -415,6 +473,7 @@ export class Board {
 
   /** The VGA text screen as plain text (empty in graphics modes). */
   screenText(): string {
+    if (this.#scanout()) return "";
     return screenText(screenSnapshot(this.devices.vga.vga));
   }
 
@@ -423,6 +482,8 @@ export class Board {
    * graphics frame (VBE or VGA) in its own format and palette.
    */
   screenshot(): ScreenImage {
+    const gpu = this.#scanout();
+    if (gpu) return scanoutImage(gpu);
     return renderFrame(this.devices.vga.vga) ?? renderScreen(this.devices.vga.vga);
   }
 
@@ -432,8 +493,8 @@ export class Board {
     const ranges = (bus: Bus) =>
       bus.ranges().map((r) => ({ name: r.name, base: r.base, length: r.length }));
     return {
-      ...this.#deviceStates(),
-      screen: screenState(d.vga.vga),
+      ...this.#deviceStates(true),
+      screen: this.#screenState(),
       virtioBlk: d.virtioBlk.map((b) => b.snapshot()),
       optional: d.optional.map((o) => ({ ...o, device: o.device.snapshot() })),
       nics: d.nics.map(nicState),
@@ -441,6 +502,13 @@ export class Board {
       mmio: ranges(this.mmio),
       unclaimed: { pio: { ...this.pio.misses }, mmio: { ...this.mmio.misses } },
     };
+  }
+
+  /** The screen's state: the VGA's, or the scanout's when virtio-vga shows it. */
+  #screenState(): ScreenState {
+    const vga = screenState(this.devices.vga.vga);
+    const gpu = this.#scanout();
+    return gpu ? scanoutScreenState(gpu, vga) : vga;
   }
 
   /**
@@ -500,12 +568,15 @@ export class Board {
     }
     this.vcpus.forEach((v, i) => v.restoreState(s.vcpus[i]));
     this.frames.invalidate();
+    this.scanoutFrames?.invalidate();
   }
 
-  #deviceStates(): DeviceStates {
+  /** Every fixed device's state; a `view` leaves out virtio-vga's pixels (see stateView). */
+  #deviceStates(view = false): DeviceStates {
     const out: Record<string, unknown> = {};
     for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
-      out[name] = this.devices[name].snapshot();
+      const device = this.devices[name];
+      out[name] = view && device instanceof VirtioGpuVga ? device.stateView() : device.snapshot();
     }
     return out as DeviceStates;
   }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { VgaModel } from "./vga_models.ts";
 import type { AudioConfig } from "./audio.ts";
 import type { WatchdogAction } from "./watchdog.ts";
 import type { CpuFeatureConfig } from "./cpu_features.ts";
@@ -99,6 +100,8 @@ export interface MachineConfig {
   readonly bootMenu: boolean;
   /** Guest wall-clock time at start, epoch ms (the RTC's base). */
   readonly startTimeMs: number;
+  /** The display adapter (`--vga`); "std" when absent. */
+  readonly vga?: VgaModel;
   /** VGA video RAM (BAR0) in bytes, a power of two; 16 MiB when absent. */
   readonly vgaMemoryBytes?: number;
   /** A reset ends the run (reason "reset") instead of rebooting. */

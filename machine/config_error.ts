@@ -13,6 +13,7 @@ export type OptionName =
   | "cpu"
   | "firmware"
   | "disk"
+  | "vga"
   | "vgaMemory"
   | "snapshot"
   | "bootMenu"

@@ -17,6 +17,8 @@ import { FOUR_GIB, ISA_BIOS_SIZE, ONE_MIB } from "./memory_map.ts";
 export const DEFAULT_BIOS = "/usr/share/seabios/bios.bin";
 /** SeaVGABIOS for QEMU's standard VGA, from the same package. */
 export const DEFAULT_VGA_BIOS = "/usr/share/seabios/vgabios-stdvga.bin";
+/** SeaVGABIOS for QEMU's virtio-vga, from the same package. */
+export const VIRTIO_VGA_BIOS = "/usr/share/seabios/vgabios-virtio.bin";
 /** The KVM memory slot of the BIOS ROM. */
 export const BIOS_ROM_SLOT = 3;
 /** KVM_MEM_READONLY: writes to the slot exit as MMIO instead of landing. */

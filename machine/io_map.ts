@@ -60,6 +60,9 @@ export const MMIO = {
 export const MEMORY_SLOT = {
   /** VGA video RAM at BAR0, dirty-logged. */
   VGA_FRAMEBUFFER: 4,
+  /** The two 32 KiB banks a Cirrus shows at 0xA0000 and 0xA8000, over video RAM. */
+  VGA_BANK0: 5,
+  VGA_BANK1: 6,
 } as const;
 
 /** ISA interrupt lines (GSIs on the in-kernel irqchip). */

@@ -98,12 +98,12 @@ Deno.test("registry entries build the right device in the slot they are given", 
   const rngEntry = OPTIONAL_DEVICES["virtio-rng-pci"].entry(5, {}, NO_FIXED);
   const rng = rngEntry.create(c);
   strictEqual(rng instanceof VirtioRng, true);
-  strictEqual(rngEntry.pci!(rng).slot, 5);
+  strictEqual(rngEntry.pci!(rng)!.slot, 5);
   const conEntry = OPTIONAL_DEVICES["virtio-serial-pci"].entry(5, { name: "a.b" }, NO_FIXED);
   const con = conEntry.create(c);
   strictEqual(con instanceof VirtioConsole, true);
   deepStrictEqual(con.portNames, [null, "a.b"]);
-  deepStrictEqual(Object.keys(conEntry.pci!(con).bars), ["0", "4"]);
+  deepStrictEqual(Object.keys(conEntry.pci!(con)!.bars), ["0", "4"]);
   // The balloon frees inflated pages through guest RAM's one bounds-checked place.
   const discarded: number[][] = [];
   const clock = new SteppedClock();
@@ -120,7 +120,7 @@ Deno.test("registry entries build the right device in the slot they are given", 
     BigInt(balloon.legacyIo.read(0, 4)) & VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
     VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
   );
-  deepStrictEqual(Object.keys(balloonEntry.pci!(balloon).bars), ["0", "4"]);
+  deepStrictEqual(Object.keys(balloonEntry.pci!(balloon)!.bars), ["0", "4"]);
 });
 
 Deno.test("ISA entries take no slot and lean on the fixed devices; PCI ones take theirs", () => {
@@ -157,7 +157,7 @@ Deno.test("ISA entries take no slot and lean on the fixed devices; PCI ones take
     strictEqual(p.pci, true);
     const d = p.entry.create(c);
     strictEqual(d instanceof type, true);
-    strictEqual(p.entry.pci!(d).slot, 7);
+    strictEqual(p.entry.pci!(d)!.slot, 7);
   }
   deepStrictEqual(lines, [IRQ.SB16, 107]);
 });

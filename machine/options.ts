@@ -24,7 +24,8 @@ import {
   type NicConfig,
 } from "./config.ts";
 import { type DiskSpec, MAX_IDE_DEVICES } from "./disk_spec.ts";
-import { biosImageProblem, DEFAULT_BIOS, DEFAULT_VGA_BIOS } from "./firmware.ts";
+import { biosImageProblem, DEFAULT_BIOS } from "./firmware.ts";
+import { DEFAULT_VGA_MODEL, VGA_MODEL_INFO, type VgaModel, vgaModel } from "./vga_models.ts";
 import { checkBootDisk, checkReadableFile } from "./image_checks.ts";
 import { MAX_VIRTIO_DISKS, PCI_SLOT } from "./io_map.ts";
 import { formatSize, parseSize } from "./sizes.ts";
@@ -53,7 +54,12 @@ export interface MachineOptions extends DeviceShorthands {
   readonly bootMenu?: boolean;
   /** A guest reset ends the run (reason "reset") instead of rebooting. */
   readonly noReboot?: boolean;
-  /** VGA video memory (BAR0), a power of two from 1M to 256M; default "16M". */
+  /**
+   * The display adapter, QEMU's `-vga` names: "std" (default), "cirrus",
+   * "virtio" or "none" (no VGA and no VGA BIOS).
+   */
+  readonly vga?: string;
+  /** VGA video memory (BAR0), a power of two from 1M to 256M; default "16M" (the Cirrus: 4M only). */
   readonly vgaMemory?: number | string;
   /** The guest's wall-clock time at start, epoch ms; default now. */
   readonly startTime?: number;
@@ -103,7 +109,8 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
   const memoryBytes = memorySize(options.memory ?? "256M", host.memoryBytes);
   const cpus = cpuCount(options.cpus ?? 1);
   const cpuFeatures = cpuSpec(options.cpu ?? "host");
-  const vgaMemoryBytes = vgaMemorySize(options.vgaMemory ?? "16M");
+  const vga = vgaModel(options.vga ?? DEFAULT_VGA_MODEL);
+  const vgaMemoryBytes = vgaMemoryFor(vga, options.vgaMemory);
   const startTime = options.startTime ?? Date.now();
   if (typeof startTime !== "number" || !Number.isFinite(startTime)) {
     throw new ConfigError("startTime", "must be a time in epoch milliseconds");
@@ -113,7 +120,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
   if (typeof firmwareName !== "string") throw new ConfigError("firmware", "must be a string");
   const firmware: FirmwareConfig = firmwareName === "none"
     ? { kind: "none" }
-    : checkFirmware(firmwareName);
+    : checkFirmware(firmwareName, vga);
   const disks = specs.map((spec, i): DiskConfig => {
     const file = checkReadableFile(spec.path, "image");
     const media = spec.media ?? (/\.iso$/i.test(spec.path) ? "cdrom" : "disk");
@@ -142,6 +149,7 @@ export function machineConfig(options: MachineOptions, host: HostLimits): Machin
     bootMenu: options.bootMenu ?? false,
     startTimeMs: startTime,
     noReboot: options.noReboot ?? false,
+    ...(vga === DEFAULT_VGA_MODEL ? {} : { vga }),
     vgaMemoryBytes,
     ...(devices.length ? { devices } : {}),
     ...(watchdogAction === undefined ? {} : { watchdogAction }),
@@ -291,6 +299,23 @@ export function memorySize(value: number | string, hostBytes: number): number {
 }
 
 /**
+ * Video memory of `model`: `--vga-memory` for the std VGA (default 16M);
+ * a model with fixed memory takes only that size.
+ * @throws {ConfigError} otherwise
+ */
+function vgaMemoryFor(model: VgaModel, value: number | string | undefined): number {
+  const fixed = VGA_MODEL_INFO[model].fixedMemory;
+  if (fixed === null) return vgaMemorySize(value ?? "16M");
+  if (value !== undefined && vgaMemorySize(value) !== fixed) {
+    throw new ConfigError(
+      "vgaMemory",
+      `'${value}': the ${model} VGA has ${fixed / 2 ** 20}M of video memory, no other size`,
+    );
+  }
+  return fixed;
+}
+
+/**
  * VGA video memory in bytes: a power of two from 1 MiB to 256 MiB (the BAR0 size).
  * @throws {ConfigError} otherwise
  */
@@ -381,8 +406,8 @@ function isDiskSpec(d: unknown): d is DiskSpec {
   return typeof d === "object" && d !== null && typeof (d as DiskSpec).path === "string";
 }
 
-/** Checks a BIOS image and finds SeaVGABIOS beside the default one. */
-function checkFirmware(path: string): FirmwareConfig {
+/** Checks a BIOS image and finds the SeaVGABIOS image of the VGA `model`. */
+function checkFirmware(path: string, model: VgaModel): FirmwareConfig {
   let file;
   try {
     file = checkReadableFile(path, "firmware");
@@ -400,9 +425,9 @@ function checkFirmware(path: string): FirmwareConfig {
   if (problem) {
     throw new ConfigError(null, `firmware '${file.name}' is not a BIOS image: ${problem}`);
   }
-  let vgaBiosPath: string | null = DEFAULT_VGA_BIOS;
+  let vgaBiosPath = VGA_MODEL_INFO[model].bios;
   try {
-    Deno.statSync(DEFAULT_VGA_BIOS);
+    if (vgaBiosPath !== null) Deno.statSync(vgaBiosPath);
   } catch {
     vgaBiosPath = null;
   }

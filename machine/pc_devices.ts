@@ -28,7 +28,12 @@ import { Port92, type ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
+import { CirrusVga } from "../devices/vga/cirrus.ts";
+import { NoVga } from "../devices/vga/no_vga.ts";
+import type { PciConfigSpace } from "../devices/pci/config_space.ts";
+import { DEFAULT_VGA_MODEL, type VgaModel } from "./vga_models.ts";
 import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
 import { E1000 } from "../devices/net/e1000.ts";
 import type { FrameSink, Nic } from "../devices/net/nic.ts";
 import { Rtl8139 } from "../devices/net/rtl8139.ts";
@@ -67,10 +72,28 @@ export interface DeviceContext {
 /** A fixed bus registration: its name, where it sits, and what decodes it. */
 export type FixedRegion = readonly [name: string, range: FixedRange, handler: BusDevice];
 
+/** A display card whose BAR0 shows video RAM (the board maps it as a KVM memory slot). */
+export interface FramebufferCard {
+  readonly config: PciConfigSpace;
+  /**
+   * Whether guest accesses may go straight to video RAM now; absent means
+   * always. While false the slot is unmapped and BAR0's bus handler decodes.
+   */
+  readonly directAccess?: boolean;
+  /**
+   * For each 32 KiB half of 0xA0000-0xAFFFF, the video RAM offset it shows
+   * when guest accesses may go straight to it, else null; absent when the
+   * legacy window always decodes in the device.
+   */
+  readonly directBanks?: readonly (number | null)[];
+  /** Set by the board: called when {@link directAccess} or the banks may have changed. */
+  onDirectAccessChange?: (() => void) | undefined;
+}
+
 /** Hooks by which a device follows the guest's programming (see {@link DeviceEntry.wire}). */
 export interface BoardWiring {
-  /** Maps the VGA's BAR0 as the KVM memory slot of video RAM. */
-  mapFramebufferBar(vga: VgaPci): void;
+  /** Maps the card's BAR0 as the KVM memory slot of video RAM. */
+  mapFramebufferBar(card: FramebufferCard): void;
   /** Keeps the PIIX4 PM block on the port bus where PMBA points. */
   followPmBase(pm: Piix4Pm): void;
 }
@@ -91,8 +114,8 @@ export interface DeviceEntry<D> {
   readonly pio?: (d: D) => readonly FixedRegion[];
   /** Fixed MMIO regions. */
   readonly mmio?: (d: D) => readonly FixedRegion[];
-  /** Its place on PCI bus 0. */
-  readonly pci?: (d: D) => PciPlacement;
+  /** Its place on PCI bus 0; null when this instance is not on PCI (`--vga none`). */
+  readonly pci?: (d: D) => PciPlacement | null;
   /** ISA IRQs it drives, for the devices pane and documentation. */
   readonly irqs?: readonly number[];
   /** Wiring beyond fixed regions and BARs. */
@@ -212,19 +235,70 @@ export const PC_DEVICES = {
     irqs: [IRQ.SCI],
     wire: (d, board) => board.followPmBase(d),
   }),
-  vga: device({
+  vga: device<VgaCard>({
+    create: (c) => vgaEntry(c.config.vga ?? DEFAULT_VGA_MODEL).create(c),
+    pio: (d) => vgaEntry(d.model).pio?.(d) ?? [],
+    mmio: (d) => vgaEntry(d.model).mmio?.(d) ?? [],
+    pci: (d) => vgaEntry(d.model).pci?.(d) ?? null,
+    wire: (d, board) => vgaEntry(d.model).wire?.(d, board),
+  }),
+} as const;
+
+/** The display adapter of any `--vga` model. */
+export type VgaCard = VgaPci | CirrusVga | VirtioGpuVga | NoVga;
+
+/** Each `--vga` model's entry; a model the build lacks has none (options refuse it). */
+export const VGA_ENTRIES: { readonly [M in VgaModel]?: DeviceEntry<VgaCard> } = {
+  std: device<VgaPci>({
+    create: (c) => new VgaPci(vgaCore(c)),
+    pio: (d) => [["vga", PIO.VGA, d.vga], ["dispi", PIO.DISPI, d.vga.dispi]],
+    mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.vga.window]],
+    pci: (d) => ({ slot: PCI_SLOT.VGA, fn: 0, function: d, bars: { 2: d.mmio, 6: d.rom } }),
+    wire: (d, board) => board.mapFramebufferBar(d),
+  }) as DeviceEntry<VgaCard>,
+  cirrus: device<CirrusVga>({
+    create: (c) => new CirrusVga(vgaCore(c)),
+    pio: (d) => [["vga", PIO.VGA, d.ports]],
+    mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.window]],
+    pci: (d) => ({
+      slot: PCI_SLOT.VGA,
+      fn: 0,
+      function: d,
+      bars: { 0: d.bar0, 1: d.mmio, 6: d.rom },
+    }),
+    wire: (d, board) => board.mapFramebufferBar(d),
+  }) as DeviceEntry<VgaCard>,
+  // virtio-vga: the std VGA core plus a virtio-gpu in the VGA's slot; INTA# like any card.
+  virtio: device<VirtioGpuVga>({
     create: (c) =>
-      new VgaPci({
-        vram: c.vram,
-        romData: c.env.firmware.vgaBios ?? undefined,
-        startInTextMode: c.env.firmware.vgaBios === null,
+      new VirtioGpuVga({
+        ...vgaCore(c),
+        memory: c.ram,
+        irq: c.pciIrq(PCI_SLOT.VGA, 1),
+        ...timers(c),
       }),
     pio: (d) => [["vga", PIO.VGA, d.vga], ["dispi", PIO.DISPI, d.vga.dispi]],
     mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.vga.window]],
     pci: (d) => ({ slot: PCI_SLOT.VGA, fn: 0, function: d, bars: { 2: d.mmio, 6: d.rom } }),
     wire: (d, board) => board.mapFramebufferBar(d),
-  }),
-} as const;
+  }) as DeviceEntry<VgaCard>,
+  none: device<NoVga>({ create: () => new NoVga() }) as DeviceEntry<VgaCard>,
+};
+
+/** What every VGA core takes: video RAM and the VGA BIOS (none: the card starts in text mode). */
+function vgaCore(c: DeviceContext) {
+  return {
+    vram: c.vram,
+    romData: c.env.firmware.vgaBios ?? undefined,
+    startInTextMode: c.env.firmware.vgaBios === null,
+  };
+}
+
+function vgaEntry(model: VgaModel): DeviceEntry<VgaCard> {
+  const entry = VGA_ENTRIES[model];
+  if (!entry) throw new Error(`no ${model} VGA in this build`);
+  return entry;
+}
 
 /** The fixed devices of a PC board, by registry name. */
 export type PcDevices = {

@@ -25,6 +25,8 @@ Deno.test("Vm.start refuses bad options with VmOptionsError naming the option", 
     [{ disk: img, memory: 2 ** 20 + 1 }, /^memory 1048577 bytes is not a whole number of 4K pages/],
     [{ disk: img, cpus: 0 }, /^cpus '0' must be a whole number/],
     [{ disk: img, vgaMemory: "3M" }, /^vgaMemory '3M' must be a power of two/],
+    [{ disk: img, vga: "vmware" as "std" }, /^vga 'vmware' is not a VGA model/],
+    [{ disk: img, vga: "cirrus", vgaMemory: "16M" }, /^vgaMemory '16M': the cirrus VGA has 4M/],
     [{ disk: { path: img, interface: "scsi" as "ide" } }, /interface must be "ide" or "virtio"/],
     [{ disk: [{ path: img }, { path: img, media: "cdrom", interface: "virtio" }] }, /IDE only/],
     [

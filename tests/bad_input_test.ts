@@ -95,6 +95,25 @@ Deno.test("nonsense vCPU counts and options", async () => {
   await expectOneLine([...NONE, "--timeout", "-3", fixture("hello")], 2, /--timeout/);
 });
 
+Deno.test("an unknown --vga model, one this build lacks, and a size the Cirrus cannot have", async () => {
+  await expectOneLine(
+    [...NONE, "--vga", "foo", fixture("hello")],
+    2,
+    /'--vga <model>' argument 'foo' is invalid. Allowed choices are std, cirrus, virtio, none/,
+  );
+  await expectOneLine(
+    [...NONE, "--vga", "virtio", fixture("hello")],
+    2,
+    /--vga virtio: this build/,
+  );
+  await expectOneLine([...NONE, "-vga", "qxl", fixture("hello")], 2, /-vga qxl: .*--vga std\|/);
+  await expectOneLine(
+    [...NONE, "--vga", "cirrus", "--vga-memory", "16M", fixture("hello")],
+    2,
+    /--vga-memory '16M': the cirrus VGA has 4M/,
+  );
+});
+
 Deno.test("no /dev/kvm on this host", async () => {
   await expectOneLine(
     [...NONE, fixture("hello")],

@@ -24,6 +24,7 @@ import { startupBenchmark } from "./bench_startup.ts";
 import { floodBenchmark } from "./bench_flood.ts";
 import { balloonBenchmark } from "./bench_balloon.ts";
 import { netBenchmark } from "./bench_net.ts";
+import { cirrusBenchmark } from "./bench_cirrus.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -33,6 +34,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   floodBenchmark,
   diskBenchmark,
   graphicsBenchmark,
+  cirrusBenchmark,
   tuiBenchmark,
   saveBenchmark,
   kernelBootBenchmark,

@@ -37,6 +37,51 @@ Deno.test("--vga-memory sizes video RAM: a power of two from 1M to 256M, 16M by 
   }
 });
 
+Deno.test("--vga picks the display adapter by QEMU's names; std by default", () => {
+  strictEqual(parseCommandLine(base, io).config.vga, undefined, "std is the default");
+  const cirrus = parseCommandLine(["--vga", "cirrus", ...base], io).config;
+  deepStrictEqual([cirrus.vga, cirrus.vgaMemoryBytes], ["cirrus", 4 * 2 ** 20]);
+  strictEqual(parseCommandLine(["-vga", "none", ...base], io).config.vga, "none");
+  strictEqual(
+    parseCommandLine(["--vga", "cirrus", "--vga-memory", "4M", ...base], io).config.vga,
+    "cirrus",
+  );
+  for (
+    const [args, message] of [
+      [
+        ["--vga", "vga"],
+        /argument 'vga' is invalid. Allowed choices are std, cirrus, virtio, none/,
+      ],
+      [["--vga", "cirrus", "--vga-memory", "8M"], /the cirrus VGA has 4M of video memory/],
+    ] as const
+  ) {
+    throws(() => parseCommandLine([...args, ...base], io), (e: Error) => {
+      match(e.message, message);
+      return e instanceof UsageError;
+    });
+  }
+});
+
+Deno.test("--vga cirrus and none choose the VGA BIOS: Cirrus's, or none at all", () => {
+  const bios = ["--firmware", DEFAULT_BIOS, fixture("hello")];
+  const firmware = (args: string[]) => parseCommandLine([...args, ...bios], io).config.firmware;
+  deepStrictEqual(firmware([]), {
+    kind: "bios",
+    path: DEFAULT_BIOS,
+    vgaBiosPath: DEFAULT_VGA_BIOS,
+  });
+  deepStrictEqual(firmware(["--vga", "cirrus"]), {
+    kind: "bios",
+    path: DEFAULT_BIOS,
+    vgaBiosPath: "/usr/share/seabios/vgabios-cirrus.bin",
+  });
+  deepStrictEqual(firmware(["--vga", "none"]), {
+    kind: "bios",
+    path: DEFAULT_BIOS,
+    vgaBiosPath: null,
+  });
+});
+
 kvmTest("with 4M of video memory SeaVGABIOS offers 1024x768x32 but not 1920x1080x32", async () => {
   const image = Deno.makeTempFileSync({ suffix: ".img" });
   Deno.copyFileSync(fixture("vbe_modes"), image);

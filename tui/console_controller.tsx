@@ -97,6 +97,8 @@ export interface ConsoleOptions {
   readonly graphics?: ConsoleGraphics;
   /** What the terminal shows (ASCII look-alikes under a non-UTF-8 locale); UTF-8 if omitted. */
   readonly charset?: Charset;
+  /** The machine has no display (`--vga none`): the serial pane starts with the keyboard, alone. */
+  readonly noScreen?: boolean;
 }
 
 /** Poll interval while the guest's screen or serial port is busy: a little over 30 frames a second. */
@@ -151,6 +153,9 @@ export class ConsoleController {
   constructor(options: ConsoleOptions) {
     this.#o = options;
     this.ui = initialUiState(options.image, options.cpus, options.memoryBytes);
+    if (options.noScreen) {
+      this.ui = { ...this.ui, focus: "serial", show: { ...this.ui.show, screen: false } };
+    }
     this.#compositor = new Compositor(options.depth, options.charset ?? "utf-8");
     this.#serial = new SerialConsole(78, 8, () => this.#activity());
   }

@@ -76,6 +76,7 @@ function setup(
   rows = 43,
   charset: Charset = "utf-8",
   balloon?: (direction: 1 | -1) => Promise<string>,
+  noScreen = false,
 ) {
   const machine = new FakeMachine();
   const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
@@ -95,10 +96,26 @@ function setup(
     quit: () => quits++,
     charset,
     balloon,
+    noScreen,
   });
   const row = (y: number) => term.buffer.active.getLine(y)?.translateToString(true) ?? "";
   return { machine, term, c, row, quits: () => quits, written: () => written };
 }
+
+Deno.test("without a display (--vga none) the serial pane has the keyboard and no screen pane shows", async () => {
+  const { machine, c, row } = setup(132, 43, "utf-8", undefined, true);
+  machine.screen = textScreen(80, 25, [{ row: 3, col: 2, text: "Hello", attr: 0x1e }], {
+    row: 3,
+    col: 7,
+  });
+  deepStrictEqual([c.ui.focus, c.ui.show.screen], ["serial", false]);
+  c.serialOutput(enc("login: "));
+  c.start();
+  const all = () => [...Array(43).keys()].map(row).join("\n");
+  await until(() => all().includes("login:"));
+  ok(!all().includes("Hello"), "the screen is not drawn");
+  c.stop();
+});
 
 Deno.test("the guest's screen is drawn in its pane with its colours; the cursor sits on the guest's", async () => {
   const { machine, term, c, row } = setup();

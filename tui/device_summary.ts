@@ -66,10 +66,12 @@ function i8042(s: I8042State): DeviceSection {
 }
 
 function vga(d: BoardState): DeviceSection {
+  if (d.vga && !("vga" in d.vga)) return { title: "VGA", rows: ["none (--vga none)"] };
   const cur = d.screen.cursor;
   const rows = [
     `${describeMode(d.screen)} (${d.screen.width}x${d.screen.height} px)`,
   ];
+  if (d.vga && "sr" in d.vga) rows.push(`Cirrus CL-GD5446, SR07 ${hex(d.vga.sr[7], 2)}`);
   if (d.vga) {
     const crtc = d.vga.vga.crtc.regs;
     const dispi = d.vga.vga.dispi.regs;
@@ -78,6 +80,14 @@ function vga(d: BoardState): DeviceSection {
         `  start ${hex((crtc[CRTC_START_HIGH] << 8) | crtc[CRTC_START_LOW], 4)}`,
     );
     if (dispi[DISPI_INDEX.ENABLE] & 1) rows.push(`VBE bank ${dispi[DISPI_INDEX.BANK]}`);
+    if ("gpu" in d.vga) {
+      const g = d.vga.gpu;
+      const bytes = g.resources.reduce((n, r) => n + r.width * r.height * 4, 0);
+      rows.push(
+        `virtio-gpu ${g.resources.length} res ${formatBytes(bytes)}` +
+          `  cmds ${g.counters.commands} err ${g.counters.errors}`,
+      );
+    }
   }
   return { title: "VGA", rows };
 }

@@ -2,6 +2,8 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import type { BoardState } from "../machine/board.ts";
 import { summarizeDevices } from "./device_summary.ts";
 import { boardState, textScreen } from "./testing.ts";
+import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
+import { ArrayGuestMemory } from "../devices/testing/array_guest_memory.ts";
 
 Deno.test("UART registers and FIFO fill, i8042 LEDs, VGA mode, disks, PCI BARs", () => {
   const text = summarizeDevices(boardState()).map((s) => [s.title, ...s.rows].join("\n")).join(
@@ -76,4 +78,17 @@ Deno.test("the Network section shows each NIC's model, MAC, link and traffic", (
     ["  fwd tcp *:41022 -> guest:22"],
     "NIC 0's forward only",
   );
+});
+
+Deno.test("virtio-vga adds its resources and command counts to the VGA section", () => {
+  const vga = new VirtioGpuVga({
+    memory: new ArrayGuestMemory(1 << 16),
+    irq: { set() {} },
+    vram: new Uint8Array(1 << 18),
+  });
+  vga.gpu.counters.commands = 7;
+  vga.gpu.counters.errors = 1;
+  const section = summarizeDevices({ ...boardState(), vga: vga.stateView() })
+    .find((s) => s.title === "VGA");
+  ok(section?.rows.includes("virtio-gpu 0 res 0 B  cmds 7 err 1"), JSON.stringify(section));
 });

@@ -60,18 +60,24 @@ export class Dac implements Snapshotting<DacState> {
     return this.mode === "read" ? 0x03 : 0x00;
   }
 
-  /** Port 0x3C9 write: the entry is stored once its blue component arrives. */
-  writeData(value: number): void {
+  /**
+   * Port 0x3C9 write: the entry is stored once its blue component arrives
+   * (into `hidden`, 16 entries, instead when given: the Cirrus cursor colours).
+   */
+  writeData(value: number, hidden?: Uint8Array): void {
     this.#pending[this.#component] = value & 0x3f;
     if (++this.#component < 3) return;
-    this.palette.set(this.#pending, this.writeIndex * 3);
+    if (hidden) hidden.set(this.#pending, (this.writeIndex & 0x0f) * 3);
+    else this.palette.set(this.#pending, this.writeIndex * 3);
     this.writeIndex = (this.writeIndex + 1) & 0xff;
     this.#component = 0;
   }
 
-  /** Port 0x3C9 read: red, green, blue of the read entry, then the next entry. */
-  readData(): number {
-    const v = this.palette[this.readIndex * 3 + this.#component];
+  /** Port 0x3C9 read: red, green, blue of the read entry (of `hidden` when given), then the next. */
+  readData(hidden?: Uint8Array): number {
+    const v = hidden
+      ? hidden[(this.readIndex & 0x0f) * 3 + this.#component]
+      : this.palette[this.readIndex * 3 + this.#component];
     if (++this.#component === 3) {
       this.readIndex = (this.readIndex + 1) & 0xff;
       this.#component = 0;

@@ -69,6 +69,7 @@ export class FrameTracker {
     vga.window.onBankedWrite = (start, end) => this.markDirty(start, end);
     vga.window.onPlanarWrite = (offset, size) => this.#planarWrite(offset, size);
     vga.dispi.onClear = (start, end) => this.markDirty(start, end);
+    vga.onVramWrite = (start, end) => this.markDirty(start, end);
   }
 
   /** Bytes of the dirty bitmaps {@link update} takes (see page_bitmap.ts). */

@@ -14,10 +14,11 @@
  */
 
 import { displayGeometry, type DisplayMode } from "./display_geometry.ts";
+import { drawCursorRow, type HwCursor, sameCursor } from "./hw_cursor.ts";
 import type { Vga } from "./vga.ts";
 
-/** Where a graphics frame's pixels come from. */
-export type FrameSource = "vbe" | "vga";
+/** Where a graphics frame's pixels come from ("virtio": a virtio-gpu scanout). */
+export type FrameSource = "vbe" | "vga" | "virtio";
 
 /** What the display shows and how its pixels are laid out in video RAM. */
 export interface FrameFormat {
@@ -38,6 +39,8 @@ export interface FrameFormat {
   readonly addressShift: number;
   /** Colour planes shown (attribute controller register 0x12), for planar modes. */
   readonly planeMask: number;
+  /** A hardware cursor drawn over the pixels (the Cirrus's), when one is on. */
+  readonly cursor?: HwCursor | null;
 }
 
 const NO_PIXELS = {
@@ -54,7 +57,8 @@ const NO_PIXELS = {
 /** The current frame format of `vga`. */
 export function frameFormat(vga: Vga): FrameFormat {
   const planeMask = vga.attr.regs[0x12] & 0x0f;
-  const vbe = vga.dispi.layout();
+  const vbe = vga.extension?.layout() ?? vga.dispi.layout();
+  const cursor = vga.extension?.cursor() ?? null;
   if (vbe) {
     return {
       mode: "graphics",
@@ -66,6 +70,7 @@ export function frameFormat(vga: Vga): FrameFormat {
       start: vbe.startByte,
       addressShift: 0,
       planeMask,
+      cursor,
     };
   }
   const g = displayGeometry(vga);
@@ -80,6 +85,7 @@ export function frameFormat(vga: Vga): FrameFormat {
     start: g.startAddress,
     addressShift: g.addressShift,
     planeMask,
+    cursor,
   };
 }
 
@@ -88,14 +94,20 @@ export function frameLabel(format: FrameFormat): string {
   if (format.mode !== "graphics") return format.mode;
   const depth = format.bpp === 4 ? "16" : format.bpp === 8 ? "256" : String(format.bpp);
   const colours = format.bpp <= 8 ? `${depth} colours` : `${depth} bpp`;
-  return `${format.source === "vbe" ? "VBE" : "VGA"} ${format.width}×${format.height} ${colours}`;
+  const source = format.source === "vbe"
+    ? "VBE"
+    : format.source === "virtio"
+    ? "virtio-gpu"
+    : "VGA";
+  return `${source} ${format.width}×${format.height} ${colours}`;
 }
 
 /** Two formats lay out the same pixels the same way. */
 export function sameFormat(a: FrameFormat, b: FrameFormat): boolean {
   return a.mode === b.mode && a.source === b.source && a.width === b.width &&
     a.height === b.height && a.bpp === b.bpp && a.stride === b.stride && a.start === b.start &&
-    a.addressShift === b.addressShift && a.planeMask === b.planeMask;
+    a.addressShift === b.addressShift && a.planeMask === b.planeMask &&
+    sameCursor(a.cursor ?? null, b.cursor ?? null);
 }
 
 /**
@@ -173,6 +185,7 @@ export function renderRows(
     if (format.source === "vbe") renderVbeRow(vram, format, palette, y, dst, out);
     else if (format.bpp === 8) renderVga256Row(vram, format, palette, y, dst, out);
     else renderVgaPlanarRow(vram, format, palette, y, dst, out);
+    if (format.cursor) drawCursorRow(format.cursor, y, dst, out, w);
   }
 }
 

@@ -16,8 +16,9 @@ import { StateShape } from "../state_shape.ts";
 import { AttributeController, type AttributeState } from "./attribute_controller.ts";
 import { Crtc } from "./crtc.ts";
 import { Dac, type DacState } from "./dac.ts";
-import { Dispi, type DispiState, DispiWindow } from "./dispi.ts";
+import { Dispi, type DispiLayout, type DispiState, DispiWindow } from "./dispi.ts";
 import { GraphicsController } from "./graphics_controller.ts";
+import type { HwCursor } from "./hw_cursor.ts";
 import type { IndexedRegistersState } from "./indexed_registers.ts";
 import { programRegisters, TEXT_80X25 } from "./mode_tables.ts";
 import { Sequencer } from "./sequencer.ts";
@@ -55,6 +56,14 @@ export interface VgaState extends DeviceState {
   readonly dispi: DispiState;
 }
 
+/** What an SVGA card adds to the picture the VGA core generates. */
+export interface VgaExtension {
+  /** The card's own display mode (consulted before DISPI), or null when the VGA's apply. */
+  layout(): DispiLayout | null;
+  /** A hardware cursor drawn over graphics, or null. */
+  cursor(): HwCursor | null;
+}
+
 /** Construction options. */
 export interface VgaOptions {
   /** Bytes of video RAM, at least 256 KiB (the planes are its first 256 KiB). Default 256 KiB. */
@@ -90,6 +99,10 @@ export class Vga implements BusDevice, Snapshotting<VgaState> {
   readonly window: DispiWindow;
   /** Miscellaneous output register: bit 0 selects colour (0x3Dx) or mono (0x3Bx) addressing. */
   misc = 0;
+  /** What an SVGA card adds to the core's picture (the Cirrus); null for none. */
+  extension: VgaExtension | null = null;
+  /** Called with video RAM byte ranges an extension wrote itself (BitBLT, banked writes). */
+  onVramWrite: ((start: number, end: number) => void) | undefined;
   /** Feature control register (written at 0x3BA/0x3DA, read at 0x3CA). */
   featureControl = 0;
   /** VGA subsystem enable register (0x3C3). */

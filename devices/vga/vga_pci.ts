@@ -67,6 +67,8 @@ export interface VgaPciState extends PciFunctionState {
 
 /** QEMU's standard VGA as a PCI function. */
 export class VgaPci implements PciFunction, Snapshotting<VgaPciState> {
+  /** The `--vga` model. */
+  readonly model = "std" as const;
   /** Short name for the devices pane. */
   readonly name = "vga";
   /** Configuration space: BAR0 framebuffer, BAR2 MMIO, expansion ROM. */
@@ -106,7 +108,7 @@ export class VgaPci implements PciFunction, Snapshotting<VgaPciState> {
       romSize: this.romSize,
     });
     this.framebuffer = linearMemory(this.vga.vram);
-    this.mmio = mmioBlock(this.vga);
+    this.mmio = vgaMmioBlock(this.vga);
     const image = new Uint8Array(this.romSize);
     image.set(romData);
     this.rom = {
@@ -157,7 +159,11 @@ function linearMemory(vram: Uint8Array): BusDevice {
   };
 }
 
-function mmioBlock(vga: Vga): BusDevice {
+/**
+ * The std VGA's MMIO registers as QEMU lays them out at the start of BAR2
+ * (VGA ports at 0x400, DISPI at 0x500), shared with virtio-vga.
+ */
+export function vgaMmioBlock(vga: Vga): BusDevice {
   const toPort = (offset: number) => offset - MMIO_VGA_PORTS + 0x3c0 - VGA_PORT_BASE;
   const inPorts = (offset: number, size: number) =>
     offset >= MMIO_VGA_PORTS && offset + size <= MMIO_VGA_PORTS + 0x20;

@@ -20,6 +20,7 @@ import {
 } from "../types.ts";
 import { allOnes, laneByte, readLanes } from "../byte_lanes.ts";
 import {
+  type BarSpec,
   PciConfigSpace,
   type PciConfigState,
   type PciFunction,
@@ -115,6 +116,42 @@ export const VIRTIO_MODERN_LAYOUT = {
 } as const;
 /** Queue n is notified by writing at notify + n * this. */
 export const VIRTIO_NOTIFY_OFF_MULTIPLIER = 4;
+/** PCI device ID of a modern-only function: this plus the virtio device ID. */
+export const VIRTIO_PCI_MODERN_DEVICE_ID_BASE = 0x1040;
+
+/** Where the modern structures sit inside their memory BAR. */
+export interface VirtioModernRegions {
+  readonly common: readonly [offset: number, length: number];
+  readonly isr: readonly [offset: number, length: number];
+  readonly device: readonly [offset: number, length: number];
+  readonly notify: readonly [offset: number, length: number];
+}
+
+/**
+ * A modern-only (virtio 1.0, `disable-legacy=on`) function's PCI layout, for
+ * devices that keep BAR0 for themselves as QEMU's virtio-vga does: no legacy
+ * I/O BAR, device ID 0x1040 + type, revision 1, and the modern structures in
+ * a 64-bit prefetchable memory BAR of the device's choosing.
+ */
+export interface VirtioModernOnlyLayout {
+  /** Index of the memory BAR holding the modern structures. */
+  readonly bar: number;
+  /** Its size (a power of two). */
+  readonly barSize: number;
+  /** The structures' places in it (they may leave room for the device's own registers). */
+  readonly regions: VirtioModernRegions;
+  /** The device's other BARs (index → spec), declared in configuration space as they are. */
+  readonly otherBars?: Readonly<Record<number, BarSpec>>;
+  /** PCI subsystem ID (QEMU's modern functions keep its default, 0x1100). */
+  readonly subsystemId: number;
+}
+
+const DEFAULT_REGIONS: VirtioModernRegions = {
+  common: [VIRTIO_MODERN_LAYOUT.common, VIRTIO_MODERN_LAYOUT.regionSize],
+  isr: [VIRTIO_MODERN_LAYOUT.isr, VIRTIO_MODERN_LAYOUT.regionSize],
+  device: [VIRTIO_MODERN_LAYOUT.device, VIRTIO_MODERN_LAYOUT.regionSize],
+  notify: [VIRTIO_MODERN_LAYOUT.notify, VIRTIO_MODERN_LAYOUT.regionSize],
+};
 
 // Capability chain in configuration space.
 const CAP_COMMON = 0x40;
@@ -168,6 +205,8 @@ export interface VirtioPciOptions {
   readonly memory: GuestMemory;
   /** The function's INTx line (INTA#). */
   readonly irq: IrqLine;
+  /** A modern-only layout; absent for the transitional one (legacy BAR0, modern BAR4). */
+  readonly modernOnly?: VirtioModernOnlyLayout;
 }
 
 /** The interface the driver is using, null after reset until it writes a register. */
@@ -246,8 +285,15 @@ export class VirtioPci implements PciFunction, Snapshotting<VirtioPciState> {
   readonly queues: readonly SplitVirtqueue[];
   /** Size of the legacy I/O BAR. */
   readonly legacyIoSize: number;
+  /** Index of the memory BAR holding the modern structures. */
+  readonly modernBar: number;
+  /** Size of that BAR. */
+  readonly modernBarSize: number;
+  /** Where the modern structures sit in it. */
+  readonly regions: VirtioModernRegions;
   readonly #device: VirtioDeviceModel;
   readonly #irq: IrqLine;
+  readonly #modernOnly: boolean;
   #status = 0;
   #isr = 0;
   #driverFeatures = 0n;
@@ -264,44 +310,60 @@ export class VirtioPci implements PciFunction, Snapshotting<VirtioPciState> {
     this.name = options.name;
     this.#device = device;
     this.#irq = options.irq;
+    this.#modernOnly = options.modernOnly !== undefined;
     this.queues = device.queueSizes.map((n) => new SplitVirtqueue(options.memory, n));
     let ioSize = 32;
     while (ioSize < VIRTIO_LEGACY.config + device.configSize) ioSize *= 2;
     this.legacyIoSize = ioSize;
-    this.legacyIo = {
-      read: (offset, size) => this.#legacyRead(offset, size),
-      write: (offset, size, value) => this.#legacyWrite(offset, size, value),
-    };
+    // A modern-only function has no legacy registers (nothing maps them).
+    this.legacyIo = options.modernOnly
+      ? { read: (_offset, size) => allOnes(size), write: () => {} }
+      : {
+        read: (offset, size) => this.#legacyRead(offset, size),
+        write: (offset, size, value) => this.#legacyWrite(offset, size, value),
+      };
     this.modernMmio = {
       read: (offset, size) => this.#modernRead(offset, size),
       write: (offset, size, value) => this.#modernWrite(offset, size, value),
     };
-    this.config = new VirtioConfigSpace({
-      vendorId: VIRTIO_PCI_VENDOR_ID,
-      deviceId: device.legacyDeviceId,
-      classCode: device.classCode,
-      revision: 0,
-      subsystemVendorId: VIRTIO_PCI_VENDOR_ID,
-      subsystemId: device.deviceType,
-      interruptPin: 1,
-      bars: [
-        { kind: "io", size: ioSize },
-        undefined,
-        undefined,
-        undefined,
-        { kind: "mem64", size: VIRTIO_MODERN_BAR_SIZE, prefetchable: true },
-      ],
-      romSize: device.romSize ?? 0,
-    }, {
-      bar: (index) =>
-        index === 0
-          ? { device: this.legacyIo, size: ioSize }
-          : index === VIRTIO_MODERN_BAR
-          ? { device: this.modernMmio, size: VIRTIO_MODERN_BAR_SIZE }
-          : undefined,
-      commandChanged: () => this.#updateIrq(),
-      interruptPending: () => this.#isr !== 0,
-    });
+    const only = options.modernOnly;
+    this.modernBar = only?.bar ?? VIRTIO_MODERN_BAR;
+    this.modernBarSize = only?.barSize ?? VIRTIO_MODERN_BAR_SIZE;
+    this.regions = only?.regions ?? DEFAULT_REGIONS;
+    const bars: (BarSpec | undefined)[] = [];
+    if (only) {
+      for (const [i, bar] of Object.entries(only.otherBars ?? {})) bars[Number(i)] = bar;
+    } else {
+      bars[0] = { kind: "io", size: ioSize };
+    }
+    bars[this.modernBar] = { kind: "mem64", size: this.modernBarSize, prefetchable: true };
+    this.config = new VirtioConfigSpace(
+      {
+        vendorId: VIRTIO_PCI_VENDOR_ID,
+        deviceId: only
+          ? VIRTIO_PCI_MODERN_DEVICE_ID_BASE + device.deviceType
+          : device.legacyDeviceId,
+        classCode: device.classCode,
+        revision: only ? 1 : 0,
+        subsystemVendorId: VIRTIO_PCI_VENDOR_ID,
+        subsystemId: only ? only.subsystemId : device.deviceType,
+        interruptPin: 1,
+        bars,
+        romSize: device.romSize ?? 0,
+      },
+      {
+        bar: (index) =>
+          index === 0 && !only
+            ? { device: this.legacyIo, size: ioSize }
+            : index === this.modernBar
+            ? { device: this.modernMmio, size: this.modernBarSize }
+            : undefined,
+        commandChanged: () => this.#updateIrq(),
+        interruptPending: () => this.#isr !== 0,
+      },
+      this.modernBar,
+      this.regions,
+    );
   }
 
   /** Device status register. */
@@ -401,7 +463,10 @@ export class VirtioPci implements PciFunction, Snapshotting<VirtioPciState> {
    */
   restore(state: VirtioPciState): void {
     const s = StateShape.versioned(this.name, state, 1);
-    const mode = s.oneOf("interface", ["legacy", "modern", null] as const);
+    const modes = this.#modernOnly
+      ? ["modern", null] as const
+      : ["legacy", "modern", null] as const;
+    const mode = s.oneOf("interface", modes);
     const status = s.int("status", 0, 0xff);
     const isr = s.int("isr", 0, VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
     const features = s.string("driverFeatures");
@@ -574,26 +639,24 @@ export class VirtioPci implements PciFunction, Snapshotting<VirtioPciState> {
   // --- modern interface (BAR4) ---
 
   #modernRead(offset: number, size: AccessSize): number {
-    const { common, isr, device, notify, regionSize } = VIRTIO_MODERN_LAYOUT;
-    if (offset >= common && offset < common + regionSize) {
-      return readFields(COMMON_FIELDS, (s) => this.#commonField(s), offset - common, size, 0);
+    const { common, isr, device, notify } = this.regions;
+    if (within(offset, common)) {
+      return readFields(COMMON_FIELDS, (s) => this.#commonField(s), offset - common[0], size, 0);
     }
-    if (offset >= isr && offset < isr + regionSize) return offset === isr ? this.#readIsr() : 0;
-    if (offset >= device && offset < device + regionSize) {
-      return this.#readDeviceConfig(offset - device, size) ?? 0;
-    }
-    if (offset >= notify && offset < notify + regionSize) return 0;
+    if (within(offset, isr)) return offset === isr[0] ? this.#readIsr() : 0;
+    if (within(offset, device)) return this.#readDeviceConfig(offset - device[0], size) ?? 0;
+    if (within(offset, notify)) return 0;
     return allOnes(size);
   }
 
   #modernWrite(offset: number, size: AccessSize, value: number): void {
-    const { common, device, notify, regionSize } = VIRTIO_MODERN_LAYOUT;
-    if (offset >= common && offset < common + regionSize) {
-      this.#commonWrite(offset - common, size, value);
-    } else if (offset >= device && offset < device + regionSize) {
-      this.#writeDeviceConfig(offset - device, size, value);
-    } else if (offset >= notify && offset < notify + regionSize) {
-      const rel = offset - notify;
+    const { common, device, notify } = this.regions;
+    if (within(offset, common)) {
+      this.#commonWrite(offset - common[0], size, value);
+    } else if (within(offset, device)) {
+      this.#writeDeviceConfig(offset - device[0], size, value);
+    } else if (within(offset, notify)) {
+      const rel = offset - notify[0];
       // The address names the queue (queue_notify_off = queue index).
       if (rel % VIRTIO_NOTIFY_OFF_MULTIPLIER === 0) this.notify(rel / VIRTIO_NOTIFY_OFF_MULTIPLIER);
     }
@@ -712,10 +775,14 @@ interface ConfigHooks {
  */
 class VirtioConfigSpace extends PciConfigSpace {
   readonly #hooks: ConfigHooks;
+  readonly #bar: number;
+  readonly #regions: VirtioModernRegions;
 
-  constructor(id: PciIdentity, hooks: ConfigHooks) {
+  constructor(id: PciIdentity, hooks: ConfigHooks, bar: number, regions: VirtioModernRegions) {
     super(id);
     this.#hooks = hooks;
+    this.#bar = bar;
+    this.#regions = regions;
     // The window's bar, offset, length and data fields are driver-writable.
     this.setWritable(CAP_PCI_CFG + 4, 1);
     this.setWritable(CAP_PCI_CFG + 8, 12);
@@ -744,15 +811,15 @@ class VirtioConfigSpace extends PciConfigSpace {
   }
 
   #installCapabilities(): void {
-    const { common, isr, device, notify, regionSize } = VIRTIO_MODERN_LAYOUT;
+    const { common, isr, device, notify } = this.#regions;
     this.bytes[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
     this.bytes[PCI_CAPABILITY_POINTER] = CAP_COMMON;
-    const bar = VIRTIO_MODERN_BAR;
-    this.#cap(CAP_COMMON, CAP_NOTIFY, 16, VIRTIO_PCI_CAP.commonCfg, bar, common, regionSize);
-    this.#cap(CAP_NOTIFY, CAP_ISR, 20, VIRTIO_PCI_CAP.notifyCfg, bar, notify, regionSize);
+    const bar = this.#bar;
+    this.#cap(CAP_COMMON, CAP_NOTIFY, 16, VIRTIO_PCI_CAP.commonCfg, bar, ...common);
+    this.#cap(CAP_NOTIFY, CAP_ISR, 20, VIRTIO_PCI_CAP.notifyCfg, bar, ...notify);
     this.setU32(CAP_NOTIFY + 16, VIRTIO_NOTIFY_OFF_MULTIPLIER);
-    this.#cap(CAP_ISR, CAP_DEVICE, 16, VIRTIO_PCI_CAP.isrCfg, bar, isr, regionSize);
-    this.#cap(CAP_DEVICE, CAP_PCI_CFG, 16, VIRTIO_PCI_CAP.deviceCfg, bar, device, regionSize);
+    this.#cap(CAP_ISR, CAP_DEVICE, 16, VIRTIO_PCI_CAP.isrCfg, bar, ...isr);
+    this.#cap(CAP_DEVICE, CAP_PCI_CFG, 16, VIRTIO_PCI_CAP.deviceCfg, bar, ...device);
     this.#cap(CAP_PCI_CFG, 0, 20, VIRTIO_PCI_CAP.pciCfg, 0, 0, 0);
   }
 
@@ -837,6 +904,10 @@ function setHalf(addr: number, half: number, value: number): number {
   if (half === 0) return high32(addr) * 2 ** 32 + (value >>> 0);
   // Past 2^53 cannot be RAM; clamp so GuestMemory still refuses it exactly.
   return Math.min(value >>> 0, 0x1fffff) * 2 ** 32 + low32(addr);
+}
+
+function within(offset: number, [start, length]: readonly [number, number]): boolean {
+  return offset >= start && offset < start + length;
 }
 
 function overlaps(offset: number, size: number, start: number, length: number): boolean {

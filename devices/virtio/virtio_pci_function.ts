@@ -12,7 +12,12 @@
 import type { BusDevice, GuestMemory, IrqLine, Snapshotting } from "../types.ts";
 import type { PciConfigSpace, PciFunction } from "../pci/config_space.ts";
 import { StateShape } from "../state_shape.ts";
-import { type VirtioDeviceModel, VirtioPci, type VirtioPciState } from "./virtio_pci.ts";
+import {
+  type VirtioDeviceModel,
+  type VirtioModernOnlyLayout,
+  VirtioPci,
+  type VirtioPciState,
+} from "./virtio_pci.ts";
 
 /** Where a virtio PCI function's transport reaches the guest. */
 export interface VirtioPciFunctionOptions {
@@ -20,6 +25,8 @@ export interface VirtioPciFunctionOptions {
   readonly memory: GuestMemory;
   /** The function's INTx line. */
   readonly irq: IrqLine;
+  /** A modern-only PCI layout (see {@link VirtioModernOnlyLayout}); transitional when absent. */
+  readonly modernOnly?: VirtioModernOnlyLayout;
 }
 
 /** A virtio device on PCI: the transport's parts and its share of snapshot and restore. */
@@ -40,7 +47,8 @@ export abstract class VirtioPciFunction<S extends VirtioPciState>
    * @param options guest memory and interrupt line
    */
   constructor(readonly name: string, device: VirtioDeviceModel, options: VirtioPciFunctionOptions) {
-    this.transport = new VirtioPci({ name, device, memory: options.memory, irq: options.irq });
+    const { memory, irq, modernOnly } = options;
+    this.transport = new VirtioPci({ name, device, memory, irq, modernOnly });
     this.config = this.transport.config;
     this.legacyIo = this.transport.legacyIo;
     this.modernMmio = this.transport.modernMmio;
