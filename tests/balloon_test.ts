@@ -13,7 +13,7 @@ import { fixture } from "../fixtures/build.ts";
 import { BalloonError, Vm } from "../mod.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
-import { runVmrun, VmrunProcess } from "./vmrun_process.ts";
+import { runVmrun, withControlledVmrun } from "./vmrun_process.ts";
 
 const MiB = 2 ** 20;
 const OK_EXIT = 0x21;
@@ -162,56 +162,49 @@ kvmTest("virtio-balloon-pci: a VM without a balloon says so", async () => {
 });
 
 kvmTest("virtio-balloon-pci: vmrun ctl <socket> balloon sets and reads the target", async () => {
-  const dir = Deno.makeTempDirSync();
-  const socket = `${dir}/ctl.sock`;
-  const vmrun = new VmrunProcess([
-    "--headless",
-    "--snapshot",
-    "-m",
-    `${RAM_MIB}M`,
-    "--device",
-    "virtio-balloon-pci",
-    "--timeout",
-    "140",
-    "--control",
-    socket,
-    fixture("virtio_balloon"),
-  ], { killAfterMs: RUN_LIMIT_MS });
-  try {
-    await vmrun.waitForStdout(FILLED, WAIT.timeout);
-    const before = statusMiB(vmrun.child.pid, "RssShmem");
-    const set = await runVmrun(["ctl", socket, "balloon", String(INFLATE_TO)]);
-    strictEqual(set.code, 0, set.stderr);
-    strictEqual(JSON.parse(set.stdout).targetBytes, INFLATE_TO * MiB);
-    await vmrun.waitForStdout(INFLATED, WAIT.timeout);
-    assertFreed(before, statusMiB(vmrun.child.pid, "RssShmem"), "RssShmem of vmrun");
-    const query = await runVmrun(["ctl", socket, "balloon"]);
-    strictEqual(query.code, 0, query.stderr);
-    const info = JSON.parse(query.stdout);
-    strictEqual(info.actualBytes, INFLATE_TO * MiB);
-    strictEqual(info.stats.totalMemory, 64 * MiB);
-    // Bad input: one line each, the run goes on.
-    const negative = await runVmrun(["ctl", socket, "balloon", "-5"]);
-    strictEqual(negative.code, 2);
-    strictEqual(negative.stderr, "vmrun: ctl balloon: '-5' is not a whole number of MiB\n");
-    const big = await runVmrun(["ctl", socket, "balloon", "4096"]);
-    strictEqual(big.code, 1);
-    strictEqual(
-      big.stderr,
-      `vmrun: balloon: balloon target 4096 MiB is more than the guest's RAM (${RAM_MIB} MiB)\n`,
-    );
-    const deflate = await runVmrun(["ctl", socket, "balloon", String(DEFLATE_TO)]);
-    strictEqual(deflate.code, 0, deflate.stderr);
-    const r = await vmrun.finished();
-    strictEqual(r.code, OK_EXIT, r.stderr);
-    deepStrictEqual(lines(r.stdout), LINES);
-  } finally {
-    try {
-      vmrun.child.kill("SIGKILL");
-    } catch { /* it has exited */ }
-    await vmrun.finished();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  await withControlledVmrun(
+    [
+      "--headless",
+      "--snapshot",
+      "-m",
+      `${RAM_MIB}M`,
+      "--device",
+      "virtio-balloon-pci",
+      "--timeout",
+      "140",
+      fixture("virtio_balloon"),
+    ],
+    { killAfterMs: RUN_LIMIT_MS },
+    async (vmrun, socket) => {
+      await vmrun.waitForStdout(FILLED, WAIT.timeout);
+      const before = statusMiB(vmrun.child.pid, "RssShmem");
+      const set = await runVmrun(["ctl", socket, "balloon", String(INFLATE_TO)]);
+      strictEqual(set.code, 0, set.stderr);
+      strictEqual(JSON.parse(set.stdout).targetBytes, INFLATE_TO * MiB);
+      await vmrun.waitForStdout(INFLATED, WAIT.timeout);
+      assertFreed(before, statusMiB(vmrun.child.pid, "RssShmem"), "RssShmem of vmrun");
+      const query = await runVmrun(["ctl", socket, "balloon"]);
+      strictEqual(query.code, 0, query.stderr);
+      const info = JSON.parse(query.stdout);
+      strictEqual(info.actualBytes, INFLATE_TO * MiB);
+      strictEqual(info.stats.totalMemory, 64 * MiB);
+      // Bad input: one line each, the run goes on.
+      const negative = await runVmrun(["ctl", socket, "balloon", "-5"]);
+      strictEqual(negative.code, 2);
+      strictEqual(negative.stderr, "vmrun: ctl balloon: '-5' is not a whole number of MiB\n");
+      const big = await runVmrun(["ctl", socket, "balloon", "4096"]);
+      strictEqual(big.code, 1);
+      strictEqual(
+        big.stderr,
+        `vmrun: balloon: balloon target 4096 MiB is more than the guest's RAM (${RAM_MIB} MiB)\n`,
+      );
+      const deflate = await runVmrun(["ctl", socket, "balloon", String(DEFLATE_TO)]);
+      strictEqual(deflate.code, 0, deflate.stderr);
+      const r = await vmrun.finished();
+      strictEqual(r.code, OK_EXIT, r.stderr);
+      deepStrictEqual(lines(r.stdout), LINES);
+    },
+  );
 });
 
 kvmTest("virtio-balloon-pci: QEMU's HMP balloon does the same to the same fixture", async () => {

@@ -13,7 +13,7 @@
 import { fixture } from "../fixtures/build.ts";
 import { type Benchmark, type BenchRow, fmt } from "./bench_common.ts";
 import { QemuProcess } from "./qemu.ts";
-import { VmrunProcess } from "./vmrun_process.ts";
+import { withControlledVmrun } from "./vmrun_process.ts";
 
 const RAM_MIB = 128;
 const TARGET_MIB = 96;
@@ -60,36 +60,29 @@ interface Round {
 }
 
 async function vmrunRound(): Promise<Round> {
-  const dir = Deno.makeTempDirSync();
-  const socket = `${dir}/ctl.sock`;
-  const p = new VmrunProcess([
-    "--headless",
-    "--snapshot",
-    "-m",
-    `${RAM_MIB}M`,
-    "--device",
-    "virtio-balloon-pci",
-    "--control",
-    socket,
-    fixture("virtio_balloon"),
-  ], { killAfterMs: LIMIT_MS });
-  try {
-    await p.waitForStdout(FILLED, LIMIT_MS);
-    const before = rssMiB(p.child.pid);
-    const shmem = statusMiB(p.child.pid, "RssShmem");
-    const t0 = performance.now();
-    await control(socket, { cmd: "balloon", target: TARGET_MIB });
-    await p.waitForStdout(INFLATED, LIMIT_MS);
-    const ms = performance.now() - t0;
-    const shmemFreed = shmem - statusMiB(p.child.pid, "RssShmem");
-    return { before, after: rssMiB(p.child.pid), ms, shmemFreed };
-  } finally {
-    try {
-      p.child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await p.finished();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  return await withControlledVmrun(
+    [
+      "--headless",
+      "--snapshot",
+      "-m",
+      `${RAM_MIB}M`,
+      "--device",
+      "virtio-balloon-pci",
+      fixture("virtio_balloon"),
+    ],
+    { killAfterMs: LIMIT_MS },
+    async (p, socket) => {
+      await p.waitForStdout(FILLED, LIMIT_MS);
+      const before = rssMiB(p.child.pid);
+      const shmem = statusMiB(p.child.pid, "RssShmem");
+      const t0 = performance.now();
+      await control(socket, { cmd: "balloon", target: TARGET_MIB });
+      await p.waitForStdout(INFLATED, LIMIT_MS);
+      const ms = performance.now() - t0;
+      const shmemFreed = shmem - statusMiB(p.child.pid, "RssShmem");
+      return { before, after: rssMiB(p.child.pid), ms, shmemFreed };
+    },
+  );
 }
 
 async function qemuRound(): Promise<Round> {
