@@ -12,14 +12,20 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
 import { BalloonError, Vm } from "../mod.ts";
 import { kvmTest } from "./kvm_available.ts";
-import { QemuProcess } from "./qemu.ts";
+import {
+  BALLOON_FILLED,
+  BALLOON_INFLATE_TO_MIB,
+  BALLOON_INFLATED,
+  BALLOON_RAM_MIB,
+  qemuWithBalloon,
+  statusMiB,
+} from "./balloon_fixture.ts";
 import { runVmrun, withControlledVmrun } from "./vmrun_process.ts";
 
 const MiB = 2 ** 20;
 const OK_EXIT = 0x21;
-const RAM_MIB = 128;
-/** First target: the guest keeps 96 MiB, so the balloon takes 32 MiB (8192 pages). */
-const INFLATE_TO = 96;
+const RAM_MIB = BALLOON_RAM_MIB;
+const INFLATE_TO = BALLOON_INFLATE_TO_MIB;
 /** Then 112 MiB: the guest takes 16 MiB (4096 pages) back. */
 const DEFLATE_TO = 112;
 const TAKEN_MIB = RAM_MIB - INFLATE_TO;
@@ -27,8 +33,8 @@ const TAKEN_MIB = RAM_MIB - INFLATE_TO;
 const RUN_LIMIT_MS = 150_000;
 const WAIT = { timeout: 90_000 };
 
-const FILLED = "balloon: filled 00002800 pages\r\n";
-const INFLATED = "balloon: inflated 00002000\r\n";
+const FILLED = BALLOON_FILLED;
+const INFLATED = BALLOON_INFLATED;
 const LINES = [
   "balloon: found",
   "balloon: filled 00002800 pages",
@@ -40,14 +46,6 @@ const LINES = [
   "balloon: the other pages kept their data",
 ];
 const lines = (text: string) => text.split("\r\n").filter((l) => l !== "");
-
-/** A field of /proc/<pid>/status in MiB ("self" for this process). */
-function statusMiB(pid: number | "self", field: string): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
-  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(m[1]) / 1024;
-}
 
 /** Asserts that resident memory went down by about the balloon's 32 MiB. */
 /** The fixture booted with a balloon, once it has filled its test pages. */
@@ -208,12 +206,7 @@ kvmTest("virtio-balloon-pci: vmrun ctl <socket> balloon sets and reads the targe
 });
 
 kvmTest("virtio-balloon-pci: QEMU's HMP balloon does the same to the same fixture", async () => {
-  const qemu = new QemuProcess(fixture("virtio_balloon"), {
-    memoryMiB: RAM_MIB,
-    monitor: true,
-    killAfterMs: RUN_LIMIT_MS,
-    extraArgs: ["-device", "virtio-balloon-pci"],
-  });
+  const qemu = qemuWithBalloon(RUN_LIMIT_MS);
   try {
     await qemu.waitForStdout(FILLED, WAIT.timeout);
     const before = statusMiB(qemu.child.pid, "VmRSS");

@@ -12,23 +12,22 @@
 
 import { fixture } from "../fixtures/build.ts";
 import { type Benchmark, type BenchRow, fmt } from "./bench_common.ts";
-import { QemuProcess } from "./qemu.ts";
+import {
+  BALLOON_FILLED,
+  BALLOON_INFLATE_TO_MIB,
+  BALLOON_INFLATED,
+  BALLOON_RAM_MIB,
+  qemuWithBalloon,
+  statusMiB,
+} from "./balloon_fixture.ts";
 import { withControlledVmrun } from "./vmrun_process.ts";
 
-const RAM_MIB = 128;
-const TARGET_MIB = 96;
+const RAM_MIB = BALLOON_RAM_MIB;
+const TARGET_MIB = BALLOON_INFLATE_TO_MIB;
 const TAKEN_MIB = RAM_MIB - TARGET_MIB;
-const FILLED = "balloon: filled 00002800 pages\r\n";
-const INFLATED = "balloon: inflated 00002000\r\n";
+const FILLED = BALLOON_FILLED;
+const INFLATED = BALLOON_INFLATED;
 const LIMIT_MS = 150_000;
-
-/** A field of /proc/<pid>/status, MiB. */
-function statusMiB(pid: number, field = "VmRSS"): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
-  if (!m) throw new Error(`no ${field} for ${pid}`);
-  return Number(m[1]) / 1024;
-}
 
 const rssMiB = (pid: number) => statusMiB(pid);
 
@@ -86,12 +85,7 @@ async function vmrunRound(): Promise<Round> {
 }
 
 async function qemuRound(): Promise<Round> {
-  const q = new QemuProcess(fixture("virtio_balloon"), {
-    memoryMiB: RAM_MIB,
-    monitor: true,
-    killAfterMs: LIMIT_MS,
-    extraArgs: ["-device", "virtio-balloon-pci"],
-  });
+  const q = qemuWithBalloon(LIMIT_MS);
   try {
     await q.waitForStdout(FILLED, LIMIT_MS);
     const before = rssMiB(q.child.pid);
