@@ -8,10 +8,8 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import { fixture } from "../fixtures/build.ts";
 import { kvmTest } from "./kvm_available.ts";
-import { QemuProcess } from "./qemu.ts";
-import { runVmrun } from "./vmrun_process.ts";
+import { bootBoth } from "./side_by_side.ts";
 
 /** The fixture's isa-debug-exit value after "end". */
 const TABLES_EXIT = 0x23;
@@ -46,21 +44,8 @@ let reports: Promise<{ vmrun: Report; qemu: Report }> | undefined;
 /** Boots the fixture once in each VM, both at once. */
 function bothReports(): Promise<{ vmrun: Report; qemu: Report }> {
   reports ??= (async () => {
-    const [v, q] = await Promise.all([
-      runVmrun([
-        "--headless",
-        "-m",
-        "128M",
-        "--timeout",
-        String(RUN_LIMIT_MS / 1000),
-        "--snapshot",
-        fixture("acpi_tables"),
-      ], { killAfterMs: RUN_LIMIT_MS + 10_000 }),
-      new QemuProcess(fixture("acpi_tables"), { killAfterMs: RUN_LIMIT_MS }).finished(),
-    ]);
-    strictEqual(v.code, TABLES_EXIT, `vmrun: status ${v.code}\n${v.stdout}\n${v.stderr}`);
-    strictEqual(q.debugExit, TABLES_EXIT, `qemu: status ${q.code}\n${q.stdout}\n${q.stderr}`);
-    return { vmrun: parse(v.stdout), qemu: parse(q.stdout) };
+    const both = await bootBoth("acpi_tables", TABLES_EXIT, RUN_LIMIT_MS);
+    return { vmrun: parse(both.vmrun), qemu: parse(both.qemu) };
   })();
   return reports;
 }

@@ -12,14 +12,20 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
 import { BalloonError, Vm } from "../mod.ts";
 import { kvmTest } from "./kvm_available.ts";
-import { QemuProcess } from "./qemu.ts";
-import { runVmrun, VmrunProcess } from "./vmrun_process.ts";
+import {
+  BALLOON_FILLED,
+  BALLOON_INFLATE_TO_MIB,
+  BALLOON_INFLATED,
+  BALLOON_RAM_MIB,
+  qemuWithBalloon,
+  statusMiB,
+} from "./balloon_fixture.ts";
+import { runVmrun, withControlledVmrun } from "./vmrun_process.ts";
 
 const MiB = 2 ** 20;
 const OK_EXIT = 0x21;
-const RAM_MIB = 128;
-/** First target: the guest keeps 96 MiB, so the balloon takes 32 MiB (8192 pages). */
-const INFLATE_TO = 96;
+const RAM_MIB = BALLOON_RAM_MIB;
+const INFLATE_TO = BALLOON_INFLATE_TO_MIB;
 /** Then 112 MiB: the guest takes 16 MiB (4096 pages) back. */
 const DEFLATE_TO = 112;
 const TAKEN_MIB = RAM_MIB - INFLATE_TO;
@@ -27,8 +33,8 @@ const TAKEN_MIB = RAM_MIB - INFLATE_TO;
 const RUN_LIMIT_MS = 150_000;
 const WAIT = { timeout: 90_000 };
 
-const FILLED = "balloon: filled 00002800 pages\r\n";
-const INFLATED = "balloon: inflated 00002000\r\n";
+const FILLED = BALLOON_FILLED;
+const INFLATED = BALLOON_INFLATED;
 const LINES = [
   "balloon: found",
   "balloon: filled 00002800 pages",
@@ -40,14 +46,6 @@ const LINES = [
   "balloon: the other pages kept their data",
 ];
 const lines = (text: string) => text.split("\r\n").filter((l) => l !== "");
-
-/** A field of /proc/<pid>/status in MiB ("self" for this process). */
-function statusMiB(pid: number | "self", field: string): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
-  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(m[1]) / 1024;
-}
 
 /** Asserts that resident memory went down by about the balloon's 32 MiB. */
 /** The fixture booted with a balloon, once it has filled its test pages. */
@@ -162,65 +160,53 @@ kvmTest("virtio-balloon-pci: a VM without a balloon says so", async () => {
 });
 
 kvmTest("virtio-balloon-pci: vmrun ctl <socket> balloon sets and reads the target", async () => {
-  const dir = Deno.makeTempDirSync();
-  const socket = `${dir}/ctl.sock`;
-  const vmrun = new VmrunProcess([
-    "--headless",
-    "--snapshot",
-    "-m",
-    `${RAM_MIB}M`,
-    "--device",
-    "virtio-balloon-pci",
-    "--timeout",
-    "140",
-    "--control",
-    socket,
-    fixture("virtio_balloon"),
-  ], { killAfterMs: RUN_LIMIT_MS });
-  try {
-    await vmrun.waitForStdout(FILLED, WAIT.timeout);
-    const before = statusMiB(vmrun.child.pid, "RssShmem");
-    const set = await runVmrun(["ctl", socket, "balloon", String(INFLATE_TO)]);
-    strictEqual(set.code, 0, set.stderr);
-    strictEqual(JSON.parse(set.stdout).targetBytes, INFLATE_TO * MiB);
-    await vmrun.waitForStdout(INFLATED, WAIT.timeout);
-    assertFreed(before, statusMiB(vmrun.child.pid, "RssShmem"), "RssShmem of vmrun");
-    const query = await runVmrun(["ctl", socket, "balloon"]);
-    strictEqual(query.code, 0, query.stderr);
-    const info = JSON.parse(query.stdout);
-    strictEqual(info.actualBytes, INFLATE_TO * MiB);
-    strictEqual(info.stats.totalMemory, 64 * MiB);
-    // Bad input: one line each, the run goes on.
-    const negative = await runVmrun(["ctl", socket, "balloon", "-5"]);
-    strictEqual(negative.code, 2);
-    strictEqual(negative.stderr, "vmrun: ctl balloon: '-5' is not a whole number of MiB\n");
-    const big = await runVmrun(["ctl", socket, "balloon", "4096"]);
-    strictEqual(big.code, 1);
-    strictEqual(
-      big.stderr,
-      `vmrun: balloon: balloon target 4096 MiB is more than the guest's RAM (${RAM_MIB} MiB)\n`,
-    );
-    const deflate = await runVmrun(["ctl", socket, "balloon", String(DEFLATE_TO)]);
-    strictEqual(deflate.code, 0, deflate.stderr);
-    const r = await vmrun.finished();
-    strictEqual(r.code, OK_EXIT, r.stderr);
-    deepStrictEqual(lines(r.stdout), LINES);
-  } finally {
-    try {
-      vmrun.child.kill("SIGKILL");
-    } catch { /* it has exited */ }
-    await vmrun.finished();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  await withControlledVmrun(
+    [
+      "--headless",
+      "--snapshot",
+      "-m",
+      `${RAM_MIB}M`,
+      "--device",
+      "virtio-balloon-pci",
+      "--timeout",
+      "140",
+      fixture("virtio_balloon"),
+    ],
+    { killAfterMs: RUN_LIMIT_MS },
+    async (vmrun, socket) => {
+      await vmrun.waitForStdout(FILLED, WAIT.timeout);
+      const before = statusMiB(vmrun.child.pid, "RssShmem");
+      const set = await runVmrun(["ctl", socket, "balloon", String(INFLATE_TO)]);
+      strictEqual(set.code, 0, set.stderr);
+      strictEqual(JSON.parse(set.stdout).targetBytes, INFLATE_TO * MiB);
+      await vmrun.waitForStdout(INFLATED, WAIT.timeout);
+      assertFreed(before, statusMiB(vmrun.child.pid, "RssShmem"), "RssShmem of vmrun");
+      const query = await runVmrun(["ctl", socket, "balloon"]);
+      strictEqual(query.code, 0, query.stderr);
+      const info = JSON.parse(query.stdout);
+      strictEqual(info.actualBytes, INFLATE_TO * MiB);
+      strictEqual(info.stats.totalMemory, 64 * MiB);
+      // Bad input: one line each, the run goes on.
+      const negative = await runVmrun(["ctl", socket, "balloon", "-5"]);
+      strictEqual(negative.code, 2);
+      strictEqual(negative.stderr, "vmrun: ctl balloon: '-5' is not a whole number of MiB\n");
+      const big = await runVmrun(["ctl", socket, "balloon", "4096"]);
+      strictEqual(big.code, 1);
+      strictEqual(
+        big.stderr,
+        `vmrun: balloon: balloon target 4096 MiB is more than the guest's RAM (${RAM_MIB} MiB)\n`,
+      );
+      const deflate = await runVmrun(["ctl", socket, "balloon", String(DEFLATE_TO)]);
+      strictEqual(deflate.code, 0, deflate.stderr);
+      const r = await vmrun.finished();
+      strictEqual(r.code, OK_EXIT, r.stderr);
+      deepStrictEqual(lines(r.stdout), LINES);
+    },
+  );
 });
 
 kvmTest("virtio-balloon-pci: QEMU's HMP balloon does the same to the same fixture", async () => {
-  const qemu = new QemuProcess(fixture("virtio_balloon"), {
-    memoryMiB: RAM_MIB,
-    monitor: true,
-    killAfterMs: RUN_LIMIT_MS,
-    extraArgs: ["-device", "virtio-balloon-pci"],
-  });
+  const qemu = qemuWithBalloon(RUN_LIMIT_MS);
   try {
     await qemu.waitForStdout(FILLED, WAIT.timeout);
     const before = statusMiB(qemu.child.pid, "VmRSS");

@@ -12,23 +12,22 @@
 
 import { fixture } from "../fixtures/build.ts";
 import { type Benchmark, type BenchRow, fmt } from "./bench_common.ts";
-import { QemuProcess } from "./qemu.ts";
-import { VmrunProcess } from "./vmrun_process.ts";
+import {
+  BALLOON_FILLED,
+  BALLOON_INFLATE_TO_MIB,
+  BALLOON_INFLATED,
+  BALLOON_RAM_MIB,
+  qemuWithBalloon,
+  statusMiB,
+} from "./balloon_fixture.ts";
+import { withControlledVmrun } from "./vmrun_process.ts";
 
-const RAM_MIB = 128;
-const TARGET_MIB = 96;
+const RAM_MIB = BALLOON_RAM_MIB;
+const TARGET_MIB = BALLOON_INFLATE_TO_MIB;
 const TAKEN_MIB = RAM_MIB - TARGET_MIB;
-const FILLED = "balloon: filled 00002800 pages\r\n";
-const INFLATED = "balloon: inflated 00002000\r\n";
+const FILLED = BALLOON_FILLED;
+const INFLATED = BALLOON_INFLATED;
 const LIMIT_MS = 150_000;
-
-/** A field of /proc/<pid>/status, MiB. */
-function statusMiB(pid: number, field = "VmRSS"): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
-  if (!m) throw new Error(`no ${field} for ${pid}`);
-  return Number(m[1]) / 1024;
-}
 
 const rssMiB = (pid: number) => statusMiB(pid);
 
@@ -60,45 +59,33 @@ interface Round {
 }
 
 async function vmrunRound(): Promise<Round> {
-  const dir = Deno.makeTempDirSync();
-  const socket = `${dir}/ctl.sock`;
-  const p = new VmrunProcess([
-    "--headless",
-    "--snapshot",
-    "-m",
-    `${RAM_MIB}M`,
-    "--device",
-    "virtio-balloon-pci",
-    "--control",
-    socket,
-    fixture("virtio_balloon"),
-  ], { killAfterMs: LIMIT_MS });
-  try {
-    await p.waitForStdout(FILLED, LIMIT_MS);
-    const before = rssMiB(p.child.pid);
-    const shmem = statusMiB(p.child.pid, "RssShmem");
-    const t0 = performance.now();
-    await control(socket, { cmd: "balloon", target: TARGET_MIB });
-    await p.waitForStdout(INFLATED, LIMIT_MS);
-    const ms = performance.now() - t0;
-    const shmemFreed = shmem - statusMiB(p.child.pid, "RssShmem");
-    return { before, after: rssMiB(p.child.pid), ms, shmemFreed };
-  } finally {
-    try {
-      p.child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await p.finished();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  return await withControlledVmrun(
+    [
+      "--headless",
+      "--snapshot",
+      "-m",
+      `${RAM_MIB}M`,
+      "--device",
+      "virtio-balloon-pci",
+      fixture("virtio_balloon"),
+    ],
+    { killAfterMs: LIMIT_MS },
+    async (p, socket) => {
+      await p.waitForStdout(FILLED, LIMIT_MS);
+      const before = rssMiB(p.child.pid);
+      const shmem = statusMiB(p.child.pid, "RssShmem");
+      const t0 = performance.now();
+      await control(socket, { cmd: "balloon", target: TARGET_MIB });
+      await p.waitForStdout(INFLATED, LIMIT_MS);
+      const ms = performance.now() - t0;
+      const shmemFreed = shmem - statusMiB(p.child.pid, "RssShmem");
+      return { before, after: rssMiB(p.child.pid), ms, shmemFreed };
+    },
+  );
 }
 
 async function qemuRound(): Promise<Round> {
-  const q = new QemuProcess(fixture("virtio_balloon"), {
-    memoryMiB: RAM_MIB,
-    monitor: true,
-    killAfterMs: LIMIT_MS,
-    extraArgs: ["-device", "virtio-balloon-pci"],
-  });
+  const q = qemuWithBalloon(LIMIT_MS);
   try {
     await q.waitForStdout(FILLED, LIMIT_MS);
     const before = rssMiB(q.child.pid);

@@ -21,16 +21,18 @@
 import { fixture } from "../fixtures/build.ts";
 import { type Benchmark, type BenchRow, fmt, intFlag, runBenchmarks } from "./bench_common.ts";
 import { qemuAvailable, readCpuMs, seconds, vmrunCommand } from "./bench_qemu.ts";
-import { debianCloudKernel } from "./debian_kernel.ts";
+import {
+  debianCloudKernel,
+  EARLY_LOG,
+  earlyLogInitrd,
+  qemuEarlyLogArgs,
+  vmrunEarlyLogArgs,
+} from "./debian_kernel.ts";
 import { QemuProcess } from "./qemu.ts";
 
 /** vmrun must reach the line in at most this multiple of QEMU's time. */
 export const LINUX_GOAL_RATIO = 1.0;
 const DEFAULT_ROUNDS = 1;
-/** The early-log test's command line, memory and CPUs. */
-const CMDLINE = "console=ttyS0 earlyprintk=ttyS0 clearcpuid=cx16,xsave,smap,popcnt";
-const MEMORY_MIB = 256;
-const CPUS = 2;
 const MARKER = "Linux version";
 /** A hang guard per run; the line comes within seconds on a quiet host. */
 const GUARD_MS = 180_000;
@@ -89,9 +91,7 @@ export async function measureLinuxBoot(
 ): Promise<LinuxBootResult> {
   if (!qemuAvailable()) throw new Error("QEMU not found (Debian package qemu-system-x86)");
   const kernel = await debianCloudKernel();
-  const initrd = await Deno.makeTempFile({ prefix: "vmrun-bench-initrd-" });
-  // As the early-log test: any bytes do, the kernel only reserves them this early.
-  await Deno.writeFile(initrd, Uint8Array.from({ length: 3 * 65536 + 123 }, (_, i) => i * 7));
+  const initrd = await earlyLogInitrd("vmrun-bench-initrd-");
   const qemu: number[] = [];
   const vmrun: number[] = [];
   const vmrunExit: number[] = [];
@@ -101,20 +101,9 @@ export async function measureLinuxBoot(
     for (let round = 1; round <= rounds; round++) {
       const t0 = performance.now();
       const q = new QemuProcess(fixture("halt"), {
-        memoryMiB: MEMORY_MIB,
+        memoryMiB: EARLY_LOG.memoryMiB,
         killAfterMs: GUARD_MS,
-        extraArgs: [
-          "-cpu",
-          "host,-arch-capabilities",
-          "-smp",
-          String(CPUS),
-          "-kernel",
-          kernel.vmlinux,
-          "-initrd",
-          initrd,
-          "-append",
-          CMDLINE,
-        ],
+        extraArgs: qemuEarlyLogArgs(kernel.vmlinux, initrd),
       });
       try {
         await q.waitForStdout(MARKER, GUARD_MS);
@@ -128,25 +117,7 @@ export async function measureLinuxBoot(
         `round ${round}  QEMU   -kernel to '${MARKER}' ${seconds(qemu.at(-1)!)} s ` +
           `(CPU ${seconds(qemuCpu.at(-1)!)} s)`,
       );
-      const v = await vmrunToMarker([
-        "--headless",
-        "--firmware",
-        "none",
-        "--memory",
-        `${MEMORY_MIB}M`,
-        "--cpus",
-        String(CPUS),
-        "--kernel",
-        kernel.vmlinux,
-        "--initrd",
-        initrd,
-        "--append",
-        CMDLINE,
-        "--exit-on",
-        MARKER,
-        "--timeout",
-        String(GUARD_MS / 1000),
-      ]);
+      const v = await vmrunToMarker(vmrunEarlyLogArgs(kernel.vmlinux, initrd, MARKER, GUARD_MS));
       vmrun.push(v.markerMs);
       vmrunExit.push(v.exitMs);
       vmrunCpu.push(v.cpuMs);

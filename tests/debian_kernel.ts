@@ -114,3 +114,68 @@ export async function debianCloudKernel(): Promise<DebianKernel> {
   Deno.renameSync(partial, vmlinux);
   return { pkg, bzImage, vmlinux };
 }
+
+/**
+ * The early-log runs' machine, shared by the test and the benchmark: what
+ * QEMU and vmrun are both given.
+ */
+export const EARLY_LOG = {
+  /** `clearcpuid=` keeps the kernel off instructions this host's KVM cannot run. */
+  cmdline: "console=ttyS0 earlyprintk=ttyS0 clearcpuid=cx16,xsave,smap,popcnt",
+  memoryMiB: 256,
+  cpus: 2,
+} as const;
+
+/**
+ * A temporary initrd for the early-log runs: any bytes do, the kernel only
+ * reserves them this early. The caller removes it.
+ */
+export async function earlyLogInitrd(prefix: string): Promise<string> {
+  const initrd = await Deno.makeTempFile({ prefix });
+  await Deno.writeFile(initrd, Uint8Array.from({ length: 3 * 65536 + 123 }, (_, i) => i * 7));
+  return initrd;
+}
+
+/** QEMU's arguments (beside its memory) that boot `vmlinux` as EARLY_LOG says. */
+export function qemuEarlyLogArgs(vmlinux: string, initrd: string): string[] {
+  return [
+    "-cpu",
+    "host,-arch-capabilities",
+    "-smp",
+    String(EARLY_LOG.cpus),
+    "-kernel",
+    vmlinux,
+    "-initrd",
+    initrd,
+    "-append",
+    EARLY_LOG.cmdline,
+  ];
+}
+
+/** vmrun's arguments that boot `vmlinux` as EARLY_LOG says, ending at `exitOn` or the guard. */
+export function vmrunEarlyLogArgs(
+  vmlinux: string,
+  initrd: string,
+  exitOn: string,
+  guardMs: number,
+): string[] {
+  return [
+    "--headless",
+    "--firmware",
+    "none",
+    "--memory",
+    `${EARLY_LOG.memoryMiB}M`,
+    "--cpus",
+    String(EARLY_LOG.cpus),
+    "--kernel",
+    vmlinux,
+    "--initrd",
+    initrd,
+    "--append",
+    EARLY_LOG.cmdline,
+    "--exit-on",
+    exitOn,
+    "--timeout",
+    String(guardMs / 1000),
+  ];
+}

@@ -18,14 +18,20 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
-import { debianCloudKernel } from "./debian_kernel.ts";
+import {
+  debianCloudKernel,
+  EARLY_LOG,
+  earlyLogInitrd,
+  qemuEarlyLogArgs,
+  vmrunEarlyLogArgs,
+} from "./debian_kernel.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
 import { runVmrun } from "./vmrun_process.ts";
 
-const CMDLINE = "console=ttyS0 earlyprintk=ttyS0 clearcpuid=cx16,xsave,smap,popcnt";
-const MEMORY_MIB = 256;
-const CPUS = 2;
+const CMDLINE = EARLY_LOG.cmdline;
+const MEMORY_MIB = EARLY_LOG.memoryMiB;
+const CPUS = EARLY_LOG.cpus;
 /** Both runs stop here (a few lines after the ACPI tables and the e820 map). */
 const LAST_LINE = /smpboot: Allowing \d+ CPUs/;
 /** A hang guard per run: the host is shared and the early log takes a minute or two. */
@@ -73,46 +79,17 @@ function facts(log: string) {
 
 kvmTest("a Debian kernel's early boot log under vmrun matches QEMU's in substance", async () => {
   const kernel = await debianCloudKernel();
-  const initrd = Deno.makeTempFileSync({ prefix: "vmrun-initrd-" });
-  // Any bytes do for the early log: the kernel only reserves the initrd there.
-  Deno.writeFileSync(initrd, Uint8Array.from({ length: 3 * 65536 + 123 }, (_, i) => i * 7));
+  const initrd = await earlyLogInitrd("vmrun-initrd-");
   const qemu = new QemuProcess(fixture("halt"), {
     memoryMiB: MEMORY_MIB,
     killAfterMs: GUARD_MS,
-    extraArgs: [
-      "-cpu",
-      "host,-arch-capabilities",
-      "-smp",
-      String(CPUS),
-      "-kernel",
-      kernel.vmlinux,
-      "-initrd",
-      initrd,
-      "-append",
-      CMDLINE,
-    ],
+    extraArgs: qemuEarlyLogArgs(kernel.vmlinux, initrd),
   });
   try {
     const [v] = await Promise.all([
-      runVmrun([
-        "--headless",
-        "--firmware",
-        "none",
-        "--memory",
-        `${MEMORY_MIB}M`,
-        "--cpus",
-        String(CPUS),
-        "--kernel",
-        kernel.vmlinux,
-        "--initrd",
-        initrd,
-        "--append",
-        CMDLINE,
-        "--exit-on",
-        LAST_LINE.source,
-        "--timeout",
-        String(GUARD_MS / 1000),
-      ], { killAfterMs: GUARD_MS + 20_000 }),
+      runVmrun(vmrunEarlyLogArgs(kernel.vmlinux, initrd, LAST_LINE.source, GUARD_MS), {
+        killAfterMs: GUARD_MS + 20_000,
+      }),
       qemu.waitForStdout(" hotplug CPUs", GUARD_MS).finally(() => qemu.kill()),
     ]);
     strictEqual(v.code, 0, `vmrun: ${v.stderr}\n${v.stdout.slice(-2000)}`);

@@ -10,11 +10,9 @@
  * Both must print the same.
  */
 
-import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import { fixture } from "../fixtures/build.ts";
+import { deepStrictEqual, ok } from "node:assert";
 import { kvmTest } from "./kvm_available.ts";
-import { QemuProcess } from "./qemu.ts";
-import { runVmrun } from "./vmrun_process.ts";
+import { bootBoth } from "./side_by_side.ts";
 
 /** The fixture's isa-debug-exit value after "end". */
 const HPET_EXIT = 0x25;
@@ -28,22 +26,9 @@ function report(stdout: string): string[] {
 }
 
 kvmTest("hpet vs QEMU: registers, counter, status and a legacy-mode interrupt agree", async () => {
-  const [v, q] = await Promise.all([
-    runVmrun([
-      "--headless",
-      "-m",
-      "128M",
-      "--timeout",
-      String(RUN_LIMIT_MS / 1000),
-      "--snapshot",
-      fixture("hpet"),
-    ], { killAfterMs: RUN_LIMIT_MS + 10_000 }),
-    new QemuProcess(fixture("hpet"), { killAfterMs: RUN_LIMIT_MS }).finished(),
-  ]);
-  strictEqual(v.code, HPET_EXIT, `vmrun: status ${v.code}\n${v.stdout}\n${v.stderr}`);
-  strictEqual(q.debugExit, HPET_EXIT, `qemu: status ${q.code}\n${q.stdout}\n${q.stderr}`);
-  const mine = report(v.stdout);
-  const theirs = report(q.stdout);
+  const both = await bootBoth("hpet", HPET_EXIT, RUN_LIMIT_MS);
+  const mine = report(both.vmrun);
+  const theirs = report(both.qemu);
   deepStrictEqual(mine, theirs);
   // What QEMU's HPET is, so that agreeing means something.
   deepStrictEqual(theirs, [

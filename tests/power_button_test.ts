@@ -14,7 +14,7 @@ import { Vm } from "../mod.ts";
 import { imageCopy } from "./api_fixtures.ts";
 import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
-import { runVmrun, VmrunProcess } from "./vmrun_process.ts";
+import { runVmrun, withControlledVmrun } from "./vmrun_process.ts";
 
 const READY = "ready\r\n";
 const OUTPUT = "ready\r\npwrbtn\r\n";
@@ -39,27 +39,19 @@ kvmTest(
 );
 
 kvmTest("power button: vmrun ctl <socket> powerdown ends the run with status 0", async () => {
-  const dir = Deno.makeTempDirSync();
-  const socket = `${dir}/ctl.sock`;
-  const vmrun = new VmrunProcess(
-    ["--headless", "--snapshot", "--timeout", "90", "--control", socket, fixture("power_button")],
+  await withControlledVmrun(
+    ["--headless", "--snapshot", "--timeout", "90", fixture("power_button")],
     { killAfterMs: 120_000 },
+    async (vmrun, socket) => {
+      await vmrun.waitForStdout(READY, 60_000);
+      const ctl = await runVmrun(["ctl", socket, "powerdown"]);
+      strictEqual(ctl.code, 0, ctl.stderr);
+      strictEqual(ctl.stdout, "");
+      const r = await vmrun.finished();
+      strictEqual(r.code, 0, r.stderr);
+      strictEqual(r.stdout, OUTPUT);
+    },
   );
-  try {
-    await vmrun.waitForStdout(READY, 60_000);
-    const ctl = await runVmrun(["ctl", socket, "powerdown"]);
-    strictEqual(ctl.code, 0, ctl.stderr);
-    strictEqual(ctl.stdout, "");
-    const r = await vmrun.finished();
-    strictEqual(r.code, 0, r.stderr);
-    strictEqual(r.stdout, OUTPUT);
-  } finally {
-    try {
-      vmrun.child.kill("SIGKILL");
-    } catch { /* it has exited */ }
-    await vmrun.finished();
-    Deno.removeSync(dir, { recursive: true });
-  }
 });
 
 kvmTest("power button: QEMU's system_powerdown does the same to the same fixture", async () => {

@@ -11,10 +11,9 @@
  * it and QEMU's `screendump` must agree pixel for pixel.
  */
 
-import { deepStrictEqual, match, ok, strictEqual } from "node:assert";
+import { deepStrictEqual, match, strictEqual } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
-import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
-import { DEFAULT_BIOS, VIRTIO_VGA_BIOS } from "../machine/firmware.ts";
+import { VIRTIO_VGA_BIOS } from "../machine/firmware.ts";
 import { Machine } from "../machine/machine.ts";
 import { openSaveFile } from "../machine/restore.ts";
 import { encodePng } from "../machine/png.ts";
@@ -22,10 +21,17 @@ import { kvmTest } from "./kvm_available.ts";
 import { QemuProcess } from "./qemu.ts";
 import type { RgbaImage } from "../machine/png.ts";
 import { decodePng, screendump } from "./images.ts";
+import {
+  expectedImage,
+  firstDifference,
+  fullFrame,
+  onlySquare,
+  serialWatch,
+  startGraphicsVm,
+} from "./graphics_fixture.ts";
 
 const WIDTH = 640;
 const HEIGHT = 480;
-const SQUARE = { x: 100, y: 100, size: 16 };
 const LINES = [
   "gpu: text mode",
   "gpu display: 0500x0320",
@@ -37,83 +43,17 @@ const LINES = [
 
 /** The fixture's pattern (with the square when `square`), as RGBA. */
 function expected(square: boolean): RgbaImage {
-  const rgba = new Uint8Array(WIDTH * HEIGHT * 4);
-  for (let y = 0, at = 0; y < HEIGHT; y++) {
-    const k = (y >> 2) & 3;
-    for (let x = 0; x < WIDTH; x++, at += 4) {
-      const inSquare = square && x >= SQUARE.x && x < SQUARE.x + SQUARE.size &&
-        y >= SQUARE.y && y < SQUARE.y + SQUARE.size;
-      const rgb = inSquare
-        ? [255, 255, 255]
-        : [(x + 64 * k) & 255, (3 * x + 32 * k) & 255, (7 * x + 96 * k) & 255];
-      rgba.set([...rgb, 255], at);
-    }
-  }
-  return { width: WIDTH, height: HEIGHT, rgba };
-}
-
-/** The first pixel where two images differ (alpha aside), or null. */
-function firstDifference(a: RgbaImage, b: RgbaImage): string | null {
-  if (a.width !== b.width || a.height !== b.height) {
-    return `size ${a.width}x${a.height} vs ${b.width}x${b.height}`;
-  }
-  for (let i = 0; i < a.rgba.length; i++) {
-    if (i % 4 !== 3 && a.rgba[i] !== b.rgba[i]) {
-      const p = Math.floor(i / 4);
-      const px = (img: RgbaImage) => [...img.rgba.subarray(p * 4, p * 4 + 3)];
-      return `pixel (${p % a.width}, ${Math.floor(p / a.width)}): ${px(a)} vs ${px(b)}`;
-    }
-  }
-  return null;
-}
-
-/** Collects COM1 and waits for lines on it. */
-function serialWatch() {
-  let text = "";
-  return {
-    listener: (b: Uint8Array) => text += new TextDecoder().decode(b),
-    text: () => text,
-    async wait(what: string, ms = 90_000): Promise<void> {
-      const end = Date.now() + ms;
-      while (!text.includes(what)) {
-        if (Date.now() > end) throw new Error(`vmrun: '${what}' never came: ${text}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
-
-function startVmrun() {
-  const image = Deno.makeTempFileSync({ suffix: ".img" });
-  Deno.copyFileSync(fixture("virtio_gpu"), image);
-  const serial = serialWatch();
-  const machine = new Machine({
-    memoryBytes: 128 << 20,
-    cpus: 1,
-    firmware: { kind: "bios", path: DEFAULT_BIOS, vgaBiosPath: VIRTIO_VGA_BIOS },
-    disks: [{ path: image, interface: "ide", media: "disk", readonly: false }],
-    snapshot: true,
-    bootMenu: false,
-    startTimeMs: Date.UTC(2026, 10, 25, 12),
-    vga: "virtio",
-  }, { serial: serial.listener });
-  return {
-    machine,
-    serial: serial.text,
-    waitSerial: serial.wait,
-    cleanup: () => Deno.removeSync(image),
-  };
-}
-
-function fullFrame(update: FrameUpdate | null): RgbaImage {
-  ok(update && update.full && update.rects.length === 1, "a full frame");
-  return update.rects[0];
+  return expectedImage(WIDTH, HEIGHT, 32, square);
 }
 
 kvmTest(
   "virtio-vga: text, then the scanout, a partial update and back to text, as QEMU's -vga virtio",
   async () => {
-    const vm = startVmrun();
+    const vm = startGraphicsVm("virtio_gpu", {
+      vgaBiosPath: VIRTIO_VGA_BIOS,
+      vga: "virtio",
+      serialMs: 90_000,
+    });
     const qemu = new QemuProcess(fixture("virtio_gpu"), {
       monitor: true,
       killAfterMs: 240_000,
@@ -157,13 +97,8 @@ kvmTest(
 
       // 3. The square: a small update, not a whole frame.
       await both("gpu changed");
-      const change = await vm.machine.frame();
-      ok(change && !change.full, "the square is an update");
-      deepStrictEqual(
-        change.rects.map((r) => [r.x, r.y, r.width, r.height]),
-        [[SQUARE.x, SQUARE.y, SQUARE.size, SQUARE.size]],
-      );
-      deepStrictEqual([...change.rects[0].rgba.subarray(0, 4)], [255, 255, 255, 255]);
+      const square = onlySquare(await vm.machine.frame(), "gpu changed");
+      deepStrictEqual([...square.rgba.subarray(0, 4)], [255, 255, 255, 255]);
       const after = await decodePng(await encodePng(await vm.machine.screenshot()));
       strictEqual(firstDifference(after, expected(true)), null, "vmrun after the square");
       strictEqual(firstDifference(after, await screendump(qemu)), null, "QEMU after the square");
@@ -184,7 +119,7 @@ kvmTest(
       deepStrictEqual(await vm.machine.exited, { reason: "debug-exit", code: 0x21 });
       strictEqual((await qemu.finished()).debugExit, 0x21);
       const lines = (s: string) => s.split("\r\n").filter((l) => l !== "");
-      deepStrictEqual(lines(vm.serial()), LINES);
+      deepStrictEqual(lines(vm.serial), LINES);
       deepStrictEqual(lines(qemu.stdout), LINES);
     } finally {
       qemu.kill();
@@ -197,7 +132,11 @@ kvmTest(
 kvmTest(
   "virtio-vga: a VM saved showing the scanout is restored with its resource, backing and queue",
   async () => {
-    const vm = startVmrun();
+    const vm = startGraphicsVm("virtio_gpu", {
+      vgaBiosPath: VIRTIO_VGA_BIOS,
+      vga: "virtio",
+      serialMs: 90_000,
+    });
     const dir = Deno.makeTempDirSync();
     const file = `${dir}/vm.save`;
     try {
@@ -208,7 +147,7 @@ kvmTest(
       strictEqual((await vm.machine.exited).reason, "stopped");
       const header = openSaveFile(file);
       strictEqual(header.config.vga, "virtio");
-      const serial = serialWatch();
+      const serial = serialWatch(90_000);
       const b = new Machine(header.config, { serial: serial.listener }, { restorePath: file });
       try {
         const frame = fullFrame(await b.frame(true));

@@ -107,20 +107,25 @@ kvmTest("virtio-serial-pci: hvc0 and the named port move bytes both ways (API)",
   strictEqual(port.text(), "hello port1\r\nearly1 " + bulk + "ping1!");
 });
 
+/** vmrun headless on the virtio_console fixture with `device`, until `exitOn` matches. */
+function consoleRun(exitOn: string, device: string) {
+  return runVmrun([
+    "--headless",
+    "--snapshot",
+    "--timeout",
+    "60",
+    "--exit-on",
+    exitOn,
+    "--device",
+    device,
+    fixture("virtio_console"),
+  ], { killAfterMs: RUN_LIMIT_MS });
+}
+
 kvmTest(
   "virtio-serial-pci: a port name from the command line; unknown names are refused",
   async () => {
-    const run = await runVmrun([
-      "--headless",
-      "--snapshot",
-      "--timeout",
-      "60",
-      "--exit-on",
-      "host open",
-      "--device",
-      "virtio-serial-pci,name=org.test.other",
-      fixture("virtio_console"),
-    ], { killAfterMs: RUN_LIMIT_MS });
+    const run = await consoleRun("host open", "virtio-serial-pci,name=org.test.other");
     strictEqual(run.code, 0, run.stdout + run.stderr);
     match(run.stdout, /port 1 name: org\.test\.other\r\n/);
     const bad = await runVmrun(["--device", "virtio-gpu-pci", fixture("virtio_console")]);
@@ -137,17 +142,7 @@ kvmTest(
   "virtio-serial-pci: hvc0's output shows on stdout headless, and --exit-on matches it",
   async () => {
     // "hello hvc0" only ever goes to hvc0 (COM1 gets the fixture's report lines).
-    const run = await runVmrun([
-      "--headless",
-      "--snapshot",
-      "--timeout",
-      "60",
-      "--exit-on",
-      "^hello hvc0$",
-      "--device",
-      "virtio-serial-pci",
-      fixture("virtio_console"),
-    ], { killAfterMs: RUN_LIMIT_MS });
+    const run = await consoleRun("^hello hvc0$", "virtio-serial-pci");
     strictEqual(run.code, 0, run.stdout + run.stderr);
     match(run.stdout, /hello hvc0\r\n/);
     match(run.stderr, /--exit-on '\^hello hvc0\$' matched: hello hvc0\n/);

@@ -84,3 +84,27 @@ function unprivilegedCommand(uid: number, args: string[]): [string, string[]] {
     ...args,
   ]];
 }
+
+/**
+ * Runs `fn` with a vmrun child started as `--control <socket> ...args`, the
+ * socket in a fresh temporary directory; afterwards the child is killed if
+ * it still runs and the directory removed.
+ */
+export async function withControlledVmrun<T>(
+  args: string[],
+  opts: SpawnOptions,
+  fn: (vmrun: VmrunProcess, socket: string) => Promise<T>,
+): Promise<T> {
+  const dir = Deno.makeTempDirSync();
+  const socket = `${dir}/ctl.sock`;
+  const vmrun = new VmrunProcess(["--control", socket, ...args], opts);
+  try {
+    return await fn(vmrun, socket);
+  } finally {
+    try {
+      vmrun.child.kill("SIGKILL");
+    } catch { /* it has exited */ }
+    await vmrun.finished();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}

@@ -100,6 +100,12 @@ export interface BltRegisters {
 /** Where a BLT is in its life. */
 export type BltPhase = "idle" | "system-source";
 
+/** Colour expansion's flags: transparent, and (transparent only) inverted bits. */
+function expansion(r: BltRegisters, mode: number): { transparent: boolean; invert: boolean } {
+  const transparent = (mode & BLT_MODE.TRANSPARENT) !== 0;
+  return { transparent, invert: transparent && (r.modeExt & BLT_MODE_EXT.INVERT_EXPANSION) !== 0 };
+}
+
 /**
  * The engine. Video-to-video operations complete inside {@link start};
  * system-to-video ones then take bytes through {@link feed} until the last
@@ -277,6 +283,25 @@ export class CirrusBlitter {
     }
   }
 
+  /**
+   * One colour-expanded pixel: the foreground where its bit is set, else the
+   * background; transparent expansion leaves clear bits alone (with the
+   * bits inverted, it writes the background where they were clear).
+   */
+  #putExpanded(
+    rop: Rop,
+    addr: number,
+    pw: number,
+    r: BltRegisters,
+    transparent: boolean,
+    invert: boolean,
+    on: boolean,
+  ): void {
+    if (transparent) {
+      if (on) this.#put(rop, addr, pw, invert ? r.bg : r.fg);
+    } else this.#put(rop, addr, pw, on ? r.fg : r.bg);
+  }
+
   #fill(r: BltRegisters, pw: number): void {
     const rop = ROPS.get(r.rop);
     if (!rop) return;
@@ -328,16 +353,12 @@ export class CirrusBlitter {
     let py = patternY & 7;
     if (mode & BLT_MODE.COLOR_EXPAND) {
       const { dst: dstSkip, src: srcSkip } = this.#skips(r, pw);
-      const transparent = (mode & BLT_MODE.TRANSPARENT) !== 0;
-      const invert = transparent && (r.modeExt & BLT_MODE_EXT.INVERT_EXPANSION) !== 0;
+      const { transparent, invert } = expansion(r, mode);
       for (let y = 0, d = dstAddr; y < lines; y++, d += this.#dstPitch) {
         const bits = src[at + py] ^ (invert ? 0xff : 0);
         let bit = 7 - srcSkip;
         for (let x = dstSkip, a = d + dstSkip; x < r.width; x += pw, a += pw) {
-          const on = (bits >> bit) & 1;
-          if (transparent) {
-            if (on) this.#put(rop, a, pw, invert ? r.bg : r.fg);
-          } else this.#put(rop, a, pw, on ? r.fg : r.bg);
+          this.#putExpanded(rop, a, pw, r, transparent, invert, ((bits >> bit) & 1) !== 0);
           bit = (bit - 1) & 7;
         }
         py = (py + 1) & 7;
@@ -391,8 +412,7 @@ export class CirrusBlitter {
     const dstPitch = this.#dstPitch;
     if (mode & BLT_MODE.COLOR_EXPAND) {
       const { dst: dstSkip, src: srcSkip } = this.#skips(r, pw);
-      const transparent = (mode & BLT_MODE.TRANSPARENT) !== 0;
-      const invert = transparent && (r.modeExt & BLT_MODE_EXT.INVERT_EXPANSION) !== 0;
+      const { transparent, invert } = expansion(r, mode);
       let s = at;
       for (let y = 0, d = dstAddr; y < lines; y++, d += dstPitch) {
         let mask = 0x80 >> srcSkip;
@@ -402,10 +422,7 @@ export class CirrusBlitter {
             mask = 0x80;
             bits = src[s++] ^ (invert ? 0xff : 0);
           }
-          const on = (bits & mask) !== 0;
-          if (transparent) {
-            if (on) this.#put(rop, a, pw, invert ? r.bg : r.fg);
-          } else this.#put(rop, a, pw, on ? r.fg : r.bg);
+          this.#putExpanded(rop, a, pw, r, transparent, invert, (bits & mask) !== 0);
           mask >>= 1;
         }
       }

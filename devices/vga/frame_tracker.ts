@@ -22,6 +22,7 @@ import {
   sameFormat,
 } from "./graphics_render.ts";
 import { anyMarked, markBytes, PAGE_SIZE, pageBitmap } from "./page_bitmap.ts";
+import { ShadowDiff } from "./shadow_diff.ts";
 import type { Vga } from "./vga.ts";
 
 /** A changed rectangle of the frame, with its pixels. */
@@ -45,9 +46,6 @@ export interface FrameUpdate {
   /** Changed regions, top to bottom; empty when nothing changed. */
   readonly rects: FrameRect[];
 }
-
-/** Rows closer than this are reported as one rect. */
-const MERGE_GAP_ROWS = 4;
 
 /** Tracks one VGA's frame. Attach at most one tracker to a VGA. */
 export class FrameTracker {
@@ -140,39 +138,14 @@ export class FrameTracker {
 
   #diffRows(format: FrameFormat, palette: Uint32Array, allRows: boolean): FrameRect[] {
     const { width, height } = format;
-    const shadow = this.#shadow;
     const row = this.#row;
-    const bands: { y0: number; y1: number; x0: number; x1: number }[] = [];
-    let band: { y0: number; y1: number; x0: number; x1: number } | null = null;
+    const diff = new ShadowDiff(this.#shadow, width);
     for (let y = 0; y < height; y++) {
       if (!allRows && !this.#rowMayHaveChanged(format, y)) continue;
       renderRows(this.#vga.vram, format, palette, y, y + 1, row);
-      const at = y * width;
-      let x0 = 0;
-      while (x0 < width && row[x0] === shadow[at + x0]) x0++;
-      if (x0 === width) continue;
-      let x1 = width - 1;
-      while (row[x1] === shadow[at + x1]) x1--;
-      shadow.set(row.subarray(x0, x1 + 1), at + x0);
-      if (band && y - band.y1 <= MERGE_GAP_ROWS) {
-        band.y1 = y + 1;
-        band.x0 = Math.min(band.x0, x0);
-        band.x1 = Math.max(band.x1, x1 + 1);
-      } else {
-        band = { y0: y, y1: y + 1, x0, x1: x1 + 1 };
-        bands.push(band);
-      }
+      diff.row(row, y, 0, width);
     }
-    return bands.map((b) => this.#rect(b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0, width));
-  }
-
-  #rect(x: number, y: number, w: number, h: number, stride: number): FrameRect {
-    const words = new Uint32Array(w * h);
-    for (let r = 0; r < h; r++) {
-      const from = (y + r) * stride + x;
-      words.set(this.#shadow.subarray(from, from + w), r * w);
-    }
-    return { x, y, width: w, height: h, rgba: new Uint8Array(words.buffer) };
+    return diff.rects();
   }
 
   /** Whether a dirty page lies under display row `y`. */

@@ -11,11 +11,9 @@
 import { type FrameFormat, frameLabel, type RgbaImage } from "../vga/graphics_render.ts";
 import type { FrameRect, FrameUpdate } from "../vga/frame_tracker.ts";
 import type { ScreenState } from "../vga/screen.ts";
+import { ShadowDiff } from "../vga/shadow_diff.ts";
 import { GPU_BYTES_PER_PIXEL, GPU_FORMATS, type GpuRect } from "./virtio_gpu_protocol.ts";
 import type { GpuResource, VirtioGpu } from "./virtio_gpu.ts";
-
-/** Rows closer than this are reported as one rect. */
-const MERGE_GAP_ROWS = 4;
 
 /** The frame format of scanout `index` (a black frame of the preferred mode when it is off). */
 export function scanoutFormat(gpu: VirtioGpu, index = 0): FrameFormat {
@@ -132,39 +130,12 @@ export class ScanoutTracker {
     const width = rect.width;
     if (this.#row.length !== width) this.#row = new Uint32Array(width);
     const row = this.#row;
-    const shadow = this.#shadow;
-    const bands: { y0: number; y1: number; x0: number; x1: number }[] = [];
-    let band: { y0: number; y1: number; x0: number; x1: number } | null = null;
-    const left = damage.x;
-    const right = damage.x + damage.width; // exclusive
+    const diff = new ShadowDiff(this.#shadow, width);
     for (let y = damage.y; y < damage.y + damage.height; y++) {
       renderScanoutRows(res, rect, y, y + 1, row);
-      const at = y * width;
-      let x0 = left;
-      while (x0 < right && row[x0] === shadow[at + x0]) x0++;
-      if (x0 === right) continue;
-      let x1 = right - 1;
-      while (row[x1] === shadow[at + x1]) x1--;
-      shadow.set(row.subarray(x0, x1 + 1), at + x0);
-      if (band && y - band.y1 <= MERGE_GAP_ROWS) {
-        band.y1 = y + 1;
-        band.x0 = Math.min(band.x0, x0);
-        band.x1 = Math.max(band.x1, x1 + 1);
-      } else {
-        band = { y0: y, y1: y + 1, x0, x1: x1 + 1 };
-        bands.push(band);
-      }
+      diff.row(row, y, damage.x, damage.x + damage.width);
     }
-    return bands.map((b) => {
-      const w = b.x1 - b.x0;
-      const h = b.y1 - b.y0;
-      const words = new Uint32Array(w * h);
-      for (let r = 0; r < h; r++) {
-        const from = (b.y0 + r) * width + b.x0;
-        words.set(shadow.subarray(from, from + w), r * w);
-      }
-      return { x: b.x0, y: b.y0, width: w, height: h, rgba: new Uint8Array(words.buffer) };
-    });
+    return diff.rects();
   }
 }
 
