@@ -32,6 +32,12 @@ import { fillRx, RxLease } from "../devices/net/virtio_net_rx.ts";
 
 /** Longest poll: the stop flag is also checked this often. */
 const MAX_WAIT_MS = 500;
+/**
+ * Longest wait for a vCPU that is handling an exit to lend a virtio-net
+ * receive queue back before it is kicked instead (most exits take a few µs;
+ * one preempted by the host's scheduler, a few hundred).
+ */
+const LEND_WAIT_MS = 0.3;
 
 function post(e: NetWorkerEvent): void {
   self.postMessage(e);
@@ -79,12 +85,13 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
    * Moves frames from the ring straight into the NIC's receive queue when
    * the vCPU worker lent it (virtio-net while the vCPU runs), as QEMU's I/O
    * thread does: the guest sees them without a vCPU exit.
-   * @returns true when the ring is empty and no interrupt must be raised,
-   *   i.e. the vCPU need not be kicked
+   * @returns "done" when the ring is empty and no interrupt must be raised
+   *   (the vCPU need not be kicked), "kick" when it must be, "not-lent"
+   *   when the vCPU is outside the guest (or the driver not ready)
    */
-  const deliverLent = (ring: FrameRing, lease: RxLease): boolean => {
+  const deliverLent = (ring: FrameRing, lease: RxLease): "done" | "kick" | "not-lent" => {
     const memory = guestRam();
-    if (!memory) return false;
+    if (!memory) return "not-lent";
     const done = lease.borrow(memory, (queue, layout, counters) => {
       for (let f = ring.peek(); f; f = ring.peek()) {
         if (!fillRx(queue, f, layout, counters)) break;
@@ -92,7 +99,22 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       }
       return ring.empty;
     });
-    return done !== null && done.result && !done.interrupt;
+    if (done === null) return "not-lent";
+    return done.result && !done.interrupt ? "done" : "kick";
+  };
+  /**
+   * Delivers a frame just queued for a virtio-net NIC. The vCPU is in the
+   * guest nearly all the time; when it is not, it is about to go back (it
+   * lends the queue right before), so waiting a moment for that is cheaper
+   * than kicking it (a signal, and an exit on the way in).
+   * @returns whether the vCPU must still be kicked
+   */
+  const mustKick = (ring: FrameRing, lease: RxLease): boolean => {
+    let outcome = deliverLent(ring, lease);
+    if (outcome === "not-lent" && lease.awaitLent(LEND_WAIT_MS)) {
+      outcome = deliverLent(ring, lease);
+    }
+    return outcome !== "done";
   };
   const networks: Network[] = [];
   let forwards: ActiveForward[] = [];
@@ -106,7 +128,7 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         sendPacket: (frame) => {
           pcap?.write(frame);
           if (!toGuest.push(frame)) return;
-          if (!lease || !deliverLent(toGuest, lease)) announce();
+          if (!lease || mustKick(toGuest, lease)) announce();
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });

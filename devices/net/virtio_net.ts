@@ -187,7 +187,10 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
    * @returns whether it was lent
    */
   lendRx(lease: RxLease): boolean {
-    if (!this.#rxUsable()) return false;
+    if (!this.#rxUsable()) {
+      lease.decline();
+      return false;
+    }
     const t = this.transport;
     const q = t.queues[VIRTIO_NET_RX];
     lease.lend({

@@ -128,7 +128,9 @@ const I_USED = 3;
 const I_FLAGS = 4;
 const I_HEADER = 5;
 const I_INTERRUPT = 6; // set by the borrower: the driver wants an interrupt
-const INT_SLOTS = 8;
+const I_WAITING = 7; // borrowers waiting for the next lend
+const I_DECLINED = 8; // the owner's last chance to lend found the queue not running
+const INT_SLOTS = 10;
 // Float64 slots (after the ints): addresses and counter increments.
 const F_DESC = 0;
 const F_DRIVER = 1;
@@ -191,6 +193,14 @@ export class RxLease {
     return Atomics.load(this.#ints, I_STATE);
   }
 
+  /**
+   * Owner: says the queue could not be lent (the driver has not set it up),
+   * so a borrower does not wait for it ({@link awaitLent}).
+   */
+  decline(): void {
+    Atomics.store(this.#ints, I_DECLINED, 1);
+  }
+
   /** Owner: lends the queue. Only while owned (a second lend is refused). */
   lend(q: LentRxQueue): void {
     if (Atomics.load(this.#ints, I_STATE) !== LEASE.OWNED) throw new Error("RX lease is out");
@@ -207,8 +217,10 @@ export class RxLease {
     f[F_DRIVER] = q.driverAddr;
     f[F_DEVICE] = q.deviceAddr;
     f[F_RX_PACKETS] = f[F_RX_BYTES] = f[F_RX_DROPPED] = 0;
+    i[I_DECLINED] = 0;
     // The store publishes everything above to a borrower that sees LENT.
     Atomics.store(i, I_STATE, LEASE.LENT);
+    if (Atomics.load(i, I_WAITING) !== 0) Atomics.notify(i, I_STATE);
   }
 
   /**
@@ -233,6 +245,25 @@ export class RxLease {
       rxBytes: f[F_RX_BYTES],
       rxDropped: f[F_RX_DROPPED],
     };
+  }
+
+  /**
+   * Borrower: waits up to `timeoutMs` for the owner to lend the queue (it
+   * does before the vCPU next enters the guest), unless it declined last
+   * time. Blocks the calling thread.
+   * @returns true when the queue is lent now
+   */
+  awaitLent(timeoutMs: number): boolean {
+    const i = this.#ints;
+    if (Atomics.load(i, I_DECLINED) !== 0) return false;
+    Atomics.add(i, I_WAITING, 1);
+    try {
+      // A lend after the add notifies; one before it leaves a state that is not OWNED.
+      Atomics.wait(i, I_STATE, LEASE.OWNED, timeoutMs);
+    } finally {
+      Atomics.sub(i, I_WAITING, 1);
+    }
+    return Atomics.load(i, I_STATE) === LEASE.LENT;
   }
 
   /**

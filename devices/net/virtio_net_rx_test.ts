@@ -140,3 +140,58 @@ Deno.test("virtio-net RX lease: a reset after reclaim leaves nothing lent", () =
   strictEqual(s.nic.lendRx(lease), false);
   strictEqual(lease.state, LEASE.OWNED);
 });
+
+Deno.test("virtio-net RX lease: the owner's reclaim waits for a borrower at work on another thread", async () => {
+  const lease = new RxLease(RxLease.create());
+  const s = setup();
+  up(s, 0n, 1);
+  ok(s.nic.lendRx(lease));
+  // [0] borrower started, [1] borrower finished its work
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  const source = `
+    import { RxLease } from ${JSON.stringify(new URL("./virtio_net_rx.ts", import.meta.url).href)};
+    self.onmessage = (ev) => {
+      const lease = new RxLease(ev.data.lease);
+      const flags = new Int32Array(ev.data.flags);
+      const memory = { view: () => new Uint8Array(0), readU16: () => 0, readU32: () => 0,
+        writeU16: () => {}, writeU32: () => {} };
+      const got = lease.borrow(memory, () => {
+        Atomics.store(flags, 0, 1);
+        Atomics.notify(flags, 0);
+        Atomics.wait(flags, 1, 0, 200); // hold the lease a while
+        Atomics.store(flags, 1, 1);
+      });
+      self.postMessage(got !== null);
+    };`;
+  const url = URL.createObjectURL(new Blob([source], { type: "application/javascript" }));
+  const worker = new Worker(url, { type: "module" });
+  try {
+    const answered = new Promise((r) => worker.onmessage = (e) => r(e.data));
+    worker.postMessage({ lease: lease.buffer, flags: flags.buffer });
+    // Wait (without blocking this thread's event loop for long) until the borrower holds it.
+    while (Atomics.load(flags, 0) === 0) await new Promise((r) => setTimeout(r, 5));
+    strictEqual(lease.state, LEASE.BUSY);
+    s.nic.reclaimRx(lease);
+    strictEqual(Atomics.load(flags, 1), 1, "reclaim returned only after the borrower finished");
+    strictEqual(lease.state, LEASE.OWNED);
+    strictEqual(await answered, true);
+  } finally {
+    worker.terminate();
+    URL.revokeObjectURL(url);
+  }
+});
+
+Deno.test("virtio-net RX lease: a borrower waits for a lend only when the device may lend", () => {
+  const s = setup();
+  const lease = new RxLease(RxLease.create());
+  strictEqual(lease.awaitLent(1), false, "owned: the wait times out");
+  strictEqual(s.nic.lendRx(lease), false);
+  const t0 = performance.now();
+  strictEqual(lease.awaitLent(1000), false, "declined: no wait");
+  ok(performance.now() - t0 < 500);
+  up(s, 0n, 1);
+  ok(s.nic.lendRx(lease));
+  strictEqual(lease.awaitLent(1000), true, "lent: at once");
+  s.nic.reclaimRx(lease);
+  strictEqual(lease.awaitLent(1), false, "taken back, not declined: waits again");
+});
