@@ -17,6 +17,13 @@
  * NIC has room. Full rings drop frames (TCP retransmits), so memory stays
  * bounded.
  *
+ * virtio-net skips the kick: while vCPU 0 is inside KVM_RUN its worker
+ * lends the receive queue to the network worker (devices/net/virtio_net_rx.ts),
+ * which writes frames straight into the guest's buffers through its own
+ * bounds-checked view of guest RAM, as QEMU's I/O thread does, and kicks
+ * only when the driver wants an interrupt that is not already pending (the
+ * vCPU worker raises it when it takes the queue back after the exit).
+ *
  * @module
  */
 

@@ -32,12 +32,6 @@ import { fillRx, RxLease } from "../devices/net/virtio_net_rx.ts";
 
 /** Longest poll: the stop flag is also checked this often. */
 const MAX_WAIT_MS = 500;
-/**
- * Longest wait for a vCPU that is handling an exit to lend a virtio-net
- * receive queue back before it is kicked instead (most exits take a few µs;
- * one preempted by the host's scheduler, a few hundred).
- */
-const LEND_WAIT_MS = 0.3;
 
 function post(e: NetWorkerEvent): void {
   self.postMessage(e);
@@ -102,20 +96,6 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     if (done === null) return "not-lent";
     return done.result && !done.interrupt ? "done" : "kick";
   };
-  /**
-   * Delivers a frame just queued for a virtio-net NIC. The vCPU is in the
-   * guest nearly all the time; when it is not, it is about to go back (it
-   * lends the queue right before), so waiting a moment for that is cheaper
-   * than kicking it (a signal, and an exit on the way in).
-   * @returns whether the vCPU must still be kicked
-   */
-  const mustKick = (ring: FrameRing, lease: RxLease): boolean => {
-    let outcome = deliverLent(ring, lease);
-    if (outcome === "not-lent" && lease.awaitLent(LEND_WAIT_MS)) {
-      outcome = deliverLent(ring, lease);
-    }
-    return outcome !== "done";
-  };
   const networks: Network[] = [];
   let forwards: ActiveForward[] = [];
   const commands = new FrameRing(init.commands);
@@ -128,7 +108,7 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         sendPacket: (frame) => {
           pcap?.write(frame);
           if (!toGuest.push(frame)) return;
-          if (!lease || mustKick(toGuest, lease)) announce();
+          if (!lease || deliverLent(toGuest, lease) !== "done") announce();
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });

@@ -4,7 +4,9 @@
  * configuration (VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS) and mergeable
  * receive buffers (VIRTIO_NET_F_MRG_RXBUF). No checksum or segmentation
  * offload is offered, so every header the driver sends is plain and every
- * header the device writes says "nothing to do". No control queue.
+ * header the device writes says "nothing to do". No control queue. The
+ * receive queue can be lent to another thread while no device code runs
+ * ({@link VirtioNet.lendRx}, virtio_net_rx.ts).
  *
  * @module
  */
@@ -187,10 +189,7 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
    * @returns whether it was lent
    */
   lendRx(lease: RxLease): boolean {
-    if (!this.#rxUsable()) {
-      lease.decline();
-      return false;
-    }
+    if (!this.#rxUsable()) return false;
     const t = this.transport;
     const q = t.queues[VIRTIO_NET_RX];
     lease.lend({

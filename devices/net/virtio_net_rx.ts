@@ -54,6 +54,7 @@ export function fillRx(
       // Out of buffers: ask to be told of the next one (and look again, in
       // case it came before the driver could see the request).
       queue.suppressNotifications(false);
+      memoryFence();
       if (queue.pending() === 0) return false;
     }
     const used: { head: number; written: number }[] = [];
@@ -106,6 +107,20 @@ export function fillRx(
   return true;
 }
 
+const FENCE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A full memory barrier between a store to guest memory and a load after
+ * it, for when the driver runs at the same time on another CPU (the queue
+ * on lease): a flag the device sets and an index it then reads, against an
+ * index the driver sets and a flag it then reads (virtio 1.x §2.7.7 and
+ * §2.7.10). Plain typed-array accesses give no such order; an atomic
+ * read-modify-write does (a locked instruction on x86).
+ */
+export function memoryFence(): void {
+  Atomics.add(FENCE, 0, 0);
+}
+
 /** num_buffers is the le16 at header bytes 10-11, which may straddle buffers. */
 function writeNumBuffers(header: Uint8Array[], n: number): void {
   let at = 0;
@@ -128,9 +143,7 @@ const I_USED = 3;
 const I_FLAGS = 4;
 const I_HEADER = 5;
 const I_INTERRUPT = 6; // set by the borrower: the driver wants an interrupt
-const I_WAITING = 7; // borrowers waiting for the next lend
-const I_DECLINED = 8; // the owner's last chance to lend found the queue not running
-const INT_SLOTS = 10;
+const INT_SLOTS = 8;
 // Float64 slots (after the ints): addresses and counter increments.
 const F_DESC = 0;
 const F_DRIVER = 1;
@@ -193,14 +206,6 @@ export class RxLease {
     return Atomics.load(this.#ints, I_STATE);
   }
 
-  /**
-   * Owner: says the queue could not be lent (the driver has not set it up),
-   * so a borrower does not wait for it ({@link awaitLent}).
-   */
-  decline(): void {
-    Atomics.store(this.#ints, I_DECLINED, 1);
-  }
-
   /** Owner: lends the queue. Only while owned (a second lend is refused). */
   lend(q: LentRxQueue): void {
     if (Atomics.load(this.#ints, I_STATE) !== LEASE.OWNED) throw new Error("RX lease is out");
@@ -217,10 +222,8 @@ export class RxLease {
     f[F_DRIVER] = q.driverAddr;
     f[F_DEVICE] = q.deviceAddr;
     f[F_RX_PACKETS] = f[F_RX_BYTES] = f[F_RX_DROPPED] = 0;
-    i[I_DECLINED] = 0;
     // The store publishes everything above to a borrower that sees LENT.
     Atomics.store(i, I_STATE, LEASE.LENT);
-    if (Atomics.load(i, I_WAITING) !== 0) Atomics.notify(i, I_STATE);
   }
 
   /**
@@ -245,25 +248,6 @@ export class RxLease {
       rxBytes: f[F_RX_BYTES],
       rxDropped: f[F_RX_DROPPED],
     };
-  }
-
-  /**
-   * Borrower: waits up to `timeoutMs` for the owner to lend the queue (it
-   * does before the vCPU next enters the guest), unless it declined last
-   * time. Blocks the calling thread.
-   * @returns true when the queue is lent now
-   */
-  awaitLent(timeoutMs: number): boolean {
-    const i = this.#ints;
-    if (Atomics.load(i, I_DECLINED) !== 0) return false;
-    Atomics.add(i, I_WAITING, 1);
-    try {
-      // A lend after the add notifies; one before it leaves a state that is not OWNED.
-      Atomics.wait(i, I_STATE, LEASE.OWNED, timeoutMs);
-    } finally {
-      Atomics.sub(i, I_WAITING, 1);
-    }
-    return Atomics.load(i, I_STATE) === LEASE.LENT;
   }
 
   /**
@@ -304,6 +288,8 @@ export class RxLease {
       }
       let interrupt = false;
       if (!(flags & FLAG_ISR_PENDING) && i[I_INTERRUPT] === 0) {
+        // The used index went out before the driver's wish is read.
+        memoryFence();
         try {
           interrupt = queue.needsInterrupt(before);
         } catch (e) {

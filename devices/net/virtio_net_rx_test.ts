@@ -180,18 +180,3 @@ Deno.test("virtio-net RX lease: the owner's reclaim waits for a borrower at work
     URL.revokeObjectURL(url);
   }
 });
-
-Deno.test("virtio-net RX lease: a borrower waits for a lend only when the device may lend", () => {
-  const s = setup();
-  const lease = new RxLease(RxLease.create());
-  strictEqual(lease.awaitLent(1), false, "owned: the wait times out");
-  strictEqual(s.nic.lendRx(lease), false);
-  const t0 = performance.now();
-  strictEqual(lease.awaitLent(1000), false, "declined: no wait");
-  ok(performance.now() - t0 < 500);
-  up(s, 0n, 1);
-  ok(s.nic.lendRx(lease));
-  strictEqual(lease.awaitLent(1000), true, "lent: at once");
-  s.nic.reclaimRx(lease);
-  strictEqual(lease.awaitLent(1), false, "taken back, not declined: waits again");
-});
