@@ -67,8 +67,8 @@ export class NetLink {
 
   /**
    * Tells the network worker where guest RAM is (its host address and the
-   * configured size), so it can fill leased
-   * receive queues; the mapping must last as long as the process.
+   * configured size), so it can fill leased receive queues; the mapping must
+   * last as long as the process.
    */
   publishRam(address: bigint, bytes: number): void {
     Atomics.store(this.#ram, RamSlot.BYTES, BigInt(bytes));
@@ -98,10 +98,13 @@ export class NetLink {
   attach(nics: Nic[]): void {
     this.reclaim();
     this.#nics = nics;
-    this.#lendable = Atomics.load(this.#ram, RamSlot.ADDRESS) === 0n ? [] : nics.flatMap((
-      nic,
-      i,
-    ) => nic instanceof VirtioNet ? [{ nic, lease: this.#leases[i] }] : []);
+    const ramKnown = Atomics.load(this.#ram, RamSlot.ADDRESS) !== 0n;
+    this.#lendable = [];
+    nics.forEach((nic, i) => {
+      if (ramKnown && nic instanceof VirtioNet) {
+        this.#lendable.push({ nic, lease: this.#leases[i] });
+      }
+    });
     nics.forEach((nic, i) => nic.onRxReady = () => this.#deliverTo(i));
     this.deliver();
   }
