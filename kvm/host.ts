@@ -55,6 +55,17 @@ export function mapAnonymous(size: number): HostMemory {
 }
 
 /**
+ * Another thread's view of memory from {@link mapAnonymous}, by its address
+ * (a mapping belongs to the process; a worker gets only the number). The
+ * caller must know the mapping outlives the view's use.
+ */
+export function viewHostMemory(address: bigint, size: number): ArrayBuffer {
+  const ptr = Deno.UnsafePointer.create(address);
+  if (ptr === null) throw new RangeError("null host memory address");
+  return Deno.UnsafePointerView.getArrayBuffer(ptr, size);
+}
+
+/**
  * Which 4 KiB pages of `mem` the kernel has ever backed (mincore(2)), one
  * byte a page, bit 0 set for a resident page; null when the kernel will not
  * say. Without swap, a page of {@link mapAnonymous} memory that is not

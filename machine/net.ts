@@ -17,6 +17,13 @@
  * NIC has room. Full rings drop frames (TCP retransmits), so memory stays
  * bounded.
  *
+ * virtio-net skips the kick: while vCPU 0 is inside KVM_RUN its worker
+ * lends the receive queue to the network worker (devices/net/virtio_net_rx.ts),
+ * which writes frames straight into the guest's buffers through its own
+ * bounds-checked view of guest RAM, as QEMU's I/O thread does, and kicks
+ * only when the driver wants an interrupt that is not already pending (the
+ * vCPU worker raises it when it takes the queue back after the exit).
+ *
  * @module
  */
 
@@ -25,6 +32,7 @@ import { EventFd } from "../host/posix.ts";
 import type { HostForwardConfig, NicConfig } from "./config.ts";
 import type { ControlBuffers } from "./control.ts";
 import { FrameRing } from "./frame_ring.ts";
+import { RxLease } from "../devices/net/virtio_net_rx.ts";
 
 /** The two rings of one NIC. */
 export interface NicChannel {
@@ -32,6 +40,8 @@ export interface NicChannel {
   readonly toGuest: SharedArrayBuffer;
   /** Frames from the guest to the network (producer: vCPU worker). */
   readonly toHost: SharedArrayBuffer;
+  /** The NIC's receive queue on lease to the network worker (virtio-net; see virtio_net_rx.ts). */
+  readonly rxLease: SharedArrayBuffer;
 }
 
 /** What the vCPU worker needs to reach the network worker. */
@@ -39,7 +49,12 @@ export interface NetPorts {
   readonly channels: readonly NicChannel[];
   /** The eventfd that wakes the network worker. */
   readonly wakeFd: number;
+  /** Where guest RAM is ({@link RamSlot}): published by the vCPU worker for leased receive queues. */
+  readonly ram: SharedArrayBuffer;
 }
+
+/** Slots of {@link NetPorts.ram} (BigInt64): host address (0 until published) and guest RAM size. */
+export const RamSlot = { ADDRESS: 0, BYTES: 1, COUNT: 2 } as const;
 
 /** The first message of the network worker. */
 export interface NetWorkerInit extends NetPorts {
@@ -167,8 +182,10 @@ export class NetHost {
     const channels = nics.map(() => ({
       toGuest: FrameRing.create(),
       toHost: FrameRing.create(),
+      rxLease: RxLease.create(),
     }));
-    this.ports = { channels, wakeFd: this.#wake.fd };
+    const ram = new SharedArrayBuffer(RamSlot.COUNT * 8);
+    this.ports = { channels, wakeFd: this.#wake.fd, ram };
     const flags = new SharedArrayBuffer(16);
     this.#flags = new Int32Array(flags);
     const commands = FrameRing.create(1 << 16);

@@ -10,7 +10,9 @@ import { EventFd } from "../host/posix.ts";
 import type { Nic } from "../devices/net/nic.ts";
 import type { NicConfig } from "./config.ts";
 import { FrameRing } from "./frame_ring.ts";
-import type { NetPorts } from "./net.ts";
+import { type NetPorts, RamSlot } from "./net.ts";
+import { VirtioNet } from "../devices/net/virtio_net.ts";
+import { RxLease } from "../devices/net/virtio_net_rx.ts";
 import type { NicPort } from "./pc_devices.ts";
 
 /** Where each model's iPXE option ROM lives in Debian's ipxe-qemu (QEMU's choice for `pc`). */
@@ -39,12 +41,19 @@ export class NetLink {
   /** One port per NIC for the board. */
   readonly ports: NicPort[];
   readonly #toGuest: FrameRing[];
+  readonly #leases: RxLease[];
+  readonly #ram: BigInt64Array;
   #nics: Nic[] = [];
+  /** The virtio-net NICs with their leases (the receive path the network worker may run). */
+  #lendable: { nic: VirtioNet; lease: RxLease }[] = [];
+  #lent = false;
 
   /** @param nics the NIC configs, @param net the rings and eventfd from the main thread */
   constructor(nics: readonly NicConfig[], net: NetPorts) {
     const wake = EventFd.of(net.wakeFd);
     this.#toGuest = net.channels.map((c) => new FrameRing(c.toGuest));
+    this.#leases = net.channels.map((c) => new RxLease(c.rxLease));
+    this.#ram = new BigInt64Array(net.ram);
     this.ports = nics.map((nic, i) => {
       const toHost = new FrameRing(net.channels[i].toHost);
       return {
@@ -56,9 +65,46 @@ export class NetLink {
     });
   }
 
+  /**
+   * Tells the network worker where guest RAM is (its host address and the
+   * configured size), so it can fill leased receive queues; the mapping must
+   * last as long as the process.
+   */
+  publishRam(address: bigint, bytes: number): void {
+    Atomics.store(this.#ram, RamSlot.BYTES, BigInt(bytes));
+    Atomics.store(this.#ram, RamSlot.ADDRESS, BigInt.asIntN(64, address));
+  }
+
+  /**
+   * Lends every running virtio-net receive queue to the network worker, which
+   * then writes frames for the guest straight into guest memory. Call it only
+   * right before KVM_RUN and {@link reclaim} right after: no device code may
+   * run while a queue is lent.
+   */
+  lend(): void {
+    if (this.#lent) return;
+    this.#lent = true;
+    for (const l of this.#lendable) l.nic.lendRx(l.lease);
+  }
+
+  /** Takes every lent receive queue back (what the network worker did, and the interrupts it wants). */
+  reclaim(): void {
+    if (!this.#lent) return;
+    this.#lent = false;
+    for (const l of this.#lendable) l.nic.reclaimRx(l.lease);
+  }
+
   /** Hooks up the NICs of a (re)built board. */
   attach(nics: Nic[]): void {
+    this.reclaim();
     this.#nics = nics;
+    const ramKnown = Atomics.load(this.#ram, RamSlot.ADDRESS) !== 0n;
+    this.#lendable = [];
+    nics.forEach((nic, i) => {
+      if (ramKnown && nic instanceof VirtioNet) {
+        this.#lendable.push({ nic, lease: this.#leases[i] });
+      }
+    });
     nics.forEach((nic, i) => nic.onRxReady = () => this.#deliverTo(i));
     this.deliver();
   }

@@ -20,10 +20,15 @@ import {
   type NetCommand,
   type NetWorkerEvent,
   type NetWorkerInit,
+  RamSlot,
   sameHostAddress,
   slirpOptions,
 } from "./net.ts";
 import { PcapWriter } from "./pcap.ts";
+import { GuestRam } from "./guest_ram.ts";
+import { ramLayout } from "./memory_map.ts";
+import { viewHostMemory } from "../kvm/host.ts";
+import { fillRx, RxLease } from "../devices/net/virtio_net_rx.ts";
 
 /** Longest poll: the stop flag is also checked this often. */
 const MAX_WAIT_MS = 500;
@@ -56,17 +61,54 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     ctl.request(REQ.NET);
     kicker.kick();
   };
+  const ramSlots = new BigInt64Array(init.ram);
+  let ram: GuestRam | null = null;
+  let ramAddress = 0n;
+  /** Guest RAM, once the vCPU worker published it; through GuestRam's checks like every access. */
+  const guestRam = (): GuestRam | null => {
+    const address = Atomics.load(ramSlots, RamSlot.ADDRESS);
+    if (address === 0n) return null;
+    if (address !== ramAddress) {
+      const layout = ramLayout(Number(Atomics.load(ramSlots, RamSlot.BYTES)));
+      ram = new GuestRam(layout, viewHostMemory(BigInt.asUintN(64, address), layout.total));
+      ramAddress = address;
+    }
+    return ram;
+  };
+  /**
+   * Moves frames from the ring straight into the NIC's receive queue when
+   * the vCPU worker lent it (virtio-net while the vCPU runs), as QEMU's I/O
+   * thread does: the guest sees them without a vCPU exit.
+   * @returns "done" when the ring is empty and no interrupt must be raised
+   *   (the vCPU need not be kicked), "kick" when it must be, "not-lent"
+   *   when the vCPU is outside the guest (or the driver not ready)
+   */
+  const deliverLent = (ring: FrameRing, lease: RxLease): "done" | "kick" | "not-lent" => {
+    const memory = guestRam();
+    if (!memory) return "not-lent";
+    const done = lease.borrow(memory, (queue, layout, counters) => {
+      for (let f = ring.peek(); f; f = ring.peek()) {
+        if (!fillRx(queue, f, layout, counters)) break;
+        ring.pop();
+      }
+      return ring.empty;
+    });
+    if (done === null) return "not-lent";
+    return done.result && !done.interrupt ? "done" : "kick";
+  };
   const networks: Network[] = [];
   let forwards: ActiveForward[] = [];
   const commands = new FrameRing(init.commands);
   try {
     init.nics.forEach((nic, i) => {
       const toGuest = new FrameRing(init.channels[i].toGuest);
+      const lease = nic.model === "virtio" ? new RxLease(init.channels[i].rxLease) : null;
       const pcap = nic.pcap === null ? null : PcapWriter.open(nic.pcap);
       const slirp = new Slirp(slirpOptions(nic), {
         sendPacket: (frame) => {
           pcap?.write(frame);
-          if (toGuest.push(frame)) announce();
+          if (!toGuest.push(frame)) return;
+          if (!lease || deliverLent(toGuest, lease) !== "done") announce();
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });

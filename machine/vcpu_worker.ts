@@ -199,6 +199,8 @@ class MachineLoop {
     this.disks = openDisks(this.config);
     this.audio = this.config.audio ? new AudioMixer(new WavSink(this.config.audio.wavPath)) : null;
     this.net = init.net ? new NetLink(this.config.nics ?? [], init.net) : null;
+    // The mapping is never undone, so the network worker's view stays valid.
+    this.net?.publishRam(this.ramHost.address, this.config.memoryBytes);
   }
 
   run(): GuestExit {
@@ -254,7 +256,15 @@ class MachineLoop {
     // the deadline timer must know before the vCPU possibly halts for good.
     this.publishDeadline();
     const t0 = hostNowMs();
-    const reason = vcpu.runRaw();
+    // While the vCPU runs, the network worker may fill virtio-net receive
+    // queues itself; they come back before any device code runs.
+    this.net?.lend();
+    let reason: number;
+    try {
+      reason = vcpu.runRaw();
+    } finally {
+      this.net?.reclaim();
+    }
     const t1 = hostNowMs();
     const stats = this.stats;
     stats.guestMs += t1 - t0;

@@ -4,7 +4,9 @@
  * configuration (VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS) and mergeable
  * receive buffers (VIRTIO_NET_F_MRG_RXBUF). No checksum or segmentation
  * offload is offered, so every header the driver sends is plain and every
- * header the device writes says "nothing to do". No control queue.
+ * header the device writes says "nothing to do". No control queue. The
+ * receive queue can be lent to another thread while no device code runs
+ * ({@link VirtioNet.lendRx}, virtio_net_rx.ts).
  *
  * @module
  */
@@ -18,19 +20,20 @@ import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_VERSION_1,
+  VIRTIO_ISR_QUEUE,
   VIRTIO_STATUS_DRIVER_OK,
   type VirtioDeviceModel,
   VirtioPci,
   type VirtioPciState,
 } from "../virtio/virtio_pci.ts";
-import { type DescriptorChain, VirtqueueError } from "../virtio/virtqueue.ts";
+import type { DescriptorChain } from "../virtio/virtqueue.ts";
+import { fillRx, type RxLayout, type RxLease } from "./virtio_net_rx.ts";
 import {
   formatMac,
   type FrameSink,
   type Nic,
   type NicCounters,
   type NicOptions,
-  padFrame,
   readCounters,
   romBar,
   zeroCounters,
@@ -161,68 +164,58 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
   receive(input: Uint8Array): boolean {
     const t = this.transport;
     const queue = t.queues[VIRTIO_NET_RX];
-    if (!(t.status & VIRTIO_STATUS_DRIVER_OK) || !queue.ready || t.broken !== null) return false;
-    const negotiated = t.negotiatedFeatures;
-    const mergeable = (negotiated & VIRTIO_NET_F_MRG_RXBUF) !== 0n;
-    const hdr = headerLength(negotiated);
-    const frame = padFrame(input);
+    if (!this.#rxUsable()) return false;
+    const before = queue.usedIdx;
+    if (!fillRx(queue, input, rxLayout(t.negotiatedFeatures), this.counters)) return false;
     try {
-      if (queue.pending() === 0) {
-        // Out of buffers: ask to be told of the next one (and look again, in
-        // case it came before the driver could see the request).
-        queue.suppressNotifications(false);
-        if (queue.pending() === 0) return false;
-      }
-      const before = queue.usedIdx;
-      const used: { head: number; written: number }[] = [];
-      let header: Uint8Array[] | null = null;
-      let at = -hdr; // negative while the header is being written
-      while (at < frame.length) {
-        const chain = queue.pop();
-        if (!chain) break;
-        let written = 0;
-        for (const b of chain.writable) {
-          let off = 0;
-          if (at < 0) {
-            // The header: zero flags and GSO type, num_buffers filled in below.
-            const n = Math.min(-at, b.length);
-            b.fill(0, 0, n);
-            header ??= [];
-            header.push(b.subarray(0, n));
-            at += n;
-            off = n;
-            written += n;
-          }
-          if (at >= 0 && off < b.length && at < frame.length) {
-            const n = Math.min(b.length - off, frame.length - at);
-            b.set(frame.subarray(at, at + n), off);
-            at += n;
-            written += n;
-          }
-          if (at >= frame.length) break;
-        }
-        used.push({ head: chain.head, written });
-        if (!mergeable) break;
-      }
-      const complete = at >= frame.length;
-      if (mergeable && header) writeNumBuffers(header, used.length);
-      for (const u of used) queue.push(u.head, u.written);
-      if (complete) {
-        this.counters.rxPackets++;
-        this.counters.rxBytes += input.length;
-      } else {
-        // Buffers too small: the driver sees a truncated frame and drops it.
-        this.counters.rxDropped++;
-      }
-      // While buffers remain the driver need not say it added more: each
-      // notification would be an exit (QEMU's virtio-net does the same).
-      if (queue.pending() > 0) queue.suppressNotifications(true);
       if (queue.needsInterrupt(before)) t.signalUsed();
     } catch (e) {
-      if (!(e instanceof VirtqueueError || e instanceof GuestMemoryError)) throw e;
-      this.counters.rxDropped++;
+      if (!(e instanceof GuestMemoryError)) throw e;
     }
     return true;
+  }
+
+  #rxUsable(): boolean {
+    const t = this.transport;
+    return (t.status & VIRTIO_STATUS_DRIVER_OK) !== 0 && t.queues[VIRTIO_NET_RX].ready &&
+      t.broken === null;
+  }
+
+  /**
+   * Lends the receive queue to another thread (see virtio_net_rx.ts) when the
+   * driver has it running; the machine does so only while no device code
+   * can run (the vCPU is in KVM_RUN) and calls {@link reclaimRx} before any
+   * runs again.
+   * @returns whether it was lent
+   */
+  lendRx(lease: RxLease): boolean {
+    if (!this.#rxUsable()) return false;
+    const t = this.transport;
+    const q = t.queues[VIRTIO_NET_RX];
+    lease.lend({
+      size: q.size,
+      descAddr: q.descAddr,
+      driverAddr: q.driverAddr,
+      deviceAddr: q.deviceAddr,
+      lastAvailIdx: q.lastAvailIdx,
+      usedIdx: q.usedIdx,
+      eventIdx: q.eventIdx,
+      indirect: q.indirect,
+      layout: rxLayout(t.negotiatedFeatures),
+      interruptPending: (t.isr & VIRTIO_ISR_QUEUE) !== 0,
+    });
+    return true;
+  }
+
+  /** Takes the receive queue back from {@link lendRx}: indices, counters, and the interrupt it wants. */
+  reclaimRx(lease: RxLease): void {
+    const back = lease.reclaim();
+    if (!back) return;
+    this.transport.queues[VIRTIO_NET_RX].setIndices(back.lastAvailIdx, back.usedIdx);
+    this.counters.rxPackets += back.rxPackets;
+    this.counters.rxBytes += back.rxBytes;
+    this.counters.rxDropped += back.rxDropped;
+    if (back.interrupt) this.transport.signalUsed();
   }
 
   /** Transport state, MAC and counters. */
@@ -248,13 +241,9 @@ function headerLength(negotiated: bigint): number {
   return negotiated & (VIRTIO_NET_F_MRG_RXBUF | VIRTIO_F_VERSION_1) ? HDR_MRG : HDR_LEGACY;
 }
 
-/** num_buffers is the le16 at header bytes 10-11, which may straddle buffers. */
-function writeNumBuffers(header: Uint8Array[], n: number): void {
-  let at = 0;
-  for (const b of header) {
-    for (let i = 0; i < b.length; i++, at++) {
-      if (at === 10) b[i] = n & 0xff;
-      if (at === 11) b[i] = n >> 8;
-    }
-  }
+function rxLayout(negotiated: bigint): RxLayout {
+  return {
+    header: headerLength(negotiated),
+    mergeable: (negotiated & VIRTIO_NET_F_MRG_RXBUF) !== 0n,
+  };
 }

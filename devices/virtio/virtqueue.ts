@@ -114,6 +114,16 @@ export class SplitVirtqueue implements Snapshotting<VirtqueueState> {
     return this.#used;
   }
 
+  /**
+   * Moves the device's two indices to where another user of this queue left
+   * them (the receive path running on another thread: see
+   * devices/net/virtio_net_rx.ts); both are taken modulo 2^16.
+   */
+  setIndices(lastAvailIdx: number, usedIdx: number): void {
+    this.#lastAvail = lastAvailIdx & 0xffff;
+    this.#used = usedIdx & 0xffff;
+  }
+
   /** The legacy page frame number of the descriptor table (0 when not configured). */
   get legacyPfn(): number {
     return this.ready ? this.descAddr / LEGACY_QUEUE_ALIGN : 0;
