@@ -17,6 +17,7 @@ import {
   mapAnonymous,
   residentPages,
   swapConfigured,
+  unmap,
 } from "../kvm/host.ts";
 import { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
@@ -199,7 +200,7 @@ class MachineLoop {
     this.disks = openDisks(this.config);
     this.audio = this.config.audio ? new AudioMixer(new WavSink(this.config.audio.wavPath)) : null;
     this.net = init.net ? new NetLink(this.config.nics ?? [], init.net) : null;
-    // The mapping is never undone, so the network worker's view stays valid.
+    // Unmapped only when the run is over (see run()), after the network worker's last lease.
     this.net?.publishRam(this.ramHost.address, this.config.memoryBytes);
   }
 
@@ -213,6 +214,10 @@ class MachineLoop {
       // Every exit path, faults and VMM errors included, makes writes durable.
       closeDisks(this.disks);
       this.audio?.close();
+      // Guest RAM goes back to the host: a process that runs VM after VM keeps none of it. Nothing
+      // touches it now: the APs are gone, and the network worker's lease was taken back after the
+      // last KVM_RUN.
+      unmap(this.ramHost);
     }
   }
 

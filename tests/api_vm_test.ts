@@ -140,3 +140,27 @@ kvmTest("disposal stops the guest and releases the image lock, even after a thro
   await second.serial.waitFor("halted", WAIT);
   deepStrictEqual(await second.stop(), { reason: "stopped", code: 0 });
 });
+
+/** How many mappings of exactly `bytes` this process has (guest RAM is one). */
+function mappingsOf(bytes: number): number {
+  return Deno.readTextFileSync("/proc/self/maps").split("\n").filter((line) => {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    return m !== null && parseInt(m[2], 16) - parseInt(m[1], 16) === bytes;
+  }).length;
+}
+
+kvmTest(
+  "a stopped VM gives its guest RAM back: VM after VM in one process keeps none",
+  async () => {
+    // An odd size, so no other mapping of this process matches it.
+    const bytes = 37 * 2 ** 20;
+    const before = mappingsOf(bytes);
+    for (let i = 0; i < 3; i++) {
+      const vm = await Vm.start(bare("spin", { memory: "37M" }));
+      await until(() => mappingsOf(bytes) === before + 1, "guest RAM mapped");
+      await vm.stop();
+      await vm[Symbol.asyncDispose]();
+      strictEqual(mappingsOf(bytes), before, `run ${i + 1} left its guest RAM mapped`);
+    }
+  },
+);
