@@ -214,10 +214,11 @@ class MachineLoop {
       // Every exit path, faults and VMM errors included, makes writes durable.
       closeDisks(this.disks);
       this.audio?.close();
-      // Guest RAM goes back to the host: a process that runs VM after VM keeps none of it. Nothing
-      // touches it now: the APs are gone, and the network worker's lease was taken back after the
-      // last KVM_RUN.
+      // Guest RAM and the BIOS ROM go back to the host: a process that runs VM after VM keeps none
+      // of them. Nothing touches them now: the APs are gone, and the network worker's lease was
+      // taken back after the last KVM_RUN.
       unmap(this.ramHost);
+      if (this.firmware.biosRom) unmap(this.firmware.biosRom);
     }
   }
 
