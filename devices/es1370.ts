@@ -42,7 +42,7 @@ import type {
   GuestMemory,
   IrqLine,
   Snapshotting,
-  TimerFactory,
+  TimedOptions,
 } from "./types.ts";
 
 /** Bytes of the I/O BAR. */
@@ -91,11 +91,9 @@ interface Dac {
 }
 
 /** What the ES1370 needs from the board. */
-export interface Es1370Options {
+export interface Es1370Options extends TimedOptions {
   readonly irq: IrqLine;
   readonly memory: GuestMemory;
-  readonly clock: Clock;
-  readonly timer: TimerFactory;
   readonly audio: AudioOut;
 }
 

@@ -45,7 +45,7 @@ import type {
   DeviceState,
   IrqLine,
   Snapshotting,
-  TimerFactory,
+  TimedOptions,
 } from "./types.ts";
 
 /** Guest-physical base of the HPET block (QEMU's HPET_BASE). */
@@ -117,14 +117,12 @@ const HEX64 = /^0x[0-9a-f]{16}$/;
 const MIN_REARM_NS = 10_000;
 
 /** What the board gives the HPET. */
-export interface HpetOptions {
+export interface HpetOptions extends TimedOptions {
   /**
    * The interrupt line of route `n` (0-31), ISA IRQ n on the I/O APIC; route
    * 0 is IRQ 0, timer 0's in legacy replacement mode.
    */
   readonly irq: (route: number) => IrqLine;
-  readonly clock: Clock;
-  readonly timer: TimerFactory;
   /**
    * Legacy replacement went on (true) or off: the PIT's interrupt must be
    * held off while it is on.

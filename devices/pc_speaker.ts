@@ -28,7 +28,7 @@ import type {
   Clock,
   DeviceState,
   Snapshotting,
-  TimerFactory,
+  TimedOptions,
 } from "./types.ts";
 
 /** The i8254's input clock in Hz. */
@@ -74,10 +74,8 @@ export function pitOutput(mode: number, count: number, ticks: number): boolean {
 }
 
 /** What the speaker needs from the board. */
-export interface PcSpeakerOptions {
+export interface PcSpeakerOptions extends TimedOptions {
   readonly pit: PitChannel2;
-  readonly clock: Clock;
-  readonly timer: TimerFactory;
   /** Where the sound goes. */
   readonly audio: AudioOut;
 }

@@ -40,7 +40,7 @@ import type {
   DeviceState,
   IrqLine,
   Snapshotting,
-  TimerFactory,
+  TimedOptions,
 } from "./types.ts";
 
 /** Ports the SB16 decodes from 0x220. */
@@ -91,11 +91,9 @@ interface Playback {
 }
 
 /** What the SB16 needs from the board. */
-export interface Sb16Options {
+export interface Sb16Options extends TimedOptions {
   readonly irq: IrqLine;
   readonly dma: IsaDma;
-  readonly clock: Clock;
-  readonly timer: TimerFactory;
   readonly audio: AudioOut;
 }
 

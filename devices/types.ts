@@ -106,6 +106,15 @@ export interface Timer {
 /** Creates timers whose callbacks run on the device's own thread. */
 export type TimerFactory = (callback: () => void) => Timer;
 
+/**
+ * What a device that keeps time takes from the board: the guest clock and a
+ * way to make timers on it (the board's `timers()` hands both over).
+ */
+export interface TimedOptions {
+  readonly clock: Clock;
+  readonly timer: TimerFactory;
+}
+
 /** Receives bytes a device emits (a UART's transmitter, a debug port). */
 export type ByteSink = (bytes: Uint8Array) => void;
 

@@ -19,8 +19,8 @@ import {
   type GuestMemory,
   GuestMemoryError,
   type IrqLine,
+  type TimedOptions,
   type Timer,
-  type TimerFactory,
 } from "../types.ts";
 import type { StateShape } from "../state_shape.ts";
 import {
@@ -84,13 +84,11 @@ export type BalloonStats = { readonly [K in BalloonStatName]: number | null };
 export type PageRunHandler = (pfn: number, count: number) => void;
 
 /** Constructor options of {@link VirtioBalloon}. */
-export interface VirtioBalloonOptions {
+export interface VirtioBalloonOptions extends TimedOptions {
   /** Guest RAM, for the rings and the PFN arrays. */
   readonly memory: GuestMemory;
   /** The function's INTx line. */
   readonly irq: IrqLine;
-  readonly clock: Clock;
-  readonly timer: TimerFactory;
   /** Inflated pages: the guest gave them up; the host may drop what backs them. */
   readonly discard: PageRunHandler;
   /** Deflated pages: the guest takes them back. */

@@ -38,7 +38,7 @@ import type {
   Clock,
   DeviceState,
   Snapshotting,
-  TimerFactory,
+  TimedOptions,
 } from "../types.ts";
 import { DeadlineTimer } from "../deadline_timer.ts";
 import { PciConfigSpace, type PciConfigState, type PciFunction } from "../pci/config_space.ts";
@@ -70,9 +70,7 @@ const TICK_NS = 30;
 const PRELOAD_MASK = 0xfffff;
 
 /** What the 6300ESB watchdog needs from the board. */
-export interface I6300esbOptions {
-  readonly clock: Clock;
-  readonly timer: TimerFactory;
+export interface I6300esbOptions extends TimedOptions {
   /** Stage 2 ran out with the reboot enabled. */
   readonly onExpire: () => void;
 }

@@ -24,7 +24,7 @@ import type {
   Clock,
   DeviceState,
   Snapshotting,
-  TimerFactory,
+  TimedOptions,
 } from "../types.ts";
 
 /** First port the IB700 decodes. */
@@ -57,9 +57,7 @@ const NS_PER_S = 1_000_000_000;
 const START_OFFSET = 2;
 
 /** What the IB700 needs from the board. */
-export interface Ib700Options {
-  readonly clock: Clock;
-  readonly timer: TimerFactory;
+export interface Ib700Options extends TimedOptions {
   /** The timer ran out. */
   readonly onExpire: () => void;
 }
