@@ -210,6 +210,8 @@ for (const model of ["e1000", "virtio"] as const) {
         const guardA = setTimeout(() => a.stop(), 60_000);
         await Promise.race([ready, a.exited]);
         clearTimeout(guardA);
+        // A guest that ended first (no lease, no ARP) says why on COM1.
+        ok(/echo ready/.test(out), `the guest did not get ready: ${out}`);
         strictEqual(await udpExchange(port, "before the save"), "before the save");
         await a.save(file, { stop: true });
         strictEqual((await a.exited).reason, "stopped");

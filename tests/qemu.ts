@@ -134,6 +134,10 @@ export class QemuProcess extends PipedChild {
   /**
    * Runs an HMP command through QMP's human-monitor-command and returns its
    * output. Each call uses its own QMP connection, closed before returning.
+   * A command the guest ends the run on (the key it exits after) may lose
+   * its reply when QEMU quits first: when the connection drops after the
+   * command was sent and QEMU then exits, the output is "" and the run's end
+   * (see {@link finished}) is the answer.
    * @throws {Error} without `monitor: true`, or when QMP reports an error
    */
   async hmp(command: string): Promise<string> {
@@ -144,11 +148,28 @@ export class QemuProcess extends PipedChild {
       const greeting = await qmp.next();
       if (!("QMP" in greeting)) throw new Error(`no QMP greeting: ${JSON.stringify(greeting)}`);
       await qmp.execute("qmp_capabilities");
-      const out = await qmp.execute("human-monitor-command", { "command-line": command });
+      let out: unknown;
+      try {
+        out = await qmp.execute("human-monitor-command", { "command-line": command });
+      } catch (e) {
+        if (e instanceof QmpError || !(await this.#exitsWithin(5_000))) throw e;
+        return "";
+      }
       if (typeof out !== "string") throw new Error(`HMP gave ${JSON.stringify(out)}`);
       return out;
     } finally {
       conn.close();
+    }
+  }
+
+  /** Whether QEMU exits within `ms`. */
+  async #exitsWithin(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
+    try {
+      return await Promise.race([this.#done.then(() => true, () => true), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -179,6 +200,9 @@ async function connectUnix(path: string, ms = 10_000): Promise<Deno.UnixConn> {
     }
   }
 }
+
+/** An error QMP answered with (not a lost connection). */
+class QmpError extends Error {}
 
 /** Newline-delimited JSON over a QMP connection. */
 class QmpLines {
@@ -215,7 +239,7 @@ class QmpLines {
     for (;;) {
       const reply = await this.next();
       if ("event" in reply) continue;
-      if ("error" in reply) throw new Error(`QMP ${command}: ${JSON.stringify(reply.error)}`);
+      if ("error" in reply) throw new QmpError(`QMP ${command}: ${JSON.stringify(reply.error)}`);
       if ("return" in reply) return reply.return;
     }
   }
