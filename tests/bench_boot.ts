@@ -29,6 +29,7 @@ import {
   runBenchmarks,
 } from "./bench_common.ts";
 import {
+  BENCH_MEMORY_MIB,
   type BenchDrive,
   defaultRssMethod,
   mib,
@@ -37,12 +38,15 @@ import {
   qemuArgs,
   qemuAvailable,
   qemuGuestStatus,
+  ROOT,
   type RssMethod,
   runTimed,
   runTimedCommand,
   seconds,
   tail,
   type TimedRun,
+  VMRUN_PERMISSIONS,
+  VMRUN_V8_FLAGS,
   vmrunArgs,
   vmrunCommand,
   vmrunCommandNote,
@@ -77,6 +81,8 @@ export interface BootResult {
   readonly vmrun: readonly BootRun[];
   /** Peak RSS of `deno run` on an empty module, KiB: the runtime's own share of vmrun's. */
   readonly denoBaselineKiB: number | null;
+  /** Peak RSS of tests/rss_floor/main.ts, KiB: the least any vmrun on this runtime can use. */
+  readonly floorKiB: number | null;
   readonly rssMethod: RssMethod;
 }
 
@@ -110,6 +116,29 @@ export async function denoBaselineRss(dir: string, rss: RssMethod): Promise<numb
     timeoutMs: 30_000,
     rss,
   });
+  return r.code === 0 ? r.peakRssKiB : null;
+}
+
+/**
+ * Peak RSS of the memory floor (tests/rss_floor/main.ts: commander parses a
+ * command line, one worker creates a KVM VM with the same guest RAM and a
+ * vCPU, nothing runs), started as vmrun is (same config, V8 flags and
+ * permissions), KiB.
+ */
+export async function floorRss(rss: RssMethod): Promise<number | null> {
+  const r = await runTimed(pinnedDeno(), [
+    "run",
+    "-q",
+    "--no-prompt",
+    "--config",
+    `${ROOT}deno.json`,
+    ...VMRUN_V8_FLAGS,
+    ...VMRUN_PERMISSIONS,
+    `${ROOT}tests/rss_floor/main.ts`,
+    "-m",
+    `${BENCH_MEMORY_MIB}M`,
+    "--headless",
+  ], { markers: [], timeoutMs: 30_000, rss });
   return r.code === 0 ? r.peakRssKiB : null;
 }
 
@@ -149,8 +178,10 @@ export async function measureBoot(
     }
     const denoBaselineKiB = await denoBaselineRss(dir, rss);
     log(`deno run -q on an empty module: peak RSS ${mib(denoBaselineKiB)} MiB`);
+    const floorKiB = rss === "none" ? null : await floorRss(rss);
+    log(`memory floor (commander + a vCPU worker with a KVM VM): peak RSS ${mib(floorKiB)} MiB`);
     log(vmrunCommandNote());
-    return { qemu, vmrun, denoBaselineKiB, rssMethod: rss };
+    return { qemu, vmrun, denoBaselineKiB, floorKiB, rssMethod: rss };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -193,6 +224,11 @@ export function bootRows(r: BootResult): BenchRow[] {
       { metric: `QEMU peak RSS, MiB (${r.rssMethod})`, value: mib(peak(r.qemu)) },
       { metric: `vmrun peak RSS, MiB (${r.rssMethod})`, value: mib(peak(r.vmrun)) },
       { metric: "deno run -q of an empty module, peak RSS MiB", value: mib(r.denoBaselineKiB) },
+      { metric: "memory floor (tests/rss_floor), peak RSS MiB", value: mib(r.floorKiB) },
+      {
+        metric: "memory floor/QEMU peak RSS",
+        value: fmt((r.floorKiB ?? NaN) / (peak(r.qemu) ?? NaN), 3),
+      },
       {
         metric: "vmrun/QEMU peak RSS",
         value: fmt(rssRatio, 3),
