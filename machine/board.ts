@@ -62,7 +62,7 @@ import {
   type PcDevices,
   virtioBlkEntry,
 } from "./pc_devices.ts";
-import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
+import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_device_entries.ts";
 import { legacyOptionalStates } from "./saved_vm.ts";
 import type { Nic } from "../devices/net/nic.ts";
 import {

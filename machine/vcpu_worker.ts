@@ -30,7 +30,8 @@ import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { loadFirmware } from "./firmware.ts";
 import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
 import { bootSectorStart } from "./boot.ts";
-import { type KernelFiles, readKernelFiles, startKernel } from "./linux_boot.ts";
+import { startKernel } from "./linux_boot.ts";
+import { type KernelFiles, readKernelFiles } from "./kernel_plan.ts";
 import type { MachineConfig } from "./config.ts";
 import {
   type ControlBuffers,
