@@ -19,7 +19,7 @@ import {
   swapConfigured,
   unmap,
 } from "../kvm/host.ts";
-import { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
+import type { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { exitAction } from "./exit_policy.ts";
 import { hostNowMs, Kvm } from "../kvm/kvm.ts";
@@ -46,7 +46,7 @@ import {
 import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
-import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import type { I6300esb } from "../devices/watchdog/i6300esb.ts";
 import { type WatchdogEvent, type WatchdogModel, watchdogOutcome } from "./watchdog.ts";
 import { SILENT_AUDIO } from "../devices/audio.ts";
 import { WavSink } from "./wav_sink.ts";
@@ -63,6 +63,8 @@ import type { Vcpu } from "../kvm/kvm.ts";
 import { LAYOUTS } from "../kvm/structs.ts";
 import type { NetPorts } from "./net.ts";
 import { NetLink } from "./net_link.ts";
+import { loadDeviceModules } from "./device_modules.ts";
+import { BALLOON_DEVICE } from "./balloon.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
@@ -128,10 +130,12 @@ function post(e: WorkerEvent): void {
   self.postMessage(e);
 }
 
-self.onmessage = (ev: MessageEvent<WorkerInit>) => {
+self.onmessage = async (ev: MessageEvent<WorkerInit>) => {
   self.onmessage = null;
   let exit: GuestExit;
   try {
+    // The models this board has beyond the fixed devices; building it is synchronous.
+    await loadDeviceModules(ev.data.config);
     exit = new MachineLoop(ev.data).run();
   } catch (e) {
     exit = { reason: "vmm-error", code: 1, detail: e instanceof Error ? e.message : String(e) };
@@ -512,7 +516,7 @@ class MachineLoop {
 
   /** The board's balloon (`--device virtio-balloon-pci`), or null. */
   balloon(): VirtioBalloon | null {
-    const placed = this.board.devices.optional.find((o) => o.device instanceof VirtioBalloon);
+    const placed = this.board.devices.optional.find((o) => o.name === BALLOON_DEVICE);
     return (placed?.device as VirtioBalloon | undefined) ?? null;
   }
 
@@ -553,7 +557,7 @@ class MachineLoop {
 
   /** The board's i6300esb watchdog, if it has one. */
   #i6300esb(): I6300esb | null {
-    const placed = this.board.devices.optional.find((o) => o.device instanceof I6300esb);
+    const placed = this.board.devices.optional.find((o) => o.name === "i6300esb");
     return (placed?.device as I6300esb | undefined) ?? null;
   }
 
