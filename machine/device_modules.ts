@@ -1,7 +1,8 @@
 /**
  * The device models a board loads only when its configuration has them: the
  * display cards other than the standard VGA, the NIC models and the
- * optional devices (issue 11: each isolate pays for the code it loads). The
+ * optional devices, and likewise direct kernel boot and the vCPU thread's
+ * side of the network (issue 11: each isolate pays for the code it loads). The
  * vCPU worker awaits {@link loadDeviceModules} once, before it builds the
  * board; the registries' constructors then take the classes from
  * {@link deviceModule}, synchronously.
@@ -26,6 +27,10 @@ interface DeviceModules {
   readonly ne2kPci: typeof import("../devices/net/ne2k_pci.ts");
   /** The optional devices' entries, which import every optional device. */
   readonly optional: typeof import("./optional_device_entries.ts");
+  /** Direct kernel boot (`--kernel`). */
+  readonly linuxBoot: typeof import("./linux_boot.ts");
+  /** The vCPU thread's side of the network (NICs). */
+  readonly netLink: typeof import("./net_link.ts");
 }
 
 /** The name of a module loaded on demand. */
@@ -41,6 +46,8 @@ const PATHS: { readonly [K in DeviceModuleName]: string } = {
   rtl8139: "../devices/net/rtl8139.ts",
   ne2kPci: "../devices/net/ne2k_pci.ts",
   optional: "./optional_device_entries.ts",
+  linuxBoot: "./linux_boot.ts",
+  netLink: "./net_link.ts",
 };
 
 /** The module of each `--vga` model that has one of its own (std is always there). */
@@ -61,7 +68,9 @@ export function deviceModulesFor(config: MachineConfig): DeviceModuleName[] {
   const vga = config.vga ?? DEFAULT_VGA_MODEL;
   if (vga !== "std") names.add(VGA_MODULES[vga]);
   for (const nic of config.nics ?? []) names.add(NIC_MODULES[nic.model]);
+  if ((config.nics ?? []).length > 0) names.add("netLink");
   if ((config.devices ?? []).length > 0) names.add("optional");
+  if (config.kernel) names.add("linuxBoot");
   return [...names];
 }
 

@@ -30,7 +30,6 @@ import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { loadFirmware } from "./firmware.ts";
 import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
 import { bootSectorStart } from "./boot.ts";
-import { startKernel } from "./linux_boot.ts";
 import { type KernelFiles, readKernelFiles } from "./kernel_plan.ts";
 import type { MachineConfig } from "./config.ts";
 import {
@@ -62,8 +61,8 @@ import { ApControl } from "./ap_control.ts";
 import type { Vcpu } from "../kvm/kvm.ts";
 import { LAYOUTS } from "../kvm/structs.ts";
 import type { NetPorts } from "./net.ts";
-import { NetLink } from "./net_link.ts";
-import { loadDeviceModules } from "./device_modules.ts";
+import type { NetLink } from "./net_link.ts";
+import { deviceModule, loadDeviceModules } from "./device_modules.ts";
 import { BALLOON_DEVICE } from "./balloon.ts";
 
 /** The first message a worker receives. */
@@ -204,7 +203,9 @@ class MachineLoop {
     this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
     this.disks = openDisks(this.config);
     this.audio = this.config.audio ? new AudioMixer(new WavSink(this.config.audio.wavPath)) : null;
-    this.net = init.net ? new NetLink(this.config.nics ?? [], init.net) : null;
+    this.net = init.net
+      ? new (deviceModule("netLink").NetLink)(this.config.nics ?? [], init.net)
+      : null;
     // Unmapped only when the run is over (see run()), after the network worker's last lease.
     this.net?.publishRam(this.ramHost.address, this.config.memoryBytes);
   }
@@ -501,7 +502,7 @@ class MachineLoop {
       // The saved state puts RAM and registers back.
     } else if (this.config.kernel) {
       // --kernel: vmrun loads it (no firmware) or hands it to SeaBIOS through fw_cfg.
-      startKernel(
+      deviceModule("linuxBoot").startKernel(
         this.board,
         this.ram,
         this.kvm,

@@ -8,7 +8,8 @@
  * The graph is Deno's own (`deno info --json`): the static imports of
  * cli/main.ts and of every module it loads on demand, the console's
  * (tui_runner.ts) aside. Type-only imports load nothing and are not
- * followed.
+ * followed. The vCPU worker's own start-up graph leaves out the models only
+ * some boards have (machine/device_modules.ts loads them).
  *
  * @module
  */
@@ -113,4 +114,25 @@ Deno.test("the main thread of a headless run loads only the pure device modules 
 Deno.test("the check sees device modules: the board's own graph has them", async () => {
   const graph = await staticGraph(["machine/board.ts"]);
   ok(graph.has("devices/uart_16550a.ts") && graph.has("devices/vga/vga_pci.ts"), [...graph].join());
+});
+
+Deno.test("the vCPU worker loads the other display cards, NICs, optional devices and --kernel on demand", async () => {
+  const graph = await staticGraph(["machine/vcpu_worker.ts"]);
+  ok(graph.has("devices/vga/vga_pci.ts") && graph.has("machine/device_modules.ts"));
+  const onDemand = [
+    "devices/vga/cirrus.ts",
+    "devices/virtio/virtio_gpu_vga.ts",
+    "devices/vga/no_vga.ts",
+    "devices/net/e1000.ts",
+    "devices/net/virtio_net.ts",
+    "devices/net/rtl8139.ts",
+    "devices/net/ne2k_pci.ts",
+    "machine/optional_device_entries.ts",
+    "devices/sb16.ts",
+    "devices/watchdog/i6300esb.ts",
+    "devices/virtio/virtio_console.ts",
+    "machine/linux_boot.ts",
+    "machine/net_link.ts",
+  ];
+  deepStrictEqual(onDemand.filter((m) => graph.has(m)), [], "loaded at the worker's start");
 });
