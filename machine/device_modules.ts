@@ -1,7 +1,7 @@
 /**
  * The device models a board loads only when its configuration has them: the
- * display cards other than the standard VGA, the NIC models and the
- * optional devices, and likewise direct kernel boot and the vCPU thread's
+ * display cards other than the standard VGA, virtio disks, the NIC models
+ * and the optional devices, and likewise direct kernel boot and the vCPU thread's
  * side of the network (issue 11: each isolate pays for the code it loads). The
  * vCPU worker awaits {@link loadDeviceModules} once, before it builds the
  * board; the registries' constructors then take the classes from
@@ -21,6 +21,7 @@ interface DeviceModules {
   readonly cirrus: typeof import("../devices/vga/cirrus.ts");
   readonly virtioVga: typeof import("../devices/virtio/virtio_gpu_vga.ts");
   readonly noVga: typeof import("../devices/vga/no_vga.ts");
+  readonly virtioBlk: typeof import("../devices/virtio/virtio_blk.ts");
   readonly e1000: typeof import("../devices/net/e1000.ts");
   readonly virtioNet: typeof import("../devices/net/virtio_net.ts");
   readonly rtl8139: typeof import("../devices/net/rtl8139.ts");
@@ -41,6 +42,7 @@ const PATHS: { readonly [K in DeviceModuleName]: string } = {
   cirrus: "../devices/vga/cirrus.ts",
   virtioVga: "../devices/virtio/virtio_gpu_vga.ts",
   noVga: "../devices/vga/no_vga.ts",
+  virtioBlk: "../devices/virtio/virtio_blk.ts",
   e1000: "../devices/net/e1000.ts",
   virtioNet: "../devices/net/virtio_net.ts",
   rtl8139: "../devices/net/rtl8139.ts",
@@ -67,6 +69,7 @@ export function deviceModulesFor(config: MachineConfig): DeviceModuleName[] {
   const names = new Set<DeviceModuleName>();
   const vga = config.vga ?? DEFAULT_VGA_MODEL;
   if (vga !== "std") names.add(VGA_MODULES[vga]);
+  if (config.disks.some((d) => d.interface === "virtio")) names.add("virtioBlk");
   for (const nic of config.nics ?? []) names.add(NIC_MODULES[nic.model]);
   if ((config.nics ?? []).length > 0) names.add("netLink");
   if ((config.devices ?? []).length > 0) names.add("optional");

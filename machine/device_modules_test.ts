@@ -4,7 +4,7 @@ import type { MachineConfig } from "./config.ts";
 
 /** Only the fields deviceModulesFor reads; the rest of a config plays no part. */
 function config(part: Partial<MachineConfig>): MachineConfig {
-  return part as MachineConfig;
+  return { disks: [], ...part } as MachineConfig;
 }
 
 Deno.test("a plain board needs no module beyond the fixed devices and std VGA", () => {
@@ -16,6 +16,11 @@ Deno.test("each display card, NIC model, optional device and --kernel brings its
   deepStrictEqual(deviceModulesFor(config({ vga: "cirrus" })), ["cirrus"]);
   deepStrictEqual(deviceModulesFor(config({ vga: "virtio" })), ["virtioVga"]);
   deepStrictEqual(deviceModulesFor(config({ vga: "none" })), ["noVga"]);
+  const disk = (i: "ide" | "virtio") => ({ interface: i }) as MachineConfig["disks"][number];
+  deepStrictEqual(deviceModulesFor(config({ disks: [disk("ide")] })), []);
+  deepStrictEqual(deviceModulesFor(config({ disks: [disk("ide"), disk("virtio")] })), [
+    "virtioBlk",
+  ]);
   const nic = (model: string) => ({ model }) as NonNullable<MachineConfig["nics"]>[number];
   deepStrictEqual(
     deviceModulesFor(config({ nics: [nic("e1000"), nic("e1000"), nic("ne2k_pci")] })).sort(),

@@ -34,7 +34,7 @@ import type { CirrusVga } from "../devices/vga/cirrus.ts";
 import type { NoVga } from "../devices/vga/no_vga.ts";
 import type { PciConfigSpace } from "../devices/pci/config_space.ts";
 import { DEFAULT_VGA_MODEL, type VgaModel } from "./vga_models.ts";
-import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import type { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
 import type { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
 import type { E1000 } from "../devices/net/e1000.ts";
 import type { FrameSink, Nic } from "../devices/net/nic.ts";
@@ -315,7 +315,13 @@ export function virtioBlkEntry(
   serial: string,
 ): DeviceEntry<VirtioBlk> {
   return {
-    create: (c) => new VirtioBlk({ backend, memory: c.ram, irq: c.pciIrq(slot, 1), serial }),
+    create: (c) =>
+      new (deviceModule("virtioBlk").VirtioBlk)({
+        backend,
+        memory: c.ram,
+        irq: c.pciIrq(slot, 1),
+        serial,
+      }),
     pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
   };
 }

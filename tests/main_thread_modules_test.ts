@@ -116,13 +116,14 @@ Deno.test("the check sees device modules: the board's own graph has them", async
   ok(graph.has("devices/uart_16550a.ts") && graph.has("devices/vga/vga_pci.ts"), [...graph].join());
 });
 
-Deno.test("the vCPU worker loads the other display cards, NICs, optional devices and --kernel on demand", async () => {
+Deno.test("the vCPU worker loads other display cards, virtio disks, NICs, optional devices, --kernel on demand", async () => {
   const graph = await staticGraph(["machine/vcpu_worker.ts"]);
   ok(graph.has("devices/vga/vga_pci.ts") && graph.has("machine/device_modules.ts"));
   const onDemand = [
     "devices/vga/cirrus.ts",
     "devices/virtio/virtio_gpu_vga.ts",
     "devices/vga/no_vga.ts",
+    "devices/virtio/virtio_blk.ts",
     "devices/net/e1000.ts",
     "devices/net/virtio_net.ts",
     "devices/net/rtl8139.ts",
