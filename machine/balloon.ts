@@ -8,11 +8,8 @@
  * @module
  */
 
-import {
-  type BalloonStats,
-  VIRTIO_BALLOON_PAGE_SIZE,
-  type VirtioBalloonState,
-} from "../devices/virtio/virtio_balloon.ts";
+import type { BalloonStats, VirtioBalloonState } from "../devices/virtio/virtio_balloon.ts";
+import { VIRTIO_BALLOON_PAGE_SIZE } from "../devices/virtio/virtio_balloon_units.ts";
 import type { BoardState } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
 

@@ -18,14 +18,14 @@ import { ResetControl } from "../devices/system_control.ts";
 import { type BlockBackend, type BusDevice, type IrqLine, StateError } from "../devices/types.ts";
 import type { VcpuState, VmState } from "../kvm/state.ts";
 import type { VirtioBlk, VirtioBlkState } from "../devices/virtio/virtio_blk.ts";
-import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
+import type { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
 import {
   scanoutImage,
   scanoutScreenState,
   ScanoutTracker,
 } from "../devices/virtio/virtio_gpu_display.ts";
-import { Sb16 } from "../devices/sb16.ts";
-import { Es1370 } from "../devices/es1370.ts";
+import type { Sb16 } from "../devices/sb16.ts";
+import type { Es1370 } from "../devices/es1370.ts";
 import type { WatchdogModel } from "./watchdog.ts";
 import { FrameTracker, type FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { renderFrame } from "../devices/vga/graphics_render.ts";
@@ -62,7 +62,9 @@ import {
   type PcDevices,
   virtioBlkEntry,
 } from "./pc_devices.ts";
-import { optionalDeviceEntry, type OptionalDeviceInstance } from "./optional_devices.ts";
+import type { OptionalDeviceInstance } from "./optional_device_entries.ts";
+import { optionalDeviceKind } from "./optional_devices.ts";
+import { deviceModule } from "./device_modules.ts";
 import { legacyOptionalStates } from "./saved_vm.ts";
 import type { Nic } from "../devices/net/nic.ts";
 import {
@@ -282,7 +284,7 @@ export class Board {
     });
     // PCI devices take the next free slots, as -device does on QEMU; ISA ones take none.
     for (const device of config.devices ?? []) {
-      const { entry, pci } = optionalDeviceEntry(device, slot, d);
+      const { entry, pci } = deviceModule("optional").optionalDeviceEntry(device, slot, d);
       const built = entry.create(ctx);
       this.#place(entry, built);
       d.optional.push({ name: device.name, slot: pci ? slot++ : null, device: built });
@@ -298,7 +300,7 @@ export class Board {
       d.nics.push(dev);
     });
     this.frames = new FrameTracker(d.vga.vga);
-    this.scanoutFrames = d.vga instanceof VirtioGpuVga ? new ScanoutTracker(d.vga.gpu) : null;
+    this.scanoutFrames = d.vga.model === "virtio" ? new ScanoutTracker(d.vga.gpu) : null;
 
     for (
       const [index, value] of pcCmosBytes({
@@ -439,7 +441,7 @@ export class Board {
   /** virtio-vga's GPU when its scanout is what the monitor shows, else null. */
   #scanout(): VirtioGpuVga["gpu"] | null {
     const vga = this.devices.vga;
-    return vga instanceof VirtioGpuVga && vga.gpu.enabled ? vga.gpu : null;
+    return vga.model === "virtio" && vga.gpu.enabled ? vga.gpu : null;
   }
 
   /** The PIIX4 PM block follows PMBA on the port bus (PMBA is not a standard BAR). */
@@ -576,7 +578,9 @@ export class Board {
     const out: Record<string, unknown> = {};
     for (const name of Object.keys(PC_DEVICES) as (keyof PcDevices)[]) {
       const device = this.devices[name];
-      out[name] = view && device instanceof VirtioGpuVga ? device.stateView() : device.snapshot();
+      out[name] = view && device === this.devices.vga && device.model === "virtio"
+        ? device.stateView()
+        : device.snapshot();
     }
     return out as DeviceStates;
   }
@@ -585,8 +589,8 @@ export class Board {
   flushAudio(): void {
     const d = this.devices;
     d.pcSpeaker.flush();
-    for (const { device } of d.optional) {
-      if (device instanceof Sb16 || device instanceof Es1370) device.flush();
+    for (const { name, device } of d.optional) {
+      if (optionalDeviceKind(name) === "sound") (device as Sb16 | Es1370).flush();
     }
   }
 

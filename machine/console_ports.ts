@@ -10,7 +10,7 @@
 
 import type { SteppedClock } from "../devices/clock.ts";
 import type { Timer } from "../devices/types.ts";
-import { VirtioConsole } from "../devices/virtio/virtio_console.ts";
+import type { VirtioConsole } from "../devices/virtio/virtio_console.ts";
 import type { Board } from "./board.ts";
 
 /** Host input held per port while the device is full; beyond it input is dropped. */
@@ -45,7 +45,7 @@ export class ConsolePorts {
     this.flush();
     this.#timer = clock.timer(() => this.flush());
     this.#clockNow = () => clock.nowNs();
-    const found = board.devices.optional.find((o) => o.device instanceof VirtioConsole);
+    const found = board.devices.optional.find((o) => o.name === "virtio-serial-pci");
     this.#device = (found?.device as VirtioConsole | undefined) ?? null;
     if (this.#device) this.#device.onRxSpace = (port) => this.#feed(port);
   }

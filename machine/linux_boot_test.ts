@@ -1,7 +1,8 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
 import { BP, buildZeroPage, LOADFLAGS, parseBzImage, XLF } from "./bzimage.ts";
 import { directE820, E820_RAM, E820_RESERVED, usableBytes } from "./e820.ts";
-import { KernelError, placeInitrd, planKernelBoot } from "./linux_boot.ts";
+import { KernelError } from "./kernel_error.ts";
+import { placeInitrd, planKernelBoot } from "./kernel_plan.ts";
 import { ramLayout } from "./memory_map.ts";
 import { buildMpTable, checksum } from "./mptable.ts";
 import { buildStartInfo, HVM_START_MAGIC, parsePvhElf } from "./pvh.ts";

@@ -1,7 +1,9 @@
 /**
  * The PC board's optional devices: those added with `--device <name>`, named
- * as QEMU's `-device` names them. Each is declared once here with its
- * options and its registry entry (see pc_devices.ts).
+ * as QEMU's `-device` names them. Each is declared once here with its bus
+ * and options, which is all the main thread needs to check a command line;
+ * its registry entry (how the board builds and wires it) is in
+ * optional_device_entries.ts, so device code loads only where the board runs.
  *
  * PCI slots: optional PCI devices take the slots after the virtio disks, in
  * the order given on the command line, as QEMU places `-device`s without
@@ -13,23 +15,14 @@
  * @module
  */
 
-import {
-  DEFAULT_STATS_INTERVAL_NS,
-  VIRTIO_BALLOON_PAGE_SIZE,
-  VirtioBalloon,
-} from "../devices/virtio/virtio_balloon.ts";
-import { Es1370 } from "../devices/es1370.ts";
-import { Sb16 } from "../devices/sb16.ts";
-import { VirtioConsole } from "../devices/virtio/virtio_console.ts";
-import { VirtioRng } from "../devices/virtio/virtio_rng.ts";
-import { I6300esb } from "../devices/watchdog/i6300esb.ts";
-import { Ib700 } from "../devices/watchdog/ib700.ts";
+import { DEFAULT_STATS_INTERVAL_NS } from "../devices/virtio/virtio_balloon_units.ts";
 import type { DeviceConfig } from "./config.ts";
-import { IRQ, PIO } from "./io_map.ts";
-import { type DeviceEntry, type PcDevices, timers } from "./pc_devices.ts";
+import type { OptionalDeviceInstances } from "./optional_device_entries.ts";
 
-/** What `--help` and errors say of an optional device, and its options. */
-interface OptionalDeviceInfo {
+/** What `--help` and errors say of an optional device, its options and its bus. */
+export interface OptionalDeviceInfo {
+  /** PCI devices take the next free slot; ISA ones have fixed ports and IRQs. */
+  readonly bus: "pci" | "isa";
   /** One line for help and error messages. */
   readonly description: string;
   /** Known option names, with a line each. */
@@ -40,37 +33,8 @@ interface OptionalDeviceInfo {
   readonly kind?: "watchdog" | "sound";
 }
 
-/** A PCI optional device: it takes the next free slot. */
-export interface PciOptionalDevice<D> extends OptionalDeviceInfo {
-  readonly bus: "pci";
-  /** The registry entry for an instance in PCI slot `slot`. */
-  readonly entry: (
-    slot: number,
-    options: Readonly<Record<string, string>>,
-    fixed: PcDevices,
-  ) => DeviceEntry<D>;
-}
-
-/** An ISA optional device: fixed ports and IRQ, no PCI slot. */
-export interface IsaOptionalDevice<D> extends OptionalDeviceInfo {
-  readonly bus: "isa";
-  /** The registry entry of the instance; it may lean on the board's fixed devices. */
-  readonly entry: (options: Readonly<Record<string, string>>, fixed: PcDevices) => DeviceEntry<D>;
-}
-
-/** One optional device, PCI or ISA. */
-export type OptionalDevice<D> = PciOptionalDevice<D> | IsaOptionalDevice<D>;
-
-function pci<D>(d: Omit<PciOptionalDevice<D>, "bus">): PciOptionalDevice<D> {
-  return { ...d, bus: "pci" };
-}
-
-function isa<D>(d: Omit<IsaOptionalDevice<D>, "bus">): IsaOptionalDevice<D> {
-  return { ...d, bus: "isa" };
-}
-
 /** QEMU's spellings of a boolean property. */
-const ON_OFF: ReadonlyMap<string, boolean> = new Map([
+export const ON_OFF: ReadonlyMap<string, boolean> = new Map([
   ["on", true],
   ["off", false],
   ["true", true],
@@ -79,40 +43,26 @@ const ON_OFF: ReadonlyMap<string, boolean> = new Map([
   ["no", false],
 ]);
 
-/** Every optional device, by its QEMU `-device` name. */
+/**
+ * Every optional device, by its QEMU `-device` name: what the main thread
+ * checks a `--device` against. How each is built and wired is its entry in
+ * optional_device_entries.ts, which only the board loads.
+ */
 export const OPTIONAL_DEVICES = {
-  "virtio-rng-pci": pci({
+  "virtio-rng-pci": {
+    bus: "pci",
     description: "virtio entropy source fed from the host's getrandom",
     options: {},
-    entry: (slot) => ({
-      create: (c) =>
-        new VirtioRng({
-          memory: c.ram,
-          irq: c.pciIrq(slot, 1),
-          source: c.env.entropy ?? noEntropy,
-        }),
-      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
-    }),
-  }),
-  "virtio-serial-pci": pci({
+  },
+  "virtio-serial-pci": {
+    bus: "pci",
     description: "virtio console: hvc0 (port 0) and a named port (port 1) for scripts",
     options: { name: "port 1's name (default org.vmrun.port1)" },
-    checkOption: (_key, value) =>
+    checkOption: (_key: string, value: string) =>
       /^[\x21-\x7e]{1,255}$/.test(value) ? null : "must be 1-255 printable ASCII characters",
-    entry: (slot, options) => ({
-      create: (c) => {
-        const console = new VirtioConsole({
-          memory: c.ram,
-          irq: c.pciIrq(slot, 1),
-          output: (port, bytes) => c.env.onConsole?.(port, bytes),
-          portName: options.name,
-        });
-        return console;
-      },
-      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
-    }),
-  }),
-  "virtio-balloon-pci": pci({
+  },
+  "virtio-balloon-pci": {
+    bus: "pci",
     description: "virtio memory balloon: vmrun asks the guest for RAM back and frees it",
     options: {
       "deflate-on-oom": "on: the guest may take pages back when it runs out (default off)",
@@ -120,70 +70,38 @@ export const OPTIONAL_DEVICES = {
         DEFAULT_STATS_INTERVAL_NS / 1e9
       })`,
     },
-    checkOption: (key, value) =>
+    checkOption: (key: string, value: string) =>
       key === "deflate-on-oom"
         ? (ON_OFF.has(value) ? null : "must be on or off")
         : /^\d{1,6}$/.test(value)
         ? null
         : "must be a whole number of seconds",
-    entry: (slot, options) => ({
-      create: (c) =>
-        new VirtioBalloon({
-          memory: c.ram,
-          irq: c.pciIrq(slot, 1),
-          ...timers(c),
-          discard: (pfn, count) =>
-            c.ram.discard(pfn * VIRTIO_BALLOON_PAGE_SIZE, count * VIRTIO_BALLOON_PAGE_SIZE),
-          // Deflated pages fault back in, zeroed, when the guest touches them.
-          reuse: () => {},
-          deflateOnOom: ON_OFF.get(options["deflate-on-oom"] ?? "off"),
-          statsIntervalNs: options["guest-stats-polling-interval"] === undefined
-            ? DEFAULT_STATS_INTERVAL_NS
-            : Number(options["guest-stats-polling-interval"]) * 1e9,
-        }),
-      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
-    }),
-  }),
-  ib700: isa({
+  },
+  ib700: {
+    bus: "isa",
     description: "iBASE IB700 watchdog (ISA, ports 0x441/0x443); see --watchdog-action",
     options: {},
     kind: "watchdog",
-    entry: () => ({
-      create: (c) => new Ib700({ onExpire: () => c.env.onWatchdog("ib700"), ...timers(c) }),
-      pio: (d) => [["ib700", PIO.IB700, d]],
-    }),
-  }),
-  i6300esb: pci({
+  },
+  i6300esb: {
+    bus: "pci",
     description: "Intel 6300ESB watchdog (PCI 8086:25ab); see --watchdog-action",
     options: {},
     kind: "watchdog",
-    entry: (slot) => ({
-      create: (c) => new I6300esb({ onExpire: () => c.env.onWatchdog("i6300esb"), ...timers(c) }),
-      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.mmio } }),
-    }),
-  }),
-  sb16: isa({
+  },
+  sb16: {
+    bus: "isa",
     description: "Sound Blaster 16 (ISA, port 0x220, IRQ 5, DMA 1/5); plays into --audio",
     options: {},
     kind: "sound",
-    entry: (_options, fixed) => ({
-      create: (c) =>
-        new Sb16({ irq: c.isaIrq(IRQ.SB16), dma: fixed.isaDma, audio: c.env.audio, ...timers(c) }),
-      pio: (d) => [["sb16", PIO.SB16, d]],
-      irqs: [IRQ.SB16],
-    }),
-  }),
-  ES1370: pci({
+  },
+  ES1370: {
+    bus: "pci",
     description: "Ensoniq AudioPCI ES1370 (PCI 1274:5000); plays into --audio",
     options: {},
     kind: "sound",
-    entry: (slot) => ({
-      create: (c) =>
-        new Es1370({ irq: c.pciIrq(slot, 1), memory: c.ram, audio: c.env.audio, ...timers(c) }),
-      pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.io } }),
-    }),
-  }),
-} as const;
+  },
+} as const satisfies Record<string, OptionalDeviceInfo>;
 
 /** The name of an optional device. */
 export type OptionalDeviceName = keyof typeof OPTIONAL_DEVICES;
@@ -191,14 +109,9 @@ export type OptionalDeviceName = keyof typeof OPTIONAL_DEVICES;
 /** The names `--device` knows, in order. */
 export const OPTIONAL_DEVICE_NAMES = Object.keys(OPTIONAL_DEVICES) as OptionalDeviceName[];
 
-/** A device built from an optional entry. */
-export type OptionalDeviceInstance = InstanceOf<(typeof OPTIONAL_DEVICES)[OptionalDeviceName]>;
-
-type InstanceOf<T> = T extends { entry: (...a: never[]) => DeviceEntry<infer D> } ? D : never;
-
 /** The typed state of the optional device `K`, as snapshots carry it. */
 export type OptionalDeviceState<K extends OptionalDeviceName> = ReturnType<
-  InstanceOf<(typeof OPTIONAL_DEVICES)[K]>["snapshot"]
+  OptionalDeviceInstances[K]["snapshot"]
 >;
 
 /**
@@ -289,7 +202,7 @@ export function checkDeviceConfig(device: DeviceConfig, what = `--device ${devic
         : `${what}: unknown device '${device.name}' (known: ${OPTIONAL_DEVICE_NAMES.join(", ")})`,
     );
   }
-  const d = OPTIONAL_DEVICES[device.name] as OptionalDevice<unknown>;
+  const d: OptionalDeviceInfo = OPTIONAL_DEVICES[device.name];
   const known = Object.keys(d.options);
   for (const [key, value] of Object.entries(device.options)) {
     if (!known.includes(key)) {
@@ -299,28 +212,4 @@ export function checkDeviceConfig(device: DeviceConfig, what = `--device ${devic
     const problem = d.checkOption?.(key, value);
     if (problem) throw new DeviceSpecError(`${what}: ${key} ${problem}`);
   }
-}
-
-/**
- * The registry entry of `device` (the config was checked): a PCI device's
- * in slot `slot` (`pci` true: the slot is taken), an ISA device's without one.
- */
-export function optionalDeviceEntry(
-  device: DeviceConfig,
-  slot: number,
-  fixed: PcDevices,
-): { entry: DeviceEntry<OptionalDeviceInstance>; pci: boolean } {
-  checkDeviceConfig(device);
-  // Each entry's create and pci agree on its own device type.
-  const d = OPTIONAL_DEVICES[device.name as OptionalDeviceName] as OptionalDevice<
-    OptionalDeviceInstance
-  >;
-  return d.bus === "pci"
-    ? { entry: d.entry(slot, device.options, fixed), pci: true }
-    : { entry: d.entry(device.options, fixed), pci: false };
-}
-
-/** Without a source the board has no entropy to give: refuse loudly rather than hand out zeros. */
-function noEntropy(): never {
-  throw new Error("virtio-rng-pci: the board was built without an entropy source");
 }

@@ -3,12 +3,7 @@ import { UsageError } from "../cli/errors.ts";
 import { buildProgram, parseCommandLine } from "../cli/program.ts";
 import { translateQemuArgs } from "../cli/qemu_args.ts";
 import { fixture } from "../fixtures/build.ts";
-import {
-  DeviceSpecError,
-  OPTIONAL_DEVICE_NAMES,
-  OPTIONAL_DEVICES,
-  parseDeviceSpec,
-} from "./optional_devices.ts";
+import { DeviceSpecError, OPTIONAL_DEVICE_NAMES, parseDeviceSpec } from "./optional_devices.ts";
 import { VirtioConsole } from "../devices/virtio/virtio_console.ts";
 import { VirtioRng } from "../devices/virtio/virtio_rng.ts";
 import {
@@ -23,7 +18,7 @@ import { Ib700 } from "../devices/watchdog/ib700.ts";
 import { SteppedClock } from "../devices/clock.ts";
 import type { PcDevices } from "./pc_devices.ts";
 import { IRQ, PIO } from "./io_map.ts";
-import { optionalDeviceEntry } from "./optional_devices.ts";
+import { OPTIONAL_DEVICE_ENTRIES, optionalDeviceEntry } from "./optional_device_entries.ts";
 
 const noop = () => {};
 /** The board's fixed devices, for entries that do not lean on them. */
@@ -95,11 +90,11 @@ Deno.test("registry entries build the right device in the slot they are given", 
   };
   // deno-lint-ignore no-explicit-any
   const c = ctx as any;
-  const rngEntry = OPTIONAL_DEVICES["virtio-rng-pci"].entry(5, {}, NO_FIXED);
+  const rngEntry = OPTIONAL_DEVICE_ENTRIES["virtio-rng-pci"](5, {}, NO_FIXED);
   const rng = rngEntry.create(c);
   strictEqual(rng instanceof VirtioRng, true);
   strictEqual(rngEntry.pci!(rng)!.slot, 5);
-  const conEntry = OPTIONAL_DEVICES["virtio-serial-pci"].entry(5, { name: "a.b" }, NO_FIXED);
+  const conEntry = OPTIONAL_DEVICE_ENTRIES["virtio-serial-pci"](5, { name: "a.b" }, NO_FIXED);
   const con = conEntry.create(c);
   strictEqual(con instanceof VirtioConsole, true);
   deepStrictEqual(con.portNames, [null, "a.b"]);
@@ -107,7 +102,7 @@ Deno.test("registry entries build the right device in the slot they are given", 
   // The balloon frees inflated pages through guest RAM's one bounds-checked place.
   const discarded: number[][] = [];
   const clock = new SteppedClock();
-  const balloonEntry = OPTIONAL_DEVICES["virtio-balloon-pci"].entry(5, {
+  const balloonEntry = OPTIONAL_DEVICE_ENTRIES["virtio-balloon-pci"](5, {
     "deflate-on-oom": "on",
   }, NO_FIXED);
   const balloon = balloonEntry.create({

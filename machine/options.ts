@@ -10,7 +10,7 @@ import { DeviceSpecError, isPciDevice, parseDeviceSpec } from "./optional_device
 import { type DeviceShorthands, resolveDevices } from "./device_shorthands.ts";
 import { type CpuFeatureConfig, CpuSpecError, parseCpuSpec } from "./cpu_features.ts";
 import { KernelError } from "./kernel_error.ts";
-import { planKernelBoot, readKernelFiles } from "./linux_boot.ts";
+import { planKernelBoot, readKernelFiles } from "./kernel_plan.ts";
 import { ramLayout } from "./memory_map.ts";
 import { ConfigError } from "./config_error.ts";
 import { nicConfig, type NicSpec, parseNicSpec } from "./nic_spec.ts";

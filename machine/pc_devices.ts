@@ -3,6 +3,8 @@
  * what the board injects, the fixed ports and MMIO ranges it decodes, its
  * PCI slot and BARs, and any wiring that follows the guest (a BAR mapped as
  * a KVM slot, a PM block that moves with PMBA). The board walks this table;
+ * the models only some boards have (other display cards, NICs) are loaded on
+ * demand (device_modules.ts).
  * adding a device is one entry here plus the device's own file. Addresses,
  * IRQs and slots are the named constants of io_map.ts.
  *
@@ -28,17 +30,18 @@ import { Port92, type ResetControl } from "../devices/system_control.ts";
 import type { BlockBackend, BusDevice, IrqLine } from "../devices/types.ts";
 import { Uart16550a } from "../devices/uart_16550a.ts";
 import { VgaPci } from "../devices/vga/vga_pci.ts";
-import { CirrusVga } from "../devices/vga/cirrus.ts";
-import { NoVga } from "../devices/vga/no_vga.ts";
+import type { CirrusVga } from "../devices/vga/cirrus.ts";
+import type { NoVga } from "../devices/vga/no_vga.ts";
 import type { PciConfigSpace } from "../devices/pci/config_space.ts";
 import { DEFAULT_VGA_MODEL, type VgaModel } from "./vga_models.ts";
-import { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
-import { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
-import { E1000 } from "../devices/net/e1000.ts";
+import type { VirtioBlk } from "../devices/virtio/virtio_blk.ts";
+import type { VirtioGpuVga } from "../devices/virtio/virtio_gpu_vga.ts";
+import type { E1000 } from "../devices/net/e1000.ts";
 import type { FrameSink, Nic } from "../devices/net/nic.ts";
-import { Rtl8139 } from "../devices/net/rtl8139.ts";
-import { Ne2kPci } from "../devices/net/ne2k_pci.ts";
-import { VirtioNet } from "../devices/net/virtio_net.ts";
+import type { Rtl8139 } from "../devices/net/rtl8139.ts";
+import type { Ne2kPci } from "../devices/net/ne2k_pci.ts";
+import type { VirtioNet } from "../devices/net/virtio_net.ts";
+import { deviceModule } from "./device_modules.ts";
 import type { NicConfig } from "./config.ts";
 import type { BoardEnv } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
@@ -257,7 +260,7 @@ export const VGA_ENTRIES: { readonly [M in VgaModel]: DeviceEntry<VgaCard> } = {
     wire: (d, board) => board.mapFramebufferBar(d),
   }) as DeviceEntry<VgaCard>,
   cirrus: device<CirrusVga>({
-    create: (c) => new CirrusVga(vgaCore(c)),
+    create: (c) => new (deviceModule("cirrus").CirrusVga)(vgaCore(c)),
     pio: (d) => [["vga", PIO.VGA, d.ports]],
     mmio: (d) => [["vga-window", MMIO.VGA_WINDOW, d.window]],
     pci: (d) => ({
@@ -271,7 +274,7 @@ export const VGA_ENTRIES: { readonly [M in VgaModel]: DeviceEntry<VgaCard> } = {
   // virtio-vga: the std VGA core plus a virtio-gpu in the VGA's slot; INTA# like any card.
   virtio: device<VirtioGpuVga>({
     create: (c) =>
-      new VirtioGpuVga({
+      new (deviceModule("virtioVga").VirtioGpuVga)({
         ...vgaCore(c),
         memory: c.ram,
         irq: c.pciIrq(PCI_SLOT.VGA, 1),
@@ -282,7 +285,9 @@ export const VGA_ENTRIES: { readonly [M in VgaModel]: DeviceEntry<VgaCard> } = {
     pci: (d) => ({ slot: PCI_SLOT.VGA, fn: 0, function: d, bars: { 2: d.mmio, 6: d.rom } }),
     wire: (d, board) => board.mapFramebufferBar(d),
   }) as DeviceEntry<VgaCard>,
-  none: device<NoVga>({ create: () => new NoVga() }) as DeviceEntry<VgaCard>,
+  none: device<NoVga>({ create: () => new (deviceModule("noVga").NoVga)() }) as DeviceEntry<
+    VgaCard
+  >,
 };
 
 /** What every VGA core takes: video RAM and the VGA BIOS (none: the card starts in text mode). */
@@ -310,7 +315,13 @@ export function virtioBlkEntry(
   serial: string,
 ): DeviceEntry<VirtioBlk> {
   return {
-    create: (c) => new VirtioBlk({ backend, memory: c.ram, irq: c.pciIrq(slot, 1), serial }),
+    create: (c) =>
+      new (deviceModule("virtioBlk").VirtioBlk)({
+        backend,
+        memory: c.ram,
+        irq: c.pciIrq(slot, 1),
+        serial,
+      }),
     pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
   };
 }
@@ -331,7 +342,13 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
     case "e1000":
       return {
         create: (c) =>
-          new E1000({ mac, memory: c.ram, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+          new (deviceModule("e1000").E1000)({
+            mac,
+            memory: c.ram,
+            irq: c.pciIrq(slot, 1),
+            transmit: port.transmit,
+            rom,
+          }),
         pci: (d) => {
           const e = d as E1000;
           return { slot, fn: 0, function: e, bars: { 0: e.mmio, 1: e.io, 6: e.rom } };
@@ -340,7 +357,7 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
     case "virtio":
       return {
         create: (c) =>
-          new VirtioNet({
+          new (deviceModule("virtioNet").VirtioNet)({
             mac,
             memory: c.ram,
             irq: c.pciIrq(slot, 1),
@@ -355,7 +372,13 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
     case "rtl8139":
       return {
         create: (c) =>
-          new Rtl8139({ mac, memory: c.ram, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+          new (deviceModule("rtl8139").Rtl8139)({
+            mac,
+            memory: c.ram,
+            irq: c.pciIrq(slot, 1),
+            transmit: port.transmit,
+            rom,
+          }),
         pci: (d) => {
           const r = d as Rtl8139;
           return { slot, fn: 0, function: r, bars: { 0: r.regs, 1: r.regs, 6: r.rom } };
@@ -363,7 +386,13 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
       };
     case "ne2k_pci":
       return {
-        create: (c) => new Ne2kPci({ mac, irq: c.pciIrq(slot, 1), transmit: port.transmit, rom }),
+        create: (c) =>
+          new (deviceModule("ne2kPci").Ne2kPci)({
+            mac,
+            irq: c.pciIrq(slot, 1),
+            transmit: port.transmit,
+            rom,
+          }),
         pci: (d) => {
           const n = d as Ne2kPci;
           return { slot, fn: 0, function: n, bars: { 0: n.io, 6: n.rom } };

@@ -19,7 +19,7 @@ import {
   swapConfigured,
   unmap,
 } from "../kvm/host.ts";
-import { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
+import type { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { exitAction } from "./exit_policy.ts";
 import { hostNowMs, Kvm } from "../kvm/kvm.ts";
@@ -30,7 +30,7 @@ import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { loadFirmware } from "./firmware.ts";
 import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
 import { bootSectorStart } from "./boot.ts";
-import { type KernelFiles, readKernelFiles, startKernel } from "./linux_boot.ts";
+import { type KernelFiles, readKernelFiles } from "./kernel_plan.ts";
 import type { MachineConfig } from "./config.ts";
 import {
   type ControlBuffers,
@@ -45,7 +45,7 @@ import {
 import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
-import { I6300esb } from "../devices/watchdog/i6300esb.ts";
+import type { I6300esb } from "../devices/watchdog/i6300esb.ts";
 import { type WatchdogEvent, type WatchdogModel, watchdogOutcome } from "./watchdog.ts";
 import { SILENT_AUDIO } from "../devices/audio.ts";
 import { WavSink } from "./wav_sink.ts";
@@ -61,7 +61,9 @@ import { ApControl } from "./ap_control.ts";
 import type { Vcpu } from "../kvm/kvm.ts";
 import { LAYOUTS } from "../kvm/structs.ts";
 import type { NetPorts } from "./net.ts";
-import { NetLink } from "./net_link.ts";
+import type { NetLink } from "./net_link.ts";
+import { deviceModule, loadDeviceModules } from "./device_modules.ts";
+import { BALLOON_DEVICE } from "./balloon.ts";
 
 /** The first message a worker receives. */
 export interface WorkerInit {
@@ -127,10 +129,12 @@ function post(e: WorkerEvent): void {
   self.postMessage(e);
 }
 
-self.onmessage = (ev: MessageEvent<WorkerInit>) => {
+self.onmessage = async (ev: MessageEvent<WorkerInit>) => {
   self.onmessage = null;
   let exit: GuestExit;
   try {
+    // The models this board has beyond the fixed devices; building it is synchronous.
+    await loadDeviceModules(ev.data.config);
     exit = new MachineLoop(ev.data).run();
   } catch (e) {
     exit = { reason: "vmm-error", code: 1, detail: e instanceof Error ? e.message : String(e) };
@@ -199,7 +203,9 @@ class MachineLoop {
     this.firmware = this.restorePath ? NO_FIRMWARE : loadFirmware(this.config);
     this.disks = openDisks(this.config);
     this.audio = this.config.audio ? new AudioMixer(new WavSink(this.config.audio.wavPath)) : null;
-    this.net = init.net ? new NetLink(this.config.nics ?? [], init.net) : null;
+    this.net = init.net
+      ? new (deviceModule("netLink").NetLink)(this.config.nics ?? [], init.net)
+      : null;
     // Unmapped only when the run is over (see run()), after the network worker's last lease.
     this.net?.publishRam(this.ramHost.address, this.config.memoryBytes);
   }
@@ -496,7 +502,7 @@ class MachineLoop {
       // The saved state puts RAM and registers back.
     } else if (this.config.kernel) {
       // --kernel: vmrun loads it (no firmware) or hands it to SeaBIOS through fw_cfg.
-      startKernel(
+      deviceModule("linuxBoot").startKernel(
         this.board,
         this.ram,
         this.kvm,
@@ -511,7 +517,7 @@ class MachineLoop {
 
   /** The board's balloon (`--device virtio-balloon-pci`), or null. */
   balloon(): VirtioBalloon | null {
-    const placed = this.board.devices.optional.find((o) => o.device instanceof VirtioBalloon);
+    const placed = this.board.devices.optional.find((o) => o.name === BALLOON_DEVICE);
     return (placed?.device as VirtioBalloon | undefined) ?? null;
   }
 
@@ -552,7 +558,7 @@ class MachineLoop {
 
   /** The board's i6300esb watchdog, if it has one. */
   #i6300esb(): I6300esb | null {
-    const placed = this.board.devices.optional.find((o) => o.device instanceof I6300esb);
+    const placed = this.board.devices.optional.find((o) => o.name === "i6300esb");
     return (placed?.device as I6300esb | undefined) ?? null;
   }
 

@@ -10,7 +10,7 @@ import type { BoardState } from "../machine/board.ts";
 import { optionalState } from "../machine/optional_devices.ts";
 import type { DeviceSection } from "./device_summary.ts";
 import { balloonState } from "../machine/balloon.ts";
-import { VIRTIO_BALLOON_PAGE_SIZE } from "../devices/virtio/virtio_balloon.ts";
+import { VIRTIO_BALLOON_PAGE_SIZE } from "../devices/virtio/virtio_balloon_units.ts";
 import { formatBytes } from "./format.ts";
 
 const seconds = (ns: number) => `${(ns / 1e9).toFixed(1)} s`;

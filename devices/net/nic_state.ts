@@ -6,12 +6,12 @@
  * @module
  */
 
-import { E1000, type E1000State } from "./e1000.ts";
+import type { E1000, E1000State } from "./e1000.ts";
 import { formatMac, type Nic, type NicCounters } from "./nic.ts";
-import { VirtioNet, type VirtioNetState } from "./virtio_net.ts";
+import type { VirtioNet, VirtioNetState } from "./virtio_net.ts";
 import { StateError } from "../types.ts";
-import { Rtl8139, type Rtl8139State } from "./rtl8139.ts";
-import { Ne2kPci, type Ne2kState } from "./ne2k_pci.ts";
+import type { Rtl8139, Rtl8139State } from "./rtl8139.ts";
+import type { Ne2kPci, Ne2kState } from "./ne2k_pci.ts";
 
 /** A NIC's state as the board reports it. */
 export type NicState =
@@ -38,21 +38,33 @@ export type NicSnapshot =
 
 /** The typed state of `nic` for a save file. */
 export function snapshotNic(nic: Nic): NicSnapshot {
-  if (nic instanceof E1000) return { model: "e1000", device: nic.snapshot() };
-  if (nic instanceof VirtioNet) return { model: "virtio", device: nic.snapshot() };
-  if (nic instanceof Rtl8139) return { model: "rtl8139", device: nic.snapshot() };
-  if (nic instanceof Ne2kPci) return { model: "ne2k_pci", device: nic.snapshot() };
+  // Each model's class has its own name (checked by name, so the models' code need not be loaded).
+  const m = nic as AnyNic;
+  switch (m.name) {
+    case "e1000":
+      return { model: "e1000", device: m.snapshot() };
+    case "virtio-net":
+      return { model: "virtio", device: m.snapshot() };
+    case "rtl8139":
+      return { model: "rtl8139", device: m.snapshot() };
+    case "ne2k_pci":
+      return { model: "ne2k_pci", device: m.snapshot() };
+  }
   throw new Error(`unknown NIC ${nic.name}`);
 }
+
+/** Every NIC model, told apart by its name. */
+type AnyNic = E1000 | VirtioNet | Rtl8139 | Ne2kPci;
 
 /**
  * Puts `nic` back into a saved state of the same model.
  * @throws {StateError} when the state belongs to another model or is malformed
  */
 export function restoreNic(nic: Nic, s: NicSnapshot): void {
-  if (nic instanceof E1000 && s?.model === "e1000") return nic.restore(s.device);
-  if (nic instanceof VirtioNet && s?.model === "virtio") return nic.restore(s.device);
-  if (nic instanceof Rtl8139 && s?.model === "rtl8139") return nic.restore(s.device);
-  if (nic instanceof Ne2kPci && s?.model === "ne2k_pci") return nic.restore(s.device);
+  const m = nic as AnyNic;
+  if (m.name === "e1000" && s?.model === "e1000") return m.restore(s.device);
+  if (m.name === "virtio-net" && s?.model === "virtio") return m.restore(s.device);
+  if (m.name === "rtl8139" && s?.model === "rtl8139") return m.restore(s.device);
+  if (m.name === "ne2k_pci" && s?.model === "ne2k_pci") return m.restore(s.device);
   throw new StateError(nic.name, `the saved NIC is a ${String(s?.model)}, not this model`);
 }

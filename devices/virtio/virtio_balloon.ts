@@ -32,6 +32,9 @@ import {
 } from "./virtio_pci.ts";
 import { VirtioPciFunction } from "./virtio_pci_function.ts";
 import { type DescriptorChain, type SplitVirtqueue, VirtqueueError } from "./virtqueue.ts";
+import { DEFAULT_STATS_INTERVAL_NS, VIRTIO_BALLOON_PAGE_SIZE } from "./virtio_balloon_units.ts";
+
+export { DEFAULT_STATS_INTERVAL_NS, VIRTIO_BALLOON_PAGE_SIZE };
 
 /** Virtio device ID of the memory balloon. */
 export const VIRTIO_ID_BALLOON = 5;
@@ -45,8 +48,6 @@ export const VIRTIO_BALLOON_F_STATS_VQ = 1n << 1n;
 export const VIRTIO_BALLOON_F_DEFLATE_ON_OOM = 1n << 2n;
 /** Feature: the driver says which value poisons its free pages (QEMU's page-poison=on default). */
 export const VIRTIO_BALLOON_F_PAGE_POISON = 1n << 4n;
-/** Bytes of a balloon page: PFNs count in these whatever the host's page size. */
-export const VIRTIO_BALLOON_PAGE_SIZE = 4096;
 /** Entries in each queue (QEMU's size). */
 export const VIRTIO_BALLOON_QUEUE_SIZE = 128;
 /** Queue indices. */
@@ -57,8 +58,6 @@ export const VIRTIO_BALLOON_CONFIG_SIZE = 16;
 export const VIRTIO_BALLOON_STAT_SIZE = 10;
 /** Stats bytes read from one report (a driver may send every tag a few times over). */
 const MAX_STATS_BYTES = 64 * VIRTIO_BALLOON_STAT_SIZE;
-/** Stats requested every this many ns unless told otherwise. */
-export const DEFAULT_STATS_INTERVAL_NS = 2_000_000_000;
 
 /** The statistics the driver reports, by tag, in the names QEMU's guest-stats uses. */
 export const BALLOON_STAT_TAGS = [
