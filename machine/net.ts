@@ -42,6 +42,12 @@ export interface NicChannel {
   readonly toHost: SharedArrayBuffer;
   /** The NIC's receive queue on lease to the network worker (virtio-net; see virtio_net_rx.ts). */
   readonly rxLease: SharedArrayBuffer;
+  /**
+   * An eventfd the kernel signals when the driver notifies the receive queue
+   * (virtio-net, KVM_IOEVENTFD; see notify_binding.ts): the network worker
+   * then fills the buffers it added, without a vCPU exit.
+   */
+  readonly rxNotifyFd: number;
 }
 
 /** What the vCPU worker needs to reach the network worker. */
@@ -155,6 +161,7 @@ export class NetHost {
   readonly ports: NetPorts;
   readonly #worker: Worker;
   readonly #wake: EventFd;
+  readonly #notify: EventFd[];
   readonly #flags: Int32Array;
   readonly #commands: FrameRing;
   readonly #pending = new Map<
@@ -179,10 +186,12 @@ export class NetHost {
     events: { onError: (message: string) => void; onGuestError?: (message: string) => void },
   ) {
     this.#wake = EventFd.create();
-    const channels = nics.map(() => ({
+    this.#notify = nics.map(() => EventFd.create());
+    const channels = nics.map((_, i) => ({
       toGuest: FrameRing.create(),
       toHost: FrameRing.create(),
       rxLease: RxLease.create(),
+      rxNotifyFd: this.#notify[i].fd,
     }));
     const ram = new SharedArrayBuffer(RamSlot.COUNT * 8);
     this.ports = { channels, wakeFd: this.#wake.fd, ram };
@@ -220,6 +229,7 @@ export class NetHost {
       else if (e.type === "closed") {
         this.#worker.terminate();
         this.#wake.close();
+        for (const n of this.#notify) n.close();
         end("the network has stopped");
       }
     };

@@ -11,7 +11,9 @@ import type { Nic } from "../devices/net/nic.ts";
 import type { NicConfig } from "./config.ts";
 import { FrameRing } from "./frame_ring.ts";
 import { type NetPorts, RamSlot } from "./net.ts";
-import { VirtioNet } from "../devices/net/virtio_net.ts";
+import { VIRTIO_NET_RX, VirtioNet } from "../devices/net/virtio_net.ts";
+import type { Vm } from "../kvm/kvm.ts";
+import { NOT_BOUND, NotifyBinding } from "./notify_binding.ts";
 import { RxLease } from "../devices/net/virtio_net_rx.ts";
 import type { NicPort } from "./pc_devices.ts";
 
@@ -44,21 +46,28 @@ export class NetLink {
   readonly #leases: RxLease[];
   readonly #ram: BigInt64Array;
   #nics: Nic[] = [];
+  readonly #rxNotify: NotifyBinding[];
   /** The virtio-net NICs with their leases (the receive path the network worker may run). */
-  #lendable: { nic: VirtioNet; lease: RxLease }[] = [];
+  #lendable: { nic: VirtioNet; lease: RxLease; notify: NotifyBinding }[] = [];
+  #vm: Vm | null = null;
   #lent = false;
+  readonly #wake: EventFd;
+  /** Frames went into a ring to the host since the network worker was last woken. */
+  #wakePending = false;
 
   /** @param nics the NIC configs, @param net the rings and eventfd from the main thread */
   constructor(nics: readonly NicConfig[], net: NetPorts) {
-    const wake = EventFd.of(net.wakeFd);
+    this.#wake = EventFd.of(net.wakeFd);
     this.#toGuest = net.channels.map((c) => new FrameRing(c.toGuest));
     this.#leases = net.channels.map((c) => new RxLease(c.rxLease));
+    this.#rxNotify = net.channels.map((c) => new NotifyBinding(c.rxNotifyFd, VIRTIO_NET_RX));
     this.#ram = new BigInt64Array(net.ram);
     this.ports = nics.map((nic, i) => {
       const toHost = new FrameRing(net.channels[i].toHost);
       return {
+        // The network worker is woken by flush(), right before KVM_RUN.
         transmit: (frame: Uint8Array) => {
-          if (toHost.push(frame)) wake.signal();
+          if (toHost.push(frame)) this.#wakePending = true;
         },
         rom: loadNicRom(nic),
       };
@@ -84,7 +93,27 @@ export class NetLink {
   lend(): void {
     if (this.#lent) return;
     this.#lent = true;
-    for (const l of this.#lendable) l.nic.lendRx(l.lease);
+    const vm = this.#vm;
+    for (const l of this.#lendable) {
+      const lent = l.nic.lendRx(l.lease);
+      // While lent, the driver's "more receive buffers" goes to the network
+      // worker through the kernel; otherwise it exits to the device as usual.
+      if (vm) l.notify.bind(vm, lent ? l.nic.transport.notifyAddresses(VIRTIO_NET_RX) : NOT_BOUND);
+    }
+    this.flush();
+  }
+
+  /**
+   * Wakes the network worker for the frames the guest sent. {@link lend} does
+   * it once the receive queues are lent, so an answer that comes back at once
+   * finds them lent and goes straight in (woken earlier, the worker could
+   * answer while this thread is still between exits, and have to kick it);
+   * call it too before this thread stops running the guest for a while.
+   */
+  flush(): void {
+    if (!this.#wakePending) return;
+    this.#wakePending = false;
+    this.#wake.signal();
   }
 
   /** Takes every lent receive queue back (what the network worker did, and the interrupts it wants). */
@@ -94,15 +123,16 @@ export class NetLink {
     for (const l of this.#lendable) l.nic.reclaimRx(l.lease);
   }
 
-  /** Hooks up the NICs of a (re)built board. */
-  attach(nics: Nic[]): void {
+  /** Hooks up the NICs of a (re)built board and its VM (for KVM_IOEVENTFD). */
+  attach(nics: Nic[], vm: Vm | null = null): void {
     this.reclaim();
     this.#nics = nics;
+    this.#vm = vm;
     const ramKnown = Atomics.load(this.#ram, RamSlot.ADDRESS) !== 0n;
     this.#lendable = [];
     nics.forEach((nic, i) => {
       if (ramKnown && nic instanceof VirtioNet) {
-        this.#lendable.push({ nic, lease: this.#leases[i] });
+        this.#lendable.push({ nic, lease: this.#leases[i], notify: this.#rxNotify[i] });
       }
     });
     nics.forEach((nic, i) => nic.onRxReady = () => this.#deliverTo(i));

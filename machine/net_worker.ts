@@ -40,6 +40,9 @@ function post(e: NetWorkerEvent): void {
 interface Network {
   readonly slirp: Slirp;
   readonly toGuest: FrameRing;
+  readonly lease: RxLease | null;
+  /** Signalled by the kernel when the driver adds receive buffers (virtio-net). */
+  readonly rxNotify: EventFd | null;
   readonly toHost: FrameRing;
   readonly pcap: PcapWriter | null;
 }
@@ -78,10 +81,13 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   /**
    * Moves frames from the ring straight into the NIC's receive queue when
    * the vCPU worker lent it (virtio-net while the vCPU runs), as QEMU's I/O
-   * thread does: the guest sees them without a vCPU exit.
-   * @returns "done" when the ring is empty and no interrupt must be raised
-   *   (the vCPU need not be kicked), "kick" when it must be, "not-lent"
-   *   when the vCPU is outside the guest (or the driver not ready)
+   * thread does: the guest sees them without a vCPU exit. Frames left for
+   * want of buffers wait in the ring: the queue then asks the driver to
+   * notify its next buffer, which reaches this worker (KVM_IOEVENTFD) or the
+   * device (an exit) either way, so no kick is needed for them.
+   * @returns "done" when no interrupt must be raised (the vCPU need not be
+   *   kicked), "kick" when one must be, "not-lent" when the vCPU is outside
+   *   the guest (or the driver not ready)
    */
   const deliverLent = (ring: FrameRing, lease: RxLease): "done" | "kick" | "not-lent" => {
     const memory = guestRam();
@@ -91,10 +97,13 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         if (!fillRx(queue, f, layout, counters)) break;
         ring.pop();
       }
-      return ring.empty;
     });
     if (done === null) return "not-lent";
-    return done.result && !done.interrupt ? "done" : "kick";
+    return done.interrupt ? "kick" : "done";
+  };
+  /** Frames for the guest wait in `ring`: in they go, or the vCPU is told. */
+  const deliver = (ring: FrameRing, lease: RxLease | null): void => {
+    if (!lease || deliverLent(ring, lease) !== "done") announce();
   };
   const networks: Network[] = [];
   let forwards: ActiveForward[] = [];
@@ -107,12 +116,13 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       const slirp = new Slirp(slirpOptions(nic), {
         sendPacket: (frame) => {
           pcap?.write(frame);
-          if (!toGuest.push(frame)) return;
-          if (!lease || deliverLent(toGuest, lease) !== "done") announce();
+          if (toGuest.push(frame)) deliver(toGuest, lease);
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });
-      networks.push({ slirp, toGuest, toHost: new FrameRing(init.channels[i].toHost), pcap });
+      const rxNotify = lease ? EventFd.of(init.channels[i].rxNotifyFd) : null;
+      const toHost = new FrameRing(init.channels[i].toHost);
+      networks.push({ slirp, toGuest, lease, rxNotify, toHost, pcap });
       for (const f of hostForwards(nic)) {
         forwards.push({ ...f, nic: i, boundPort: slirp.addHostForward(f) });
       }
@@ -160,9 +170,11 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   const decoder = new TextDecoder();
 
   const set = new PollSet();
+  const notifyAt = networks.map(() => -1);
   while (Atomics.load(flags, 0) === 0) {
     set.clear();
     set.add(wake.fd, POLL.IN);
+    networks.forEach((n, i) => notifyAt[i] = n.rxNotify ? set.add(n.rxNotify.fd, POLL.IN) : -1);
     let wait = MAX_WAIT_MS;
     const now = performance.now();
     for (const n of networks) {
@@ -171,6 +183,12 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     }
     const ready = set.wait(wait);
     if (set.revents(0) & POLL.IN) wake.drain();
+    networks.forEach((n, i) => {
+      if (notifyAt[i] < 0 || !(set.revents(notifyAt[i]) & POLL.IN)) return;
+      n.rxNotify!.drain();
+      // The driver added receive buffers: frames waiting in the ring go in.
+      if (!n.toGuest.empty) deliver(n.toGuest, n.lease);
+    });
     for (let c = commands.peek(); c; c = commands.peek()) {
       const command = JSON.parse(decoder.decode(c)) as NetCommand;
       commands.pop();

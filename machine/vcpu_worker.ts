@@ -244,6 +244,7 @@ class MachineLoop {
       this.step();
       if (this.exit) break;
     }
+    this.net?.flush();
     this.flushSerial();
     this.console.flush();
     this.board.flushAudio();
@@ -490,7 +491,7 @@ class MachineLoop {
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     this.aps.attach(this.board.vcpus);
-    this.net?.attach(this.board.devices.nics);
+    this.net?.attach(this.board.devices.nics, this.board.vm);
     const vcpu = this.board.vcpus[0];
     if (restoring) {
       // The saved state puts RAM and registers back.
@@ -585,6 +586,7 @@ class MachineLoop {
 
   pause(): void {
     const ints = this.ctl.ints;
+    this.net?.flush();
     this.flushSerial();
     this.console.flush();
     this.deadlineKicker.suspend();
