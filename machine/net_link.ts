@@ -11,10 +11,10 @@ import type { Nic } from "../devices/net/nic.ts";
 import type { NicConfig } from "./config.ts";
 import { FrameRing } from "./frame_ring.ts";
 import { type NetPorts, RamSlot } from "./net.ts";
-import { VIRTIO_NET_RX, VirtioNet } from "../devices/net/virtio_net.ts";
+import { VIRTIO_NET_RX, VIRTIO_NET_TX, VirtioNet } from "../devices/net/virtio_net.ts";
 import type { Vm } from "../kvm/kvm.ts";
 import { NOT_BOUND, NotifyBinding } from "./notify_binding.ts";
-import { RxLease } from "../devices/net/virtio_net_rx.ts";
+import { QueueLease } from "../devices/net/virtio_net_rx.ts";
 import type { NicPort } from "./pc_devices.ts";
 
 /** Where each model's iPXE option ROM lives in Debian's ipxe-qemu (QEMU's choice for `pc`). */
@@ -38,17 +38,28 @@ export function loadNicRom(nic: NicConfig): Uint8Array | null {
   }
 }
 
+/** A virtio-net NIC whose queues the network worker may run, and its notify eventfds. */
+interface Lendable {
+  readonly nic: VirtioNet;
+  readonly rxLease: QueueLease;
+  readonly txLease: QueueLease;
+  readonly rxNotify: NotifyBinding;
+  readonly txNotify: NotifyBinding;
+}
+
 /** The NICs' ends of the frame rings, in the vCPU worker. */
 export class NetLink {
   /** One port per NIC for the board. */
   readonly ports: NicPort[];
   readonly #toGuest: FrameRing[];
-  readonly #leases: RxLease[];
+  readonly #leases: QueueLease[];
   readonly #ram: BigInt64Array;
   #nics: Nic[] = [];
+  readonly #txLeases: QueueLease[];
   readonly #rxNotify: NotifyBinding[];
-  /** The virtio-net NICs with their leases (the receive path the network worker may run). */
-  #lendable: { nic: VirtioNet; lease: RxLease; notify: NotifyBinding }[] = [];
+  readonly #txNotify: NotifyBinding[];
+  /** The virtio-net NICs with their leases (the queues the network worker may run). */
+  #lendable: Lendable[] = [];
   #vm: Vm | null = null;
   #lent = false;
   readonly #wake: EventFd;
@@ -59,8 +70,10 @@ export class NetLink {
   constructor(nics: readonly NicConfig[], net: NetPorts) {
     this.#wake = EventFd.of(net.wakeFd);
     this.#toGuest = net.channels.map((c) => new FrameRing(c.toGuest));
-    this.#leases = net.channels.map((c) => new RxLease(c.rxLease));
+    this.#leases = net.channels.map((c) => new QueueLease(c.rxLease));
+    this.#txLeases = net.channels.map((c) => new QueueLease(c.txLease));
     this.#rxNotify = net.channels.map((c) => new NotifyBinding(c.rxNotifyFd, VIRTIO_NET_RX));
+    this.#txNotify = net.channels.map((c) => new NotifyBinding(c.txNotifyFd, VIRTIO_NET_TX));
     this.#ram = new BigInt64Array(net.ram);
     this.ports = nics.map((nic, i) => {
       const toHost = new FrameRing(net.channels[i].toHost);
@@ -95,10 +108,14 @@ export class NetLink {
     this.#lent = true;
     const vm = this.#vm;
     for (const l of this.#lendable) {
-      const lent = l.nic.lendRx(l.lease);
-      // While lent, the driver's "more receive buffers" goes to the network
-      // worker through the kernel; otherwise it exits to the device as usual.
-      if (vm) l.notify.bind(vm, lent ? l.nic.transport.notifyAddresses(VIRTIO_NET_RX) : NOT_BOUND);
+      const rx = l.nic.lendRx(l.rxLease);
+      const tx = l.nic.lendTx(l.txLease);
+      // While lent, the driver's notifications go to the network worker
+      // through the kernel; otherwise they exit to the device as usual.
+      if (!vm) continue;
+      const t = l.nic.transport;
+      l.rxNotify.bind(vm, rx ? t.notifyAddresses(VIRTIO_NET_RX) : NOT_BOUND);
+      l.txNotify.bind(vm, tx ? t.notifyAddresses(VIRTIO_NET_TX) : NOT_BOUND);
     }
     this.flush();
   }
@@ -120,7 +137,10 @@ export class NetLink {
   reclaim(): void {
     if (!this.#lent) return;
     this.#lent = false;
-    for (const l of this.#lendable) l.nic.reclaimRx(l.lease);
+    for (const l of this.#lendable) {
+      l.nic.reclaimRx(l.rxLease);
+      l.nic.reclaimTx(l.txLease);
+    }
   }
 
   /** Hooks up the NICs of a (re)built board and its VM (for KVM_IOEVENTFD). */
@@ -132,16 +152,27 @@ export class NetLink {
     this.#lendable = [];
     nics.forEach((nic, i) => {
       if (ramKnown && nic instanceof VirtioNet) {
-        this.#lendable.push({ nic, lease: this.#leases[i], notify: this.#rxNotify[i] });
+        this.#lendable.push({
+          nic,
+          rxLease: this.#leases[i],
+          txLease: this.#txLeases[i],
+          rxNotify: this.#rxNotify[i],
+          txNotify: this.#txNotify[i],
+        });
       }
     });
     nics.forEach((nic, i) => nic.onRxReady = () => this.#deliverTo(i));
     this.deliver();
   }
 
-  /** Moves waiting frames into every NIC that has room. */
+  /**
+   * Moves waiting frames into every NIC that has room, and sends what the
+   * drivers queued (the network worker asks for this when it could not
+   * borrow a queue whose notification the kernel handed it).
+   */
   deliver(): void {
     for (let i = 0; i < this.#nics.length; i++) this.#deliverTo(i);
+    for (const l of this.#lendable) if (l.txNotify.bound) l.nic.transport.notify(VIRTIO_NET_TX);
   }
 
   #deliverTo(i: number): void {

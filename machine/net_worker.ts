@@ -28,7 +28,8 @@ import { PcapWriter } from "./pcap.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { ramLayout } from "./memory_map.ts";
 import { viewHostMemory } from "../kvm/host.ts";
-import { fillRx, RxLease } from "../devices/net/virtio_net_rx.ts";
+import { fillRx, QueueLease } from "../devices/net/virtio_net_rx.ts";
+import { drainTx } from "../devices/net/virtio_net_tx.ts";
 
 /** Longest poll: the stop flag is also checked this often. */
 const MAX_WAIT_MS = 500;
@@ -40,9 +41,12 @@ function post(e: NetWorkerEvent): void {
 interface Network {
   readonly slirp: Slirp;
   readonly toGuest: FrameRing;
-  readonly lease: RxLease | null;
+  readonly lease: QueueLease | null;
   /** Signalled by the kernel when the driver adds receive buffers (virtio-net). */
   readonly rxNotify: EventFd | null;
+  /** The transmit queue's lease and notify eventfd (virtio-net). */
+  readonly txLease: QueueLease | null;
+  readonly txNotify: EventFd | null;
   readonly toHost: FrameRing;
   readonly pcap: PcapWriter | null;
 }
@@ -89,7 +93,7 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
    *   kicked), "kick" when one must be, "not-lent" when the vCPU is outside
    *   the guest (or the driver not ready)
    */
-  const deliverLent = (ring: FrameRing, lease: RxLease): "done" | "kick" | "not-lent" => {
+  const deliverLent = (ring: FrameRing, lease: QueueLease): "done" | "kick" | "not-lent" => {
     const memory = guestRam();
     if (!memory) return "not-lent";
     const done = lease.borrow(memory, (queue, layout, counters) => {
@@ -101,8 +105,38 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     if (done === null) return "not-lent";
     return done.interrupt ? "kick" : "done";
   };
+  /** Hands slirp the frames the vCPU worker's device path put in the ring. */
+  const sendRing = (n: Network): void => {
+    for (let f = n.toHost.peek(); f; f = n.toHost.peek()) {
+      n.pcap?.write(f);
+      n.slirp.input(f);
+      n.toHost.pop();
+    }
+  };
+  /**
+   * Drains a lent transmit queue into slirp (the driver notified it through
+   * the kernel): the buffers go back to the guest before the frames go out.
+   * When the queue is not lent (the vCPU is outside the guest) or looks
+   * malformed, the vCPU worker is asked to run the device's own path.
+   */
+  const sendLent = (n: Network, lease: QueueLease): void => {
+    const memory = guestRam();
+    const frames: Uint8Array[] = [];
+    const done = memory &&
+      lease.borrow(
+        memory,
+        (queue, layout, counters) => drainTx(queue, layout.header, counters, frames),
+      );
+    // Frames the device sent earlier go first.
+    sendRing(n);
+    for (const f of frames) {
+      n.pcap?.write(f);
+      n.slirp.input(f);
+    }
+    if (!done || !done.result || done.interrupt) announce();
+  };
   /** Frames for the guest wait in `ring`: in they go, or the vCPU is told. */
-  const deliver = (ring: FrameRing, lease: RxLease | null): void => {
+  const deliver = (ring: FrameRing, lease: QueueLease | null): void => {
     if (!lease || deliverLent(ring, lease) !== "done") announce();
   };
   const networks: Network[] = [];
@@ -111,7 +145,7 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   try {
     init.nics.forEach((nic, i) => {
       const toGuest = new FrameRing(init.channels[i].toGuest);
-      const lease = nic.model === "virtio" ? new RxLease(init.channels[i].rxLease) : null;
+      const lease = nic.model === "virtio" ? new QueueLease(init.channels[i].rxLease) : null;
       const pcap = nic.pcap === null ? null : PcapWriter.open(nic.pcap);
       const slirp = new Slirp(slirpOptions(nic), {
         sendPacket: (frame) => {
@@ -120,9 +154,12 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });
-      const rxNotify = lease ? EventFd.of(init.channels[i].rxNotifyFd) : null;
-      const toHost = new FrameRing(init.channels[i].toHost);
-      networks.push({ slirp, toGuest, lease, rxNotify, toHost, pcap });
+      const c = init.channels[i];
+      const rxNotify = lease ? EventFd.of(c.rxNotifyFd) : null;
+      const txLease = lease ? new QueueLease(c.txLease) : null;
+      const txNotify = lease ? EventFd.of(c.txNotifyFd) : null;
+      const toHost = new FrameRing(c.toHost);
+      networks.push({ slirp, toGuest, lease, rxNotify, txLease, txNotify, toHost, pcap });
       for (const f of hostForwards(nic)) {
         forwards.push({ ...f, nic: i, boundPort: slirp.addHostForward(f) });
       }
@@ -171,10 +208,14 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
 
   const set = new PollSet();
   const notifyAt = networks.map(() => -1);
+  const sentAt = networks.map(() => -1);
   while (Atomics.load(flags, 0) === 0) {
     set.clear();
     set.add(wake.fd, POLL.IN);
-    networks.forEach((n, i) => notifyAt[i] = n.rxNotify ? set.add(n.rxNotify.fd, POLL.IN) : -1);
+    networks.forEach((n, i) => {
+      notifyAt[i] = n.rxNotify ? set.add(n.rxNotify.fd, POLL.IN) : -1;
+      sentAt[i] = n.txNotify ? set.add(n.txNotify.fd, POLL.IN) : -1;
+    });
     let wait = MAX_WAIT_MS;
     const now = performance.now();
     for (const n of networks) {
@@ -189,6 +230,11 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       // The driver added receive buffers: frames waiting in the ring go in.
       if (!n.toGuest.empty) deliver(n.toGuest, n.lease);
     });
+    networks.forEach((n, i) => {
+      if (sentAt[i] < 0 || !(set.revents(sentAt[i]) & POLL.IN)) return;
+      n.txNotify!.drain();
+      sendLent(n, n.txLease!);
+    });
     for (let c = commands.peek(); c; c = commands.peek()) {
       const command = JSON.parse(decoder.decode(c)) as NetCommand;
       commands.pop();
@@ -196,11 +242,7 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     }
     for (const n of networks) {
       n.slirp.afterPoll(ready < 0);
-      for (let f = n.toHost.peek(); f; f = n.toHost.peek()) {
-        n.pcap?.write(f);
-        n.slirp.input(f);
-        n.toHost.pop();
-      }
+      sendRing(n);
       n.slirp.runTimers();
     }
   }
