@@ -194,6 +194,8 @@ export interface LentQueue {
 export class QueueLease {
   readonly #ints: Int32Array;
   readonly #floats: Float64Array;
+  /** The borrower's queue object, kept from one borrow to the next (the same memory). */
+  #queue: SplitVirtqueue | null = null;
 
   /** Allocates the shared words of one lease (starts owned). */
   static create(): SharedArrayBuffer {
@@ -276,7 +278,11 @@ export class QueueLease {
     try {
       const f = this.#floats;
       const flags = i[I_FLAGS];
-      const queue = new SplitVirtqueue(memory, i[I_SIZE]);
+      let queue = this.#queue;
+      if (queue?.memory !== memory || queue.maxSize !== i[I_SIZE]) {
+        queue = this.#queue = new SplitVirtqueue(memory, i[I_SIZE]);
+      }
+      queue.size = i[I_SIZE];
       queue.ready = true;
       queue.descAddr = f[F_DESC];
       queue.driverAddr = f[F_DRIVER];
