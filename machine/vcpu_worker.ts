@@ -597,6 +597,8 @@ class MachineLoop {
       if (Atomics.load(ints, CTRL.REQUEST) & REQ.AP_EXIT) {
         Atomics.and(ints, CTRL.REQUEST, ~REQ.AP_EXIT);
         this.aps.serviceExits();
+        // What they sent goes out now, not at the resume.
+        this.net?.flush();
       }
       const req = Atomics.load(ints, CTRL.REQUEST);
       if (req & REQ.STOP) {
