@@ -1,7 +1,9 @@
 /**
  * The vCPU worker's end of the network: each NIC's transmit sink pushes
- * into its ring and wakes the network worker; frames for the guest are
- * moved from the other ring into the NIC while it has buffers (see net.ts).
+ * into its ring and wakes the network worker (once the vCPU is about to
+ * run again); frames for the guest are moved from the other ring into the
+ * NIC while it has buffers; virtio-net's queues are lent to the network
+ * worker while the vCPU runs (see net.ts).
  *
  * @module
  */
@@ -98,10 +100,11 @@ export class NetLink {
   }
 
   /**
-   * Lends every running virtio-net receive queue to the network worker, which
-   * then writes frames for the guest straight into guest memory. Call it only
-   * right before KVM_RUN and {@link reclaim} right after: no device code may
-   * run while a queue is lent.
+   * Lends every running virtio-net queue to the network worker, which then
+   * writes frames for the guest straight into guest memory and takes the
+   * guest's frames straight out of it, and points the queues' notifications
+   * at it (KVM_IOEVENTFD). Call it only right before KVM_RUN and
+   * {@link reclaim} right after: no device code may run while a queue is lent.
    */
   lend(): void {
     if (this.#lent) return;
@@ -133,7 +136,7 @@ export class NetLink {
     this.#wake.signal();
   }
 
-  /** Takes every lent receive queue back (what the network worker did, and the interrupts it wants). */
+  /** Takes every lent queue back (what the network worker did, and the interrupts it wants). */
   reclaim(): void {
     if (!this.#lent) return;
     this.#lent = false;
