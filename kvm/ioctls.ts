@@ -40,6 +40,7 @@ export const IOCTLS = {
   // Not a typo: <linux/kvm.h> declares SET_IRQCHIP as _IOR.
   KVM_SET_IRQCHIP: ior(0x63, LAYOUTS.kvm_irqchip.size),
   KVM_CREATE_PIT2: iow(0x77, LAYOUTS.kvm_pit_config.size),
+  KVM_IOEVENTFD: iow(0x79, LAYOUTS.kvm_ioeventfd.size),
   KVM_SET_CLOCK: iow(0x7b, LAYOUTS.kvm_clock_data.size),
   KVM_GET_CLOCK: ior(0x7c, LAYOUTS.kvm_clock_data.size),
   KVM_RUN: io(0x80),
@@ -96,4 +97,5 @@ export const KVM_CAP = {
   KVM_CAP_READONLY_MEM: 81,
   KVM_CAP_SET_IDENTITY_MAP_ADDR: 37,
   KVM_CAP_IMMEDIATE_EXIT: 136,
+  KVM_CAP_IOEVENTFD: 36,
 } as const;

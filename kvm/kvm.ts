@@ -50,6 +50,8 @@ import {
   type CpuidEntry,
   decodeCpuid2,
   encodeCpuid2,
+  ioeventfd,
+  type IoEventFdMatch,
   type IrqchipRoute,
   irqLevel,
   irqRouting,
@@ -315,6 +317,15 @@ export class Vm {
   createIrqchip(): void {
     ioctlVal(this.fd, "KVM_CREATE_IRQCHIP");
     this.#hasIrqchip = true;
+  }
+
+  /**
+   * KVM_IOEVENTFD: from now on a guest write matching `match` signals eventfd
+   * `fd` inside the kernel and the vCPU goes on, without an exit; `deassign`
+   * removes a registration made with the same match and fd.
+   */
+  ioeventfd(match: IoEventFdMatch, fd: number, deassign = false): void {
+    ioctlPtr(this.fd, "KVM_IOEVENTFD", ioeventfd(match, fd, deassign));
   }
 
   /** The in-kernel PIT (i8254) with its speaker port stub. */

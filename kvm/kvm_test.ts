@@ -6,6 +6,7 @@ import { KVM_CAP } from "./ioctls.ts";
 import { AttachedVcpu, Kvm, type Vcpu, type Vm } from "./kvm.ts";
 import { LAYOUTS } from "./structs.ts";
 import { kvmTest } from "../tests/kvm_available.ts";
+import { EventFd, POLL, PollSet } from "../host/posix.ts";
 
 const RAM_SIZE = 1 << 20;
 const CODE_ADDR = 0x1000;
@@ -235,5 +236,36 @@ kvmTest("AttachedVcpu runs a vCPU created elsewhere through its own kvm_run mapp
   } finally {
     attached.detach();
     g.close();
+  }
+});
+
+kvmTest("KVM_IOEVENTFD: a matching port write signals the eventfd without an exit", () => {
+  // mov dx, 0xc010; mov ax, 1; out dx, ax; dec ax; out dx, ax; hlt
+  const g = guest([0xba, 0x10, 0xc0, 0xb8, 0x01, 0x00, 0xef, 0x48, 0xef, 0xf4]);
+  const fd = EventFd.create();
+  const signalled = () => {
+    const set = new PollSet();
+    set.add(fd.fd, POLL.IN);
+    set.wait(0);
+    return (set.revents(0) & POLL.IN) !== 0;
+  };
+  try {
+    if (!g.vm.checkExtension(KVM_CAP.KVM_CAP_IOEVENTFD)) throw new Error("no KVM_CAP_IOEVENTFD");
+    const match = { address: 0xc010, length: 2, pio: true, datamatch: 1 };
+    g.vm.ioeventfd(match, fd.fd);
+    // The write of 1 matched: the first exit is the write of 0, which did not.
+    const out = expectIo(g.vcpu.run());
+    strictEqual(out.port, 0xc010);
+    strictEqual(out.size, 2);
+    strictEqual(g.vcpu.runBytes[out.dataOffset], 0);
+    strictEqual(signalled(), true);
+    fd.drain();
+    strictEqual(signalled(), false);
+    deepStrictEqual(g.vcpu.run(), { kind: "hlt" });
+    g.vm.ioeventfd(match, fd.fd, true);
+    throws(() => g.vm.ioeventfd(match, fd.fd, true), (e: unknown) => e instanceof KvmError);
+  } finally {
+    g.close();
+    fd.close();
   }
 });

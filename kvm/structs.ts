@@ -134,6 +134,7 @@ export const LAYOUTS = {
   kvm_pit_config: { size: 64, fields: { flags: 0 } },
   kvm_mp_state: { size: 4, fields: { mp_state: 0 } },
   kvm_dirty_log: { size: 16, fields: { slot: 0, dirty_bitmap: 8 } },
+  kvm_ioeventfd: { size: 64, fields: { datamatch: 0, addr: 8, len: 16, fd: 20, flags: 24 } },
   ...STATE_LAYOUTS,
 } as const satisfies Record<string, StructLayout>;
 
@@ -338,6 +339,47 @@ export function irqLevel(irq: number, level: boolean): Uint8Array<ArrayBuffer> {
   const dv = new DataView(bytes.buffer);
   dv.setUint32(F.kvm_irq_level.fields.irq, irq, true);
   dv.setUint32(F.kvm_irq_level.fields.level, level ? 1 : 0, true);
+  return bytes;
+}
+
+/** Flags of `struct kvm_ioeventfd` (<linux/kvm.h>). */
+export const IOEVENTFD = {
+  KVM_IOEVENTFD_FLAG_DATAMATCH: 1 << 0,
+  KVM_IOEVENTFD_FLAG_PIO: 1 << 1,
+  KVM_IOEVENTFD_FLAG_DEASSIGN: 1 << 2,
+} as const;
+
+/** What a KVM_IOEVENTFD registration matches: a guest write of `length` bytes at `address`. */
+export interface IoEventFdMatch {
+  /** A port (`pio`) or a guest-physical MMIO address. */
+  readonly address: number;
+  /** 1, 2, 4 or 8: only writes of exactly this width match. */
+  readonly length: number;
+  readonly pio: boolean;
+  /** Only writes of this value match; any value when absent. */
+  readonly datamatch?: number;
+}
+
+/** `struct kvm_ioeventfd`: signal eventfd `fd` on a matching write (or, `deassign`, stop). */
+export function ioeventfd(
+  match: IoEventFdMatch,
+  fd: number,
+  deassign = false,
+): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(F.kvm_ioeventfd.size);
+  const dv = new DataView(bytes.buffer);
+  const f = F.kvm_ioeventfd.fields;
+  dv.setBigUint64(f.datamatch, BigInt(match.datamatch ?? 0), true);
+  dv.setBigUint64(f.addr, BigInt(match.address), true);
+  dv.setUint32(f.len, match.length, true);
+  dv.setInt32(f.fd, fd, true);
+  dv.setUint32(
+    f.flags,
+    (match.datamatch === undefined ? 0 : IOEVENTFD.KVM_IOEVENTFD_FLAG_DATAMATCH) |
+      (match.pio ? IOEVENTFD.KVM_IOEVENTFD_FLAG_PIO : 0) |
+      (deassign ? IOEVENTFD.KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+    true,
+  );
   return bytes;
 }
 

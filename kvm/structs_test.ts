@@ -8,6 +8,8 @@ import {
   type CpuidEntry,
   decodeCpuid2,
   encodeCpuid2,
+  IOEVENTFD,
+  ioeventfd,
   IRQ_ROUTING,
   irqLevel,
   irqRouting,
@@ -52,6 +54,7 @@ function expectedValues(): Map<string, number> {
   }
   for (const [name, v] of Object.entries(STATE_CONSTANTS)) m.set(`const ${name}`, v);
   for (const [name, v] of Object.entries(IRQ_ROUTING)) m.set(`const ${name}`, v);
+  for (const [name, v] of Object.entries(IOEVENTFD)) m.set(`const ${name}`, v);
   for (const name of KVM_PARA_MSRS) m.set(`msr MSR_${name}`, MSR[name]);
   for (const [expr, v] of MTRR_MACROS) m.set(`msr ${expr}`, v);
   return m;
@@ -87,6 +90,7 @@ function cProgram(): string {
   }
   for (const name of Object.keys(STATE_CONSTANTS)) print(`const ${name}`, name);
   for (const name of Object.keys(IRQ_ROUTING)) print(`const ${name}`, name);
+  for (const name of Object.keys(IOEVENTFD)) print(`const ${name}`, name);
   for (const name of KVM_PARA_MSRS) print(`msr MSR_${name}`, `MSR_${name}`);
   for (const [expr] of MTRR_MACROS) print(`msr ${expr}`, expr);
   lines.push("  return 0;", "}", "");
@@ -300,4 +304,23 @@ Deno.test("irqRouting: the header's count, then one 48-byte irqchip entry per ro
   const entry = (i: number) => [0, 4, 8, 16, 20].map((o) => dv.getUint32(8 + 48 * i + o, true));
   deepStrictEqual(entry(0), [0, 1, 0, 2, 2]); // gsi, type IRQCHIP, flags, irqchip, pin
   deepStrictEqual(entry(1), [9, 1, 0, 1, 1]);
+});
+
+Deno.test("ioeventfd: address, width, fd and the flags a match asks for", () => {
+  const f = LAYOUTS.kvm_ioeventfd.fields;
+  const any = new DataView(ioeventfd({ address: 0xc010, length: 2, pio: true }, 7).buffer);
+  strictEqual(any.getBigUint64(f.addr, true), 0xc010n);
+  strictEqual(any.getUint32(f.len, true), 2);
+  strictEqual(any.getInt32(f.fd, true), 7);
+  strictEqual(any.getUint32(f.flags, true), IOEVENTFD.KVM_IOEVENTFD_FLAG_PIO);
+  strictEqual(any.getBigUint64(f.datamatch, true), 0n);
+  const one = new DataView(
+    ioeventfd({ address: 0xfe003000, length: 4, pio: false, datamatch: 1 }, 9, true).buffer,
+  );
+  strictEqual(one.getBigUint64(f.datamatch, true), 1n);
+  strictEqual(one.getBigUint64(f.addr, true), 0xfe003000n);
+  strictEqual(
+    one.getUint32(f.flags, true),
+    IOEVENTFD.KVM_IOEVENTFD_FLAG_DATAMATCH | IOEVENTFD.KVM_IOEVENTFD_FLAG_DEASSIGN,
+  );
 });

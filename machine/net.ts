@@ -18,11 +18,17 @@
  * bounded.
  *
  * virtio-net skips the kick: while vCPU 0 is inside KVM_RUN its worker
- * lends the receive queue to the network worker (devices/net/virtio_net_rx.ts),
- * which writes frames straight into the guest's buffers through its own
- * bounds-checked view of guest RAM, as QEMU's I/O thread does, and kicks
- * only when the driver wants an interrupt that is not already pending (the
- * vCPU worker raises it when it takes the queue back after the exit).
+ * lends both queues to the network worker (devices/net/virtio_net_rx.ts,
+ * virtio_net_tx.ts), and the kernel hands the driver's notifications
+ * straight to that worker through an eventfd per queue (KVM_IOEVENTFD,
+ * notify_binding.ts), as QEMU's I/O thread works: frames for the guest go
+ * into its buffers through the network worker's own bounds-checked view of
+ * guest RAM, frames from it go from its buffers into slirp, and neither
+ * costs the vCPU an exit. The worker kicks only when the driver wants an
+ * interrupt that is not already pending (the vCPU worker raises it when it
+ * takes the queues back after the exit), or when it was handed a
+ * notification while the queues were not lent (the vCPU worker then runs
+ * the device's own path).
  *
  * @module
  */
@@ -32,7 +38,7 @@ import { EventFd } from "../host/posix.ts";
 import type { HostForwardConfig, NicConfig } from "./config.ts";
 import type { ControlBuffers } from "./control.ts";
 import { FrameRing } from "./frame_ring.ts";
-import { RxLease } from "../devices/net/virtio_net_rx.ts";
+import { QueueLease } from "../devices/net/virtio_net_rx.ts";
 
 /** The two rings of one NIC. */
 export interface NicChannel {
@@ -42,6 +48,19 @@ export interface NicChannel {
   readonly toHost: SharedArrayBuffer;
   /** The NIC's receive queue on lease to the network worker (virtio-net; see virtio_net_rx.ts). */
   readonly rxLease: SharedArrayBuffer;
+  /**
+   * An eventfd the kernel signals when the driver notifies the receive queue
+   * (virtio-net, KVM_IOEVENTFD; see notify_binding.ts): the network worker
+   * then fills the buffers it added, without a vCPU exit.
+   */
+  readonly rxNotifyFd: number;
+  /** The transmit queue on lease, as {@link rxLease}. */
+  readonly txLease: SharedArrayBuffer;
+  /**
+   * The eventfd signalled when the driver notifies the transmit queue: the
+   * network worker drains it into slirp while the vCPU goes on.
+   */
+  readonly txNotifyFd: number;
 }
 
 /** What the vCPU worker needs to reach the network worker. */
@@ -155,6 +174,7 @@ export class NetHost {
   readonly ports: NetPorts;
   readonly #worker: Worker;
   readonly #wake: EventFd;
+  readonly #notify: EventFd[];
   readonly #flags: Int32Array;
   readonly #commands: FrameRing;
   readonly #pending = new Map<
@@ -179,10 +199,14 @@ export class NetHost {
     events: { onError: (message: string) => void; onGuestError?: (message: string) => void },
   ) {
     this.#wake = EventFd.create();
-    const channels = nics.map(() => ({
+    this.#notify = nics.flatMap(() => [EventFd.create(), EventFd.create()]);
+    const channels = nics.map((_, i) => ({
       toGuest: FrameRing.create(),
       toHost: FrameRing.create(),
-      rxLease: RxLease.create(),
+      rxLease: QueueLease.create(),
+      rxNotifyFd: this.#notify[2 * i].fd,
+      txLease: QueueLease.create(),
+      txNotifyFd: this.#notify[2 * i + 1].fd,
     }));
     const ram = new SharedArrayBuffer(RamSlot.COUNT * 8);
     this.ports = { channels, wakeFd: this.#wake.fd, ram };
@@ -220,6 +244,7 @@ export class NetHost {
       else if (e.type === "closed") {
         this.#worker.terminate();
         this.#wake.close();
+        for (const n of this.#notify) n.close();
         end("the network has stopped");
       }
     };

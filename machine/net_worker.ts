@@ -28,10 +28,19 @@ import { PcapWriter } from "./pcap.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { ramLayout } from "./memory_map.ts";
 import { viewHostMemory } from "../kvm/host.ts";
-import { fillRx, RxLease } from "../devices/net/virtio_net_rx.ts";
+import { fillRx, QueueLease } from "../devices/net/virtio_net_rx.ts";
+import { drainTx } from "../devices/net/virtio_net_tx.ts";
 
 /** Longest poll: the stop flag is also checked this often. */
 const MAX_WAIT_MS = 500;
+/**
+ * First poll timeout while frames wait for a lent queue's receive buffers:
+ * they go in when the driver notifies its next buffer, and a look at the
+ * ring after this bounds the wait should that notification be missed (a
+ * driver without the barrier virtio asks for between publishing a buffer
+ * and reading the notification flag). Doubles while nothing goes in.
+ */
+const BACKLOG_WAIT_MS = 5;
 
 function post(e: NetWorkerEvent): void {
   self.postMessage(e);
@@ -40,6 +49,12 @@ function post(e: NetWorkerEvent): void {
 interface Network {
   readonly slirp: Slirp;
   readonly toGuest: FrameRing;
+  readonly lease: QueueLease | null;
+  /** Signalled by the kernel when the driver adds receive buffers (virtio-net). */
+  readonly rxNotify: EventFd | null;
+  /** The transmit queue's lease and notify eventfd (virtio-net). */
+  readonly txLease: QueueLease | null;
+  readonly txNotify: EventFd | null;
   readonly toHost: FrameRing;
   readonly pcap: PcapWriter | null;
 }
@@ -78,12 +93,15 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   /**
    * Moves frames from the ring straight into the NIC's receive queue when
    * the vCPU worker lent it (virtio-net while the vCPU runs), as QEMU's I/O
-   * thread does: the guest sees them without a vCPU exit.
-   * @returns "done" when the ring is empty and no interrupt must be raised
-   *   (the vCPU need not be kicked), "kick" when it must be, "not-lent"
-   *   when the vCPU is outside the guest (or the driver not ready)
+   * thread does: the guest sees them without a vCPU exit. Frames left for
+   * want of buffers wait in the ring: the queue then asks the driver to
+   * notify its next buffer, which reaches this worker (KVM_IOEVENTFD) or the
+   * device (an exit) either way, so no kick is needed for them.
+   * @returns "done" when no interrupt must be raised (the vCPU need not be
+   *   kicked), "kick" when one must be, "not-lent" when the vCPU is outside
+   *   the guest (or the driver not ready)
    */
-  const deliverLent = (ring: FrameRing, lease: RxLease): "done" | "kick" | "not-lent" => {
+  const deliverLent = (ring: FrameRing, lease: QueueLease): "done" | "kick" | "not-lent" => {
     const memory = guestRam();
     if (!memory) return "not-lent";
     const done = lease.borrow(memory, (queue, layout, counters) => {
@@ -91,10 +109,59 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
         if (!fillRx(queue, f, layout, counters)) break;
         ring.pop();
       }
-      return ring.empty;
     });
     if (done === null) return "not-lent";
-    return done.result && !done.interrupt ? "done" : "kick";
+    return done.interrupt ? "kick" : "done";
+  };
+  /**
+   * A frame from slirp straight into the lent receive queue when nothing
+   * waits before it (no trip through the ring).
+   * @returns whether it went in; if not, it belongs in the ring
+   */
+  const receiveLent = (frame: Uint8Array, lease: QueueLease): boolean => {
+    const memory = guestRam();
+    if (!memory) return false;
+    const done = lease.borrow(
+      memory,
+      (queue, layout, counters) => fillRx(queue, frame, layout, counters),
+    );
+    if (!done?.result) return false;
+    if (done.interrupt) announce();
+    return true;
+  };
+  /** Hands slirp the frames the vCPU worker's device path put in the ring. */
+  const sendRing = (n: Network): void => {
+    for (let f = n.toHost.peek(); f; f = n.toHost.peek()) {
+      n.pcap?.write(f);
+      n.slirp.input(f);
+      n.toHost.pop();
+    }
+  };
+  /**
+   * Drains a lent transmit queue into slirp (the driver notified it through
+   * the kernel): the buffers go back to the guest before the frames go out.
+   * When the queue is not lent (the vCPU is outside the guest) or looks
+   * malformed, the vCPU worker is asked to run the device's own path.
+   */
+  const sendLent = (n: Network, lease: QueueLease): void => {
+    const memory = guestRam();
+    const frames: Uint8Array[] = [];
+    const done = memory &&
+      lease.borrow(
+        memory,
+        (queue, layout, counters) => drainTx(queue, layout.header, counters, frames),
+      );
+    // Frames the device sent earlier go first.
+    sendRing(n);
+    for (const f of frames) {
+      n.pcap?.write(f);
+      n.slirp.input(f);
+    }
+    if (!done || !done.result || done.interrupt) announce();
+  };
+  /** Frames for the guest wait in `ring`: in they go, or the vCPU is told. */
+  const deliver = (ring: FrameRing, lease: QueueLease | null): void => {
+    if (!lease || deliverLent(ring, lease) !== "done") announce();
   };
   const networks: Network[] = [];
   let forwards: ActiveForward[] = [];
@@ -102,17 +169,22 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   try {
     init.nics.forEach((nic, i) => {
       const toGuest = new FrameRing(init.channels[i].toGuest);
-      const lease = nic.model === "virtio" ? new RxLease(init.channels[i].rxLease) : null;
+      const lease = nic.model === "virtio" ? new QueueLease(init.channels[i].rxLease) : null;
       const pcap = nic.pcap === null ? null : PcapWriter.open(nic.pcap);
       const slirp = new Slirp(slirpOptions(nic), {
         sendPacket: (frame) => {
           pcap?.write(frame);
-          if (!toGuest.push(frame)) return;
-          if (!lease || deliverLent(toGuest, lease) !== "done") announce();
+          if (lease && toGuest.empty && receiveLent(frame, lease)) return;
+          if (toGuest.push(frame)) deliver(toGuest, lease);
         },
         guestError: (message) => post({ type: "guest-error", message }),
       });
-      networks.push({ slirp, toGuest, toHost: new FrameRing(init.channels[i].toHost), pcap });
+      const c = init.channels[i];
+      const rxNotify = lease ? EventFd.of(c.rxNotifyFd) : null;
+      const txLease = lease ? new QueueLease(c.txLease) : null;
+      const txNotify = lease ? EventFd.of(c.txNotifyFd) : null;
+      const toHost = new FrameRing(c.toHost);
+      networks.push({ slirp, toGuest, lease, rxNotify, txLease, txNotify, toHost, pcap });
       for (const f of hostForwards(nic)) {
         forwards.push({ ...f, nic: i, boundPort: slirp.addHostForward(f) });
       }
@@ -160,17 +232,45 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   const decoder = new TextDecoder();
 
   const set = new PollSet();
+  let backlogWait = BACKLOG_WAIT_MS;
+  const notifyAt = networks.map(() => -1);
+  const sentAt = networks.map(() => -1);
   while (Atomics.load(flags, 0) === 0) {
     set.clear();
     set.add(wake.fd, POLL.IN);
-    let wait = MAX_WAIT_MS;
+    networks.forEach((n, i) => {
+      notifyAt[i] = n.rxNotify ? set.add(n.rxNotify.fd, POLL.IN) : -1;
+      sentAt[i] = n.txNotify ? set.add(n.txNotify.fd, POLL.IN) : -1;
+    });
+    const backlog = networks.some((n) => n.lease && !n.toGuest.empty);
+    if (!backlog) backlogWait = BACKLOG_WAIT_MS;
+    let wait = backlog ? backlogWait : MAX_WAIT_MS;
     const now = performance.now();
     for (const n of networks) {
       wait = Math.min(wait, n.slirp.runTimers(now) - now);
       wait = n.slirp.fillPoll(set, Math.max(0, wait));
     }
     const ready = set.wait(wait);
+    if (backlog && ready === 0) {
+      backlogWait = Math.min(MAX_WAIT_MS, backlogWait * 2);
+      for (const n of networks) {
+        if (!n.lease || n.toGuest.empty) continue;
+        // Not lent: the vCPU worker, told when the frames came, moves them itself.
+        if (deliverLent(n.toGuest, n.lease) === "kick") announce();
+      }
+    }
     if (set.revents(0) & POLL.IN) wake.drain();
+    networks.forEach((n, i) => {
+      if (notifyAt[i] < 0 || !(set.revents(notifyAt[i]) & POLL.IN)) return;
+      n.rxNotify!.drain();
+      // The driver added receive buffers: frames waiting in the ring go in.
+      if (!n.toGuest.empty) deliver(n.toGuest, n.lease);
+    });
+    networks.forEach((n, i) => {
+      if (sentAt[i] < 0 || !(set.revents(sentAt[i]) & POLL.IN)) return;
+      n.txNotify!.drain();
+      sendLent(n, n.txLease!);
+    });
     for (let c = commands.peek(); c; c = commands.peek()) {
       const command = JSON.parse(decoder.decode(c)) as NetCommand;
       commands.pop();
@@ -178,11 +278,7 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
     }
     for (const n of networks) {
       n.slirp.afterPoll(ready < 0);
-      for (let f = n.toHost.peek(); f; f = n.toHost.peek()) {
-        n.pcap?.write(f);
-        n.slirp.input(f);
-        n.toHost.pop();
-      }
+      sendRing(n);
       n.slirp.runTimers();
     }
   }

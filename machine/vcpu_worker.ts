@@ -250,6 +250,7 @@ class MachineLoop {
       this.step();
       if (this.exit) break;
     }
+    this.net?.flush();
     this.flushSerial();
     this.console.flush();
     this.board.flushAudio();
@@ -496,7 +497,7 @@ class MachineLoop {
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     this.aps.attach(this.board.vcpus);
-    this.net?.attach(this.board.devices.nics);
+    this.net?.attach(this.board.devices.nics, this.board.vm);
     const vcpu = this.board.vcpus[0];
     if (restoring) {
       // The saved state puts RAM and registers back.
@@ -591,6 +592,7 @@ class MachineLoop {
 
   pause(): void {
     const ints = this.ctl.ints;
+    this.net?.flush();
     this.flushSerial();
     this.console.flush();
     this.deadlineKicker.suspend();
@@ -601,6 +603,8 @@ class MachineLoop {
       if (Atomics.load(ints, CTRL.REQUEST) & REQ.AP_EXIT) {
         Atomics.and(ints, CTRL.REQUEST, ~REQ.AP_EXIT);
         this.aps.serviceExits();
+        // What they sent goes out now, not at the resume.
+        this.net?.flush();
       }
       const req = Atomics.load(ints, CTRL.REQUEST);
       if (req & REQ.STOP) {

@@ -47,12 +47,11 @@ function nic(extra: Partial<NicConfig> = {}): NicConfig {
   };
 }
 
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+/** The host port the machine's first forward bound (asked for as port 0). */
+function boundPort(m: Machine): number {
+  const f = m.net?.forwards[0];
+  if (!f) throw new Error("the machine has no forward in force");
+  return f.boundPort;
 }
 
 /** The fixture that drives `n`'s model. */
@@ -99,7 +98,7 @@ async function udpExchange(port: number, text: string): Promise<string> {
 }
 
 /** Runs the fixture under vmrun until `until` shows on COM1; returns COM1's lines. */
-async function runVmrun(n: NicConfig, until: RegExp, after?: () => Promise<void>) {
+async function runVmrun(n: NicConfig, until: RegExp, after?: (m: Machine) => Promise<void>) {
   let out = "";
   let seen!: () => void;
   const shown = new Promise<void>((r) => seen = r);
@@ -112,7 +111,8 @@ async function runVmrun(n: NicConfig, until: RegExp, after?: () => Promise<void>
   const guard = setTimeout(() => m.stop(), 60_000);
   try {
     await Promise.race([shown, m.exited]);
-    if (after) await after();
+    await m.net?.ready;
+    if (after) await after(m);
   } finally {
     clearTimeout(guard);
     await m.stop();
@@ -184,13 +184,14 @@ for (const model of ["e1000", "virtio"] as const) {
   kvmTest(
     `a VM saved with NIC model ${model} restores with its NIC and a new network that forwards`,
     async () => {
-      const port = await freeUdpPort();
+      // Port 0: the network binds one the kernel chooses, so no other process can take it
+      // between a probe and the bind (a "free" port found first could be gone by then).
       const n = nic({
         model,
         hostForwards: [{
           protocol: "udp",
           hostAddress: "127.0.0.1",
-          hostPort: port,
+          hostPort: 0,
           guestAddress: "",
           guestPort: 7,
         }],
@@ -208,11 +209,12 @@ for (const model of ["e1000", "virtio"] as const) {
           },
         });
         const guardA = setTimeout(() => a.stop(), 60_000);
-        await Promise.race([ready, a.exited]);
+        const ended = await Promise.race([ready.then(() => null), a.exited]);
         clearTimeout(guardA);
-        // A guest that ended first (no lease, no ARP) says why on COM1.
-        ok(/echo ready/.test(out), `the guest did not get ready: ${out}`);
-        strictEqual(await udpExchange(port, "before the save"), "before the save");
+        // A guest that ended first (no lease, no ARP) says why on COM1; the VMM in its exit.
+        ok(/echo ready/.test(out), `the guest did not get ready: ${JSON.stringify(ended)} ${out}`);
+        await a.net?.ready;
+        strictEqual(await udpExchange(boundPort(a), "before the save"), "before the save");
         await a.save(file, { stop: true });
         strictEqual((await a.exited).reason, "stopped");
 
@@ -221,7 +223,8 @@ for (const model of ["e1000", "virtio"] as const) {
         const b = new Machine(header.config, {}, { restorePath: file });
         const guardB = setTimeout(() => b.stop(), 60_000);
         try {
-          strictEqual(await udpExchange(port, "after the restore"), "after the restore");
+          await b.net?.ready;
+          strictEqual(await udpExchange(boundPort(b), "after the restore"), "after the restore");
           const snap = await b.snapshot();
           const row = snap.devices?.nics[0];
           strictEqual(row?.model, model);
@@ -258,14 +261,14 @@ kvmTest(
 );
 
 kvmTest("Vm.start({ nic }) from the API: an e1000 with a UDP forward answers", async () => {
-  const port = await freeUdpPort();
   await using vm = await Vm.start({
     disk: fixture("net_e1000"),
     snapshot: true,
-    nic: { model: "e1000", hostfwd: `udp:127.0.0.1:${port}-:7`, romfile: "" },
+    nic: { model: "e1000", hostfwd: "udp:127.0.0.1:0-:7", romfile: "" },
   });
   await vm.serial.waitFor("echo ready", { timeout: 60_000 });
-  strictEqual(await udpExchange(port, "hello api"), "hello api");
+  const [fwd] = await vm.net.forwards();
+  strictEqual(await udpExchange(fwd.hostPort, "hello api"), "hello api");
 });
 
 /**
@@ -283,18 +286,17 @@ function nicFixtureTests(
   kvmTest(
     `${model} fixture: DHCP offer, ARP and ping, and a UDP echo through hostfwd`,
     async () => {
-      const port = await freeUdpPort();
       const fwd = {
         protocol: "udp",
         hostAddress: "127.0.0.1",
-        hostPort: port,
+        hostPort: 0,
         guestAddress: "",
         guestPort: 7,
       } as const;
       let reply = "";
       const n = nic({ model, hostForwards: [fwd] });
-      const lines = await runVmrun(n, /echo ready/, async () => {
-        reply = await udpExchange(port, hello);
+      const lines = await runVmrun(n, /echo ready/, async (m) => {
+        reply = await udpExchange(boundPort(m), hello);
       });
       deepStrictEqual(lines.slice(0, expected.length), expected);
       strictEqual(reply, hello);

@@ -27,7 +27,14 @@ import {
   type VirtioPciState,
 } from "../virtio/virtio_pci.ts";
 import type { DescriptorChain } from "../virtio/virtqueue.ts";
-import { fillRx, type RxLayout, type RxLease } from "./virtio_net_rx.ts";
+import {
+  fillRx,
+  type QueueLease,
+  type RxLayout,
+  VIRTIO_NET_RX,
+  VIRTIO_NET_TX,
+} from "./virtio_net_rx.ts";
+import { txFrame } from "./virtio_net_tx.ts";
 import {
   formatMac,
   type FrameSink,
@@ -48,10 +55,7 @@ export const VIRTIO_NET_F_STATUS = 1n << 16n;
 /** Status bit: the link is up. */
 export const VIRTIO_NET_S_LINK_UP = 1;
 
-/** Queue indices. */
-export const VIRTIO_NET_RX = 0;
-/** @see VIRTIO_NET_RX */
-export const VIRTIO_NET_TX = 1;
+export { VIRTIO_NET_RX, VIRTIO_NET_TX };
 /** Entries per queue. */
 export const VIRTIO_NET_QUEUE_SIZE = 256;
 /** Bytes of device configuration exposed: mac[6], status. */
@@ -141,22 +145,10 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
   }
 
   #send(chain: DescriptorChain, hdr: number): number {
-    const length = chain.readableLength - hdr;
-    if (length <= 0) return 0;
-    const frame = new Uint8Array(length);
-    let skip = hdr;
-    let at = 0;
-    for (const b of chain.readable) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      frame.set(b.subarray(skip), at);
-      at += b.length - skip;
-      skip = 0;
-    }
+    const frame = txFrame(chain, hdr);
+    if (!frame) return 0;
     this.counters.txPackets++;
-    this.counters.txBytes += length;
+    this.counters.txBytes += frame.length;
     this.#transmit(frame);
     return 0;
   }
@@ -175,10 +167,14 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
     return true;
   }
 
-  #rxUsable(): boolean {
+  #usable(index: number): boolean {
     const t = this.transport;
-    return (t.status & VIRTIO_STATUS_DRIVER_OK) !== 0 && t.queues[VIRTIO_NET_RX].ready &&
+    return (t.status & VIRTIO_STATUS_DRIVER_OK) !== 0 && t.queues[index].ready &&
       t.broken === null;
+  }
+
+  #rxUsable(): boolean {
+    return this.#usable(VIRTIO_NET_RX);
   }
 
   /**
@@ -188,10 +184,33 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
    * runs again.
    * @returns whether it was lent
    */
-  lendRx(lease: RxLease): boolean {
-    if (!this.#rxUsable()) return false;
+  lendRx(lease: QueueLease): boolean {
+    return this.#lend(VIRTIO_NET_RX, lease);
+  }
+
+  /** Takes the receive queue back from {@link lendRx}: indices, counters, and the interrupt it wants. */
+  reclaimRx(lease: QueueLease): void {
+    this.#reclaim(VIRTIO_NET_RX, lease);
+  }
+
+  /**
+   * Lends the transmit queue as {@link lendRx} does the receive queue (the
+   * borrower drains it with virtio_net_tx.ts's drainTx).
+   * @returns whether it was lent
+   */
+  lendTx(lease: QueueLease): boolean {
+    return this.#lend(VIRTIO_NET_TX, lease);
+  }
+
+  /** Takes the transmit queue back from {@link lendTx}. */
+  reclaimTx(lease: QueueLease): void {
+    this.#reclaim(VIRTIO_NET_TX, lease);
+  }
+
+  #lend(index: number, lease: QueueLease): boolean {
+    if (!this.#usable(index)) return false;
     const t = this.transport;
-    const q = t.queues[VIRTIO_NET_RX];
+    const q = t.queues[index];
     lease.lend({
       size: q.size,
       descAddr: q.descAddr,
@@ -207,14 +226,15 @@ export class VirtioNet implements Nic, Snapshotting<VirtioNetState> {
     return true;
   }
 
-  /** Takes the receive queue back from {@link lendRx}: indices, counters, and the interrupt it wants. */
-  reclaimRx(lease: RxLease): void {
+  #reclaim(index: number, lease: QueueLease): void {
     const back = lease.reclaim();
     if (!back) return;
-    this.transport.queues[VIRTIO_NET_RX].setIndices(back.lastAvailIdx, back.usedIdx);
+    this.transport.queues[index].setIndices(back.lastAvailIdx, back.usedIdx);
     this.counters.rxPackets += back.rxPackets;
     this.counters.rxBytes += back.rxBytes;
     this.counters.rxDropped += back.rxDropped;
+    this.counters.txPackets += back.txPackets;
+    this.counters.txBytes += back.txBytes;
     if (back.interrupt) this.transport.signalUsed();
   }
 

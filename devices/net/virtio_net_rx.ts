@@ -1,9 +1,10 @@
 /**
- * virtio-net's receive path, and the lease that lets another thread run it.
+ * virtio-net's receive path, and the lease that lets another thread run it
+ * (and the transmit path, virtio_net_tx.ts, under a lease of its own).
  *
  * {@link fillRx} puts one frame into the receive queue; the device calls it
  * for frames it is handed, and so may the network thread while it holds the
- * queue on lease ({@link RxLease}): a frame for the guest then goes straight
+ * queue on lease ({@link QueueLease}): a frame for the guest then goes straight
  * into guest memory while the vCPU runs, without stopping it (QEMU's I/O
  * thread and vhost-net work the same way).
  *
@@ -17,7 +18,7 @@
  * word says who holds it; the borrower works only after moving it from
  * LENT to BUSY and the owner takes it back only from LENT, so the two never
  * touch the queue at once. Interrupts stay with the device: the borrower
- * only asks for one ({@link RxLeaseReturn.interrupt}) when the used-buffer
+ * only asks for one ({@link LeaseReturn.interrupt}) when the used-buffer
  * interrupt is not already pending, and then kicks the vCPU.
  *
  * @module
@@ -26,6 +27,11 @@
 import { type GuestMemory, GuestMemoryError } from "../types.ts";
 import { SplitVirtqueue, VirtqueueError } from "../virtio/virtqueue.ts";
 import { type NicCounters, padFrame } from "./nic.ts";
+
+/** Queue indices (here, beside the leases, so a board without virtio-net need not load the device). */
+export const VIRTIO_NET_RX = 0;
+/** @see VIRTIO_NET_RX */
+export const VIRTIO_NET_TX = 1;
 
 /** What the receive path needs to know of the negotiated features. */
 export interface RxLayout {
@@ -151,7 +157,9 @@ const F_DEVICE = 2;
 const F_RX_PACKETS = 3;
 const F_RX_BYTES = 4;
 const F_RX_DROPPED = 5;
-const F64_SLOTS = 6;
+const F_TX_PACKETS = 6;
+const F_TX_BYTES = 7;
+const F64_SLOTS = 8;
 
 const FLAG_EVENT_IDX = 1;
 const FLAG_INDIRECT = 2;
@@ -159,7 +167,7 @@ const FLAG_MERGEABLE = 4;
 const FLAG_ISR_PENDING = 8;
 
 /** What the borrower changed, handed back when the owner takes the lease back. */
-export interface RxLeaseReturn {
+export interface LeaseReturn {
   readonly lastAvailIdx: number;
   readonly usedIdx: number;
   /** The driver wants the used-buffer interrupt, which was not pending when lent. */
@@ -168,10 +176,12 @@ export interface RxLeaseReturn {
   readonly rxPackets: number;
   readonly rxBytes: number;
   readonly rxDropped: number;
+  readonly txPackets: number;
+  readonly txBytes: number;
 }
 
-/** A receive queue as lent: its configuration and indices, and the receive layout. */
-export interface LentRxQueue {
+/** A queue as lent: its configuration and indices, and the receive layout. */
+export interface LentQueue {
   readonly size: number;
   readonly descAddr: number;
   readonly driverAddr: number;
@@ -185,17 +195,19 @@ export interface LentRxQueue {
   readonly interruptPending: boolean;
 }
 
-/** One receive queue's lease, in a SharedArrayBuffer both threads map. */
-export class RxLease {
+/** One queue's lease, in a SharedArrayBuffer both threads map. */
+export class QueueLease {
   readonly #ints: Int32Array;
   readonly #floats: Float64Array;
+  /** The borrower's queue object, kept from one borrow to the next (the same memory). */
+  #queue: SplitVirtqueue | null = null;
 
   /** Allocates the shared words of one lease (starts owned). */
   static create(): SharedArrayBuffer {
     return new SharedArrayBuffer(INT_SLOTS * 4 + F64_SLOTS * 8);
   }
 
-  /** @param buffer from {@link RxLease.create} */
+  /** @param buffer from {@link QueueLease.create} */
   constructor(readonly buffer: SharedArrayBuffer) {
     this.#ints = new Int32Array(buffer, 0, INT_SLOTS);
     this.#floats = new Float64Array(buffer, INT_SLOTS * 4, F64_SLOTS);
@@ -207,7 +219,7 @@ export class RxLease {
   }
 
   /** Owner: lends the queue. Only while owned (a second lend is refused). */
-  lend(q: LentRxQueue): void {
+  lend(q: LentQueue): void {
     if (Atomics.load(this.#ints, I_STATE) !== LEASE.OWNED) throw new Error("RX lease is out");
     const i = this.#ints;
     const f = this.#floats;
@@ -221,7 +233,12 @@ export class RxLease {
     f[F_DESC] = q.descAddr;
     f[F_DRIVER] = q.driverAddr;
     f[F_DEVICE] = q.deviceAddr;
-    f[F_RX_PACKETS] = f[F_RX_BYTES] = f[F_RX_DROPPED] = 0;
+    f[F_RX_PACKETS] =
+      f[F_RX_BYTES] =
+      f[F_RX_DROPPED] =
+      f[F_TX_PACKETS] =
+      f[F_TX_BYTES] =
+        0;
     // The store publishes everything above to a borrower that sees LENT.
     Atomics.store(i, I_STATE, LEASE.LENT);
   }
@@ -231,7 +248,7 @@ export class RxLease {
    * (it never blocks while it holds the lease).
    * @returns what the borrower changed; null when it was not lent
    */
-  reclaim(): RxLeaseReturn | null {
+  reclaim(): LeaseReturn | null {
     const i = this.#ints;
     for (;;) {
       const was = Atomics.compareExchange(i, I_STATE, LEASE.LENT, LEASE.OWNED);
@@ -247,6 +264,8 @@ export class RxLease {
       rxPackets: f[F_RX_PACKETS],
       rxBytes: f[F_RX_BYTES],
       rxDropped: f[F_RX_DROPPED],
+      txPackets: f[F_TX_PACKETS],
+      txBytes: f[F_TX_BYTES],
     };
   }
 
@@ -264,7 +283,11 @@ export class RxLease {
     try {
       const f = this.#floats;
       const flags = i[I_FLAGS];
-      const queue = new SplitVirtqueue(memory, i[I_SIZE]);
+      let queue = this.#queue;
+      if (queue?.memory !== memory || queue.maxSize !== i[I_SIZE]) {
+        queue = this.#queue = new SplitVirtqueue(memory, i[I_SIZE]);
+      }
+      queue.size = i[I_SIZE];
       queue.ready = true;
       queue.descAddr = f[F_DESC];
       queue.driverAddr = f[F_DRIVER];
@@ -285,6 +308,8 @@ export class RxLease {
         f[F_RX_PACKETS] += counters.rxPackets;
         f[F_RX_BYTES] += counters.rxBytes;
         f[F_RX_DROPPED] += counters.rxDropped;
+        f[F_TX_PACKETS] += counters.txPackets;
+        f[F_TX_BYTES] += counters.txBytes;
       }
       let interrupt = false;
       if (!(flags & FLAG_ISR_PENDING) && i[I_INTERRUPT] === 0) {

@@ -2,7 +2,7 @@ import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
 import { VIRTIO_LEGACY as L, VIRTIO_STATUS_DRIVER_OK } from "../virtio/virtio_pci.ts";
 import { DriverRing } from "../virtio/test_support.ts";
 import { VIRTIO_NET_F_MRG_RXBUF, VirtioNet } from "./virtio_net.ts";
-import { fillRx, LEASE, RxLease } from "./virtio_net_rx.ts";
+import { fillRx, LEASE, QueueLease } from "./virtio_net_rx.ts";
 import { nicRig } from "./test_support.ts";
 
 const setup = () => nicRig((options) => new VirtioNet(options));
@@ -33,7 +33,7 @@ function frame(length: number, seed: number): Uint8Array {
 }
 
 /** What the borrower (the network worker) does: frames into the lent queue until it is full. */
-function borrowAll(s: Setup, lease: RxLease, frames: Uint8Array[]) {
+function borrowAll(s: Setup, lease: QueueLease, frames: Uint8Array[]) {
   return lease.borrow(s.memory, (queue, layout, counters) => {
     let n = 0;
     while (n < frames.length && fillRx(queue, frames[n], layout, counters)) n++;
@@ -50,7 +50,7 @@ for (const features of [0n, VIRTIO_NET_F_MRG_RXBUF]) {
     const rx = up(leased, features, 4);
     const frames = [frame(60, 1), frame(1000, 2), frame(300, 3)];
     for (const f of frames) strictEqual(direct.nic.receive(f), true);
-    const lease = new RxLease(RxLease.create());
+    const lease = new QueueLease(QueueLease.create());
     ok(leased.nic.lendRx(lease));
     strictEqual(lease.state, LEASE.LENT);
     const done = borrowAll(leased, lease, frames);
@@ -76,7 +76,7 @@ Deno.test("virtio-net RX lease: no interrupt asked while one is pending; a full 
   const rx = up(s, 0n, 2);
   strictEqual(s.nic.receive(frame(80, 1)), true);
   strictEqual(s.irq.level, true, "ISR bit 0 set, line high");
-  const lease = new RxLease(RxLease.create());
+  const lease = new QueueLease(QueueLease.create());
   ok(s.nic.lendRx(lease));
   deepStrictEqual(borrowAll(s, lease, [frame(80, 2), frame(80, 3)]), {
     result: 1,
@@ -100,7 +100,7 @@ Deno.test("virtio-net RX lease: the driver's NO_INTERRUPT is honoured on lease",
   const s = setup();
   const rx = up(s, 0n, 2);
   rx.availFlags = 1;
-  const lease = new RxLease(RxLease.create());
+  const lease = new QueueLease(QueueLease.create());
   ok(s.nic.lendRx(lease));
   deepStrictEqual(borrowAll(s, lease, [frame(80, 1)]), { result: 1, interrupt: false });
   s.nic.reclaimRx(lease);
@@ -110,7 +110,7 @@ Deno.test("virtio-net RX lease: the driver's NO_INTERRUPT is honoured on lease",
 
 Deno.test("virtio-net RX lease: one holder at a time", () => {
   const s = setup();
-  const lease = new RxLease(RxLease.create());
+  const lease = new QueueLease(QueueLease.create());
   strictEqual(s.nic.lendRx(lease), false, "not before the driver is up");
   strictEqual(lease.state, LEASE.OWNED);
   strictEqual(borrowAll(s, lease, [frame(60, 1)]), null, "nothing to borrow while owned");
@@ -133,7 +133,7 @@ Deno.test("virtio-net RX lease: one holder at a time", () => {
 Deno.test("virtio-net RX lease: a reset after reclaim leaves nothing lent", () => {
   const s = setup();
   up(s, 0n, 1);
-  const lease = new RxLease(RxLease.create());
+  const lease = new QueueLease(QueueLease.create());
   ok(s.nic.lendRx(lease));
   s.nic.reclaimRx(lease);
   s.nic.reset();
@@ -142,16 +142,18 @@ Deno.test("virtio-net RX lease: a reset after reclaim leaves nothing lent", () =
 });
 
 Deno.test("virtio-net RX lease: the owner's reclaim waits for a borrower at work on another thread", async () => {
-  const lease = new RxLease(RxLease.create());
+  const lease = new QueueLease(QueueLease.create());
   const s = setup();
   up(s, 0n, 1);
   ok(s.nic.lendRx(lease));
   // [0] borrower started, [1] borrower finished its work
   const flags = new Int32Array(new SharedArrayBuffer(8));
   const source = `
-    import { RxLease } from ${JSON.stringify(new URL("./virtio_net_rx.ts", import.meta.url).href)};
+    import { QueueLease } from ${
+    JSON.stringify(new URL("./virtio_net_rx.ts", import.meta.url).href)
+  };
     self.onmessage = (ev) => {
-      const lease = new RxLease(ev.data.lease);
+      const lease = new QueueLease(ev.data.lease);
       const flags = new Int32Array(ev.data.flags);
       const memory = { view: () => new Uint8Array(0), readU16: () => 0, readU32: () => 0,
         writeU16: () => {}, writeU32: () => {} };

@@ -402,6 +402,23 @@ export class VirtioPci implements PciFunction, Snapshotting<VirtioPciState> {
     return 0n;
   }
 
+  /**
+   * Where a driver notifies queue `index` as the function decodes now: the
+   * legacy register's port and the modern notify address (null where that
+   * interface does not decode). Either write carries the queue index in 16
+   * bits. For a VMM that lets the kernel catch them (KVM_IOEVENTFD).
+   */
+  notifyAddresses(index: number): { port: number | null; mmio: number | null } {
+    const io = this.#modernOnly ? null : this.config.barBase(0);
+    const mem = this.config.barBase(this.modernBar);
+    return {
+      port: io === null ? null : io + VIRTIO_LEGACY.queueNotify,
+      mmio: mem === null
+        ? null
+        : mem + this.regions.notify[0] + index * VIRTIO_NOTIFY_OFF_MULTIPLIER,
+    };
+  }
+
   /** Why the device stopped processing queues, or null while healthy. */
   get broken(): string | null {
     return this.#broken;

@@ -116,6 +116,21 @@ Deno.test("configuration space: transitional identity and BARs", () => {
   strictEqual(t.legacyIoSize, 32);
 });
 
+Deno.test("notifyAddresses: where each interface's notify decodes, and nowhere while off", () => {
+  const { t } = setup();
+  const c = t.config;
+  deepStrictEqual(t.notifyAddresses(1), { port: null, mmio: null });
+  c.write(0x10, 4, 0xc040);
+  c.write(0x20, 4, 0xfe000000);
+  c.write(0x24, 4, 0);
+  deepStrictEqual(t.notifyAddresses(1), { port: null, mmio: null }, "decoding is off");
+  c.write(0x04, 2, 0x0003);
+  deepStrictEqual(t.notifyAddresses(0), { port: 0xc050, mmio: 0xfe003000 });
+  deepStrictEqual(t.notifyAddresses(1), { port: 0xc050, mmio: 0xfe003004 });
+  c.write(0x04, 2, 0x0002);
+  deepStrictEqual(t.notifyAddresses(1), { port: null, mmio: 0xfe003004 });
+});
+
 Deno.test("the capability list describes the modern structures in BAR4", () => {
   const { t } = setup();
   const check = () => {
