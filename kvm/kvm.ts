@@ -46,6 +46,7 @@ import {
   type VmState,
 } from "./state.ts";
 import {
+  coalescedMmioZone,
   cpuid2Buffer,
   type CpuidEntry,
   decodeCpuid2,
@@ -384,6 +385,15 @@ export class Vm {
   /** Sets the level of an interrupt line (GSI) of the in-kernel irqchip. */
   irqLine(gsi: number, level: boolean): void {
     ioctlPtr(this.fd, "KVM_IRQ_LINE", irqLevel(gsi, level));
+  }
+
+  /**
+   * KVM_REGISTER_COALESCED_MMIO: guest writes to `[addr, addr + size)` no
+   * longer exit; KVM queues them in the ring the vCPUs' mappings share
+   * (see coalesced_mmio.ts), to be replayed before the next exit is handled.
+   */
+  registerCoalescedMmio(addr: number, size: number): void {
+    ioctlPtr(this.fd, "KVM_REGISTER_COALESCED_MMIO", coalescedMmioZone(addr, size));
   }
 
   /** KVM_CREATE_VCPU, with its `kvm_run` area mapped. */

@@ -42,7 +42,19 @@ import {
   type RunState,
   takeMail,
 } from "./control.ts";
-import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
+import {
+  ExitStats,
+  handleCoalescedWrite,
+  handleIoExit,
+  handleMmioExit,
+  ioExitPort,
+} from "./exit_handler.ts";
+import {
+  type CoalescedMmioRing,
+  type CoalescedWrite,
+  coalesceMmio,
+} from "../kvm/coalesced_mmio.ts";
+import { COALESCED_MMIO } from "./io_map.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
 import { I6300esb } from "../devices/watchdog/i6300esb.ts";
@@ -152,6 +164,10 @@ class MachineLoop {
   readonly restorePath: string | null;
   readonly stats = new ExitStats();
   board!: Board;
+  /** Writes KVM queued instead of exiting (the VGA window); null when KVM cannot. */
+  coalesced: CoalescedMmioRing | null = null;
+  readonly coalescedWrite: CoalescedWrite = (addr, len, view, at) =>
+    handleCoalescedWrite(this.board.mmio, addr, len, view, at);
   exit: GuestExit | null = null;
   resetPending = false;
   serialOut: number[] = [];
@@ -244,12 +260,14 @@ class MachineLoop {
       this.step();
       if (this.exit) break;
     }
+    this.drainCoalesced();
     this.flushSerial();
     this.console.flush();
     this.board.flushAudio();
     this.setState("stopped");
     retractRunAddress(this.ctl);
     this.aps.quit();
+    this.coalesced = null;
     this.board.dispose();
     return this.exit;
   }
@@ -275,6 +293,8 @@ class MachineLoop {
     const stats = this.stats;
     stats.guestMs += t1 - t0;
     vcpu.immediateExit = false;
+    // Writes the guest made before this exit come first (timers below may read the screen).
+    this.drainCoalesced();
     this.clock.advanceTo((t1 + this.timeOriginOffsetMs) * 1e6);
     // The frequent exits are handled straight from the kvm_run page.
     if (reason === EXIT_REASON.IO) {
@@ -289,6 +309,12 @@ class MachineLoop {
       return;
     }
     this.rareExit(reason === EXIT_INTERRUPTED ? { kind: "interrupted" } : decodeExit(vcpu.runView));
+  }
+
+  /** Replays the writes KVM coalesced since the last look, oldest first. */
+  drainCoalesced(): void {
+    const ring = this.coalesced;
+    if (ring !== null && ring.pending()) ring.drain(this.coalescedWrite);
   }
 
   /** Exits other than port I/O and MMIO, kept out of {@link step} so it stays small. */
@@ -309,6 +335,7 @@ class MachineLoop {
     const stats = this.apStats[vcpu.id - 1];
     const view = vcpu.runView;
     const reason = view.getUint32(EXIT_REASON_AT, true);
+    this.drainCoalesced();
     this.clock.advanceTo((hostNowMs() + this.timeOriginOffsetMs) * 1e6);
     if (reason === EXIT_REASON.IO) {
       stats.count("io");
@@ -402,6 +429,7 @@ class MachineLoop {
 
   #save(m: { id: number; path: string; stop: boolean }): void {
     const t0 = performance.now();
+    this.drainCoalesced();
     const partial = `${m.path}.partial`;
     try {
       this.flushSerial();
@@ -467,6 +495,7 @@ class MachineLoop {
     this.publishedDeadline = NaN;
     this.serialTimer = this.clock.timer(() => this.flushSerial());
     const vm = this.kvm.createVm();
+    this.coalesced = null;
     this.board = new Board(this.config, {
       kvm: this.kvm,
       ramHost: this.ramHost,
@@ -490,6 +519,7 @@ class MachineLoop {
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     this.aps.attach(this.board.vcpus);
+    this.coalesced = coalesceMmio(vm, this.board.vcpus[0].runBytes.buffer, COALESCED_MMIO);
     this.net?.attach(this.board.devices.nics);
     const vcpu = this.board.vcpus[0];
     if (restoring) {
@@ -541,6 +571,7 @@ class MachineLoop {
       { length: 128 - CMOS_RAM_START },
       (_, i) => cmos.getByte(CMOS_RAM_START + i),
     );
+    this.coalesced = null;
     this.board.dispose();
     this.build();
     kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
@@ -571,6 +602,8 @@ class MachineLoop {
   }
 
   serviceRequests(): void {
+    // Requests read device state: the APs' queued writes land first.
+    this.drainCoalesced();
     const ints = this.ctl.ints;
     const req = Atomics.and(ints, CTRL.REQUEST, REQ.PAUSE);
     if (req & REQ.AP_EXIT) this.aps.serviceExits();
@@ -590,6 +623,7 @@ class MachineLoop {
     this.deadlineKicker.suspend();
     this.publishedDeadline = NaN; // re-armed by the first step after the pause
     this.aps.park();
+    this.drainCoalesced();
     this.setState("paused");
     for (;;) {
       if (Atomics.load(ints, CTRL.REQUEST) & REQ.AP_EXIT) {
