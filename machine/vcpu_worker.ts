@@ -22,7 +22,7 @@ import {
 import { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { exitAction } from "./exit_policy.ts";
-import { hostNowMs, Kvm } from "../kvm/kvm.ts";
+import { HOST_NOW_MS, hostNowMs, Kvm, readHostNow } from "../kvm/kvm.ts";
 import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
 import { Board, type FirmwareImages, type GuestExit } from "./board.ts";
@@ -177,6 +177,11 @@ class MachineLoop {
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
+  /** The clock and its count of timer changes when {@link publishedDeadline} was last looked at. */
+  publishedClock: SteppedClock | null = null;
+  publishedChanges = 0;
+  /** The device clock's time for {@link step} to hand over without allocating. */
+  readonly clockFeed = new Float64Array(1);
   /** The virtio console's host side (`--device virtio-serial-pci`). */
   readonly console = new ConsolePorts(
     (port, bytes) => post({ type: "console", port, bytes }),
@@ -279,7 +284,8 @@ class MachineLoop {
     // Devices may have armed timers since the last exit (mail, serial input):
     // the deadline timer must know before the vCPU possibly halts for good.
     this.publishDeadline();
-    const t0 = hostNowMs();
+    readHostNow();
+    const t0 = HOST_NOW_MS[0];
     // While the vCPU runs, the network worker may fill virtio-net receive
     // queues itself; they come back before any device code runs.
     this.net?.lend();
@@ -289,13 +295,16 @@ class MachineLoop {
     } finally {
       this.net?.reclaim();
     }
-    const t1 = hostNowMs();
+    readHostNow();
+    const t1 = HOST_NOW_MS[0];
     const stats = this.stats;
     stats.guestMs += t1 - t0;
     vcpu.immediateExit = false;
     // Writes the guest made before this exit come first (timers below may read the screen).
     this.drainCoalesced();
-    this.clock.advanceTo((t1 + this.timeOriginOffsetMs) * 1e6);
+    const now = this.clockFeed;
+    now[0] = (t1 + this.timeOriginOffsetMs) * 1e6;
+    this.clock.advanceToFrom(now);
     // The frequent exits are handled straight from the kvm_run page.
     if (reason === EXIT_REASON.IO) {
       stats.count("io");
@@ -493,6 +502,7 @@ class MachineLoop {
     this.clock = new SteppedClock();
     this.clock.advanceTo(now);
     this.publishedDeadline = NaN;
+    this.publishedClock = null;
     this.serialTimer = this.clock.timer(() => this.flushSerial());
     const vm = this.kvm.createVm();
     this.coalesced = null;
@@ -622,6 +632,7 @@ class MachineLoop {
     this.console.flush();
     this.deadlineKicker.suspend();
     this.publishedDeadline = NaN; // re-armed by the first step after the pause
+    this.publishedClock = null;
     this.aps.park();
     this.drainCoalesced();
     this.setState("paused");
@@ -751,7 +762,12 @@ class MachineLoop {
   }
 
   publishDeadline(): void {
-    const next = this.clock.nextDeadline();
+    const clock = this.clock;
+    // No timer changed: the next deadline did not either (reading it is a heap number).
+    if (clock === this.publishedClock && clock.changes === this.publishedChanges) return;
+    this.publishedClock = clock;
+    this.publishedChanges = clock.changes;
+    const next = clock.nextDeadline();
     if (next === this.publishedDeadline) return;
     this.publishedDeadline = next;
     // Now from the clock the exits advance, so the kick never comes before the timer is due.
