@@ -14,6 +14,7 @@
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors.ts";
 import { processArgs } from "./argv.ts";
 import { VERSION } from "./version.ts";
+import { discardPrestartedVcpuWorker, prestartVcpuWorker } from "../machine/vcpu_worker_start.ts";
 
 const encoder = new TextEncoder();
 const HELP_WORDS = ["--help", "-h", "-help"];
@@ -49,6 +50,10 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  // A run is coming (most likely): the vCPU worker's thread loads its modules meanwhile.
+  if (!argv.some((a) => HELP_WORDS.includes(a) || a === "--version" || a === "-V")) {
+    prestartVcpuWorker();
+  }
   try {
     const { parseCommandLine } = await load<typeof import("./program.ts")>("./program.ts");
     const req = parseCommandLine(argv, {
@@ -81,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** One line on stderr for `e`, and the exit status it calls for. */
 async function failure(e: unknown): Promise<number> {
+  discardPrestartedVcpuWorker();
   // --help and usage errors come before anything else is loaded.
   const { CommanderError } = await load<typeof import("../deps/commander.ts")>(
     "../deps/commander.ts",

@@ -18,6 +18,15 @@ export class SteppedClock implements Clock {
   #armed = new Set<Armed>();
   /** The earliest armed deadline; NaN when it must be recomputed. */
   #next = Infinity;
+  #changes = 0;
+
+  /**
+   * Counts changes to the armed timers: while it stands still, so does
+   * {@link nextDeadline} (a loop asking every time could skip the call).
+   */
+  get changes(): number {
+    return this.#changes;
+  }
 
   /** Current time in nanoseconds. */
   nowNs(): number {
@@ -29,6 +38,7 @@ export class SteppedClock implements Clock {
     const entry: Armed = { deadline: Infinity, callback };
     const t: Timer = {
       arm: (deadlineNs) => {
+        this.#changes = (this.#changes + 1) | 0;
         // Re-arming may move a deadline later: recompute lazily then.
         if (this.#armed.has(entry) && entry.deadline <= this.#next) this.#next = NaN;
         entry.deadline = deadlineNs;
@@ -36,6 +46,7 @@ export class SteppedClock implements Clock {
         if (deadlineNs < this.#next) this.#next = deadlineNs;
       },
       cancel: () => {
+        this.#changes = (this.#changes + 1) | 0;
         if (this.#armed.delete(entry) && entry.deadline <= this.#next) this.#next = NaN;
       },
     };
@@ -63,12 +74,25 @@ export class SteppedClock implements Clock {
         if (a.deadline <= ns && (!due || a.deadline < due.deadline)) due = a;
       }
       if (!due) break;
+      this.#changes = (this.#changes + 1) | 0;
       this.#armed.delete(due);
       this.#next = NaN;
       this.#now = Math.max(this.#now, due.deadline);
       due.callback();
     }
     this.#now = Math.max(this.#now, ns);
+  }
+
+  /**
+   * {@link advanceTo} the time in `source[0]`, for a caller on every vCPU
+   * exit: a double passed to a call that is not inlined is a heap number, and
+   * garbage on every exit brings the collector round.
+   */
+  advanceToFrom(source: Float64Array): void {
+    const ns = source[0];
+    const next = Number.isNaN(this.#next) ? this.nextDeadline() : this.#next;
+    if (next <= ns) this.advanceTo(ns);
+    else if (ns > this.#now) this.#now = ns;
   }
 
   /** Moves time forward by `ns`. */

@@ -35,6 +35,7 @@ export const IOCTLS = {
   KVM_SET_IDENTITY_MAP_ADDR: iow(0x48, 8),
   KVM_CREATE_IRQCHIP: io(0x60),
   KVM_IRQ_LINE: iow(0x61, LAYOUTS.kvm_irq_level.size),
+  KVM_REGISTER_COALESCED_MMIO: iow(0x67, LAYOUTS.kvm_coalesced_mmio_zone.size),
   KVM_SET_GSI_ROUTING: iow(0x6a, LAYOUTS.kvm_irq_routing.size),
   KVM_GET_IRQCHIP: iowr(0x62, LAYOUTS.kvm_irqchip.size),
   // Not a typo: <linux/kvm.h> declares SET_IRQCHIP as _IOR.
@@ -84,6 +85,7 @@ export const KVM_CAP = {
   KVM_CAP_SET_TSS_ADDR: 4,
   KVM_CAP_EXT_CPUID: 7,
   KVM_CAP_MP_STATE: 14,
+  KVM_CAP_COALESCED_MMIO: 15,
   KVM_CAP_PIT2: 33,
   KVM_CAP_PIT_STATE2: 35,
   KVM_CAP_ADJUST_CLOCK: 39,

@@ -46,6 +46,7 @@ import {
   type VmState,
 } from "./state.ts";
 import {
+  coalescedMmioZone,
   cpuid2Buffer,
   type CpuidEntry,
   decodeCpuid2,
@@ -154,6 +155,21 @@ export function hostNowMs(): number {
   const gettime = clockGettime ?? openClock();
   gettime(CLOCK_MONOTONIC, timespecBytes);
   return (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e3 + timespec[2] / 1e6 + clockOffsetMs;
+}
+
+/**
+ * Where {@link readHostNow} leaves the time. A double a function returns is
+ * a heap number when the call is not inlined: two a vCPU exit are garbage
+ * that brings the collector (and its helper threads, whose wake-ups cost
+ * every KVM_RUN that follows) round every few thousand exits.
+ */
+export const HOST_NOW_MS = new Float64Array(1);
+
+/** {@link hostNowMs} into `HOST_NOW_MS[0]`, for the vCPU loop: nothing allocated. */
+export function readHostNow(): void {
+  (clockGettime ?? openClock())(CLOCK_MONOTONIC, timespecBytes);
+  HOST_NOW_MS[0] = (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e3 + timespec[2] / 1e6 +
+    clockOffsetMs;
 }
 
 /** CLOCK_MONOTONIC in nanoseconds: the timeline of KVM's own times (the PIT's count_load_time). */
@@ -395,6 +411,15 @@ export class Vm {
   /** Sets the level of an interrupt line (GSI) of the in-kernel irqchip. */
   irqLine(gsi: number, level: boolean): void {
     ioctlPtr(this.fd, "KVM_IRQ_LINE", irqLevel(gsi, level));
+  }
+
+  /**
+   * KVM_REGISTER_COALESCED_MMIO: guest writes to `[addr, addr + size)` no
+   * longer exit; KVM queues them in the ring the vCPUs' mappings share
+   * (see coalesced_mmio.ts), to be replayed before the next exit is handled.
+   */
+  registerCoalescedMmio(addr: number, size: number): void {
+    ioctlPtr(this.fd, "KVM_REGISTER_COALESCED_MMIO", coalescedMmioZone(addr, size));
   }
 
   /** KVM_CREATE_VCPU, with its `kvm_run` area mapped. */

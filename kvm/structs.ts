@@ -135,6 +135,9 @@ export const LAYOUTS = {
   kvm_mp_state: { size: 4, fields: { mp_state: 0 } },
   kvm_dirty_log: { size: 16, fields: { slot: 0, dirty_bitmap: 8 } },
   kvm_ioeventfd: { size: 64, fields: { datamatch: 0, addr: 8, len: 16, fd: 20, flags: 24 } },
+  kvm_coalesced_mmio_zone: { size: 16, fields: { addr: 0, size: 8, pad: 12 } },
+  kvm_coalesced_mmio: { size: 24, fields: { phys_addr: 0, len: 8, pad: 12, data: 16 } },
+  kvm_coalesced_mmio_ring: { size: 8, fields: { first: 0, last: 4, coalesced_mmio: 8 } },
   ...STATE_LAYOUTS,
 } as const satisfies Record<string, StructLayout>;
 
@@ -380,6 +383,16 @@ export function ioeventfd(
       (deassign ? IOEVENTFD.KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
     true,
   );
+  return bytes;
+}
+
+/** `struct kvm_coalesced_mmio_zone` for port-less (MMIO) writes at `[addr, addr + size)`. */
+export function coalescedMmioZone(addr: number, size: number): Uint8Array<ArrayBuffer> {
+  const f = F.kvm_coalesced_mmio_zone.fields;
+  const bytes = new Uint8Array(F.kvm_coalesced_mmio_zone.size);
+  const dv = new DataView(bytes.buffer);
+  dv.setBigUint64(f.addr, BigInt(addr), true);
+  dv.setUint32(f.size, size, true);
   return bytes;
 }
 

@@ -11,7 +11,7 @@ import { Bus, BusError, type BusRange } from "../devices/bus.ts";
 import type { SteppedClock } from "../devices/clock.ts";
 import { pcCmosBytes } from "../devices/cmos_rtc.ts";
 import { buildPcFwCfg } from "../devices/fw_cfg_pc.ts";
-import type { BarChange, PciFunction } from "../devices/pci/config_space.ts";
+import { type BarChange, type PciFunction, ROM_BAR } from "../devices/pci/config_space.ts";
 import { PciIrqRouter } from "../devices/pci/pci_irq.ts";
 import { type Piix4Pm, PM_IO_SIZE } from "../devices/pci/piix4_pm.ts";
 import { ResetControl } from "../devices/system_control.ts";
@@ -39,6 +39,7 @@ import {
 import type { HostMemory } from "../kvm/host.ts";
 import { KvmError } from "../kvm/errors.ts";
 import { FramebufferSlot } from "../kvm/framebuffer_slot.ts";
+import { RomSlot } from "../kvm/rom_slot.ts";
 import { KVM_CAP } from "../kvm/ioctls.ts";
 import type { Kvm, Vcpu, Vm } from "../kvm/kvm.ts";
 import type { MachineConfig } from "./config.ts";
@@ -200,6 +201,9 @@ export class Board {
   readonly devices: BoardDevices;
   /** Video RAM: host memory, shown to the guest at the VGA's BAR0 as a dirty-logged slot. */
   readonly framebuffer: FramebufferSlot;
+  /** Expansion ROMs shown as read-only memory (see {@link attachPci}). */
+  readonly #romSlots: RomSlot[] = [];
+  #readonlyMem: boolean | undefined;
   /** Follows the VGA's graphics frame for {@link frame}. */
   readonly frames: FrameTracker;
   /** Follows virtio-vga's scanout, which replaces the VGA's frame once the driver sets it. */
@@ -358,6 +362,7 @@ export class Board {
   ): void {
     this.devices.pci.attach(device, fn, f);
     const mapped = new Map<number, BusRange>();
+    const rom = bars[ROM_BAR] ? this.#romSlot(bars[ROM_BAR]) : null;
     f.config.onBarChange = (c: BarChange) => {
       const old = mapped.get(c.index);
       if (old) {
@@ -365,6 +370,11 @@ export class Board {
         mapped.delete(c.index);
       }
       const dev = bars[c.index];
+      if (c.index === ROM_BAR) {
+        // Reads come from the slot; writes (ignored) still exit to the bus.
+        if (c.base === null || !dev) rom?.unmap();
+        else rom?.map(c.base, c.size);
+      }
       if (c.base === null || !dev) return;
       const bus = c.kind === "io" ? this.pio : this.mmio;
       try {
@@ -375,6 +385,23 @@ export class Board {
         this.env.onWarning(e.message);
       }
     };
+  }
+
+  /**
+   * A KVM slot for an expansion ROM, so reading it does not exit (QEMU maps
+   * ROM BARs as memory too); null without KVM_CAP_READONLY_MEM, when the
+   * ROM stays on the MMIO bus alone.
+   */
+  #romSlot(dev: BusDevice): RomSlot | null {
+    this.#readonlyMem ??= this.env.kvm.checkExtension(KVM_CAP.KVM_CAP_READONLY_MEM) > 0;
+    if (!this.#readonlyMem) return null;
+    const slot = new RomSlot(
+      this.vm,
+      MEMORY_SLOT.FIRST_ROM + this.#romSlots.length,
+      (offset) => dev.read(offset, 1),
+    );
+    this.#romSlots.push(slot);
+    return slot;
   }
 
   /**
@@ -599,6 +626,7 @@ export class Board {
     for (const v of this.vcpus) v.close();
     this.vm.close();
     this.framebuffer.dispose();
+    for (const rom of this.#romSlots) rom.dispose();
   }
 }
 

@@ -132,6 +132,27 @@ function mmio(bus: Bus, view: DataView, addr: number, len: number, isWrite: bool
   else writeData(view, MMIO_DATA, size, bus.read(addr, size));
 }
 
+/**
+ * Performs one MMIO write KVM coalesced (see kvm/coalesced_mmio.ts), its
+ * data at `dataAt` in `view`; an 8-byte write becomes two 4-byte ones, as
+ * in {@link handleMmioExit}.
+ */
+export function handleCoalescedWrite(
+  bus: Bus,
+  addr: number,
+  len: number,
+  view: DataView,
+  dataAt: number,
+): void {
+  if (len === 8) {
+    bus.write(addr, 4, view.getUint32(dataAt, true));
+    bus.write(addr + 4, 4, view.getUint32(dataAt + 4, true));
+    return;
+  }
+  const size = (len === 1 || len === 2 || len === 4 ? len : 1) as AccessSize;
+  bus.write(addr, size, readData(view, dataAt, size));
+}
+
 function readData(view: DataView, off: number, size: AccessSize): number {
   return size === 1
     ? view.getUint8(off)

@@ -56,6 +56,13 @@ export const MMIO = {
   HPET: { base: 0xfed00000, length: 0x400 },
 } as const satisfies Record<string, FixedRange>;
 
+/**
+ * MMIO ranges whose writes KVM queues instead of exiting (coalesced MMIO,
+ * replayed before the next exit is handled), as QEMU does: the legacy VGA
+ * window, which text output and screen clears write a word at a time.
+ */
+export const COALESCED_MMIO: readonly FixedRange[] = [MMIO.VGA_WINDOW];
+
 /** KVM memory slots besides RAM (0-2) and the BIOS ROM (3, firmware.ts). */
 export const MEMORY_SLOT = {
   /** VGA video RAM at BAR0, dirty-logged. */
@@ -63,6 +70,8 @@ export const MEMORY_SLOT = {
   /** The two 32 KiB banks a Cirrus shows at 0xA0000 and 0xA8000, over video RAM. */
   VGA_BANK0: 5,
   VGA_BANK1: 6,
+  /** PCI expansion ROMs, read-only, one slot each from here in attach order (board.ts). */
+  FIRST_ROM: 7,
 } as const;
 
 /** ISA interrupt lines (GSIs on the in-kernel irqchip). */

@@ -26,6 +26,7 @@ import {
 import { ControlKicker, deleteDeadlineTimer, retractRunAddress } from "./kick.ts";
 import type { VcpuStats, WorkerEvent, WorkerInit } from "./vcpu_worker.ts";
 import type { ApWorkerInit } from "./ap_worker.ts";
+import { takeVcpuWorker } from "./vcpu_worker_start.ts";
 import { type ActiveForward, NetHost } from "./net.ts";
 
 /** A snapshot of a machine: devices and vCPU figures, as plain data. */
@@ -128,12 +129,18 @@ export class Machine {
       onError: (message) => this.#finish({ reason: "vmm-error", code: 1, detail: message }),
       onGuestError: (message) => this.#events.warning?.(`network: ${message}`),
     });
-    this.#worker = new Worker(new URL("./vcpu_worker.ts", import.meta.url), { type: "module" });
+    // The front end may have started it already (see vcpu_worker_start.ts).
+    const started = takeVcpuWorker();
+    this.#worker = started.worker;
     this.#worker.onmessage = (ev: MessageEvent<WorkerEvent>) => this.#onEvent(ev.data);
     this.#worker.onerror = (ev) => {
       ev.preventDefault();
       this.#finish({ reason: "vmm-error", code: 1, detail: ev.message });
     };
+    const early = started.error;
+    if (early !== null) {
+      queueMicrotask(() => this.#finish({ reason: "vmm-error", code: 1, detail: early }));
+    }
     const init: WorkerInit = {
       config,
       buffers,

@@ -22,7 +22,7 @@ import {
 import type { VirtioBalloon } from "../devices/virtio/virtio_balloon.ts";
 import { decodeExit, EXIT_INTERRUPTED, EXIT_REASON, type VcpuExit } from "../kvm/exits.ts";
 import { exitAction } from "./exit_policy.ts";
-import { hostNowMs, Kvm } from "../kvm/kvm.ts";
+import { HOST_NOW_MS, hostNowMs, Kvm, readHostNow } from "../kvm/kvm.ts";
 import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
 import { Board, type FirmwareImages, type GuestExit } from "./board.ts";
@@ -42,7 +42,19 @@ import {
   type RunState,
   takeMail,
 } from "./control.ts";
-import { ExitStats, handleIoExit, handleMmioExit, ioExitPort } from "./exit_handler.ts";
+import {
+  ExitStats,
+  handleCoalescedWrite,
+  handleIoExit,
+  handleMmioExit,
+  ioExitPort,
+} from "./exit_handler.ts";
+import {
+  type CoalescedMmioRing,
+  type CoalescedWrite,
+  coalesceMmio,
+} from "../kvm/coalesced_mmio.ts";
+import { COALESCED_MMIO } from "./io_map.ts";
 import { GuestRam } from "./guest_ram.ts";
 import { DeadlineKicker, publishRunAddress, retractRunAddress } from "./kick.ts";
 import type { I6300esb } from "../devices/watchdog/i6300esb.ts";
@@ -156,6 +168,10 @@ class MachineLoop {
   readonly restorePath: string | null;
   readonly stats = new ExitStats();
   board!: Board;
+  /** Writes KVM queued instead of exiting (the VGA window); null when KVM cannot. */
+  coalesced: CoalescedMmioRing | null = null;
+  readonly coalescedWrite: CoalescedWrite = (addr, len, view, at) =>
+    handleCoalescedWrite(this.board.mmio, addr, len, view, at);
   exit: GuestExit | null = null;
   resetPending = false;
   serialOut: number[] = [];
@@ -165,6 +181,11 @@ class MachineLoop {
   bootFailureSeen = false;
   serialIn: number[] = [];
   publishedDeadline = Infinity;
+  /** The clock and its count of timer changes when {@link publishedDeadline} was last looked at. */
+  publishedClock: SteppedClock | null = null;
+  publishedChanges = 0;
+  /** The device clock's time for {@link step} to hand over without allocating. */
+  readonly clockFeed = new Float64Array(1);
   /** The virtio console's host side (`--device virtio-serial-pci`). */
   readonly console = new ConsolePorts(
     (port, bytes) => post({ type: "console", port, bytes }),
@@ -250,6 +271,7 @@ class MachineLoop {
       this.step();
       if (this.exit) break;
     }
+    this.drainCoalesced();
     this.net?.flush();
     this.flushSerial();
     this.console.flush();
@@ -257,6 +279,7 @@ class MachineLoop {
     this.setState("stopped");
     retractRunAddress(this.ctl);
     this.aps.quit();
+    this.coalesced = null;
     this.board.dispose();
     return this.exit;
   }
@@ -268,7 +291,8 @@ class MachineLoop {
     // Devices may have armed timers since the last exit (mail, serial input):
     // the deadline timer must know before the vCPU possibly halts for good.
     this.publishDeadline();
-    const t0 = hostNowMs();
+    readHostNow();
+    const t0 = HOST_NOW_MS[0];
     // While the vCPU runs, the network worker may fill virtio-net receive
     // queues itself; they come back before any device code runs.
     this.net?.lend();
@@ -278,11 +302,16 @@ class MachineLoop {
     } finally {
       this.net?.reclaim();
     }
-    const t1 = hostNowMs();
+    readHostNow();
+    const t1 = HOST_NOW_MS[0];
     const stats = this.stats;
     stats.guestMs += t1 - t0;
     vcpu.immediateExit = false;
-    this.clock.advanceTo((t1 + this.timeOriginOffsetMs) * 1e6);
+    // Writes the guest made before this exit come first (timers below may read the screen).
+    this.drainCoalesced();
+    const now = this.clockFeed;
+    now[0] = (t1 + this.timeOriginOffsetMs) * 1e6;
+    this.clock.advanceToFrom(now);
     // The frequent exits are handled straight from the kvm_run page.
     if (reason === EXIT_REASON.IO) {
       stats.count("io");
@@ -296,6 +325,12 @@ class MachineLoop {
       return;
     }
     this.rareExit(reason === EXIT_INTERRUPTED ? { kind: "interrupted" } : decodeExit(vcpu.runView));
+  }
+
+  /** Replays the writes KVM coalesced since the last look, oldest first. */
+  drainCoalesced(): void {
+    const ring = this.coalesced;
+    if (ring !== null && ring.pending()) ring.drain(this.coalescedWrite);
   }
 
   /** Exits other than port I/O and MMIO, kept out of {@link step} so it stays small. */
@@ -316,6 +351,7 @@ class MachineLoop {
     const stats = this.apStats[vcpu.id - 1];
     const view = vcpu.runView;
     const reason = view.getUint32(EXIT_REASON_AT, true);
+    this.drainCoalesced();
     this.clock.advanceTo((hostNowMs() + this.timeOriginOffsetMs) * 1e6);
     if (reason === EXIT_REASON.IO) {
       stats.count("io");
@@ -409,6 +445,7 @@ class MachineLoop {
 
   #save(m: { id: number; path: string; stop: boolean }): void {
     const t0 = performance.now();
+    this.drainCoalesced();
     const partial = `${m.path}.partial`;
     try {
       this.flushSerial();
@@ -472,8 +509,10 @@ class MachineLoop {
     this.clock = new SteppedClock();
     this.clock.advanceTo(now);
     this.publishedDeadline = NaN;
+    this.publishedClock = null;
     this.serialTimer = this.clock.timer(() => this.flushSerial());
     const vm = this.kvm.createVm();
+    this.coalesced = null;
     this.board = new Board(this.config, {
       kvm: this.kvm,
       ramHost: this.ramHost,
@@ -497,6 +536,7 @@ class MachineLoop {
     const uart = this.board.devices.uart;
     uart.onRxSpace = () => this.feedSerial();
     this.aps.attach(this.board.vcpus);
+    this.coalesced = coalesceMmio(vm, this.board.vcpus[0].runBytes.buffer, COALESCED_MMIO);
     this.net?.attach(this.board.devices.nics, this.board.vm);
     const vcpu = this.board.vcpus[0];
     if (restoring) {
@@ -548,6 +588,7 @@ class MachineLoop {
       { length: 128 - CMOS_RAM_START },
       (_, i) => cmos.getByte(CMOS_RAM_START + i),
     );
+    this.coalesced = null;
     this.board.dispose();
     this.build();
     kept.forEach((v, i) => this.board.devices.rtc.setByte(CMOS_RAM_START + i, v));
@@ -578,6 +619,8 @@ class MachineLoop {
   }
 
   serviceRequests(): void {
+    // Requests read device state: the APs' queued writes land first.
+    this.drainCoalesced();
     const ints = this.ctl.ints;
     const req = Atomics.and(ints, CTRL.REQUEST, REQ.PAUSE);
     if (req & REQ.AP_EXIT) this.aps.serviceExits();
@@ -597,7 +640,9 @@ class MachineLoop {
     this.console.flush();
     this.deadlineKicker.suspend();
     this.publishedDeadline = NaN; // re-armed by the first step after the pause
+    this.publishedClock = null;
     this.aps.park();
+    this.drainCoalesced();
     this.setState("paused");
     for (;;) {
       if (Atomics.load(ints, CTRL.REQUEST) & REQ.AP_EXIT) {
@@ -727,7 +772,12 @@ class MachineLoop {
   }
 
   publishDeadline(): void {
-    const next = this.clock.nextDeadline();
+    const clock = this.clock;
+    // No timer changed: the next deadline did not either (reading it is a heap number).
+    if (clock === this.publishedClock && clock.changes === this.publishedChanges) return;
+    this.publishedClock = clock;
+    this.publishedChanges = clock.changes;
+    const next = clock.nextDeadline();
     if (next === this.publishedDeadline) return;
     this.publishedDeadline = next;
     // Now from the clock the exits advance, so the kick never comes before the timer is due.
