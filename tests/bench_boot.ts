@@ -32,6 +32,7 @@ import {
   BENCH_MEMORY_MIB,
   type BenchDrive,
   defaultRssMethod,
+  denoAsVmrun,
   mib,
   pinnedDeno,
   QEMU_BIN,
@@ -45,8 +46,6 @@ import {
   seconds,
   tail,
   type TimedRun,
-  VMRUN_PERMISSIONS,
-  VMRUN_V8_FLAGS,
   vmrunArgs,
   vmrunCommand,
   vmrunCommandNote,
@@ -126,19 +125,12 @@ export async function denoBaselineRss(dir: string, rss: RssMethod): Promise<numb
  * permissions), KiB.
  */
 export async function floorRss(rss: RssMethod): Promise<number | null> {
-  const r = await runTimed(pinnedDeno(), [
-    "run",
-    "-q",
-    "--no-prompt",
-    "--config",
-    `${ROOT}deno.json`,
-    ...VMRUN_V8_FLAGS,
-    ...VMRUN_PERMISSIONS,
-    `${ROOT}tests/rss_floor/main.ts`,
+  const floor = denoAsVmrun(`${ROOT}tests/rss_floor/main.ts`, [
     "-m",
     `${BENCH_MEMORY_MIB}M`,
     "--headless",
-  ], { markers: [], timeoutMs: 30_000, rss });
+  ]);
+  const r = await runTimedCommand(floor, { markers: [], timeoutMs: 30_000, rss });
   return r.code === 0 ? r.peakRssKiB : null;
 }
 

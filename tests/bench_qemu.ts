@@ -59,6 +59,11 @@ export interface CommandLine {
  */
 export function vmrunCommand(args: readonly string[]): CommandLine {
   if (exists(LAUNCHER)) return { cmd: LAUNCHER, args };
+  return denoAsVmrun(CLI, args);
+}
+
+/** `script args...` on the pinned Deno with bin/vmrun's flags, config and permissions. */
+export function denoAsVmrun(script: string, args: readonly string[]): CommandLine {
   return {
     cmd: pinnedDeno(),
     args: [
@@ -69,7 +74,7 @@ export function vmrunCommand(args: readonly string[]): CommandLine {
       `${ROOT}deno.json`,
       ...VMRUN_V8_FLAGS,
       ...VMRUN_PERMISSIONS,
-      CLI,
+      script,
       ...args,
     ],
   };

@@ -1,13 +1,8 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert";
 import { StateError } from "../types.ts";
-import { VIRTIO_LEGACY as L, VIRTIO_STATUS_DRIVER_OK } from "../virtio/virtio_pci.ts";
+import { VIRTIO_LEGACY as L } from "../virtio/virtio_pci.ts";
 import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC } from "../virtio/virtio_pci.ts";
-import {
-  DriverRing,
-  type RandomRequest,
-  RandomVirtioDriver,
-  runVirtioOps,
-} from "../virtio/test_support.ts";
+import { type RandomRequest, RandomVirtioDriver, runVirtioOps } from "../virtio/test_support.ts";
 import {
   VIRTIO_NET_F_MAC,
   VIRTIO_NET_F_MRG_RXBUF,
@@ -22,29 +17,11 @@ import {
   nicRig,
   savedAfterTraffic,
 } from "./test_support.ts";
-
-const ACK_DRIVER = 3;
+import { virtioNetLegacyUp } from "./virtio_net_test_support.ts";
 
 const setup = (mac = MAC) => nicRig((options) => new VirtioNet(options), mac);
 
 type Setup = NicRig<VirtioNet>;
-
-/** Legacy bring-up with RX at PFN 0x10 and TX at PFN 0x30. */
-function legacyUp(s: Setup, features: bigint): { rx: DriverRing; tx: DriverRing } {
-  const io = s.nic.legacyIo;
-  s.nic.config.write(0x04, 2, 0x0007);
-  io.write(L.status, 1, 0);
-  io.write(L.status, 1, ACK_DRIVER);
-  io.write(L.guestFeatures, 4, io.read(L.hostFeatures, 4) & Number(features));
-  const rings = [0x10, 0x30].map((pfn, q) => {
-    io.write(L.queueSelect, 2, q);
-    const size = io.read(L.queueSize, 2);
-    io.write(L.queuePfn, 4, pfn);
-    return DriverRing.legacy(s.memory, size, pfn);
-  });
-  io.write(L.status, 1, ACK_DRIVER | VIRTIO_STATUS_DRIVER_OK);
-  return { rx: rings[0], tx: rings[1] };
-}
 
 function frame(length: number, seed: number): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
@@ -67,7 +44,7 @@ Deno.test("virtio-net: legacy config space has the MAC and link up; features are
 
 Deno.test("virtio-net: a transmitted chain reaches the sink without its header", () => {
   const s = setup();
-  const { tx } = legacyUp(s, 0n);
+  const { tx } = virtioNetLegacyUp(s, 0n);
   const payload = frame(90, 1);
   s.memory.write(0x40000, new Uint8Array(10));
   s.memory.write(0x40100, payload.subarray(0, 40));
@@ -89,7 +66,7 @@ Deno.test("virtio-net: a transmitted chain reaches the sink without its header",
 
 Deno.test("virtio-net: receive fills a posted buffer (legacy header), pads, and waits when none", () => {
   const s = setup();
-  const { rx } = legacyUp(s, 0n);
+  const { rx } = virtioNetLegacyUp(s, 0n);
   strictEqual(s.nic.receive(frame(100, 2)), false, "no buffer posted yet");
   rx.publish(rx.chain([{ addr: 0x50000, len: 1600, write: true }]));
   s.nic.legacyIo.write(L.queueNotify, 2, 0);
@@ -109,7 +86,7 @@ Deno.test("virtio-net: receive fills a posted buffer (legacy header), pads, and 
 
 Deno.test("virtio-net: RX notifications are off while buffers remain and on once they run out", () => {
   const s = setup();
-  const { rx } = legacyUp(s, 0n);
+  const { rx } = virtioNetLegacyUp(s, 0n);
   strictEqual(rx.usedFlags & 1, 0, "notify while the device has nothing");
   rx.publish(rx.chain([{ addr: 0x50000, len: 1600, write: true }]));
   rx.publish(rx.chain([{ addr: 0x51000, len: 1600, write: true }]));
@@ -126,7 +103,7 @@ Deno.test("virtio-net: RX notifications are off while buffers remain and on once
 
 Deno.test("virtio-net: with MRG_RXBUF a frame spans buffers and num_buffers says how many", () => {
   const s = setup();
-  const { rx } = legacyUp(s, VIRTIO_NET_F_MRG_RXBUF);
+  const { rx } = virtioNetLegacyUp(s, VIRTIO_NET_F_MRG_RXBUF);
   for (let i = 0; i < 3; i++) {
     rx.publish(rx.chain([{ addr: 0x50000 + i * 0x1000, len: 512, write: true }]));
   }
@@ -195,7 +172,7 @@ Deno.test("virtio-net: snapshot -> restore -> snapshot is the identity, and the 
 
 Deno.test("virtio-net: restore refuses another MAC, another version and malformed counters", () => {
   const s = setup();
-  legacyUp(s, 0n);
+  virtioNetLegacyUp(s, 0n);
   const saved = s.nic.snapshot();
   const other = setup(Uint8Array.of(0x52, 0x54, 0, 0, 0, 1));
   throws(() => other.nic.restore(saved), StateError);

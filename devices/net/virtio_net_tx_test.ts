@@ -1,9 +1,10 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import { VIRTIO_LEGACY as L, VIRTIO_STATUS_DRIVER_OK } from "../virtio/virtio_pci.ts";
+import { VIRTIO_LEGACY as L } from "../virtio/virtio_pci.ts";
 import { DriverRing } from "../virtio/test_support.ts";
 import { VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_TX, VirtioNet } from "./virtio_net.ts";
 import { LEASE, QueueLease } from "./virtio_net_rx.ts";
 import { drainTx } from "./virtio_net_tx.ts";
+import { virtioNetLegacyUp } from "./virtio_net_test_support.ts";
 import { nicRig } from "./test_support.ts";
 
 const setup = () => nicRig((options) => new VirtioNet(options));
@@ -11,18 +12,7 @@ type Setup = ReturnType<typeof setup>;
 
 /** Legacy bring-up with RX at PFN 0x10 and TX at PFN 0x30; the TX ring. */
 function up(s: Setup, features: bigint): DriverRing {
-  const io = s.nic.legacyIo;
-  s.nic.config.write(0x04, 2, 0x0007);
-  io.write(L.status, 1, 3);
-  io.write(L.guestFeatures, 4, io.read(L.hostFeatures, 4) & Number(features));
-  const rings = [0x10, 0x30].map((pfn, q) => {
-    io.write(L.queueSelect, 2, q);
-    const size = io.read(L.queueSize, 2);
-    io.write(L.queuePfn, 4, pfn);
-    return DriverRing.legacy(s.memory, size, pfn);
-  });
-  io.write(L.status, 1, 3 | VIRTIO_STATUS_DRIVER_OK);
-  return rings[1];
+  return virtioNetLegacyUp(s, features).tx;
 }
 
 function frame(length: number, seed: number): Uint8Array {
