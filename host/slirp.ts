@@ -255,6 +255,7 @@ export class Slirp {
   readonly #addPoll: { pointer: Deno.PointerObject; close(): void };
   readonly #getRevents: { pointer: Deno.PointerObject; close(): void };
   readonly #timeout = new Uint32Array(1);
+  readonly #timeoutBytes = new Uint8Array(this.#timeout.buffer);
   readonly #options: SlirpOptions;
   #closed = false;
 
@@ -391,7 +392,7 @@ export class Slirp {
     this.#timeout[0] = Math.max(0, Math.min(0xffffffff, Math.floor(maxWaitMs)));
     this.#sym.slirp_pollfds_fill(
       this.#handle,
-      new Uint8Array(this.#timeout.buffer),
+      this.#timeoutBytes,
       this.#addPoll.pointer,
       null,
     );
@@ -409,6 +410,14 @@ export class Slirp {
   /** Runs the timers that are due; returns the next deadline (ms on the clock_get_ns timeline). */
   runTimers(nowMs = performance.now()): number {
     let next = Infinity;
+    let due = false;
+    for (const t of this.#timers.values()) {
+      due ||= t.deadlineMs <= nowMs;
+      next = Math.min(next, t.deadlineMs);
+    }
+    // Called on every wake-up of the network worker: a copy of the table only when one is due.
+    if (!due) return next;
+    next = Infinity;
     for (const [, t] of [...this.#timers]) {
       if (t.deadlineMs <= nowMs) {
         t.deadlineMs = Infinity;

@@ -238,11 +238,13 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
   while (Atomics.load(flags, 0) === 0) {
     set.clear();
     set.add(wake.fd, POLL.IN);
-    networks.forEach((n, i) => {
+    for (let i = 0; i < networks.length; i++) {
+      const n = networks[i];
       notifyAt[i] = n.rxNotify ? set.add(n.rxNotify.fd, POLL.IN) : -1;
       sentAt[i] = n.txNotify ? set.add(n.txNotify.fd, POLL.IN) : -1;
-    });
-    const backlog = networks.some((n) => n.lease && !n.toGuest.empty);
+    }
+    let backlog = false;
+    for (const n of networks) backlog ||= n.lease !== null && !n.toGuest.empty;
     if (!backlog) backlogWait = BACKLOG_WAIT_MS;
     let wait = backlog ? backlogWait : MAX_WAIT_MS;
     const now = performance.now();
@@ -260,17 +262,20 @@ self.onmessage = (ev: MessageEvent<NetWorkerInit>) => {
       }
     }
     if (set.revents(0) & POLL.IN) wake.drain();
-    networks.forEach((n, i) => {
-      if (notifyAt[i] < 0 || !(set.revents(notifyAt[i]) & POLL.IN)) return;
+    // Plain loops: this runs on every wake-up, and closures would be garbage each time.
+    for (let i = 0; i < networks.length; i++) {
+      const n = networks[i];
+      if (notifyAt[i] < 0 || !(set.revents(notifyAt[i]) & POLL.IN)) continue;
       n.rxNotify!.drain();
       // The driver added receive buffers: frames waiting in the ring go in.
       if (!n.toGuest.empty) deliver(n.toGuest, n.lease);
-    });
-    networks.forEach((n, i) => {
-      if (sentAt[i] < 0 || !(set.revents(sentAt[i]) & POLL.IN)) return;
+    }
+    for (let i = 0; i < networks.length; i++) {
+      const n = networks[i];
+      if (sentAt[i] < 0 || !(set.revents(sentAt[i]) & POLL.IN)) continue;
       n.txNotify!.drain();
       sendLent(n, n.txLease!);
-    });
+    }
     for (let c = commands.peek(); c; c = commands.peek()) {
       const command = JSON.parse(decoder.decode(c)) as NetCommand;
       commands.pop();
