@@ -241,6 +241,8 @@ export interface SlirpEvents {
 }
 
 const encoder = new TextEncoder();
+/** The frame buffer send_packet starts with: a full Ethernet frame at slirp's largest MTU. */
+const SEND_SCRATCH_BYTES = 65536 + 14;
 
 /** One libslirp instance: a virtual network with its own NAT, DHCP and forwards. */
 export class Slirp {
@@ -302,6 +304,8 @@ export class Slirp {
       cv.setBigUint64(field, BigInt(Deno.UnsafePointer.value(c.pointer)), true);
     };
     const c = SLIRP_CB.fields;
+    /** Frames for the guest, as the callback hands them over (valid only during the call). */
+    let sendScratch = new Uint8Array(SEND_SCRATCH_BYTES);
     fn(c.send_packet, { parameters: ["pointer", "usize", "pointer"], result: "isize" } as const, (
       buf,
       len,
@@ -309,9 +313,12 @@ export class Slirp {
     ) => {
       const n = Number(len);
       if (buf !== null && n > 0) {
-        events.sendPacket(
-          new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(buf, n)),
-        );
+        // Copied into one reused buffer: an ArrayBuffer over slirp's memory per frame costs
+        // more than the copy and leaves the collector an external buffer each time.
+        if (n > sendScratch.length) sendScratch = new Uint8Array(n);
+        const frame = sendScratch.subarray(0, n);
+        Deno.UnsafePointerView.copyInto(buf, frame);
+        events.sendPacket(frame);
       }
       return BigInt(n);
     });
