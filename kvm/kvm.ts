@@ -152,9 +152,8 @@ let clockOffsetMs = 0;
  * kind of host against about 115 ns for `performance.now()`).
  */
 export function hostNowMs(): number {
-  const gettime = clockGettime ?? openClock();
-  gettime(CLOCK_MONOTONIC, timespecBytes);
-  return (timespec[0] + timespec[1] * 0x1_0000_0000) * 1e3 + timespec[2] / 1e6 + clockOffsetMs;
+  readHostNow();
+  return HOST_NOW_MS[0];
 }
 
 /**

@@ -40,13 +40,17 @@ export function loadNicRom(nic: NicConfig): Uint8Array | null {
   }
 }
 
-/** A virtio-net NIC whose queues the network worker may run, and its notify eventfds. */
-interface Lendable {
-  readonly nic: VirtioNet;
+/** A channel's virtio-net queue leases and notify eventfds (used when its NIC is virtio-net). */
+interface QueueLinks {
   readonly rxLease: QueueLease;
   readonly txLease: QueueLease;
   readonly rxNotify: NotifyBinding;
   readonly txNotify: NotifyBinding;
+}
+
+/** A virtio-net NIC whose queues the network worker may run, and its notify eventfds. */
+interface Lendable extends QueueLinks {
+  readonly nic: VirtioNet;
 }
 
 /** The NICs' ends of the frame rings, in the vCPU worker. */
@@ -54,12 +58,9 @@ export class NetLink {
   /** One port per NIC for the board. */
   readonly ports: NicPort[];
   readonly #toGuest: FrameRing[];
-  readonly #leases: QueueLease[];
+  readonly #queues: QueueLinks[];
   readonly #ram: BigInt64Array;
   #nics: Nic[] = [];
-  readonly #txLeases: QueueLease[];
-  readonly #rxNotify: NotifyBinding[];
-  readonly #txNotify: NotifyBinding[];
   /** The virtio-net NICs with their leases (the queues the network worker may run). */
   #lendable: Lendable[] = [];
   #vm: Vm | null = null;
@@ -72,10 +73,12 @@ export class NetLink {
   constructor(nics: readonly NicConfig[], net: NetPorts) {
     this.#wake = EventFd.of(net.wakeFd);
     this.#toGuest = net.channels.map((c) => new FrameRing(c.toGuest));
-    this.#leases = net.channels.map((c) => new QueueLease(c.rxLease));
-    this.#txLeases = net.channels.map((c) => new QueueLease(c.txLease));
-    this.#rxNotify = net.channels.map((c) => new NotifyBinding(c.rxNotifyFd, VIRTIO_NET_RX));
-    this.#txNotify = net.channels.map((c) => new NotifyBinding(c.txNotifyFd, VIRTIO_NET_TX));
+    this.#queues = net.channels.map((c) => ({
+      rxLease: new QueueLease(c.rxLease),
+      txLease: new QueueLease(c.txLease),
+      rxNotify: new NotifyBinding(c.rxNotifyFd, VIRTIO_NET_RX),
+      txNotify: new NotifyBinding(c.txNotifyFd, VIRTIO_NET_TX),
+    }));
     this.#ram = new BigInt64Array(net.ram);
     this.ports = nics.map((nic, i) => {
       const toHost = new FrameRing(net.channels[i].toHost);
@@ -156,13 +159,7 @@ export class NetLink {
     nics.forEach((nic, i) => {
       // virtio-net's class is told by its name, so other boards need not load it.
       if (ramKnown && nic.name === "virtio-net") {
-        this.#lendable.push({
-          nic: nic as VirtioNet,
-          rxLease: this.#leases[i],
-          txLease: this.#txLeases[i],
-          rxNotify: this.#rxNotify[i],
-          txNotify: this.#txNotify[i],
-        });
+        this.#lendable.push({ nic: nic as VirtioNet, ...this.#queues[i] });
       }
     });
     nics.forEach((nic, i) => nic.onRxReady = () => this.#deliverTo(i));
