@@ -25,7 +25,7 @@ import {
   OPTIONAL_DEVICES,
   type OptionalDeviceName,
 } from "./optional_devices.ts";
-import { type DeviceEntry, type PcDevices, timers } from "./pc_devices.ts";
+import { type DeviceEntry, type PcDevices, timers, virtioPlacement } from "./pc_devices.ts";
 
 /** The entry of a PCI optional device for an instance in PCI slot `slot`. */
 type PciEntry<D> = (
@@ -46,7 +46,7 @@ export const OPTIONAL_DEVICE_ENTRIES = {
         irq: c.pciIrq(slot, 1),
         source: c.env.entropy ?? noEntropy,
       }),
-    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+    pci: (d) => virtioPlacement(slot, d),
   })) as PciEntry<VirtioRng>,
   "virtio-serial-pci": ((slot, options) => ({
     create: (c) =>
@@ -56,7 +56,7 @@ export const OPTIONAL_DEVICE_ENTRIES = {
         output: (port, bytes) => c.env.onConsole?.(port, bytes),
         portName: options.name,
       }),
-    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+    pci: (d) => virtioPlacement(slot, d),
   })) as PciEntry<VirtioConsole>,
   "virtio-balloon-pci": ((slot, options) => ({
     create: (c) =>
@@ -73,7 +73,7 @@ export const OPTIONAL_DEVICE_ENTRIES = {
           ? DEFAULT_STATS_INTERVAL_NS
           : Number(options["guest-stats-polling-interval"]) * 1e9,
       }),
-    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+    pci: (d) => virtioPlacement(slot, d),
   })) as PciEntry<VirtioBalloon>,
   ib700: (() => ({
     create: (c) => new Ib700({ onExpire: () => c.env.onWatchdog("ib700"), ...timers(c) }),

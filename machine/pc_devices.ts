@@ -109,6 +109,21 @@ export interface PciPlacement {
   readonly bars: Partial<Record<number, BusDevice>>;
 }
 
+/** A function on virtio's PCI transport: legacy registers in BAR0, modern ones in BAR4. */
+export interface VirtioPciDevice extends PciFunction {
+  readonly legacyIo: BusDevice;
+  readonly modernMmio: BusDevice;
+}
+
+/** Function 0 of `slot` for a virtio device, with any BARs beyond the transport's two. */
+export function virtioPlacement(
+  slot: number,
+  d: VirtioPciDevice,
+  more: Partial<Record<number, BusDevice>> = {},
+): PciPlacement {
+  return { slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio, ...more } };
+}
+
 /** One device of the board. */
 export interface DeviceEntry<D> {
   /** Builds the device. */
@@ -322,7 +337,7 @@ export function virtioBlkEntry(
         irq: c.pciIrq(slot, 1),
         serial,
       }),
-    pci: (d) => ({ slot, fn: 0, function: d, bars: { 0: d.legacyIo, 4: d.modernMmio } }),
+    pci: (d) => virtioPlacement(slot, d),
   };
 }
 
@@ -366,7 +381,7 @@ export function nicEntry(slot: number, config: NicConfig, port: NicPort): Device
           }),
         pci: (d) => {
           const v = d as VirtioNet;
-          return { slot, fn: 0, function: v, bars: { 0: v.legacyIo, 4: v.modernMmio, 6: v.rom } };
+          return virtioPlacement(slot, v, { 6: v.rom });
         },
       };
     case "rtl8139":
