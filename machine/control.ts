@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { NicConfig } from "./config.ts";
+
 /** Request bits in {@link CTRL.REQUEST}. */
 export const REQ = {
   /** Stop running the guest until the bit is cleared. */
@@ -111,6 +113,9 @@ export class ControlViews {
   }
 }
 
+/** A save asked of the worker (see {@link MailMessage}). */
+export type SaveMail = Extract<MailMessage, { type: "save" }>;
+
 /** Messages the main thread sends to the worker through the mailbox. */
 export type MailMessage =
   | { type: "serial-in"; bytes: number[] }
@@ -127,8 +132,12 @@ export type MailMessage =
   /** What the graphics frame changed since the last one (all of it when `full`). */
   | { type: "frame"; id: number; full: boolean }
   | { type: "keys"; events: { key: string; down: boolean }[] }
-  /** Answered by a "saved" or "save-failed" event with the same id. */
-  | { type: "save"; id: number; path: string; stop: boolean };
+  /**
+   * Answered by a "saved" or "save-failed" event with the same id. `nics`:
+   * the NICs as they stand (forwards changed while the guest ran), for the
+   * saved configuration.
+   */
+  | { type: "save"; id: number; path: string; stop: boolean; nics?: readonly NicConfig[] };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -290,7 +290,10 @@ export class Machine {
     const p = new Promise<SaveResult>((resolve, reject) =>
       this.#saves.set(id, { path, resolve, reject })
     );
-    this.#mail({ type: "save", id, path, stop: options.stop ?? false });
+    const nics = this.#net && this.config.nics
+      ? this.#net.configsInForce(this.config.nics)
+      : undefined;
+    this.#mail({ type: "save", id, path, stop: options.stop ?? false, nics });
     return p;
   }
 

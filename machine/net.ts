@@ -264,6 +264,25 @@ export class NetHost {
   }
 
   /**
+   * The NICs' configurations with the forwards in force in place of those
+   * they started with: what a save file records, so that a restore binds
+   * the forwards added and not those removed while the guest ran. Each is
+   * written as it was asked (host port 0 stays 0: the restore binds a new one).
+   */
+  configsInForce(nics: readonly NicConfig[]): NicConfig[] {
+    return nics.map((n, i) => ({
+      ...n,
+      hostForwards: this.#forwards.filter((f) => f.nic === i).map((f) => ({
+        protocol: f.protocol,
+        hostAddress: f.hostAddress,
+        hostPort: f.hostPort,
+        guestAddress: f.guestAddress,
+        guestPort: f.guestPort,
+      })),
+    }));
+  }
+
+  /**
    * Adds a forward to NIC `nic`'s network while the guest runs.
    * @returns the host port bound
    * @throws {Error} (rejects) when the port cannot be bound, or the network has stopped

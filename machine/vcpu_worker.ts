@@ -31,7 +31,7 @@ import { loadFirmware } from "./firmware.ts";
 import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
 import { bootSectorStart } from "./boot.ts";
 import { type KernelFiles, readKernelFiles } from "./kernel_plan.ts";
-import type { MachineConfig } from "./config.ts";
+import type { MachineConfig, NicConfig } from "./config.ts";
 import {
   type ControlBuffers,
   ControlViews,
@@ -40,6 +40,7 @@ import {
   REQ,
   RUN_STATE,
   type RunState,
+  type SaveMail,
   takeMail,
 } from "./control.ts";
 import {
@@ -438,12 +439,12 @@ class MachineLoop {
   }
 
   /** Pauses the guest's world long enough to write it to `path` (atomically, via a rename). */
-  save(m: { id: number; path: string; stop: boolean }): void {
+  save(m: SaveMail): void {
     // Every vCPU out of KVM_RUN while its state is read (KVM: between two runs).
     this.aps.held(() => this.#save(m));
   }
 
-  #save(m: { id: number; path: string; stop: boolean }): void {
+  #save(m: SaveMail): void {
     const t0 = performance.now();
     this.drainCoalesced();
     const partial = `${m.path}.partial`;
@@ -453,7 +454,7 @@ class MachineLoop {
       const file = Deno.openSync(partial, { write: true, create: true, truncate: true });
       let bytes: number;
       try {
-        bytes = writeSaveFile(file, this.saveContents());
+        bytes = writeSaveFile(file, this.saveContents(m.nics));
         file.syncDataSync();
       } finally {
         file.close();
@@ -471,11 +472,12 @@ class MachineLoop {
     }
   }
 
-  saveContents(): SaveContents {
+  /** @param nics the NICs as they stand, when they changed since the start (forwards) */
+  saveContents(nics?: readonly NicConfig[]): SaveContents {
     const header: SaveHeader = {
       vmrunVersion: VMRUN_VERSION,
       savedAt: new Date().toISOString(),
-      config: this.config,
+      config: nics ? { ...this.config, nics } : this.config,
       disks: diskIdentities(this.config.disks),
     };
     const state: SavedMachineState = {

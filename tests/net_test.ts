@@ -4,7 +4,7 @@
  * the same lines; a host UDP datagram through hostfwd is echoed back; the
  * pcap capture holds the DHCP exchange. The virtio-net fixture does the same;
  * --nic on the command line and Vm.start({ nic }) reach them; a save with a
- * NIC restores with a new network.
+ * NIC restores with a new network, holding the forwards in force at the save.
  */
 import dgram from "node:dgram";
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
@@ -215,11 +215,17 @@ for (const model of ["e1000", "virtio"] as const) {
         ok(/echo ready/.test(out), `the guest did not get ready: ${JSON.stringify(ended)} ${out}`);
         await a.net?.ready;
         strictEqual(await udpExchange(boundPort(a), "before the save"), "before the save");
+        // Forwards changed while the guest ran are those the save file records.
+        // The guest's address named (the first forward leaves it to slirp): the two differ.
+        const added = { ...n.hostForwards[0], guestAddress: "10.0.2.15" };
+        const addedPort = await a.net!.addForward(0, added);
+        await a.net!.removeForward(0, "udp", "127.0.0.1", boundPort(a));
+        strictEqual(await udpExchange(addedPort, "through the added"), "through the added");
         await a.save(file, { stop: true });
         strictEqual((await a.exited).reason, "stopped");
 
         const header = openSaveFile(file);
-        deepStrictEqual(header.config.nics, [n]);
+        deepStrictEqual(header.config.nics, [{ ...n, hostForwards: [added] }]);
         const b = new Machine(header.config, {}, { restorePath: file });
         const guardB = setTimeout(() => b.stop(), 60_000);
         try {
