@@ -33,11 +33,14 @@ export const VMRUN_PERMISSIONS: readonly string[] = [
  * V8 flags vmrun runs with (bin/vmrun and `deno task vmrun` carry the same):
  * --optimize-for-size keeps V8's heaps close to their live size (a COM1
  * flood's RSS stays flat instead of growing ~25 MiB between major GCs) at
- * no measurable cost to the exit loop. $VMRUN_BENCH_V8_FLAGS replaces them
+ * no measurable cost to the exit loop; --no-short-builtin-calls spares each
+ * isolate its own copy of the builtins. $VMRUN_BENCH_V8_FLAGS replaces them
  * (comma-separated) to try others; it applies only without bin/vmrun.
  */
 export const VMRUN_V8_FLAGS: readonly string[] = [
-  `--v8-flags=${Deno.env.get("VMRUN_BENCH_V8_FLAGS") ?? "--optimize-for-size"}`,
+  `--v8-flags=${
+    Deno.env.get("VMRUN_BENCH_V8_FLAGS") ?? "--optimize-for-size,--no-short-builtin-calls"
+  }`,
 ];
 
 /** The Deno binary package.json pins, as bin/vmrun finds it; else this process's. */
