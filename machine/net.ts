@@ -183,6 +183,8 @@ export class NetHost {
   >();
   #nextCommand = 1;
   #forwards: ActiveForward[] = [];
+  /** The worker reported its forwards (before that, and after it ends, #forwards says nothing). */
+  #live = false;
   #ended: string | null = null;
   /** Settles when the worker has closed its networks (or failed to start). */
   readonly closed: Promise<void>;
@@ -223,6 +225,7 @@ export class NetHost {
       this.#ended ??= why;
       // The networks are gone and their host ports free.
       this.#forwards = [];
+      this.#live = false;
       for (const p of this.#pending.values()) p.reject(new Error(this.#ended));
       this.#pending.clear();
       resolveReady();
@@ -232,6 +235,7 @@ export class NetHost {
       const e = ev.data;
       if (e.type === "ready") {
         this.#forwards = e.forwards;
+        this.#live = this.#ended === null;
         resolveReady();
       } else if (e.type === "reply") {
         this.#forwards = e.forwards;
@@ -268,8 +272,10 @@ export class NetHost {
    * they started with: what a save file records, so that a restore binds
    * the forwards added and not those removed while the guest ran. Each is
    * written as it was asked (host port 0 stays 0: the restore binds a new one).
+   * Before the network is up, or once it has stopped, they are `nics` as given.
    */
-  configsInForce(nics: readonly NicConfig[]): NicConfig[] {
+  configsInForce(nics: readonly NicConfig[]): readonly NicConfig[] {
+    if (!this.#live) return nics;
     return nics.map((n, i) => ({
       ...n,
       hostForwards: this.#forwards.filter((f) => f.nic === i).map((f) => ({

@@ -246,6 +246,30 @@ for (const model of ["e1000", "virtio"] as const) {
   );
 }
 
+kvmTest("a save asked before the network is up keeps the forwards the NIC was given", async () => {
+  const n = nic({
+    hostForwards: [{
+      protocol: "udp",
+      hostAddress: "127.0.0.1",
+      hostPort: 0,
+      guestAddress: "",
+      guestPort: 7,
+    }],
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/vm.save`;
+    const m = new Machine(machineConfig(n), {});
+    // Asked in the same turn as the start: the network worker cannot have answered yet.
+    const saved = m.save(file, { stop: true });
+    await saved;
+    strictEqual((await m.exited).reason, "stopped");
+    deepStrictEqual(openSaveFile(file).config.nics, [n]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 kvmTest(
   "vmrun --nic on the command line: the virtio fixture gets its lease and exits on 'echo ready'",
   async () => {
