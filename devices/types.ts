@@ -115,7 +115,11 @@ export interface TimedOptions {
   readonly timer: TimerFactory;
 }
 
-/** Receives bytes a device emits (a UART's transmitter, a debug port). */
+/**
+ * Receives bytes a device emits (a UART's transmitter). The array is valid
+ * only during the call (the device reuses it): a sink that keeps the bytes
+ * copies them.
+ */
 export type ByteSink = (bytes: Uint8Array) => void;
 
 /**

@@ -211,6 +211,8 @@ export class Uart16550a implements BusDevice, Snapshotting<UartState> {
 
   readonly #irq: IrqLine;
   readonly #tx: ByteSink;
+  /** The one-byte array every transmitted byte goes out in (no garbage per byte under a flood). */
+  readonly #txByte = new Uint8Array(1);
   readonly #clock: Clock;
   readonly #timeout: DeadlineTimer;
 
@@ -257,11 +259,11 @@ export class Uart16550a implements BusDevice, Snapshotting<UartState> {
    */
   read(offset: number, size: AccessSize): number {
     const spaceBefore = this.rxSpace();
-    const value = readLanes(
-      offset,
-      size,
-      (port) => port >= 0 && port < UART_PORT_COUNT ? this.#readByte(port) : 0xff,
-    );
+    // Byte accesses (all a driver makes) without a closure: a guest polling
+    // LSR or flooding THR makes one per exit, and each would be garbage.
+    const value = size === 1
+      ? this.#readPort(offset)
+      : readLanes(offset, size, (port) => this.#readPort(port));
     this.#afterAccess(spaceBefore);
     return value;
   }
@@ -269,10 +271,17 @@ export class Uart16550a implements BusDevice, Snapshotting<UartState> {
   /** Writes registers starting at `offset`, one byte cycle per byte of `size`. */
   write(offset: number, size: AccessSize, value: number): void {
     const spaceBefore = this.rxSpace();
-    writeLanes(offset, size, value, (port, byte) => {
-      if (port >= 0 && port < UART_PORT_COUNT) this.#writeByte(port, byte);
-    });
+    if (size === 1) this.#writePort(offset, value & 0xff);
+    else writeLanes(offset, size, value, (port, byte) => this.#writePort(port, byte));
     this.#afterAccess(spaceBefore);
+  }
+
+  #readPort(port: number): number {
+    return port >= 0 && port < UART_PORT_COUNT ? this.#readByte(port) : 0xff;
+  }
+
+  #writePort(port: number, byte: number): void {
+    if (port >= 0 && port < UART_PORT_COUNT) this.#writeByte(port, byte);
   }
 
   /**
@@ -524,7 +533,10 @@ export class Uart16550a implements BusDevice, Snapshotting<UartState> {
     this.#threPending = false;
     this.#txBytes++;
     if (this.#mcr & MCR_LOOP) this.#loopbackReceive(value);
-    else this.#tx(Uint8Array.of(value));
+    else {
+      this.#txByte[0] = value;
+      this.#tx(this.#txByte);
+    }
     // The byte has left at once, so THR is empty again: THRE rises anew.
     this.#threPending = true;
   }

@@ -175,7 +175,9 @@ class MachineLoop {
     handleCoalescedWrite(this.board.mmio, addr, len, view, at);
   exit: GuestExit | null = null;
   resetPending = false;
-  serialOut: number[] = [];
+  /** COM1 output not yet posted: the first serialOutLength bytes (filled in place, no garbage per byte). */
+  readonly serialOut = new Uint8Array(SERIAL_FLUSH_BYTES);
+  serialOutLength = 0;
   serialTimer!: Timer;
   firmware: FirmwareImages;
   disks: OpenDisk[];
@@ -759,18 +761,24 @@ class MachineLoop {
   }
 
   queueSerial(bytes: Uint8Array): void {
-    for (const b of bytes) this.serialOut.push(b);
-    if (this.serialOut.length >= SERIAL_FLUSH_BYTES) this.flushSerial();
-    else if (this.serialOut.length === bytes.length) {
-      this.serialTimer.arm(this.clock.nowNs() + SERIAL_FLUSH_NS);
+    for (let at = 0; at < bytes.length;) {
+      const n = Math.min(bytes.length - at, SERIAL_FLUSH_BYTES - this.serialOutLength);
+      if (this.serialOutLength === 0) this.serialTimer.arm(this.clock.nowNs() + SERIAL_FLUSH_NS);
+      this.serialOut.set(
+        n === bytes.length ? bytes : bytes.subarray(at, at + n),
+        this.serialOutLength,
+      );
+      this.serialOutLength += n;
+      at += n;
+      if (this.serialOutLength === SERIAL_FLUSH_BYTES) this.flushSerial();
     }
   }
 
   flushSerial(): void {
     this.serialTimer.cancel();
-    if (this.serialOut.length === 0) return;
-    post({ type: "serial", bytes: Uint8Array.from(this.serialOut) });
-    this.serialOut = [];
+    if (this.serialOutLength === 0) return;
+    post({ type: "serial", bytes: this.serialOut.slice(0, this.serialOutLength) });
+    this.serialOutLength = 0;
   }
 
   publishDeadline(): void {
