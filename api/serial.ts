@@ -38,9 +38,9 @@ export class SerialConsole {
   }
 
   /**
-   * A new stream of everything the guest sends: the output so far (up to
-   * 16 MiB), then the rest until the run ends. Each read gets its own
-   * stream; cancel it when done.
+   * A new stream of everything the guest sends: the output so far (its
+   * last 1 MiB, see `RETAIN` in serial_log.ts), then the rest until the run
+   * ends. Each read gets its own stream; cancel it when done.
    *
    * @example Copying the guest's output to stdout
    * ```ts

@@ -22,6 +22,19 @@ import { VmExitedError, WaitTimeoutError } from "./errors.ts";
 export const RETAIN = 1 << 20;
 /** A regular expression match may span at most this many characters before the newest chunk. */
 export const MATCH_WINDOW = 64 << 10;
+/**
+ * Kept output is packed into blocks of this many bytes: a flood arrives in
+ * small chunks (one per 2 ms flush of the vCPU worker), and a buffer per
+ * chunk would cost several times its payload in object headers.
+ */
+export const BLOCK = 64 << 10;
+/**
+ * The kept text's small chunks are joined into one piece once they add up
+ * to this many characters: soon enough that the chunks die young (the
+ * collector then never copies them into the old generation to free them
+ * there at the next full collection), large enough to hold few pieces.
+ */
+export const PIECE = 4 << 10;
 /** The default limit of a wait, in milliseconds. */
 export const DEFAULT_WAIT_MS = 30_000;
 /** How many lines errors and reports show. */
@@ -79,18 +92,28 @@ interface Waiter {
 export class SerialLog {
   readonly #decoder = new TextDecoder();
   /**
-   * The text kept, as the decoded chunks it arrived in: trimming drops whole
-   * pieces instead of copying megabytes, so a flood leaves little garbage.
+   * The text kept, in pieces: trimming drops whole pieces instead of copying
+   * megabytes, so a flood leaves little garbage. The decoded chunks are
+   * appended as they come and the trailing small ones joined into one piece
+   * once they add up to {@link PIECE} characters.
    */
   #pieces: string[] = [];
+  /** How many pieces at the end are chunks not yet joined, and their characters. */
+  #loose = 0;
+  #looseLength = 0;
   /** Characters in {@link #pieces}. */
   #length = 0;
   /** Characters dropped from the front, before {@link #pieces}. */
   #dropped = 0;
   /** {@link #pieces} joined, until the next append. */
   #joined: string | null = "";
-  #chunks: Uint8Array[] = [];
-  #chunkBytes = 0;
+  /** The bytes kept, in {@link BLOCK}-byte blocks (the last one filling); kept from #blockStart. */
+  #blocks: Uint8Array[] = [];
+  #blockStart = 0;
+  #blockEnd = 0;
+  #keptBytes = 0;
+  /** A block dropped from the front, to fill next (a flood then allocates none). */
+  #spare: Uint8Array | null = null;
   #cursor = 0;
   readonly #waiters = new Set<Waiter>();
   readonly #streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
@@ -126,11 +149,7 @@ export class SerialLog {
   push(bytes: Uint8Array): void {
     if (this.#exit || bytes.length === 0) return;
     this.#total += bytes.length;
-    this.#chunks.push(bytes);
-    this.#chunkBytes += bytes.length;
-    while (this.#chunkBytes > RETAIN && this.#chunks.length > 1) {
-      this.#chunkBytes -= this.#chunks.shift()!.length;
-    }
+    this.#keep(bytes);
     for (const c of this.#streams) c.enqueue(bytes.slice());
     this.#append(this.#decoder.decode(bytes, { stream: true }));
   }
@@ -149,15 +168,20 @@ export class SerialLog {
 
   /**
    * A new stream of the output: what is kept so far (the last
-   * {@link RETAIN} bytes at most, in whole chunks as they arrived), then
-   * everything that follows until the run ends. Cancel it when done.
+   * {@link RETAIN} bytes, in chunks of up to {@link BLOCK} bytes), then
+   * everything that follows, in chunks as they arrive, until the run ends.
+   * Cancel it when done.
    */
   readable(): ReadableStream<Uint8Array> {
     let self: ReadableStreamDefaultController<Uint8Array>;
     return new ReadableStream<Uint8Array>({
       start: (c) => {
         self = c;
-        for (const chunk of this.#chunks) c.enqueue(chunk.slice());
+        this.#blocks.forEach((b, i) => {
+          const end = i === this.#blocks.length - 1 ? this.#blockEnd : b.length;
+          const start = i === 0 ? this.#blockStart : 0;
+          if (end > start) c.enqueue(b.slice(start, end));
+        });
         if (this.#exit) c.close();
         else this.#streams.add(c);
       },
@@ -204,10 +228,50 @@ export class SerialLog {
     });
   }
 
+  /** Copies `bytes` into the blocks, then drops what lies before the last {@link RETAIN}. */
+  #keep(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.length) {
+      let last = this.#blocks.at(-1);
+      if (!last || this.#blockEnd === last.length) {
+        last = this.#spare ?? new Uint8Array(BLOCK);
+        this.#spare = null;
+        this.#blocks.push(last);
+        this.#blockEnd = 0;
+      }
+      const n = Math.min(bytes.length - at, last.length - this.#blockEnd);
+      last.set(bytes.subarray(at, at + n), this.#blockEnd);
+      this.#blockEnd += n;
+      at += n;
+    }
+    this.#keptBytes += bytes.length;
+    let extra = this.#keptBytes - RETAIN;
+    while (extra > 0) {
+      const first = this.#blocks[0];
+      const usable = (this.#blocks.length === 1 ? this.#blockEnd : first.length) - this.#blockStart;
+      if (extra < usable) {
+        this.#blockStart += extra;
+        this.#keptBytes -= extra;
+        break;
+      }
+      this.#spare = this.#blocks.shift()!;
+      this.#blockStart = 0;
+      this.#keptBytes -= usable;
+      extra -= usable;
+    }
+  }
+
   #append(text: string): void {
     if (!text) return;
     this.#pieces.push(text);
     this.#length += text.length;
+    this.#loose++;
+    this.#looseLength += text.length;
+    if (this.#looseLength >= PIECE) {
+      // (A chunk that long on its own is a piece already.)
+      if (this.#loose > 1) this.#pieces.push(this.#pieces.splice(-this.#loose).join(""));
+      this.#loose = this.#looseLength = 0;
+    }
     this.#joined = null;
     if (this.#length > 2 * RETAIN) this.#trim(this.#length - RETAIN);
     for (const w of [...this.#waiters]) this.#search(w);
@@ -222,6 +286,9 @@ export class SerialLog {
     }
     this.#pieces.splice(0, i);
     if (left > 0) this.#pieces[0] = this.#pieces[0].slice(left);
+    // Trimming reached into the loose chunks: those left are still loose.
+    this.#loose = Math.min(this.#loose, this.#pieces.length);
+    if (this.#loose === this.#pieces.length) this.#looseLength = this.#length - count;
     this.#length -= count;
     this.#dropped += count;
   }

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert";
 import { VmExitedError, WaitTimeoutError } from "./errors.ts";
-import { RETAIN, SerialLog } from "./serial_log.ts";
+import { BLOCK, RETAIN, SerialLog } from "./serial_log.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -136,6 +136,35 @@ Deno.test("a flood keeps the log bounded; waits still match across chunks and tr
   const replay = await new Response(log.readable()).text();
   ok(replay.length <= RETAIN && replay.length > RETAIN - chunk.length, `${replay.length}`);
   ok(replay.endsWith("marker 42\n"));
+});
+
+Deno.test("output in small chunks is kept exactly, packed into blocks and pieces", async () => {
+  const log = new SerialLog();
+  // Numbered lines in chunks of about the size a 2 ms flush carries under a flood.
+  let sent = "";
+  let n = 0;
+  while (sent.length < 3 * RETAIN) {
+    let chunk = "";
+    while (chunk.length < 120) chunk += `line ${n++}\n`;
+    sent += chunk;
+    log.push(enc(chunk));
+  }
+  const text = log.text;
+  ok(text.length >= RETAIN && text.length <= 2 * RETAIN, `${text.length} characters`);
+  strictEqual(text, sent.slice(sent.length - text.length));
+  // A match spans wherever pieces were joined.
+  const w = log.waitFor(/line (\d+)\nline \1(\d)\n/, { timeout: 100 });
+  log.push(enc(`line 9\nline 90\n`));
+  strictEqual((await w).captures[0], "9");
+  sent += "line 9\nline 90\n";
+  // The replay is the last RETAIN bytes, in at most one chunk more than whole blocks hold.
+  log.end({ reason: "stopped", code: 0 });
+  const chunks: Uint8Array[] = [];
+  for await (const c of log.readable()) chunks.push(c);
+  ok(chunks.every((c) => c.length <= BLOCK));
+  ok(chunks.length <= RETAIN / BLOCK + 1, `${chunks.length} chunks`);
+  const replay = chunks.map((c) => new TextDecoder().decode(c)).join("");
+  strictEqual(replay, sent.slice(sent.length - RETAIN));
 });
 
 Deno.test("a string wait matches across the point where the log trims", async () => {
