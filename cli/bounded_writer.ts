@@ -20,9 +20,23 @@ export const DEFAULT_QUEUE_BYTES = 4 << 20;
 /** How long the final drain waits for a sink that takes nothing. */
 export const DRAIN_IDLE_MS = 1_000;
 
+/**
+ * Queued bytes are packed into blocks of this size: a flooding guest's COM1
+ * comes in small chunks, and a copy and a write per chunk would leave the
+ * collector a buffer for each (memory that returns only at a full collection).
+ */
+export const WRITE_BLOCK = 64 << 10;
+
+/** Queued bytes: `buf[start, end)` waits; more may be appended after `end`. */
+interface Block {
+  readonly buf: Uint8Array;
+  start: number;
+  end: number;
+}
+
 /** An ordered, non-blocking, bounded writer. */
 export class BoundedWriter {
-  #queue: Uint8Array[] = [];
+  #queue: Block[] = [];
   #queued = 0;
   #dropped = 0;
   #writing = false;
@@ -52,7 +66,14 @@ export class BoundedWriter {
       this.#dropped += bytes.length;
       return;
     }
-    this.#queue.push(bytes.slice());
+    // Appended after what the last block holds (a write in flight reads only before it).
+    let last = this.#queue.at(-1);
+    if (!last || last.buf.length - last.end < bytes.length) {
+      last = { buf: new Uint8Array(Math.max(WRITE_BLOCK, bytes.length)), start: 0, end: 0 };
+      this.#queue.push(last);
+    }
+    last.buf.set(bytes, last.end);
+    last.end += bytes.length;
     this.#queued += bytes.length;
     if (!this.#writing) this.#pump();
   }
@@ -78,14 +99,18 @@ export class BoundedWriter {
 
   async #pump(): Promise<void> {
     this.#writing = true;
-    while (this.#queue.length && !this.#broken) {
-      const chunk = this.#queue[0];
+    while (this.#queued > 0 && !this.#broken) {
+      const block = this.#queue[0];
       try {
-        const n = await this.sink.write(chunk);
+        const n = await this.sink.write(block.buf.subarray(block.start, block.end));
         if (this.#broken) break;
-        if (n < chunk.length) this.#queue[0] = chunk.subarray(n);
-        else this.#queue.shift();
+        block.start += n;
         this.#queued -= n;
+        if (block.start === block.end) {
+          // Written out: the last block is filled again from its start, an earlier one goes.
+          if (this.#queue.length > 1) this.#queue.shift();
+          else block.start = block.end = 0;
+        }
       } catch {
         this.#giveUp();
       }

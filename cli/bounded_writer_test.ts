@@ -1,4 +1,4 @@
-import { deepStrictEqual, strictEqual } from "node:assert";
+import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { BoundedWriter } from "./bounded_writer.ts";
 
 /** A sink that takes up to `n` bytes a write and can be stuck. */
@@ -44,4 +44,29 @@ Deno.test("a sink that fails drops what is queued and all that follows", async (
   await w.drain();
   w.write(new Uint8Array(4));
   strictEqual(w.dropped, 14);
+});
+
+Deno.test("small writes go out packed in few sink writes, in order, while one is in flight", async () => {
+  const lengths: number[] = [];
+  const out: number[] = [];
+  const w = new BoundedWriter({
+    async write(p: Uint8Array): Promise<number> {
+      lengths.push(p.length);
+      const copy = [...p]; // what the sink saw when the write was asked
+      await new Promise((r) => setTimeout(r, 1));
+      out.push(...copy);
+      return p.length;
+    },
+  }, 1 << 20);
+  const sent: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const chunk = Uint8Array.from({ length: 100 }, (_, j) => (i + j) & 0xff);
+    sent.push(...chunk);
+    w.write(chunk);
+    // More arrives while the first write is in flight.
+    if (i === 10) await new Promise((r) => setTimeout(r, 0));
+  }
+  await w.drain();
+  deepStrictEqual(out, sent);
+  ok(lengths.length <= 6, `${lengths.length} sink writes for 2000 chunks`);
 });
