@@ -28,9 +28,11 @@ import {
 const DEFAULT_SECONDS = 60;
 const POLL_MS = 250;
 /**
- * RSS after this long is the flat line's start: start-up is over and the
- * serial log's ring (up to 2 Mi characters and 1 MiB of chunks) has had time
- * to fill at this host's exit rate (a byte per port write, ~90 KB/s).
+ * RSS after this long is the flat line's start: start-up is over. The
+ * serial log's ring (1 MiB of bytes, 1 to 2 Mi characters of text) is still
+ * filling then at this host's exit rate (a byte per port write, ~60 KB/s:
+ * the bytes fill in ~17 s, the text is first trimmed after ~35 s), so the
+ * growth figure includes that bounded fill: it errs on the strict side.
  */
 const SETTLE_MS = 10_000;
 /** Growth from the settled RSS to the end beyond this much is reported as BELOW goal. */
