@@ -10,7 +10,7 @@ import dgram from "node:dgram";
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { fixture } from "../fixtures/build.ts";
 import { Machine } from "../machine/machine.ts";
-import type { MachineConfig, NicConfig } from "../machine/config.ts";
+import type { HostForwardConfig, MachineConfig, NicConfig } from "../machine/config.ts";
 import { openSaveFile } from "../machine/restore.ts";
 import { readPcap } from "../machine/pcap.ts";
 import { DEFAULT_BIOS } from "../machine/firmware.ts";
@@ -178,6 +178,15 @@ async function runQemu(image: string, model: string): Promise<string[]> {
   return out.split(/\r?\n/).filter((l) => l);
 }
 
+/** The fixture's UDP echo (port 7), from a host port the kernel chooses on 127.0.0.1. */
+const ECHO_FORWARD: HostForwardConfig = {
+  protocol: "udp",
+  hostAddress: "127.0.0.1",
+  hostPort: 0,
+  guestAddress: "",
+  guestPort: 7,
+};
+
 for (const model of ["e1000", "virtio"] as const) {
   // virtio-net: the network worker holds its RX queue on lease whenever the vCPU runs;
   // the save and the restored run must still see the queue whole.
@@ -186,16 +195,7 @@ for (const model of ["e1000", "virtio"] as const) {
     async () => {
       // Port 0: the network binds one the kernel chooses, so no other process can take it
       // between a probe and the bind (a "free" port found first could be gone by then).
-      const n = nic({
-        model,
-        hostForwards: [{
-          protocol: "udp",
-          hostAddress: "127.0.0.1",
-          hostPort: 0,
-          guestAddress: "",
-          guestPort: 7,
-        }],
-      });
+      const n = nic({ model, hostForwards: [ECHO_FORWARD] });
       const dir = await Deno.makeTempDir();
       const file = `${dir}/vm.save`;
       try {
@@ -247,15 +247,7 @@ for (const model of ["e1000", "virtio"] as const) {
 }
 
 kvmTest("a save asked before the network is up keeps the forwards the NIC was given", async () => {
-  const n = nic({
-    hostForwards: [{
-      protocol: "udp",
-      hostAddress: "127.0.0.1",
-      hostPort: 0,
-      guestAddress: "",
-      guestPort: 7,
-    }],
-  });
+  const n = nic({ hostForwards: [ECHO_FORWARD] });
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/vm.save`;
