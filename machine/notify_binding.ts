@@ -64,9 +64,27 @@ export class NotifyBinding {
         this.#mmio = at.mmio;
       }
     } catch {
-      // Without the ioctl, every notification is an exit, as before.
+      // Without the ioctl, every notification is an exit, as before: what did
+      // register is let go, or the kernel would swallow those notifications.
       this.#failed = true;
-      this.bind(vm, NOT_BOUND);
+      this.#release(vm);
+    }
+  }
+
+  /** Removes whatever is registered, whatever the VM says to each removal. */
+  #release(vm: Vm): void {
+    const registered = [
+      this.#port === null ? null : this.#pio(this.#port),
+      this.#mmio === null ? null : this.#mem(this.#mmio),
+    ];
+    this.#port = this.#mmio = null;
+    for (const match of registered) {
+      if (!match) continue;
+      try {
+        vm.ioeventfd(match, this.fd, true);
+      } catch {
+        // Not registered after all.
+      }
     }
   }
 

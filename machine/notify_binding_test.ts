@@ -52,3 +52,28 @@ kvmTest("NotifyBinding follows the notify register as it moves, and lets go of i
     fd.close();
   }
 });
+
+kvmTest("NotifyBinding: when the kernel refuses one address, what did register is let go", () => {
+  const kvm = Kvm.open();
+  const vm = kvm.createVm();
+  const fd = EventFd.create();
+  const taken = EventFd.create();
+  const mmio = { address: 0xfebf3004, length: 2, pio: false, datamatch: 1 };
+  try {
+    // Another eventfd holds the MMIO match: KVM refuses a second one (EEXIST).
+    vm.ioeventfd(mmio, taken.fd);
+    const b = new NotifyBinding(fd.fd, 1);
+    b.bind(vm, { port: 0xc010, mmio: mmio.address });
+    strictEqual(b.bound, false);
+    strictEqual(registeredPio(vm, fd.fd, 0xc010, 1), false, "the port registered first is let go");
+    // For good: later binds leave notifications to ordinary exits.
+    b.bind(vm, { port: 0xc050, mmio: null });
+    strictEqual(b.bound, false);
+    strictEqual(registeredPio(vm, fd.fd, 0xc050, 1), false);
+  } finally {
+    vm.close();
+    kvm.close();
+    fd.close();
+    taken.close();
+  }
+});
