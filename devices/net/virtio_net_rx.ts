@@ -220,7 +220,9 @@ export class QueueLease {
 
   /** Owner: lends the queue. Only while owned (a second lend is refused). */
   lend(q: LentQueue): void {
-    if (Atomics.load(this.#ints, I_STATE) !== LEASE.OWNED) throw new Error("RX lease is out");
+    if (Atomics.load(this.#ints, I_STATE) !== LEASE.OWNED) {
+      throw new Error("the queue is lent already");
+    }
     const i = this.#ints;
     const f = this.#floats;
     i[I_SIZE] = q.size;
