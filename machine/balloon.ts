@@ -12,6 +12,7 @@ import type { BalloonStats, VirtioBalloonState } from "../devices/virtio/virtio_
 import { VIRTIO_BALLOON_PAGE_SIZE } from "../devices/virtio/virtio_balloon_units.ts";
 import type { BoardState } from "./board.ts";
 import type { MachineConfig } from "./config.ts";
+import { optionalState } from "./optional_devices.ts";
 
 /** The `--device` name of the balloon. */
 export const BALLOON_DEVICE = "virtio-balloon-pci";
@@ -83,8 +84,7 @@ export function balloonTargetPages(config: MachineConfig, targetMiB: unknown): n
 
 /** The balloon's device state in a board snapshot, or null when there is none. */
 export function balloonState(devices: BoardState): VirtioBalloonState | null {
-  const placed = devices.optional.find((o) => o.name === BALLOON_DEVICE);
-  return placed ? placed.device as VirtioBalloonState : null;
+  return optionalState(devices.optional, BALLOON_DEVICE);
 }
 
 /** What to report of the balloon in `devices`, or null when there is none. */

@@ -63,8 +63,8 @@ import {
   type PcDevices,
   virtioBlkEntry,
 } from "./pc_devices.ts";
-import type { OptionalDeviceInstance } from "./optional_device_entries.ts";
-import { optionalDeviceKind } from "./optional_devices.ts";
+import type { OptionalDeviceInstance, OptionalDeviceInstances } from "./optional_device_entries.ts";
+import { optionalDeviceKind, type OptionalDeviceName } from "./optional_devices.ts";
 import { deviceModule } from "./device_modules.ts";
 import { legacyOptionalStates } from "./saved_vm.ts";
 import type { Nic } from "../devices/net/nic.ts";
@@ -145,6 +145,20 @@ export interface PlacedDevice<D> {
   /** Its PCI slot, or null for an ISA device. */
   readonly slot: number | null;
   readonly device: D;
+}
+
+/**
+ * A board's first optional device named `name` (`--device`), or null when
+ * it has none (the live device, as optional_devices.ts's optionalState is
+ * its state).
+ */
+export function optionalDevice<K extends OptionalDeviceName>(
+  devices: Pick<BoardDevices, "optional">,
+  name: K,
+): OptionalDeviceInstances[K] | null {
+  // Each placed device is of the class its name says.
+  const placed = devices.optional.find((o) => o.name === name);
+  return (placed?.device as OptionalDeviceInstances[K] | undefined) ?? null;
 }
 
 /** The devices of a board, by registry name, and its virtio disks. */

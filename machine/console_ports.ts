@@ -11,7 +11,7 @@
 import type { SteppedClock } from "../devices/clock.ts";
 import type { Timer } from "../devices/types.ts";
 import type { VirtioConsole } from "../devices/virtio/virtio_console.ts";
-import type { Board } from "./board.ts";
+import { type Board, optionalDevice } from "./board.ts";
 
 /** Host input held per port while the device is full; beyond it input is dropped. */
 export const CONSOLE_PENDING_LIMIT = 1 << 20;
@@ -45,8 +45,7 @@ export class ConsolePorts {
     this.flush();
     this.#timer = clock.timer(() => this.flush());
     this.#clockNow = () => clock.nowNs();
-    const found = board.devices.optional.find((o) => o.name === "virtio-serial-pci");
-    this.#device = (found?.device as VirtioConsole | undefined) ?? null;
+    this.#device = optionalDevice(board.devices, "virtio-serial-pci");
     if (this.#device) this.#device.onRxSpace = (port) => this.#feed(port);
   }
 

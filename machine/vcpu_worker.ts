@@ -25,7 +25,7 @@ import { exitAction } from "./exit_policy.ts";
 import { HOST_NOW_MS, hostNowMs, Kvm, readHostNow } from "../kvm/kvm.ts";
 import type { Timer } from "../devices/types.ts";
 import { isKeyName } from "../devices/keymap.ts";
-import { Board, type FirmwareImages, type GuestExit } from "./board.ts";
+import { Board, type FirmwareImages, type GuestExit, optionalDevice } from "./board.ts";
 import type { FrameUpdate } from "../devices/vga/frame_tracker.ts";
 import { loadFirmware } from "./firmware.ts";
 import { closeDisks, type OpenDisk, openDisks } from "./disks.ts";
@@ -562,8 +562,7 @@ class MachineLoop {
 
   /** The board's balloon (`--device virtio-balloon-pci`), or null. */
   balloon(): VirtioBalloon | null {
-    const placed = this.board.devices.optional.find((o) => o.name === BALLOON_DEVICE);
-    return (placed?.device as VirtioBalloon | undefined) ?? null;
+    return optionalDevice(this.board.devices, BALLOON_DEVICE);
   }
 
   /** Carries out the configured watchdog action (QEMU's default: reset). */
@@ -604,8 +603,7 @@ class MachineLoop {
 
   /** The board's i6300esb watchdog, if it has one. */
   #i6300esb(): I6300esb | null {
-    const placed = this.board.devices.optional.find((o) => o.name === "i6300esb");
-    return (placed?.device as I6300esb | undefined) ?? null;
+    return optionalDevice(this.board.devices, "i6300esb");
   }
 
   /** Looks at the screen twice a second for the firmware's "no bootable device". */
