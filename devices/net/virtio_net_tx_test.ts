@@ -30,6 +30,18 @@ function queueFrame(s: Setup, tx: DriverRing, at: number, header: number, payloa
   ]));
 }
 
+/** Lends `s`'s transmit queue (it must be running) and drains it as the network worker does. */
+function lendAndDrain(s: Setup) {
+  const lease = new QueueLease(QueueLease.create());
+  ok(s.nic.lendTx(lease));
+  const out: Uint8Array[] = [];
+  const done = lease.borrow(
+    s.memory,
+    (queue, layout, counters) => drainTx(queue, layout.header, counters, out),
+  );
+  return { lease, out, done };
+}
+
 for (const features of [0n, VIRTIO_NET_F_MRG_RXBUF]) {
   const name = features ? "12-byte header" : "legacy header";
   Deno.test(`virtio-net TX lease (${name}): a drained queue leaves the device as a notify would`, () => {
@@ -44,13 +56,7 @@ for (const features of [0n, VIRTIO_NET_F_MRG_RXBUF]) {
       queueFrame(leased, txl, 0x40000 + 0x1000 * i, header, f);
     });
     direct.nic.legacyIo.write(L.queueNotify, 2, VIRTIO_NET_TX);
-    const lease = new QueueLease(QueueLease.create());
-    ok(leased.nic.lendTx(lease));
-    const out: Uint8Array[] = [];
-    const done = lease.borrow(
-      leased.memory,
-      (queue, layout, counters) => drainTx(queue, layout.header, counters, out),
-    );
+    const { lease, out, done } = lendAndDrain(leased);
     deepStrictEqual(done, { result: true, interrupt: true });
     deepStrictEqual(out, frames);
     strictEqual(txl.usedIdx, 3, "the buffers went back while lent");
@@ -77,13 +83,7 @@ Deno.test("virtio-net TX lease: a malformed chain stops the borrower and is left
   queueFrame(s, tx, 0x40000, 10, good);
   // A chain whose head points past the descriptor table.
   tx.publish(0xfff);
-  const lease = new QueueLease(QueueLease.create());
-  ok(s.nic.lendTx(lease));
-  const out: Uint8Array[] = [];
-  const done = lease.borrow(
-    s.memory,
-    (queue, layout, counters) => drainTx(queue, layout.header, counters, out),
-  );
+  const { lease, out, done } = lendAndDrain(s);
   strictEqual(done?.result, false);
   deepStrictEqual(out, [good], "the chain before it went out");
   strictEqual(tx.usedIdx, 1);
