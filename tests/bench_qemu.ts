@@ -65,11 +65,22 @@ export function vmrunCommand(args: readonly string[]): CommandLine {
   return denoAsVmrun(CLI, args);
 }
 
-/** `script args...` on the pinned Deno with bin/vmrun's flags, config and permissions. */
+/** The environment bin/vmrun sets for Deno (its malloc arenas), as `env` takes it. */
+export const VMRUN_ENV: readonly string[] = [
+  `MALLOC_ARENA_MAX=${Deno.env.get("MALLOC_ARENA_MAX") ?? "2"}`,
+];
+
+/**
+ * `script args...` on the pinned Deno with bin/vmrun's environment, flags,
+ * config and permissions (through env(1), which execs Deno: the process
+ * measured is Deno's).
+ */
 export function denoAsVmrun(script: string, args: readonly string[]): CommandLine {
   return {
-    cmd: pinnedDeno(),
+    cmd: "/usr/bin/env",
     args: [
+      ...VMRUN_ENV,
+      pinnedDeno(),
       "run",
       "-q",
       "--no-prompt",
@@ -87,7 +98,9 @@ export function denoAsVmrun(script: string, args: readonly string[]): CommandLin
 export function vmrunCommandNote(): string {
   return exists(LAUNCHER)
     ? `vmrun is ${LAUNCHER}`
-    : `vmrun is \`${pinnedDeno()} run -q --no-prompt --config deno.json ${
+    : `vmrun is \`env ${
+      VMRUN_ENV.join(" ")
+    } ${pinnedDeno()} run -q --no-prompt --config deno.json ${
       [...VMRUN_V8_FLAGS, ...VMRUN_PERMISSIONS].join(" ")
     } cli/main.ts\` (no bin/vmrun in this checkout; the command it runs)`;
 }
