@@ -221,7 +221,7 @@ export class QueueLease {
   /** Owner: lends the queue. Only while owned (a second lend is refused). */
   lend(q: LentQueue): void {
     if (Atomics.load(this.#ints, I_STATE) !== LEASE.OWNED) {
-      throw new Error("the queue is lent already");
+      throw new Error("the queue's lease is out");
     }
     const i = this.#ints;
     const f = this.#floats;
